@@ -1,0 +1,144 @@
+//! The discovery contract between `maestro` (which writes variables into each
+//! container's environment) and `maestro-guest` (which reads them back inside
+//! the container). One definition, so the two sides cannot drift apart.
+//!
+//! The names follow MaestroNG 0.8.3 exactly, so images built for MaestroNG's
+//! Python `guestutils` keep working.
+
+/// Name of the environment (top-level `name` of the environment file).
+pub const ENVIRONMENT_NAME: &str = "MAESTRO_ENVIRONMENT_NAME";
+/// Name of the service the container belongs to.
+pub const SERVICE_NAME: &str = "SERVICE_NAME";
+/// Name of the container (the instance name).
+pub const CONTAINER_NAME: &str = "CONTAINER_NAME";
+/// Address of the ship (its `ip`) the container runs on.
+pub const CONTAINER_HOST_ADDRESS: &str = "CONTAINER_HOST_ADDRESS";
+/// The image as configured, e.g. `quay.io/acme/kafka:2.1`.
+pub const DOCKER_IMAGE: &str = "DOCKER_IMAGE";
+/// The tag of the image, `latest` when none is given.
+pub const DOCKER_TAG: &str = "DOCKER_TAG";
+
+/// Normalises a service, instance or port name for use in a variable name:
+/// every character that is not a word character (Unicode letter, digit or
+/// `_`, as Python's `\w`) becomes `_`, then the result is upper-cased.
+pub fn normalize(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// `<S>_<C>_HOST`: the address of the ship instance `container` of `service` runs on.
+pub fn host_var(service: &str, container: &str) -> String {
+    format!("{}_{}_HOST", normalize(service), normalize(container))
+}
+
+/// `<S>_<C>_<P>_PORT`: the external (host) port of the named port.
+pub fn port_var(service: &str, container: &str, port: &str) -> String {
+    format!(
+        "{}_{}_{}_PORT",
+        normalize(service),
+        normalize(container),
+        normalize(port)
+    )
+}
+
+/// `<S>_<C>_<P>_INTERNAL_PORT`: the exposed (in-container) port; only peers of
+/// the same service get it.
+pub fn internal_port_var(service: &str, container: &str, port: &str) -> String {
+    format!(
+        "{}_{}_{}_INTERNAL_PORT",
+        normalize(service),
+        normalize(container),
+        normalize(port)
+    )
+}
+
+/// `<S>_INSTANCES`: the raw instance names of a service, sorted, comma-joined.
+pub fn instances_var(service: &str) -> String {
+    format!("{}_INSTANCES", normalize(service))
+}
+
+/// Splits an image reference into repository and tag the way MaestroNG does,
+/// but also understands digests: `repo@sha256:...` keeps the digest as its
+/// "tag" part and the whole reference as repository is never mis-split.
+///
+/// - `stackbrew/ubuntu:13.10` -> (`stackbrew/ubuntu`, `13.10`)
+/// - `quay.io:8081/foo/bar` -> (`quay.io:8081/foo/bar`, `latest`)
+/// - `ubuntu` -> (`ubuntu`, `latest`)
+/// - `ubuntu@sha256:abc` -> (`ubuntu`, `sha256:abc`)
+pub fn image_details(image: &str) -> (&str, &str) {
+    if let Some((repo, digest)) = image.split_once('@') {
+        // A digest pins the image; a tag before it is informative only.
+        let repo = match repo.rsplit_once(':') {
+            Some((r, tag)) if !tag.contains('/') => r,
+            _ => repo,
+        };
+        return (repo, digest);
+    }
+    match image.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') && !tag.is_empty() => (repo, tag),
+        _ => (image, "latest"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_replaces_non_word_characters_and_upper_cases() {
+        assert_eq!(normalize("my-svc.v2"), "MY_SVC_V2");
+        assert_eq!(normalize("web-1"), "WEB_1");
+        assert_eq!(normalize("http-alt"), "HTTP_ALT");
+        assert_eq!(normalize("a b+c/d"), "A_B_C_D");
+        assert_eq!(normalize("zk_1"), "ZK_1");
+        // Unicode letters are word characters, as in Python 3's `\w`.
+        assert_eq!(normalize("café"), "CAFÉ");
+    }
+
+    #[test]
+    fn variable_names_match_maestro_ng() {
+        assert_eq!(host_var("my-svc.v2", "web-1"), "MY_SVC_V2_WEB_1_HOST");
+        assert_eq!(
+            port_var("my-svc.v2", "web-1", "http-alt"),
+            "MY_SVC_V2_WEB_1_HTTP_ALT_PORT"
+        );
+        assert_eq!(
+            internal_port_var("zookeeper", "zk-node-1", "client"),
+            "ZOOKEEPER_ZK_NODE_1_CLIENT_INTERNAL_PORT"
+        );
+        assert_eq!(instances_var("my-svc.v2"), "MY_SVC_V2_INSTANCES");
+    }
+
+    #[test]
+    fn image_details_split_like_maestro_ng() {
+        assert_eq!(
+            image_details("stackbrew/ubuntu:13.10"),
+            ("stackbrew/ubuntu", "13.10")
+        );
+        assert_eq!(
+            image_details("quay.io:8081/foo/bar"),
+            ("quay.io:8081/foo/bar", "latest")
+        );
+        assert_eq!(
+            image_details("stackbrew/ubuntu"),
+            ("stackbrew/ubuntu", "latest")
+        );
+        assert_eq!(
+            image_details("quay.io:8081/foo/bar:1.2"),
+            ("quay.io:8081/foo/bar", "1.2")
+        );
+        assert_eq!(image_details("ubuntu@sha256:abc"), ("ubuntu", "sha256:abc"));
+        assert_eq!(
+            image_details("ubuntu:22.04@sha256:abc"),
+            ("ubuntu", "sha256:abc")
+        );
+    }
+}

@@ -1,0 +1,10 @@
+//! maestro: orchestrates Docker containers across many Docker hosts ("ships")
+//! from one environment file.
+//!
+//! Data flows one way: `config` (file -> typed environment), `plan`
+//! (selection and dependency order), `docker` (the Engine API client),
+//! `exec` (running tasks), `render` (turning events into output). The core
+//! never prints; only `commands` and `render` write to the terminal.
+
+pub mod cli;
+pub mod commands;

@@ -1,0 +1,1 @@
+//! One end-to-end test binary; one module per area.
