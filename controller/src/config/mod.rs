@@ -1,0 +1,4 @@
+//! The environment file: template rendering, YAML parsing and validation into
+//! a typed `Environment`. Pure: no I/O beyond reading files.
+
+pub mod ship;
