@@ -64,6 +64,20 @@ impl Lab {
     pub fn ship_ip(&self, ship: &str) -> String {
         self.var(&format!("MAESTRO_LAB_{}_IP", ship.to_uppercase()))
     }
+
+    /// The unix socket of a ship's daemon on this machine, from
+    /// `MAESTRO_LAB_<SHIP>_SOCKET` (for shipssh: the socket an SSH forward targets).
+    pub fn ship_socket(&self, ship: &str) -> PathBuf {
+        PathBuf::from(self.var(&format!("MAESTRO_LAB_{}_SOCKET", ship.to_uppercase())))
+    }
+
+    /// The `docker` CLI aimed at a ship's unix socket, for test set-up and checks.
+    pub fn docker(&self, ship: &str) -> std::process::Command {
+        let mut cmd = std::process::Command::new("docker");
+        cmd.arg("-H")
+            .arg(format!("unix://{}", self.ship_socket(ship).display()));
+        cmd
+    }
 }
 
 fn unquote(v: &str) -> String {
