@@ -161,10 +161,9 @@ fn tls_ship_refuses_a_client_without_certificate() {
     let url = format!("https://{}:2376/_ping", lab.ship_ip("shiptls"));
     let ca = lab.var("MAESTRO_LAB_TLS_CA");
     let refused = curl_status(&["--cacert", &ca], &url);
-    assert!(
-        refused.is_err(),
-        "TLS ship answered without a client certificate: {refused:?}"
-    );
+    let err = refused.expect_err("TLS ship answered without a client certificate");
+    // Refused in the TLS handshake, not for lack of a listener.
+    assert!(err.contains("alert"), "unexpected curl error: {err}");
 }
 
 #[test]
