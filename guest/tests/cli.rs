@@ -1,4 +1,6 @@
 //! The built `maestro-guest` binary, run with a controlled environment.
+// A test crate: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
