@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod discovery;
+pub mod filters;
 pub mod json;
 pub mod net;
 pub mod render;

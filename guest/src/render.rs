@@ -100,6 +100,7 @@ fn environment(vars: Arc<Vars>) -> Result<Environment<'static>, RenderError> {
             .keep_trailing_newline(true)
             .build()?,
     );
+    crate::filters::register(&mut jinja);
 
     let v = Arc::clone(&vars);
     jinja.add_function("env_name", move || -> Result<String, Error> {
