@@ -136,7 +136,7 @@ pub fn run(invocation: &Invocation, vars: Arc<Vars>) -> Result<String, Failure> 
 }
 
 /// Renders each `SRC:DST`, then replaces this process with the command
-/// (execve, PATH searched like a shell), so the service becomes the
+/// (execvp: PATH searched like a shell), so the service becomes the
 /// container's PID 1 and receives its signals. Returns only on failure.
 pub fn exec(
     renders: &[(std::path::PathBuf, std::path::PathBuf)],
@@ -144,14 +144,40 @@ pub fn exec(
     args: &[std::ffi::OsString],
     vars: Arc<Vars>,
 ) -> Failure {
-    use std::os::unix::process::CommandExt;
     for (src, dst) in renders {
         if let Err(e) = render::render_file(src, Some(dst), vars.clone()) {
             return e.into();
         }
     }
-    let error = std::process::Command::new(program).args(args).exec();
-    exec_failure(program.as_ref(), &error)
+    exec_failure(program.as_ref(), &execvp(program, args))
+}
+
+/// `execvp(3)` directly rather than `std::process::Command`, whose spawn
+/// machinery costs tens of KB in a binary that only ever replaces itself.
+fn execvp(program: &std::ffi::OsStr, args: &[std::ffi::OsString]) -> std::io::Error {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let words: Result<Vec<CString>, _> = std::iter::once(program)
+        .chain(args.iter().map(|a| a.as_os_str()))
+        .map(|w| CString::new(w.as_bytes()))
+        .collect();
+    let Ok(words) = words else {
+        return std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "argument contains a NUL byte",
+        );
+    };
+    let mut argv: Vec<*const libc::c_char> = words.iter().map(|w| w.as_ptr()).collect();
+    argv.push(std::ptr::null());
+    // SAFETY: `argv` is a NULL-terminated array of pointers into `words`,
+    // which outlives the call. The Rust runtime ignores SIGPIPE, and an
+    // ignored signal stays ignored across execve: restore the default so
+    // the service sees the SIGPIPE a shell would have left it.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        libc::execvp(argv[0], argv.as_ptr());
+    }
+    std::io::Error::last_os_error()
 }
 
 /// A shell's statuses: 127 when the command is not found, 126 when it

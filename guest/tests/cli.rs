@@ -324,6 +324,20 @@ fn exec_renders_then_becomes_the_command() {
 }
 
 #[test]
+fn exec_leaves_sigpipe_at_its_default() {
+    // Rust programs ignore SIGPIPE; the exec'd service must not inherit that.
+    let out = run_with(
+        &[("PATH", "/usr/bin:/bin")],
+        &["exec", "--", "grep", "^SigIgn:", "/proc/self/status"],
+    );
+    assert!(out.status.success());
+    let line = String::from_utf8(out.stdout).unwrap();
+    let mask = u64::from_str_radix(line.trim().trim_start_matches("SigIgn:").trim(), 16).unwrap();
+    let sigpipe = 1u64 << (13 - 1);
+    assert_eq!(mask & sigpipe, 0, "{line}");
+}
+
+#[test]
 fn exec_reports_a_missing_command_like_a_shell() {
     let out = run_with(
         &[("PATH", "/usr/bin:/bin")],
