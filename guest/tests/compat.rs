@@ -170,6 +170,18 @@ fn cases() -> Vec<Case> {
                 "Python resolves '' to 0.0.0.0 before checking it is empty",
             )),
         },
+        // Internal address: guestutils reads eth0 (present on the project's
+        // machines and in containers); other interfaces through netifaces.
+        same(
+            NONE,
+            "get_container_internal_address()",
+            &["internal-address"],
+        ),
+        same(
+            NONE,
+            "netifaces.ifaddresses('lo')[netifaces.AF_INET][0]['addr']",
+            &["internal-address", "lo"],
+        ),
         // Own port.
         same(KAFKA, "get_port('broker')", &["port", "broker"]),
         same(

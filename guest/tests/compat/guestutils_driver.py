@@ -9,6 +9,8 @@ import json
 import os
 import sys
 
+import netifaces  # noqa: F401  (calls may name it)
+
 from maestro import guestutils
 from maestro.guestutils import *  # noqa: F401,F403  (calls name them bare)
 from maestro.guestutils import _get_service_instance_names  # noqa: F401
