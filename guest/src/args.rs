@@ -29,13 +29,14 @@ Reads the variables maestro injects into a container (MaestroNG guestutils).
   exec [--render SRC:DST]... -- COMMAND [ARGS...]
                                               render, then become COMMAND
 
---json prints the answer as JSON. Errors go to stderr with exit status 2.
+--json prints the answer as JSON; --version prints the version. Errors go to stderr with exit status 2.
 ";
 
 /// What to do, with its arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Help,
+    Version,
     EnvName,
     ServiceName,
     ContainerName,
@@ -114,6 +115,7 @@ impl From<lexopt::Error> for UsageError {
 struct Raw {
     json: bool,
     help: bool,
+    version: bool,
     resolve: bool,
     default: Option<String>,
     minimum: Option<String>,
@@ -135,6 +137,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, Usa
         match arg {
             Long("json") => raw.seen.push("--json"),
             Short('h') | Long("help") => raw.help = true,
+            Short('V') | Long("version") => raw.version = true,
             Long("resolve") => raw.seen.push("--resolve"),
             Long("default") => {
                 raw.default = Some(parser.value()?.string()?);
@@ -175,9 +178,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, Usa
     }
     raw.json = raw.seen.contains(&"--json");
     raw.resolve = raw.seen.contains(&"--resolve");
-    if raw.help {
+    if raw.help || raw.version {
         return Ok(Invocation {
-            command: Command::Help,
+            command: if raw.help {
+                Command::Help
+            } else {
+                Command::Version
+            },
             json: false,
         });
     }
@@ -419,6 +426,7 @@ mod tests {
         );
         assert!(err(&["port", "--bogus"]).contains("--bogus"));
         assert_eq!(command(&["--help"]), Command::Help);
+        assert_eq!(command(&["--version"]), Command::Version);
         assert_eq!(command(&["node-list", "-h"]), Command::Help);
     }
 }

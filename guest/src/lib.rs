@@ -67,6 +67,7 @@ pub fn run(invocation: &Invocation, vars: Arc<Vars>) -> Result<String, Failure> 
     };
     Ok(match &invocation.command {
         Command::Help => args::USAGE.to_owned(),
+        Command::Version => line(format!("maestro-guest {}", env!("CARGO_PKG_VERSION"))),
         Command::EnvName => text(discovery::environment_name(env)),
         Command::ServiceName => text(discovery::service_name(env)?),
         Command::ContainerName => text(discovery::container_name(env)?),

@@ -115,15 +115,21 @@ fn environment(vars: Arc<Vars>) -> Result<Environment<'static>, RenderError> {
         discovery::container_name(&lookup(&v)).map_err(invalid)
     });
     let v = Arc::clone(&vars);
-    jinja.add_function("host_address", move |kwargs: Kwargs| {
-        let resolve: Option<bool> = kwargs.get("resolve")?;
-        kwargs.assert_all_used()?;
-        let address = discovery::host_address(&lookup(&v)).map_err(invalid)?;
-        if resolve.unwrap_or(false) {
-            return Ok(net::resolve_ipv4(&address).map_err(invalid)?.to_string());
-        }
-        Ok(address)
-    });
+    jinja.add_function(
+        "host_address",
+        move |resolve: Option<bool>, kwargs: Kwargs| {
+            let resolve = match (resolve, kwargs.get::<Option<bool>>("resolve")?) {
+                (Some(_), Some(_)) => return Err(duplicate("resolve")),
+                (p, k) => p.or(k).unwrap_or(false),
+            };
+            kwargs.assert_all_used()?;
+            let address = discovery::host_address(&lookup(&v)).map_err(invalid)?;
+            if resolve {
+                return Ok(net::resolve_ipv4(&address).map_err(invalid)?.to_string());
+            }
+            Ok(address)
+        },
+    );
     jinja.add_function("internal_address", |interface: Option<String>| {
         let interface = interface.as_deref().unwrap_or(net::DEFAULT_INTERFACE);
         net::internal_address(interface)
@@ -290,6 +296,7 @@ mod tests {
             "prod kafka kafka-1 10.213.0.11"
         );
         assert_eq!(ok("{{ host_address(resolve=true) }}"), "10.213.0.11");
+        assert_eq!(ok("{{ host_address(true) }}"), "10.213.0.11");
     }
 
     #[test]

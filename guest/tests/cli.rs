@@ -228,6 +228,10 @@ fn usage_errors_exit_2() {
         "wrong number of arguments for host (try --help)\n"
     );
     assert!(stdout(&["--help"]).contains("node-list SERVICE"));
+    assert_eq!(
+        stdout(&["--version"]),
+        format!("maestro-guest {}\n", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
