@@ -65,6 +65,21 @@ pub fn instances_var(service: &str) -> String {
     format!("{}_INSTANCES", normalize(service))
 }
 
+/// The value of `<S>_INSTANCES`: the raw instance names, sorted and
+/// comma-joined (MaestroNG sorts by name).
+pub fn instances_value<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let mut names: Vec<&str> = names.into_iter().collect();
+    names.sort_unstable();
+    names.join(",")
+}
+
+/// Reads a `<S>_INSTANCES` value back into instance names. An empty value
+/// means no instances; MaestroNG's guestutils would yield one instance named
+/// `""` and then fail to find its host.
+pub fn split_instances(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').filter(move |_| !value.is_empty())
+}
+
 /// Splits an image reference into repository and tag the way MaestroNG does,
 /// but also understands digests: `repo@sha256:...` keeps the digest as its
 /// "tag" part and the whole reference as repository is never mis-split.
@@ -115,6 +130,20 @@ mod tests {
             "ZOOKEEPER_ZK_NODE_1_CLIENT_INTERNAL_PORT"
         );
         assert_eq!(instances_var("my-svc.v2"), "MY_SVC_V2_INSTANCES");
+    }
+
+    #[test]
+    fn instances_value_round_trips() {
+        let value = instances_value(["zk-2", "zk-10", "zk-1"]);
+        // Plain string order, as Python's `sorted`.
+        assert_eq!(value, "zk-1,zk-10,zk-2");
+        assert_eq!(
+            split_instances(&value).collect::<Vec<_>>(),
+            ["zk-1", "zk-10", "zk-2"]
+        );
+        assert_eq!(instances_value([]), "");
+        assert_eq!(split_instances("").count(), 0);
+        assert_eq!(split_instances("a, b").collect::<Vec<_>>(), ["a", " b"]);
     }
 
     #[test]
