@@ -9,3 +9,6 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod events;
+pub mod exec;
+pub mod render;
