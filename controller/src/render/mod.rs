@@ -26,7 +26,7 @@ pub mod table;
 pub mod tty;
 
 use std::io::{self, IsTerminal};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
@@ -78,6 +78,7 @@ impl Progress {
                 let color = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
                 Box::new(TtyRenderer::new(
                     indicatif::ProgressDrawTarget::stdout(),
+                    Box::new(stdout),
                     color,
                 ))
             }
@@ -91,11 +92,18 @@ impl Progress {
 /// Feeds `renderer` until every sender is gone. A renderer that fails (a
 /// closed pipe) stops drawing; the work goes on and its exit code stands.
 pub fn drive(events: Receiver<Event>, renderer: &mut dyn Renderer) -> io::Result<()> {
+    let mut next_tick = Instant::now() + TICK;
     loop {
-        match events.recv_timeout(TICK) {
+        // Tick by the clock, not by silence: a busy play sends events more
+        // often than every TICK and its spinners must still turn.
+        match events.recv_deadline(next_tick) {
             Ok(event) => renderer.event(&event)?,
-            Err(RecvTimeoutError::Timeout) => renderer.tick()?,
+            Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return renderer.finish(),
+        }
+        if Instant::now() >= next_tick {
+            renderer.tick()?;
+            next_tick = Instant::now() + TICK;
         }
     }
 }

@@ -36,13 +36,14 @@ impl<W: Write + Send> Renderer for PlainRenderer<W> {
                 writeln!(self.out, "{}", self.table.header())?;
             }
             Event::Instance(e) => {
-                // Every row starts as `waiting`: saying so again for each
-                // row is noise, not a change.
-                let unchanged = e.state == State::Waiting && e.container.is_none();
+                let Some(before) = self.table.state_of(&e.instance).cloned() else {
+                    return Ok(());
+                };
+                let worth_a_line = e.container.is_some() || worth_a_line(&before, &e.state);
                 if let Some(i) = self
                     .table
                     .update(&e.instance, e.container.as_deref(), &e.state)
-                    && !unchanged
+                    && worth_a_line
                 {
                     writeln!(self.out, "{}", self.table.line(i))?;
                 }
@@ -55,5 +56,18 @@ impl<W: Write + Send> Renderer for PlainRenderer<W> {
             }
         }
         self.out.flush()
+    }
+}
+
+/// Whether going from `before` to `now` deserves a line of its own. Every
+/// row starts as `waiting`, so saying it again is not a change; pull
+/// progress gets a line per quarter, not per percent, to keep logs short.
+fn worth_a_line(before: &State, now: &State) -> bool {
+    match (before, now) {
+        (State::Pulling { percent: Some(was) }, State::Pulling { percent: Some(is) }) => {
+            is / 25 > was / 25
+        }
+        (State::Pulling { .. }, State::Pulling { percent: None }) => false,
+        _ => before != now,
     }
 }

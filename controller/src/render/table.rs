@@ -12,7 +12,7 @@ use crate::events::{Kind, Row, State, Summary, human_duration};
 /// The CONTAINER column is filled while the play runs (`tag:shortid`), so
 /// its width cannot come from the data; this fits a short tag and an id.
 const CONTAINER_WIDTH: usize = 20;
-const GAP: &str = "  ";
+pub const GAP: &str = "  ";
 
 /// Green = ok, cyan = nothing to do, red = failure (MaestroNG's SGR 32,
 /// 36, 31); work in progress is not coloured.
@@ -91,6 +91,11 @@ impl Table {
         }
         row.state = state.clone();
         Some(i)
+    }
+
+    /// The current state of a row, if the instance is in the play.
+    pub fn state_of(&self, instance: &str) -> Option<&State> {
+        self.index.get(instance).map(|&i| &self.rows[i].state)
     }
 
     pub fn header(&self) -> String {

@@ -123,10 +123,23 @@ fn plain(events: &[Event]) -> String {
 
 #[test]
 fn plain_renderer_prints_one_line_per_state_change_without_escapes() {
-    let text = plain(&scripted_start());
+    // Pull progress gets a line per quarter: 49% is not shown, 50% is.
+    let mut events = scripted_start();
+    let pulling = |p| {
+        inst(
+            "zk-1",
+            "zookeeper",
+            "ship1",
+            None,
+            State::Pulling { percent: Some(p) },
+        )
+    };
+    events.splice(2..2, [pulling(49), pulling(50)]);
+    let text = plain(&events);
     insta::assert_snapshot!(text, @r"
       #   INSTANCE  SERVICE    SHIP   CONTAINER             STATUS
       1.  zk-1      zookeeper  ship1  -                     pulling 42%
+      1.  zk-1      zookeeper  ship1  -                     pulling 50%
       1.  zk-1      zookeeper  ship1  -                     creating
       1.  zk-1      zookeeper  ship1  3.9:1a2b3c4           starting
       1.  zk-1      zookeeper  ship1  3.9:1a2b3c4           checking tcp:client
@@ -220,22 +233,7 @@ fn json_renderer_prints_one_object_per_event() {
 #[test]
 fn with_renderer_draws_everything_before_returning() {
     use crate::exec::{self, CancelToken, Completion, Direction, Limits, Node, Play, TaskContext};
-    use std::sync::{Arc, Mutex};
-
-    /// Collects into a buffer the test can read after the render thread ends.
-    #[derive(Clone, Default)]
-    struct Shared(Arc<Mutex<Vec<u8>>>);
-    impl io::Write for Shared {
-        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    let buf = Shared::default();
+    let buf = SharedBuf::default();
     let play = Play {
         command: "stop".into(),
         direction: Direction::Reverse,
@@ -269,7 +267,7 @@ fn with_renderer_draws_everything_before_returning() {
     })
     .unwrap();
     assert_eq!(report.summary.exit_code(), 0);
-    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    let text = buf.text();
     let kinds: Vec<String> = text
         .lines()
         .map(|l| {
@@ -295,4 +293,52 @@ fn with_renderer_draws_everything_before_returning() {
     assert!(text.starts_with(
         r#"{"event":"play","command":"stop","total":2,"rows":[{"number":2,"instance":"kafka-1""#
     ));
+}
+
+/// Collects into a buffer the test can read after the renderer is done.
+#[derive(Clone, Default)]
+struct SharedBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl io::Write for SharedBuf {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl SharedBuf {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+#[test]
+fn tty_renderer_leaves_the_whole_final_table_and_summary() {
+    // The live rows are drawn by indicatif (hidden here, checked by hand in
+    // tmux); what stays on screen afterwards is printed in full, whatever
+    // the terminal's height.
+    let out = SharedBuf::default();
+    let mut r = TtyRenderer::new(
+        indicatif::ProgressDrawTarget::hidden(),
+        Box::new(out.clone()),
+        false,
+    );
+    for e in scripted_start() {
+        r.event(&e).unwrap();
+        r.tick().unwrap();
+    }
+    r.finish().unwrap();
+    insta::assert_snapshot!(out.text(), @r"
+      #   INSTANCE  SERVICE    SHIP   CONTAINER             STATUS
+      1.  zk-1      zookeeper  ship1  3.9:1a2b3c4           started
+      2.  kafka-1   kafka      ship2  -                     failed: check tcp:broker did not pass within 30s
+      3.  kafka-2   kafka      ship3  2.8:9f8e7d6           up for 3m12s
+      4.  web-1     web        ship1  -                     aborted: kafka-1 failed
+    start: 2 done, 1 failed, 1 not attempted in 2.3s
+      kafka-1: failed: check tcp:broker did not pass within 30s
+      not attempted: web-1
+    ");
 }

@@ -2,15 +2,21 @@
 //! in place as its state changes, a spinner on rows with work under way,
 //! and the summary below when the play ends.
 //!
+//! indicatif draws at most a screenful: rows past the terminal's height
+//! are not shown while the play runs. So when the play ends the live rows
+//! are cleared and the final table is printed in full as plain lines:
+//! the last picture always shows every row and the summary, scrollback
+//! included.
+//!
 //! Spinners are ticked by the render thread (`Renderer::tick`), not by
 //! indicatif's steady tick, which would start one thread per row.
 
-use std::io;
+use std::io::{self, Write};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Renderer;
-use super::table::{Table, summary_lines};
+use super::table::{GAP, Table, summary_lines};
 use crate::events::{Event, Kind};
 
 pub struct TtyRenderer {
@@ -22,16 +28,21 @@ pub struct TtyRenderer {
     /// When false (`NO_COLOR`, ...), escape codes are stripped from every
     /// line before indicatif sees it.
     color: bool,
+    /// Where the final table goes (the terminal indicatif draws on).
+    out: Box<dyn Write + Send>,
+    summary: Vec<String>,
 }
 
 impl TtyRenderer {
-    /// Draws on `target`, normally `ProgressDrawTarget::stdout()`.
-    pub fn new(target: ProgressDrawTarget, color: bool) -> Self {
+    /// Draws live on `target` and the final table on `out`, normally
+    /// `ProgressDrawTarget::stdout()` and standard output.
+    pub fn new(target: ProgressDrawTarget, out: Box<dyn Write + Send>, color: bool) -> Self {
         // `wide_msg` cuts the status at the terminal's edge: a wrapped line
-        // would break the in-place redraw.
-        let idle = ProgressStyle::with_template("{prefix}{wide_msg}")
+        // would break the in-place redraw. The spinner sits in the gap before STATUS, so the status words
+        // stay in their column whether a row is busy or not.
+        let idle = ProgressStyle::with_template("{prefix}  {wide_msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
-        let busy = ProgressStyle::with_template("{prefix}{wide_msg} {spinner}")
+        let busy = ProgressStyle::with_template("{prefix}{spinner} {wide_msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner())
             .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ ");
         Self {
@@ -41,6 +52,8 @@ impl TtyRenderer {
             idle,
             busy,
             color,
+            out,
+            summary: Vec::new(),
         }
     }
 
@@ -50,6 +63,13 @@ impl TtyRenderer {
         } else {
             anstream::adapter::strip_str(&s).to_string()
         }
+    }
+
+    /// The row's columns before STATUS, without the gap the styles add.
+    fn prefix(&self, i: usize) -> String {
+        let prefix = self.table.prefix(i);
+        let trimmed = prefix.strip_suffix(GAP).unwrap_or(&prefix).to_owned();
+        self.text(trimmed)
     }
 
     fn line_bar(&self, text: String) -> ProgressBar {
@@ -65,7 +85,7 @@ impl TtyRenderer {
             return;
         };
         let kind = self.table.rows[i].state.kind();
-        bar.set_prefix(self.text(self.table.prefix(i)));
+        bar.set_prefix(self.prefix(i));
         let status = self.text(self.table.status(i));
         if kind == Kind::InProgress {
             bar.set_style(self.busy.clone());
@@ -88,7 +108,7 @@ impl Renderer for TtyRenderer {
                         let bar = self
                             .multi
                             .add(ProgressBar::new_spinner().with_style(self.idle.clone()));
-                        bar.set_prefix(self.text(self.table.prefix(i)));
+                        bar.set_prefix(self.prefix(i));
                         bar.set_message(self.text(self.table.status(i)));
                         bar
                     })
@@ -103,11 +123,7 @@ impl Renderer for TtyRenderer {
                 }
             }
             Event::Note { message } => self.multi.println(self.text(message.clone()))?,
-            Event::Summary(summary) => {
-                for line in summary_lines(summary) {
-                    self.line_bar(line);
-                }
-            }
+            Event::Summary(summary) => self.summary = summary_lines(summary),
         }
         Ok(())
     }
@@ -122,13 +138,25 @@ impl Renderer for TtyRenderer {
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        // Rows left in progress (a play that ended abnormally) are frozen
-        // as they are, so the last picture stays on screen.
+        if self.bars.is_empty() && self.summary.is_empty() {
+            return Ok(());
+        }
+        // Finished bars do not draw again when dropped; a hidden target
+        // keeps anything else from drawing over the final table.
         for bar in &self.bars {
             if !bar.is_finished() {
                 bar.abandon();
             }
         }
-        Ok(())
+        self.multi.clear()?;
+        self.multi.set_draw_target(ProgressDrawTarget::hidden());
+        let mut lines = vec![self.table.header()];
+        lines.extend((0..self.table.rows.len()).map(|i| self.table.line(i)));
+        lines.extend(self.summary.iter().cloned());
+        for line in lines {
+            let line = self.text(line);
+            writeln!(self.out, "{line}")?;
+        }
+        self.out.flush()
     }
 }
