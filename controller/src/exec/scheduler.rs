@@ -516,11 +516,12 @@ pub fn run(
     let mut outcomes: Vec<Option<Outcome>> = vec![None; n];
     let mut times: Vec<(Option<Duration>, Option<Duration>)> = vec![(None, None); n];
     let mut remaining = graph.prereqs.clone();
-    // Ready nodes by rank, so earlier rows are preferred.
-    let mut ready: BTreeSet<(usize, usize)> = (0..n)
-        .filter(|&i| remaining[i] == 0)
-        .map(|i| (graph.rank[i], i))
-        .collect();
+    // Ready nodes per ship, by rank, so earlier rows are preferred. One
+    // queue per ship: a saturated ship is skipped in O(1), not node by node.
+    let mut ready: Vec<BTreeSet<(usize, usize)>> = vec![BTreeSet::new(); graph.ship_limits.len()];
+    for i in (0..n).filter(|&i| remaining[i] == 0) {
+        ready[graph.ship_of[i]].insert((graph.rank[i], i));
+    }
     let mut in_flight = 0usize;
     let mut in_flight_ship = vec![0usize; graph.ship_limits.len()];
     let global_limit = if limits.global == 0 {
@@ -583,17 +584,20 @@ pub fn run(
                 halted.get_or_insert(AbortReason::Interrupted);
             }
             if halted.is_none() {
-                // Hand out every ready node whose ship has room, in rank
-                // order; a saturated ship's nodes stay ready, others pass.
-                let mut dispatched = Vec::new();
-                for &(rank, i) in &ready {
-                    if in_flight >= global_limit {
+                // Hand out ready nodes while the global limit allows: each
+                // time the lowest-ranked one among ships that have room. A
+                // saturated ship's nodes stay ready; other ships go ahead.
+                while in_flight < global_limit {
+                    let next = ready
+                        .iter()
+                        .enumerate()
+                        .filter(|&(s, _)| in_flight_ship[s] < graph.ship_limits[s])
+                        .filter_map(|(s, queue)| queue.first().map(|&(rank, i)| (rank, s, i)))
+                        .min();
+                    let Some((_, s, i)) = next else {
                         break;
-                    }
-                    let s = graph.ship_of[i];
-                    if in_flight_ship[s] >= graph.ship_limits[s] {
-                        continue;
-                    }
+                    };
+                    ready[s].pop_first();
                     let Some(work) = works[i].take() else {
                         continue;
                     };
@@ -601,12 +605,8 @@ pub fn run(
                     in_flight_ship[s] += 1;
                     status[i] = Status::Running;
                     times[i].0 = Some(started_at.elapsed());
-                    dispatched.push((rank, i));
                     // Workers outlive the coordinator's sends: cannot fail.
                     let _ = job_tx.send(Job { index: i, work });
-                }
-                for key in dispatched {
-                    ready.remove(&key);
                 }
             }
             if in_flight == 0 {
@@ -663,7 +663,7 @@ pub fn run(
                 for &w in &graph.waiters[i] {
                     remaining[w] -= 1;
                     if remaining[w] == 0 {
-                        ready.insert((graph.rank[w], w));
+                        ready[graph.ship_of[w]].insert((graph.rank[w], w));
                     }
                 }
             }
