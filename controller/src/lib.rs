@@ -3,7 +3,8 @@
 //!
 //! Data flows one way: `config` (file -> typed environment), `plan`
 //! (selection and dependency order), `docker` (the Engine API client),
-//! `exec` (running tasks), `render` (turning events into output). The core
+//! `exec` (running tasks), `events` (what the core reports while it
+//! works), `render` (turning events into output). The core
 //! never prints; only `commands` and `render` write to the terminal.
 
 pub mod cli;

@@ -174,6 +174,18 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// `-c` (0 = unlimited) and each ship's `max_concurrency`, by ship name.
+    pub fn new<'s>(global: usize, ships: impl IntoIterator<Item = (&'s str, usize)>) -> Self {
+        Self {
+            global,
+            per_ship_default: DEFAULT_PER_SHIP,
+            per_ship: ships
+                .into_iter()
+                .map(|(name, limit)| (name.to_owned(), limit))
+                .collect(),
+        }
+    }
+
     fn for_ship(&self, ship: &str) -> usize {
         let limit = self
             .per_ship

@@ -127,9 +127,8 @@ fn global_and_per_ship_limits_hold_at_every_moment() {
         }
     }
     let limits = Limits {
-        global: 5,
         per_ship_default: 2,
-        per_ship: HashMap::from([("s3".to_owned(), 1)]),
+        ..Limits::new(5, [("s3", 1)])
     };
     let r = run_ok(play(Direction::Forward, limits, nodes));
     assert_eq!(r.summary.done, 36);
