@@ -342,3 +342,53 @@ fn tty_renderer_leaves_the_whole_final_table_and_summary() {
       not attempted: web-1
     ");
 }
+
+#[test]
+fn tty_renderer_updates_rows_in_place_on_a_terminal() {
+    use indicatif::{InMemoryTerm, ProgressDrawTarget};
+
+    let term = InMemoryTerm::new(20, 100);
+    let out = SharedBuf::default();
+    let mut r = TtyRenderer::new(
+        ProgressDrawTarget::term_like(Box::new(term.clone())),
+        Box::new(out.clone()),
+        false,
+    );
+    let events = scripted_start();
+    // Midway: zk-1 is checking, the others wait; one line per row.
+    for e in &events[..5] {
+        r.event(e).unwrap();
+    }
+    r.tick().unwrap();
+    // indicatif limits its redraw rate; a tick after a pause draws.
+    std::thread::sleep(Duration::from_millis(120));
+    r.tick().unwrap();
+    let screen = term.contents();
+    let lines: Vec<&str> = screen.lines().map(str::trim_end).collect();
+    assert_eq!(lines.len(), 5, "{screen}");
+    assert_eq!(
+        lines[0],
+        "  #   INSTANCE  SERVICE    SHIP   CONTAINER             STATUS"
+    );
+    assert!(lines[1].starts_with("  1.  zk-1      zookeeper  ship1  3.9:1a2b3c4         "));
+    assert!(lines[1].ends_with(" checking tcp:client"), "{:?}", lines[1]);
+    assert_eq!(
+        lines[2],
+        "  2.  kafka-1   kafka      ship2  -                     waiting"
+    );
+    assert_eq!(
+        lines[4],
+        "  4.  web-1     web        ship1  -                     waiting"
+    );
+    assert!(out.text().is_empty());
+
+    for e in &events[5..] {
+        r.event(e).unwrap();
+    }
+    r.finish().unwrap();
+    // The live rows were cleared from the terminal; the final table went out.
+    assert_eq!(term.contents().trim(), "");
+    assert!(out.text().contains(
+        "  4.  web-1     web        ship1  -                     aborted: kafka-1 failed\n"
+    ));
+}

@@ -72,10 +72,11 @@ impl TtyRenderer {
         self.text(trimmed)
     }
 
+    /// A fixed line (the header), without the status gap of the rows.
     fn line_bar(&self, text: String) -> ProgressBar {
-        let bar = self
-            .multi
-            .add(ProgressBar::new_spinner().with_style(self.idle.clone()));
+        let style = ProgressStyle::with_template("{wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        let bar = self.multi.add(ProgressBar::new_spinner().with_style(style));
         bar.finish_with_message(self.text(text));
         bar
     }
