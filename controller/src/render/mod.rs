@@ -76,11 +76,15 @@ impl Progress {
             Progress::Json => Box::new(JsonRenderer::new(stdout)),
             Progress::Auto | Progress::Tty if live => {
                 let color = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
-                Box::new(TtyRenderer::new(
+                let renderer = TtyRenderer::new(
                     indicatif::ProgressDrawTarget::stdout(),
                     Box::new(stdout),
                     color,
-                ))
+                );
+                match console::Term::stdout().size_checked() {
+                    Some((rows, _)) => Box::new(renderer.with_height(usize::from(rows))),
+                    None => Box::new(renderer),
+                }
             }
             Progress::Auto | Progress::Tty | Progress::Plain => {
                 Box::new(PlainRenderer::new(anstream::AutoStream::auto(stdout)))

@@ -392,3 +392,58 @@ fn tty_renderer_updates_rows_in_place_on_a_terminal() {
         "  4.  web-1     web        ship1  -                     aborted: kafka-1 failed\n"
     ));
 }
+
+#[test]
+fn tty_renderer_is_compact_when_the_rows_do_not_fit() {
+    use indicatif::{InMemoryTerm, ProgressDrawTarget};
+
+    let term = InMemoryTerm::new(6, 120);
+    let out = SharedBuf::default();
+    let mut r = TtyRenderer::new(
+        ProgressDrawTarget::term_like(Box::new(term.clone())),
+        Box::new(out.clone()),
+        false,
+    )
+    .with_height(6);
+    let events = scripted_start();
+    let screen = |r: &mut TtyRenderer| {
+        std::thread::sleep(Duration::from_millis(120));
+        r.tick().unwrap();
+        term.contents()
+            .lines()
+            .map(|l| l.trim_end().to_owned())
+            .collect::<Vec<_>>()
+    };
+
+    // Only the row with work under way is on screen, with the counts.
+    for e in &events[..5] {
+        r.event(e).unwrap();
+    }
+    let lines = screen(&mut r);
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    assert!(lines[1].starts_with("  1.  zk-1 "), "{lines:#?}");
+    assert!(lines[1].ends_with("checking tcp:client"), "{lines:#?}");
+    assert_eq!(lines[2], "  0/4 done, 1 in progress, 3 waiting");
+
+    // Finished rows leave; a failure stays in view.
+    for e in &events[5..8] {
+        r.event(e).unwrap();
+    }
+    let lines = screen(&mut r);
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    assert!(lines[1].starts_with("  2.  kafka-1 "), "{lines:#?}");
+    assert!(
+        lines[1].ends_with("failed: check tcp:broker did not pass within 30s"),
+        "{lines:#?}"
+    );
+    assert_eq!(
+        lines[2],
+        "  2/4 done, 0 in progress, 1 waiting, 1 failed or not attempted"
+    );
+
+    for e in &events[8..] {
+        r.event(e).unwrap();
+    }
+    r.finish().unwrap();
+    assert_eq!(out.text().lines().count(), 8);
+}
