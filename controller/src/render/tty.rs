@@ -10,7 +10,8 @@
 //! summary, scrollback included.
 //!
 //! Spinners are ticked by the render thread (`Renderer::tick`), not by
-//! indicatif's steady tick, which would start one thread per row.
+//! indicatif's steady tick, which would start one thread per row. One
+//! renderer draws one play.
 
 use std::io::{self, Write};
 
@@ -53,8 +54,8 @@ impl TtyRenderer {
     /// `ProgressDrawTarget::stdout()` and standard output.
     pub fn new(target: ProgressDrawTarget, out: Box<dyn Write + Send>, color: bool) -> Self {
         // `wide_msg` cuts the status at the terminal's edge: a wrapped line
-        // would break the in-place redraw. The spinner sits in the gap before STATUS, so the status words
-        // stay in their column whether a row is busy or not.
+        // would break the in-place redraw. The spinner sits in the gap
+        // before STATUS, so the words stay in their column busy or not.
         let idle = ProgressStyle::with_template("{prefix}  {wide_msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
         let busy = ProgressStyle::with_template("{prefix}{spinner} {wide_msg}")
