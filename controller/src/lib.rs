@@ -3,9 +3,13 @@
 //!
 //! Data flows one way: `config` (file -> typed environment), `plan`
 //! (selection and dependency order), `docker` (the Engine API client),
-//! `exec` (running tasks), `render` (turning events into output). The core
+//! `exec` (running tasks), `events` (what the core reports while it
+//! works), `render` (turning events into output). The core
 //! never prints; only `commands` and `render` write to the terminal.
 
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod events;
+pub mod exec;
+pub mod render;

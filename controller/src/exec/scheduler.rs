@@ -1,0 +1,755 @@
+//! Runs a dependency graph of blocking tasks with per-node gating, a global
+//! and a per-ship concurrency limit, fail-fast aborts and cancellation.
+//!
+//! Shape (see `docs/architecture.md`): a pool of worker threads inside
+//! `std::thread::scope` takes jobs from one channel; the calling thread is
+//! the coordinator and alone owns the bookkeeping (remaining prerequisites,
+//! in-flight counts per ship). When a task finishes, each node whose last
+//! prerequisite it was becomes ready at once: gating is per node, never
+//! level by level. The coordinator only hands out a job when the global and
+//! the ship's limit allow it, so both limits hold at every moment, and a
+//! node of a saturated ship is passed over, not waited on.
+//!
+//! Events: the scheduler emits `Play` first, `Failed`/`Aborted` for the rows
+//! it decides, and `Summary` last. A task emits its own progress and its
+//! success word (`started`, `stopped`, `up for 3m`...) through
+//! [`TaskContext::emit`]; it reports failure by returning `Err`, and the
+//! scheduler shows it.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::select;
+
+use super::cancel::CancelToken;
+use crate::events::{AbortReason, Event, EventSink, Failure, InstanceEvent, Row, State, Summary};
+
+/// The per-ship limit when the ship sets none.
+pub const DEFAULT_PER_SHIP: usize = 8;
+
+/// What a task returns.
+pub type TaskResult = Result<Completion, TaskFailure>;
+
+/// How a task that did not fail ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    /// It did its work, or found nothing to do.
+    Done,
+    /// It deliberately left its instance alone (e.g. `clean` of a running
+    /// container). Counts as finished for the tasks that wait on it.
+    Skipped,
+}
+
+/// A task's failure. `fatal` failures (start, pull, clean) abort the rest
+/// of the play; non-fatal ones (stop, kill) are reported and the play goes
+/// on, their dependents included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskFailure {
+    pub message: String,
+    pub fatal: bool,
+}
+
+impl TaskFailure {
+    pub fn fatal(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            fatal: true,
+        }
+    }
+
+    pub fn non_fatal(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            fatal: false,
+        }
+    }
+}
+
+/// The work of one node: blocking, run once on a worker thread.
+pub type Work<'a> = Box<dyn FnOnce(&TaskContext<'_>) -> TaskResult + Send + 'a>;
+
+/// One task of the graph: usually one instance's part of a command.
+pub struct Node<'a> {
+    /// Unique in the play; the instance name.
+    pub id: String,
+    pub service: String,
+    /// The key of the per-ship limit.
+    pub ship: String,
+    /// Ids of the nodes this one depends on (in forward terms: for a
+    /// reverse play the scheduler turns the edges around itself).
+    pub deps: Vec<String>,
+    pub work: Work<'a>,
+}
+
+impl<'a> Node<'a> {
+    pub fn new(
+        id: impl Into<String>,
+        service: impl Into<String>,
+        ship: impl Into<String>,
+        deps: impl IntoIterator<Item = impl Into<String>>,
+        work: impl FnOnce(&TaskContext<'_>) -> TaskResult + Send + 'a,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            service: service.into(),
+            ship: ship.into(),
+            deps: deps.into_iter().map(Into::into).collect(),
+            work: Box::new(work),
+        }
+    }
+}
+
+impl fmt::Debug for Node<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Node")
+            .field("id", &self.id)
+            .field("ship", &self.ship)
+            .field("deps", &self.deps)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a running task can see: who it is, where to report, whether to stop.
+pub struct TaskContext<'s> {
+    pub id: &'s str,
+    pub service: &'s str,
+    pub ship: &'s str,
+    /// Poll it (or `cancel.sleep(d)` between attempts) during long waits.
+    pub cancel: &'s CancelToken,
+    sink: &'s dyn EventSink,
+}
+
+impl TaskContext<'_> {
+    /// Reports a state of this task's instance.
+    pub fn emit(&self, state: State) {
+        self.emit_event(None, state);
+    }
+
+    /// Reports a state together with the container (`tag:shortid`).
+    pub fn emit_with_container(&self, container: impl Into<String>, state: State) {
+        self.emit_event(Some(container.into()), state);
+    }
+
+    fn emit_event(&self, container: Option<String>, state: State) {
+        self.sink.emit(Event::Instance(InstanceEvent {
+            instance: self.id.to_owned(),
+            service: self.service.to_owned(),
+            ship: self.ship.to_owned(),
+            container,
+            state,
+        }));
+    }
+}
+
+/// Order of a play.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Dependencies first: start, pull, clean.
+    Forward,
+    /// Dependents first (edges reversed): stop, kill.
+    Reverse,
+}
+
+/// Concurrency limits. Both hold at every moment of the play.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// At most this many tasks in flight; 0 means unlimited (`-c 0`).
+    pub global: usize,
+    /// At most this many tasks in flight per ship, unless `per_ship` names
+    /// the ship; 0 means unlimited.
+    pub per_ship_default: usize,
+    pub per_ship: HashMap<String, usize>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            global: 0,
+            per_ship_default: DEFAULT_PER_SHIP,
+            per_ship: HashMap::new(),
+        }
+    }
+}
+
+impl Limits {
+    /// `-c` (0 = unlimited) and each ship's `max_concurrency`, by ship name.
+    pub fn new<'s>(global: usize, ships: impl IntoIterator<Item = (&'s str, usize)>) -> Self {
+        Self {
+            global,
+            per_ship_default: DEFAULT_PER_SHIP,
+            per_ship: ships
+                .into_iter()
+                .map(|(name, limit)| (name.to_owned(), limit))
+                .collect(),
+        }
+    }
+
+    fn for_ship(&self, ship: &str) -> usize {
+        let limit = self
+            .per_ship
+            .get(ship)
+            .copied()
+            .unwrap_or(self.per_ship_default);
+        if limit == 0 { usize::MAX } else { limit }
+    }
+}
+
+/// A play: the command's name (for the events), its order and its limits.
+#[derive(Debug)]
+pub struct Play<'a> {
+    pub command: String,
+    pub direction: Direction,
+    pub limits: Limits,
+    pub nodes: Vec<Node<'a>>,
+}
+
+/// How one node ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    Skipped,
+    Failed { message: String, fatal: bool },
+    Aborted(AbortReason),
+}
+
+/// One row of the report, in row order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeReport {
+    pub id: String,
+    pub ship: String,
+    /// 1-based position in dependency order (see [`Row::number`]).
+    pub number: usize,
+    pub outcome: Outcome,
+    /// When the task started and finished, from the start of the play;
+    /// `None` for tasks never attempted. For "where the time goes".
+    pub started: Option<Duration>,
+    pub finished: Option<Duration>,
+}
+
+/// What `run` returns: every node's outcome and the summary (also emitted
+/// as the last event).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub nodes: Vec<NodeReport>,
+    pub summary: Summary,
+}
+
+impl Report {
+    pub fn node(&self, id: &str) -> Option<&NodeReport> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+}
+
+/// A graph the scheduler cannot run. The planner is expected to have
+/// caught these with better context; the scheduler still refuses rather
+/// than hang or panic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GraphError {
+    DuplicateId(String),
+    UnknownDependency {
+        id: String,
+        dep: String,
+    },
+    /// The ids along one cycle, first repeated last: `a -> b -> a`.
+    Cycle(Vec<String>),
+}
+
+impl fmt::Display for GraphError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GraphError::DuplicateId(id) => write!(f, "task {id} is defined twice"),
+            GraphError::UnknownDependency { id, dep } => {
+                write!(f, "task {id} depends on {dep}, which is not in this play")
+            }
+            GraphError::Cycle(path) => write!(f, "dependency cycle: {}", path.join(" -> ")),
+        }
+    }
+}
+
+impl std::error::Error for GraphError {}
+
+/// The static shape of a play, computed before anything runs.
+struct Graph {
+    /// For each node (input index): the nodes that wait on it in this
+    /// play's direction.
+    waiters: Vec<Vec<usize>>,
+    /// For each node: how many nodes it waits on in this play's direction.
+    prereqs: Vec<usize>,
+    /// Input indices in row order (the order shown and preferred to run).
+    rows: Vec<usize>,
+    /// For each node: its 1-based number in forward dependency order.
+    numbers: Vec<usize>,
+    /// For each node: its position in `rows` (the dispatch priority).
+    rank: Vec<usize>,
+    /// For each node: the index of its ship in `ship_limits`.
+    ship_of: Vec<usize>,
+    ship_limits: Vec<usize>,
+}
+
+impl Graph {
+    fn build(
+        nodes: &[Node<'_>],
+        direction: Direction,
+        limits: &Limits,
+    ) -> Result<Self, GraphError> {
+        let n = nodes.len();
+        let mut index: HashMap<&str, usize> = HashMap::with_capacity(n);
+        for (i, node) in nodes.iter().enumerate() {
+            if index.insert(node.id.as_str(), i).is_some() {
+                return Err(GraphError::DuplicateId(node.id.clone()));
+            }
+        }
+        // deps[i]: forward prerequisites of i, deduplicated.
+        let mut deps: Vec<Vec<usize>> = Vec::with_capacity(n);
+        for node in nodes {
+            let mut d: Vec<usize> = Vec::with_capacity(node.deps.len());
+            for dep in &node.deps {
+                let j = *index
+                    .get(dep.as_str())
+                    .ok_or_else(|| GraphError::UnknownDependency {
+                        id: node.id.clone(),
+                        dep: dep.clone(),
+                    })?;
+                if !d.contains(&j) {
+                    d.push(j);
+                }
+            }
+            deps.push(d);
+        }
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, d) in deps.iter().enumerate() {
+            for &j in d {
+                dependents[j].push(i);
+            }
+        }
+
+        let forward = topo_order(&deps, &dependents).map_err(|stuck| {
+            GraphError::Cycle(
+                find_cycle(&deps, &stuck)
+                    .into_iter()
+                    .map(|i| nodes[i].id.clone())
+                    .collect(),
+            )
+        })?;
+        let mut numbers = vec![0; n];
+        for (pos, &i) in forward.iter().enumerate() {
+            numbers[i] = pos + 1;
+        }
+
+        let (waiters, prereqs, rows) = match direction {
+            Direction::Forward => {
+                let prereqs = deps.iter().map(Vec::len).collect();
+                (dependents, prereqs, forward)
+            }
+            Direction::Reverse => {
+                let prereqs = dependents.iter().map(Vec::len).collect();
+                (deps, prereqs, forward.into_iter().rev().collect())
+            }
+        };
+        let mut rank = vec![0; n];
+        for (pos, &i) in rows.iter().enumerate() {
+            rank[i] = pos;
+        }
+
+        let mut ship_index: HashMap<&str, usize> = HashMap::new();
+        let mut ship_limits = Vec::new();
+        let ship_of = nodes
+            .iter()
+            .map(|node| {
+                *ship_index.entry(node.ship.as_str()).or_insert_with(|| {
+                    ship_limits.push(limits.for_ship(&node.ship));
+                    ship_limits.len() - 1
+                })
+            })
+            .collect();
+
+        Ok(Self {
+            waiters,
+            prereqs,
+            rows,
+            numbers,
+            rank,
+            ship_of,
+            ship_limits,
+        })
+    }
+
+    /// How many workers can ever be busy at once: the global limit, or the
+    /// sum over ships of what each ship allows of its own nodes.
+    fn pool_size(&self, global: usize) -> usize {
+        let mut per_ship = vec![0usize; self.ship_limits.len()];
+        for &s in &self.ship_of {
+            per_ship[s] += 1;
+        }
+        let possible: usize = per_ship
+            .iter()
+            .zip(&self.ship_limits)
+            .map(|(&count, &limit)| count.min(limit))
+            .sum();
+        if global == 0 {
+            possible
+        } else {
+            possible.min(global)
+        }
+    }
+}
+
+/// Kahn's algorithm, ties broken by input order so rows are stable.
+/// `Err` carries the nodes left over when a cycle stalls it.
+fn topo_order(deps: &[Vec<usize>], dependents: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
+    let mut remaining: Vec<usize> = deps.iter().map(Vec::len).collect();
+    let mut ready: BTreeSet<usize> = (0..deps.len()).filter(|&i| remaining[i] == 0).collect();
+    let mut order = Vec::with_capacity(deps.len());
+    while let Some(i) = ready.pop_first() {
+        order.push(i);
+        for &w in &dependents[i] {
+            remaining[w] -= 1;
+            if remaining[w] == 0 {
+                ready.insert(w);
+            }
+        }
+    }
+    if order.len() == deps.len() {
+        Ok(order)
+    } else {
+        Err((0..deps.len()).filter(|&i| remaining[i] > 0).collect())
+    }
+}
+
+/// Walks from a stuck node along its stuck dependencies until one repeats;
+/// returns that loop, first node repeated at the end.
+fn find_cycle(deps: &[Vec<usize>], stuck: &[usize]) -> Vec<usize> {
+    let is_stuck = |i: usize| stuck.contains(&i);
+    let Some(&start) = stuck.first() else {
+        return Vec::new();
+    };
+    let mut path = vec![start];
+    let mut current = start;
+    loop {
+        // Every stuck node has at least one stuck dependency, else Kahn
+        // would have released it.
+        let Some(&next) = deps[current].iter().find(|&&d| is_stuck(d)) else {
+            return path;
+        };
+        if let Some(pos) = path.iter().position(|&p| p == next) {
+            let mut cycle = path.split_off(pos);
+            cycle.push(next);
+            return cycle;
+        }
+        path.push(next);
+        current = next;
+    }
+}
+
+/// A job for a worker, and what it sends back.
+struct Job<'a> {
+    index: usize,
+    work: Work<'a>,
+}
+
+struct Finished {
+    index: usize,
+    result: TaskResult,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Pending,
+    Running,
+    Finished,
+}
+
+/// Runs the play to the end and returns every node's outcome. Blocks the
+/// calling thread, which acts as coordinator; tasks run on a scoped pool.
+///
+/// ```
+/// use maestro::events::{Recorder, State};
+/// use maestro::exec::{run, CancelToken, Completion, Direction, Limits, Node, Play};
+///
+/// let zk = Node::new("zk-1", "zookeeper", "ship1", Vec::<String>::new(), |ctx| {
+///     ctx.emit(State::Starting);
+///     ctx.emit(State::Started);
+///     Ok(Completion::Done)
+/// });
+/// let kafka = Node::new("kafka-1", "kafka", "ship2", ["zk-1"], |ctx| {
+///     ctx.emit(State::Started);
+///     Ok(Completion::Done)
+/// });
+/// let play = Play {
+///     command: "start".into(),
+///     direction: Direction::Forward,
+///     limits: Limits::default(),
+///     nodes: vec![kafka, zk],
+/// };
+/// let events = Recorder::new();
+/// let report = run(play, &events, &CancelToken::new()).unwrap();
+/// assert_eq!(report.summary.exit_code(), 0);
+/// assert_eq!(report.nodes[0].id, "zk-1"); // rows in dependency order
+/// ```
+pub fn run(
+    play: Play<'_>,
+    sink: &dyn EventSink,
+    cancel: &CancelToken,
+) -> Result<Report, GraphError> {
+    let Play {
+        command,
+        direction,
+        limits,
+        nodes,
+    } = play;
+    let graph = Graph::build(&nodes, direction, &limits)?;
+    let n = nodes.len();
+    let started_at = Instant::now();
+
+    sink.emit(Event::Play {
+        command: command.clone(),
+        total: n,
+        rows: graph
+            .rows
+            .iter()
+            .map(|&i| Row {
+                number: graph.numbers[i],
+                instance: nodes[i].id.clone(),
+                service: nodes[i].service.clone(),
+                ship: nodes[i].ship.clone(),
+            })
+            .collect(),
+    });
+
+    let labels: Vec<(String, String, String)> = nodes
+        .iter()
+        .map(|node| (node.id.clone(), node.service.clone(), node.ship.clone()))
+        .collect();
+    let mut works: Vec<Option<Work<'_>>> = nodes.into_iter().map(|node| Some(node.work)).collect();
+
+    let mut status = vec![Status::Pending; n];
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; n];
+    let mut times: Vec<(Option<Duration>, Option<Duration>)> = vec![(None, None); n];
+    let mut remaining = graph.prereqs.clone();
+    // Ready nodes per ship, by rank, so earlier rows are preferred. One
+    // queue per ship: a saturated ship is skipped in O(1), not node by node.
+    let mut ready: Vec<BTreeSet<(usize, usize)>> = vec![BTreeSet::new(); graph.ship_limits.len()];
+    for i in (0..n).filter(|&i| remaining[i] == 0) {
+        ready[graph.ship_of[i]].insert((graph.rank[i], i));
+    }
+    let mut in_flight = 0usize;
+    let mut in_flight_ship = vec![0usize; graph.ship_limits.len()];
+    let global_limit = if limits.global == 0 {
+        usize::MAX
+    } else {
+        limits.global
+    };
+    let pool = graph.pool_size(limits.global).max(1);
+    let mut halted: Option<AbortReason> = None;
+    let mut interrupted = false;
+
+    let (job_tx, job_rx) = crossbeam_channel::unbounded::<Job<'_>>();
+    let (done_tx, done_rx) = crossbeam_channel::unbounded::<Finished>();
+
+    std::thread::scope(|scope| {
+        for _ in 0..pool.min(n) {
+            let job_rx = job_rx.clone();
+            let done_tx = done_tx.clone();
+            let labels = &labels;
+            scope.spawn(move || {
+                for job in job_rx {
+                    let (id, service, ship) = &labels[job.index];
+                    let ctx = TaskContext {
+                        id,
+                        service,
+                        ship,
+                        cancel,
+                        sink,
+                    };
+                    let work = job.work;
+                    // A panicking task is a failed task, not a torn-down play.
+                    let result =
+                        catch_unwind(AssertUnwindSafe(|| work(&ctx))).unwrap_or_else(|panic| {
+                            let what = panic
+                                .downcast_ref::<&str>()
+                                .map(|s| (*s).to_owned())
+                                .or_else(|| panic.downcast_ref::<String>().cloned())
+                                .unwrap_or_else(|| "unknown cause".to_owned());
+                            Err(TaskFailure::fatal(format!(
+                                "internal error: task panicked: {what}"
+                            )))
+                        });
+                    if done_tx
+                        .send(Finished {
+                            index: job.index,
+                            result,
+                        })
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+
+        loop {
+            if cancel.is_cancelled() && !interrupted {
+                interrupted = true;
+                halted.get_or_insert(AbortReason::Interrupted);
+            }
+            if halted.is_none() {
+                // Hand out ready nodes while the global limit allows: each
+                // time the lowest-ranked one among ships that have room. A
+                // saturated ship's nodes stay ready; other ships go ahead.
+                while in_flight < global_limit {
+                    let next = ready
+                        .iter()
+                        .enumerate()
+                        .filter(|&(s, _)| in_flight_ship[s] < graph.ship_limits[s])
+                        .filter_map(|(s, queue)| queue.first().map(|&(rank, i)| (rank, s, i)))
+                        .min();
+                    let Some((_, s, i)) = next else {
+                        break;
+                    };
+                    ready[s].pop_first();
+                    let Some(work) = works[i].take() else {
+                        continue;
+                    };
+                    in_flight += 1;
+                    in_flight_ship[s] += 1;
+                    status[i] = Status::Running;
+                    times[i].0 = Some(started_at.elapsed());
+                    // Workers outlive the coordinator's sends: cannot fail.
+                    let _ = job_tx.send(Job { index: i, work });
+                }
+            }
+            if in_flight == 0 {
+                // Nothing runs and nothing more may start: either all is
+                // finished, or the play halted and the rest stays aborted.
+                break;
+            }
+
+            let finished = if interrupted {
+                done_rx.recv().ok()
+            } else {
+                select! {
+                    recv(done_rx) -> msg => msg.ok(),
+                    recv(cancel.receiver()) -> _ => continue,
+                }
+            };
+            let Some(Finished { index: i, result }) = finished else {
+                break;
+            };
+            in_flight -= 1;
+            in_flight_ship[graph.ship_of[i]] -= 1;
+            status[i] = Status::Finished;
+            times[i].1 = Some(started_at.elapsed());
+            let releases_waiters = match result {
+                Ok(Completion::Done) => {
+                    outcomes[i] = Some(Outcome::Done);
+                    true
+                }
+                Ok(Completion::Skipped) => {
+                    outcomes[i] = Some(Outcome::Skipped);
+                    true
+                }
+                Err(TaskFailure { message, fatal }) => {
+                    let (id, service, ship) = &labels[i];
+                    sink.emit(Event::Instance(InstanceEvent {
+                        instance: id.clone(),
+                        service: service.clone(),
+                        ship: ship.clone(),
+                        container: None,
+                        state: State::Failed {
+                            message: message.clone(),
+                        },
+                    }));
+                    if fatal {
+                        halted.get_or_insert(AbortReason::Failed { id: id.clone() });
+                    }
+                    outcomes[i] = Some(Outcome::Failed { message, fatal });
+                    // A non-fatal failure (stop, kill) does not hold up the
+                    // rest of the play.
+                    !fatal
+                }
+            };
+            if releases_waiters {
+                for &w in &graph.waiters[i] {
+                    remaining[w] -= 1;
+                    if remaining[w] == 0 {
+                        ready[graph.ship_of[w]].insert((graph.rank[w], w));
+                    }
+                }
+            }
+        }
+        // Ends the workers' loops; the scope joins them.
+        drop(job_tx);
+    });
+
+    let reason = halted.unwrap_or(AbortReason::Interrupted);
+    for &i in &graph.rows {
+        if status[i] == Status::Pending {
+            let (id, service, ship) = &labels[i];
+            sink.emit(Event::Instance(InstanceEvent {
+                instance: id.clone(),
+                service: service.clone(),
+                ship: ship.clone(),
+                container: None,
+                state: State::Aborted {
+                    reason: reason.clone(),
+                },
+            }));
+            outcomes[i] = Some(Outcome::Aborted(reason.clone()));
+        }
+    }
+
+    let mut summary = Summary {
+        command,
+        total: n,
+        done: 0,
+        skipped: 0,
+        failed: 0,
+        aborted: 0,
+        elapsed: started_at.elapsed(),
+        interrupted,
+        failures: Vec::new(),
+        not_attempted: Vec::new(),
+    };
+    let mut reports = Vec::with_capacity(n);
+    for &i in &graph.rows {
+        let outcome = outcomes[i]
+            .take()
+            .unwrap_or(Outcome::Aborted(reason.clone()));
+        let (id, _, ship) = &labels[i];
+        match &outcome {
+            Outcome::Done => summary.done += 1,
+            Outcome::Skipped => summary.skipped += 1,
+            Outcome::Failed { message, fatal } => {
+                summary.failed += 1;
+                summary.failures.push(Failure {
+                    id: id.clone(),
+                    message: message.clone(),
+                    fatal: *fatal,
+                });
+            }
+            Outcome::Aborted(_) => {
+                summary.aborted += 1;
+                summary.not_attempted.push(id.clone());
+            }
+        }
+        reports.push(NodeReport {
+            id: id.clone(),
+            ship: ship.clone(),
+            number: graph.numbers[i],
+            outcome,
+            started: times[i].0,
+            finished: times[i].1,
+        });
+    }
+    sink.emit(Event::Summary(summary.clone()));
+    Ok(Report {
+        nodes: reports,
+        summary,
+    })
+}
+
+#[cfg(test)]
+mod tests;

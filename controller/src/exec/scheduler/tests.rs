@@ -1,0 +1,658 @@
+//! The scheduler with fake tasks: sleeps, atomic counters, recorded times.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread::sleep;
+use std::time::Duration;
+
+use super::*;
+use crate::events::Recorder;
+
+const NO_DEPS: [&str; 0] = [];
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn play<'a>(direction: Direction, limits: Limits, nodes: Vec<Node<'a>>) -> Play<'a> {
+    Play {
+        command: "start".into(),
+        direction,
+        limits,
+        nodes,
+    }
+}
+
+fn sleeper<'a>(id: &str, ship: &str, deps: &[&str], d: Duration) -> Node<'a> {
+    Node::new(
+        id,
+        "svc",
+        ship,
+        deps.iter().copied(),
+        move |_ctx: &TaskContext<'_>| {
+            sleep(d);
+            Ok(Completion::Done)
+        },
+    )
+}
+
+fn run_ok(p: Play<'_>) -> Report {
+    run(p, &Recorder::new(), &CancelToken::new()).expect("valid graph")
+}
+
+fn times(r: &Report, id: &str) -> (Duration, Duration) {
+    let n = r.node(id).expect("node in report");
+    (
+        n.started.expect("node started"),
+        n.finished.expect("node finished"),
+    )
+}
+
+/// Tracks in-flight tasks per key and the maximum ever seen.
+#[derive(Default)]
+struct InFlight {
+    now: Mutex<HashMap<String, usize>>,
+    max: Mutex<HashMap<String, usize>>,
+}
+
+impl InFlight {
+    fn enter(&self, keys: &[&str]) {
+        let mut now = self.now.lock().unwrap();
+        let mut max = self.max.lock().unwrap();
+        for k in keys {
+            let v = now.entry((*k).to_owned()).or_default();
+            *v += 1;
+            let m = max.entry((*k).to_owned()).or_default();
+            *m = (*m).max(*v);
+        }
+    }
+
+    fn leave(&self, keys: &[&str]) {
+        let mut now = self.now.lock().unwrap();
+        for k in keys {
+            *now.get_mut(*k).unwrap() -= 1;
+        }
+    }
+
+    fn max(&self, key: &str) -> usize {
+        self.max.lock().unwrap().get(key).copied().unwrap_or(0)
+    }
+}
+
+#[test]
+fn dependent_starts_when_its_own_deps_finish_not_its_level() {
+    // a (fast) and b (slow) have no deps; c needs only a. Level-by-level
+    // scheduling would hold c until b finished.
+    let r = run_ok(play(
+        Direction::Forward,
+        Limits::default(),
+        vec![
+            sleeper("a", "s1", &[], ms(20)),
+            sleeper("b", "s2", &[], ms(600)),
+            sleeper("c", "s3", &["a"], ms(20)),
+        ],
+    ));
+    let (_, a_end) = times(&r, "a");
+    let (_, b_end) = times(&r, "b");
+    let (c_start, c_end) = times(&r, "c");
+    assert!(c_start >= a_end, "c started before its dependency finished");
+    assert!(
+        c_end < b_end,
+        "c should be done while b still runs: c {c_end:?}, b {b_end:?}"
+    );
+    assert_eq!(r.summary.exit_code(), 0);
+    assert_eq!(r.summary.done, 3);
+}
+
+#[test]
+fn global_and_per_ship_limits_hold_at_every_moment() {
+    let flight = InFlight::default();
+    let mut nodes = Vec::new();
+    for ship in ["s1", "s2", "s3"] {
+        for i in 0..12 {
+            let flight = &flight;
+            nodes.push(Node::new(
+                format!("{ship}-{i}"),
+                "svc",
+                ship,
+                NO_DEPS,
+                move |_ctx: &TaskContext<'_>| {
+                    flight.enter(&["all", ship]);
+                    sleep(ms(15));
+                    flight.leave(&["all", ship]);
+                    Ok(Completion::Done)
+                },
+            ));
+        }
+    }
+    let limits = Limits {
+        per_ship_default: 2,
+        ..Limits::new(5, [("s3", 1)])
+    };
+    let r = run_ok(play(Direction::Forward, limits, nodes));
+    assert_eq!(r.summary.done, 36);
+    // 2 + 2 + 1 = 5: every limit is reached and none is exceeded.
+    assert_eq!(flight.max("all"), 5);
+    assert_eq!(flight.max("s1"), 2);
+    assert_eq!(flight.max("s2"), 2);
+    assert_eq!(flight.max("s3"), 1);
+}
+
+#[test]
+fn default_per_ship_limit_is_eight_with_no_global_limit() {
+    let flight = InFlight::default();
+    let nodes = (0..20)
+        .map(|i| {
+            let flight = &flight;
+            Node::new(
+                format!("n{i}"),
+                "svc",
+                "s1",
+                NO_DEPS,
+                move |_ctx: &TaskContext<'_>| {
+                    flight.enter(&["s1"]);
+                    sleep(ms(30));
+                    flight.leave(&["s1"]);
+                    Ok(Completion::Done)
+                },
+            )
+        })
+        .collect();
+    run_ok(play(Direction::Forward, Limits::default(), nodes));
+    assert_eq!(flight.max("s1"), DEFAULT_PER_SHIP);
+}
+
+#[test]
+fn a_saturated_ship_does_not_hold_up_other_ships() {
+    // The three s1 nodes come first in row order, but s1 takes one at a
+    // time; the s2 nodes must start at once, not after s1's queue.
+    let mut nodes: Vec<Node<'_>> = (0..3)
+        .map(|i| sleeper(&format!("one-{i}"), "s1", &[], ms(150)))
+        .collect();
+    nodes.extend((0..3).map(|i| sleeper(&format!("two-{i}"), "s2", &[], ms(10))));
+    let limits = Limits {
+        global: 4,
+        per_ship_default: 8,
+        per_ship: HashMap::from([("s1".to_owned(), 1)]),
+    };
+    let r = run_ok(play(Direction::Forward, limits, nodes));
+    let (_, first_s1_end) = times(&r, "one-0");
+    for i in 0..3 {
+        let (_, end) = times(&r, &format!("two-{i}"));
+        assert!(end < first_s1_end, "two-{i} waited for ship s1");
+    }
+    // And s1 did run one at a time.
+    let (one1_start, _) = times(&r, "one-1");
+    assert!(one1_start >= first_s1_end);
+}
+
+#[test]
+fn reverse_play_runs_dependents_first_and_numbers_rows_descending() {
+    let order = Mutex::new(Vec::new());
+    let node = |id: &'static str, deps: &'static [&'static str]| {
+        let order = &order;
+        Node::new(
+            id,
+            id,
+            "s1",
+            deps.iter().copied(),
+            move |_ctx: &TaskContext<'_>| {
+                order.lock().unwrap().push(id);
+                sleep(ms(5));
+                Ok(Completion::Done)
+            },
+        )
+    };
+    let nodes = vec![
+        node("kafka", &["zk"]),
+        node("web", &["kafka"]),
+        node("zk", &[]),
+    ];
+    let events = Recorder::new();
+    let r = run(
+        Play {
+            command: "stop".into(),
+            direction: Direction::Reverse,
+            limits: Limits::default(),
+            nodes,
+        },
+        &events,
+        &CancelToken::new(),
+    )
+    .unwrap();
+    assert_eq!(*order.lock().unwrap(), ["web", "kafka", "zk"]);
+    let rows: Vec<(usize, &str)> = r.nodes.iter().map(|n| (n.number, n.id.as_str())).collect();
+    assert_eq!(rows, [(3, "web"), (2, "kafka"), (1, "zk")]);
+    // A node starts only after its dependents finished.
+    assert!(times(&r, "kafka").0 >= times(&r, "web").1);
+    assert!(times(&r, "zk").0 >= times(&r, "kafka").1);
+    let Some(Event::Play { rows, .. }) = events.events().into_iter().next() else {
+        panic!("first event is not Play");
+    };
+    assert_eq!(rows[0].instance, "web");
+    assert_eq!(rows[0].number, 3);
+}
+
+#[test]
+fn first_fatal_failure_aborts_what_waits_and_lets_in_flight_finish() {
+    let attempted = Mutex::new(Vec::new());
+    let node = |id: &'static str,
+                ship: &'static str,
+                deps: &'static [&'static str],
+                d: u64,
+                fail: bool| {
+        let attempted = &attempted;
+        Node::new(
+            id,
+            "svc",
+            ship,
+            deps.iter().copied(),
+            move |_ctx: &TaskContext<'_>| {
+                attempted.lock().unwrap().push(id);
+                sleep(ms(d));
+                if fail {
+                    Err(TaskFailure::fatal("check tcp:client did not pass"))
+                } else {
+                    Ok(Completion::Done)
+                }
+            },
+        )
+    };
+    // Global limit 2: kafka-1 and slow run; when kafka-1 fails, other
+    // (ready but not started), web (waits on kafka-1) and after (waits on
+    // slow, which is still in flight) are never attempted.
+    let nodes = vec![
+        node("kafka-1", "s1", &[], 30, true),
+        node("slow", "s2", &[], 300, false),
+        node("other", "s3", &[], 10, false),
+        node("web", "s1", &["kafka-1"], 10, false),
+        node("after", "s2", &["slow"], 10, false),
+    ];
+    let limits = Limits {
+        global: 2,
+        ..Limits::default()
+    };
+    let events = Recorder::new();
+    let r = run(
+        play(Direction::Forward, limits, nodes),
+        &events,
+        &CancelToken::new(),
+    )
+    .unwrap();
+
+    let mut tried = attempted.lock().unwrap().clone();
+    tried.sort_unstable();
+    assert_eq!(tried, ["kafka-1", "slow"]);
+    let aborted = Outcome::Aborted(AbortReason::Failed {
+        id: "kafka-1".into(),
+    });
+    assert_eq!(r.node("other").unwrap().outcome, aborted);
+    assert_eq!(r.node("web").unwrap().outcome, aborted);
+    assert_eq!(r.node("after").unwrap().outcome, aborted);
+    // The in-flight task was waited for and reported.
+    assert_eq!(r.node("slow").unwrap().outcome, Outcome::Done);
+    assert!(times(&r, "slow").1 > times(&r, "kafka-1").1);
+
+    let s = &r.summary;
+    assert_eq!((s.done, s.failed, s.aborted), (1, 1, 3));
+    assert_eq!(s.failures.len(), 1);
+    assert_eq!(s.failures[0].id, "kafka-1");
+    assert_eq!(s.failures[0].message, "check tcp:client did not pass");
+    assert_eq!(s.not_attempted, ["other", "web", "after"]);
+    assert_eq!(s.exit_code(), 1);
+
+    // The rows the scheduler decided were shown, the summary came last.
+    let evs = events.events();
+    let shown: Vec<String> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Event::Instance(i) => Some(format!("{} {}", i.instance, i.state)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "kafka-1 failed: check tcp:client did not pass",
+            "other aborted: kafka-1 failed",
+            "web aborted: kafka-1 failed",
+            "after aborted: kafka-1 failed",
+        ]
+    );
+    assert!(matches!(evs.last(), Some(Event::Summary(_))));
+}
+
+#[test]
+fn non_fatal_failure_does_not_abort() {
+    let ran = AtomicUsize::new(0);
+    let node = |id: &'static str, deps: &'static [&'static str], fail: bool| {
+        let ran = &ran;
+        Node::new(
+            id,
+            id,
+            "s1",
+            deps.iter().copied(),
+            move |_ctx: &TaskContext<'_>| {
+                ran.fetch_add(1, Ordering::SeqCst);
+                if fail {
+                    Err(TaskFailure::non_fatal("timed out stopping"))
+                } else {
+                    Ok(Completion::Done)
+                }
+            },
+        )
+    };
+    let nodes = vec![
+        node("zk", &[], false),
+        node("kafka", &["zk"], false),
+        node("web", &["kafka"], true),
+    ];
+    let r = run_ok(play(Direction::Reverse, Limits::default(), nodes));
+    assert_eq!(ran.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        r.node("web").unwrap().outcome,
+        Outcome::Failed {
+            message: "timed out stopping".into(),
+            fatal: false
+        }
+    );
+    assert_eq!(r.node("zk").unwrap().outcome, Outcome::Done);
+    assert_eq!(
+        (r.summary.done, r.summary.failed, r.summary.aborted),
+        (2, 1, 0)
+    );
+    // Still not a success: something failed.
+    assert_eq!(r.summary.exit_code(), 1);
+}
+
+#[test]
+fn skipped_tasks_release_their_dependents() {
+    let nodes = vec![
+        Node::new("a", "a", "s1", NO_DEPS, |_ctx: &TaskContext<'_>| {
+            Ok(Completion::Skipped)
+        }),
+        sleeper("b", "s1", &["a"], ms(1)),
+    ];
+    let r = run_ok(play(Direction::Forward, Limits::default(), nodes));
+    assert_eq!(r.node("a").unwrap().outcome, Outcome::Skipped);
+    assert_eq!(r.node("b").unwrap().outcome, Outcome::Done);
+    assert_eq!(r.summary.exit_code(), 0);
+}
+
+#[test]
+fn cancellation_stops_scheduling_and_wakes_waiting_tasks() {
+    let cancel = CancelToken::new();
+    let woke = AtomicBool::new(false);
+    let waiter = {
+        let woke = &woke;
+        Node::new(
+            "checking",
+            "svc",
+            "s1",
+            NO_DEPS,
+            move |ctx: &TaskContext<'_>| {
+                // A lifecycle check waiting between attempts.
+                for _ in 0..100 {
+                    if ctx.cancel.sleep(ms(100)) {
+                        woke.store(true, Ordering::SeqCst);
+                        return Err(TaskFailure::fatal("interrupted while checking tcp:client"));
+                    }
+                }
+                Ok(Completion::Done)
+            },
+        )
+    };
+    let nodes = vec![
+        waiter,
+        sleeper("quick", "s2", &[], ms(5)),
+        sleeper("dependent", "s1", &["checking"], ms(5)),
+        sleeper("queued", "s2", &[], ms(5)),
+    ];
+    let limits = Limits {
+        global: 2,
+        ..Limits::default()
+    };
+    let started = std::time::Instant::now();
+    let r = std::thread::scope(|s| {
+        s.spawn(|| {
+            sleep(ms(100));
+            cancel.cancel();
+        });
+        run(
+            play(Direction::Forward, limits, nodes),
+            &Recorder::new(),
+            &cancel,
+        )
+        .unwrap()
+    });
+    // The 10 s wait was cut short.
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(woke.load(Ordering::SeqCst));
+    assert_eq!(r.node("quick").unwrap().outcome, Outcome::Done);
+    assert!(matches!(
+        r.node("checking").unwrap().outcome,
+        Outcome::Failed { .. }
+    ));
+    let interrupted = Outcome::Aborted(AbortReason::Interrupted);
+    assert_eq!(r.node("dependent").unwrap().outcome, interrupted);
+    assert!(r.summary.interrupted);
+    assert_eq!(r.summary.exit_code(), 130);
+    // "queued" ran only if it got quick's slot before the cancel; either
+    // way it is accounted for.
+    let q = &r.node("queued").unwrap().outcome;
+    assert!(*q == Outcome::Done || *q == interrupted, "{q:?}");
+}
+
+#[test]
+fn cancelled_before_start_attempts_nothing() {
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let ran = AtomicUsize::new(0);
+    let nodes = (0..5)
+        .map(|i| {
+            let ran = &ran;
+            Node::new(
+                format!("n{i}"),
+                "svc",
+                "s1",
+                NO_DEPS,
+                move |_ctx: &TaskContext<'_>| {
+                    ran.fetch_add(1, Ordering::SeqCst);
+                    Ok(Completion::Done)
+                },
+            )
+        })
+        .collect();
+    let r = run(
+        play(Direction::Forward, Limits::default(), nodes),
+        &Recorder::new(),
+        &cancel,
+    )
+    .unwrap();
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+    assert_eq!(r.summary.aborted, 5);
+    assert_eq!(r.summary.exit_code(), 130);
+}
+
+#[test]
+fn a_panicking_task_is_a_fatal_failure() {
+    let nodes = vec![
+        Node::new(
+            "bad",
+            "svc",
+            "s1",
+            NO_DEPS,
+            |_ctx: &TaskContext<'_>| -> TaskResult { panic!("oops") },
+        ),
+        sleeper("next", "s1", &["bad"], ms(1)),
+    ];
+    let r = run_ok(play(Direction::Forward, Limits::default(), nodes));
+    assert_eq!(
+        r.node("bad").unwrap().outcome,
+        Outcome::Failed {
+            message: "internal error: task panicked: oops".into(),
+            fatal: true
+        }
+    );
+    assert_eq!(
+        r.node("next").unwrap().outcome,
+        Outcome::Aborted(AbortReason::Failed { id: "bad".into() })
+    );
+}
+
+#[test]
+fn thousand_node_dag_completes_in_dependency_order() {
+    const N: usize = 1000;
+    let finished: Vec<AtomicBool> = (0..N).map(|_| AtomicBool::new(false)).collect();
+    let violations = AtomicUsize::new(0);
+    let flight = InFlight::default();
+    // A deterministic pseudo-random DAG: each node depends on up to three
+    // earlier nodes; input order is shuffled so the scheduler must sort.
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let ships = ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"];
+    let mut deps_of: Vec<Vec<usize>> = Vec::with_capacity(N);
+    for i in 0..N {
+        let mut deps = Vec::new();
+        if i > 0 {
+            for _ in 0..(next() % 4) {
+                deps.push((next() % i as u64) as usize);
+            }
+        }
+        deps_of.push(deps);
+    }
+    let mut order: Vec<usize> = (0..N).collect();
+    for i in (1..N).rev() {
+        order.swap(i, (next() % (i as u64 + 1)) as usize);
+    }
+    let nodes = order
+        .iter()
+        .map(|&i| {
+            let deps = deps_of[i].clone();
+            let (finished, violations, flight) = (&finished, &violations, &flight);
+            let ship = ships[i % ships.len()];
+            Node::new(
+                format!("n{i}"),
+                "svc",
+                ship,
+                deps.iter().map(|d| format!("n{d}")).collect::<Vec<_>>(),
+                move |_ctx: &TaskContext<'_>| {
+                    if deps.iter().any(|&d| !finished[d].load(Ordering::SeqCst)) {
+                        violations.fetch_add(1, Ordering::SeqCst);
+                    }
+                    flight.enter(&["all", ship]);
+                    std::thread::yield_now();
+                    flight.leave(&["all", ship]);
+                    finished[i].store(true, Ordering::SeqCst);
+                    Ok(Completion::Done)
+                },
+            )
+        })
+        .collect();
+    let limits = Limits {
+        global: 16,
+        per_ship_default: 3,
+        per_ship: HashMap::new(),
+    };
+    let r = run_ok(play(Direction::Forward, limits, nodes));
+    assert_eq!(r.summary.done, N);
+    assert_eq!(violations.load(Ordering::SeqCst), 0);
+    assert!(finished.iter().all(|f| f.load(Ordering::SeqCst)));
+    assert!(flight.max("all") <= 16);
+    for ship in ships {
+        assert!(flight.max(ship) <= 3, "{ship}: {}", flight.max(ship));
+    }
+    // Rows are a topological order, numbered 1..N.
+    let pos: HashMap<&str, usize> = r
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(p, n)| (n.id.as_str(), p))
+        .collect();
+    for (i, deps) in deps_of.iter().enumerate() {
+        for d in deps {
+            assert!(pos[format!("n{d}").as_str()] < pos[format!("n{i}").as_str()]);
+        }
+    }
+    let numbers: Vec<usize> = r.nodes.iter().map(|n| n.number).collect();
+    assert_eq!(numbers, (1..=N).collect::<Vec<_>>());
+}
+
+#[test]
+fn bad_graphs_are_refused_with_the_reason() {
+    let err = |nodes| {
+        run(
+            play(Direction::Forward, Limits::default(), nodes),
+            &Recorder::new(),
+            &CancelToken::new(),
+        )
+        .unwrap_err()
+    };
+
+    let e = err(vec![
+        sleeper("web", "s1", &["kafka"], ms(0)),
+        sleeper("kafka", "s1", &["zk"], ms(0)),
+        sleeper("zk", "s1", &["web"], ms(0)),
+        sleeper("db", "s1", &[], ms(0)),
+    ]);
+    assert_eq!(e.to_string(), "dependency cycle: web -> kafka -> zk -> web");
+
+    let e = err(vec![sleeper("web", "s1", &["nope"], ms(0))]);
+    assert_eq!(
+        e.to_string(),
+        "task web depends on nope, which is not in this play"
+    );
+
+    let e = err(vec![
+        sleeper("web", "s1", &[], ms(0)),
+        sleeper("web", "s2", &[], ms(0)),
+    ]);
+    assert_eq!(e, GraphError::DuplicateId("web".into()));
+}
+
+#[test]
+fn empty_play_is_a_success() {
+    let r = run_ok(play(Direction::Forward, Limits::default(), Vec::new()));
+    assert_eq!(r.summary.total, 0);
+    assert_eq!(r.summary.exit_code(), 0);
+}
+
+#[test]
+fn tasks_report_through_their_context() {
+    let events = Recorder::new();
+    let nodes = vec![Node::new(
+        "zk-1",
+        "zookeeper",
+        "ship1",
+        NO_DEPS,
+        |ctx: &TaskContext<'_>| {
+            ctx.emit(State::Creating);
+            ctx.emit_with_container("3.9:abc1234", State::Started);
+            Ok(Completion::Done)
+        },
+    )];
+    run(
+        play(Direction::Forward, Limits::default(), nodes),
+        &events,
+        &CancelToken::new(),
+    )
+    .unwrap();
+    let evs = events.events();
+    assert_eq!(evs.len(), 4);
+    assert_eq!(
+        evs[2],
+        Event::Instance(InstanceEvent {
+            instance: "zk-1".into(),
+            service: "zookeeper".into(),
+            ship: "ship1".into(),
+            container: Some("3.9:abc1234".into()),
+            state: State::Started,
+        })
+    );
+}
