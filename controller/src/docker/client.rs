@@ -222,7 +222,7 @@ impl Docker {
         headers: &[(&str, String)],
         timing: Timing,
     ) -> Result<Response<ureq::Body>, Error> {
-        let mut b = http::Request::builder().method(method).uri(url);
+        let mut b = http::Request::builder().method(method.clone()).uri(url);
         for (k, v) in headers {
             b = b.header(*k, v.as_str());
         }
@@ -231,6 +231,14 @@ impl Docker {
                 let req = b
                     .header("Content-Type", "application/json")
                     .body(json)
+                    .map_err(|e| self.ctx.protocol(format!("bad request: {e}")))?;
+                self.agent.run(self.timed(req, timing))
+            }
+            // dockerd rejects a POST with a body of unknown length ("starting
+            // container with non-empty request body"): send an empty one.
+            None if method == Method::POST => {
+                let req = b
+                    .body(Vec::new())
                     .map_err(|e| self.ctx.protocol(format!("bad request: {e}")))?;
                 self.agent.run(self.timed(req, timing))
             }
