@@ -291,14 +291,14 @@ fn kill_wait_rename_and_events() {
     let mut guard = Cleanup::new(&docker);
     let name = guard.add(&unique("kill"));
     let renamed = guard.add(&format!("{name}-renamed"));
-    let since = docker_now(&docker);
+    let since = now();
     let id = docker.create(&name, &ticker_body(&lab, TICKER)).unwrap().id;
     docker.rename(&name, &renamed).unwrap();
     docker.start(&renamed).unwrap();
     docker.kill(&renamed, Some("KILL")).unwrap();
     let w = docker.wait(&renamed).unwrap();
     assert_eq!(w.status_code, 137);
-    let until = docker_now(&docker) + 1;
+    let until = now() + 1;
 
     let actions: Vec<String> = docker
         .events(
@@ -321,8 +321,7 @@ fn kill_wait_rename_and_events() {
     assert!(e.to_string().contains("is not running"), "{e}");
 }
 
-fn docker_now(docker: &Docker) -> i64 {
-    let _ = docker;
+fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -402,6 +401,7 @@ fn tls_without_client_certificate_is_refused() {
         ..tls_ship(&lab)
     };
     let e = Docker::new(&ship).unwrap().ping().unwrap_err();
+    eprintln!("{e}");
     assert_eq!(
         e.kind,
         ErrorKind::TlsClientRejected { sent_cert: None },
@@ -427,6 +427,7 @@ fn tls_with_the_wrong_ca_names_the_ca_file() {
         ..tls_ship(&lab)
     };
     let e = Docker::new(&ship).unwrap().ping().unwrap_err();
+    eprintln!("{e}");
     assert!(
         matches!(e.kind, ErrorKind::TlsUnknownIssuer { .. }),
         "{e:?}"
@@ -460,6 +461,7 @@ fn plain_http_to_the_tls_port_says_so() {
     let lab = Lab::get();
     let ship = base(&lab, "shiptls", 2376);
     let e = Docker::new(&ship).unwrap().ping().unwrap_err();
+    eprintln!("{e}");
     assert_eq!(e.status(), Some(400), "{e}");
     assert!(e.to_string().contains("this daemon speaks TLS"), "{e}");
 }
@@ -489,6 +491,7 @@ fn ssh_with_a_wrong_key_shows_ssh_message() {
         ..ssh_ship(&lab)
     };
     let e = Docker::new(&ship).unwrap().ping().unwrap_err();
+    eprintln!("{e}");
     std::fs::remove_dir_all(&dir).unwrap();
     let ErrorKind::Ssh { stderr, .. } = &e.kind else {
         panic!("not an ssh error: {e:?}")
@@ -517,6 +520,7 @@ fn ssh_with_an_unknown_host_key_refuses() {
         ..ssh_ship(&lab)
     };
     let e = Docker::new(&ship).unwrap().ping().unwrap_err();
+    eprintln!("{e}");
     std::fs::remove_dir_all(&dir).unwrap();
     let ErrorKind::Ssh { stderr, .. } = &e.kind else {
         panic!("not an ssh error: {e:?}")
@@ -533,6 +537,7 @@ fn ssh_to_a_missing_remote_socket_shows_ssh_message() {
         ..ssh_ship(&lab)
     };
     let e = Docker::new(&ship).unwrap().ping().unwrap_err();
+    eprintln!("{e}");
     assert!(matches!(e.kind, ErrorKind::Ssh { .. }), "{e:?}");
     assert!(e.to_string().contains("open failed"), "{e}");
 }
@@ -542,6 +547,7 @@ fn connection_errors_name_ship_and_what_to_check() {
     let lab = Lab::get();
     let ship = base(&lab, "ship1", 2399);
     let e = Docker::new(&ship).unwrap().ping().unwrap_err();
+    eprintln!("{e}");
     assert_eq!(e.kind, ErrorKind::Refused, "{e}");
     assert!(
         e.to_string()
@@ -554,6 +560,7 @@ fn connection_errors_name_ship_and_what_to_check() {
         ..base(&lab, "ship1", 2375)
     };
     let e = Docker::new(&ship).unwrap().ping().unwrap_err();
+    eprintln!("{e}");
     assert!(matches!(e.kind, ErrorKind::SocketMissing { .. }), "{e:?}");
     assert!(
         e.to_string()
@@ -587,6 +594,7 @@ fn unanswered_address_times_out_or_is_unreachable() {
     };
     let started = Instant::now();
     let e = Docker::new(&ship).unwrap().ping().unwrap_err();
+    eprintln!("{e}");
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(
         matches!(
@@ -690,11 +698,10 @@ fn pull_without_credentials_is_refused_clearly() {
     let docker = Docker::new(&base(&lab, "ship3", 2375)).unwrap();
     let image = registry_image(&lab);
     let e = docker.pull_all(&image, None, |_| {}).unwrap_err();
+    eprintln!("{e}");
     let s = e.to_string();
-    assert!(
-        matches!(e.kind, ErrorKind::Pull { .. } | ErrorKind::Daemon { .. }),
-        "{e:?}"
-    );
+    assert!(matches!(e.kind, ErrorKind::Pull { .. }), "{e:?}");
+    assert!(s.contains("registry credentials"), "{s}");
     assert!(
         s.contains("no basic auth credentials") || s.contains("unauthorized"),
         "{s}"
@@ -775,4 +782,76 @@ fn concurrent_requests_through_ssh_while_four_logs_follow() {
         let f = s.next().unwrap().unwrap();
         assert!(!f.data.is_empty());
     }
+}
+
+#[test]
+fn tls_with_a_client_certificate_from_another_ca_is_rejected() {
+    let lab = Lab::get();
+    let dir = temp_dir("cert");
+    let pki = lab.dir().join("pki");
+    let script = format!(
+        "set -e; cd {d}; openssl req -newkey rsa:2048 -nodes -keyout key.pem -subj /CN=stranger -out req.csr 2>/dev/null; \
+         printf 'extendedKeyUsage=clientAuth\\n' > ext; \
+         openssl x509 -req -in req.csr -CA {pki}/other-ca.pem -CAkey {pki}/other-ca-key.pem -CAcreateserial -days 1 -extfile ext -out cert.pem 2>/dev/null; \
+         openssl x509 -req -in req.csr -CA {pki}/other-ca.pem -CAkey {pki}/other-ca-key.pem -CAcreateserial -days 1 -out v1.pem 2>/dev/null",
+        d = dir.display(),
+        pki = pki.display()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cert = dir.join("cert.pem");
+    let ship = Ship {
+        tls: Some(Tls {
+            cert: Some(cert.clone()),
+            key: Some(dir.join("key.pem")),
+            ..tls(&lab)
+        }),
+        ..tls_ship(&lab)
+    };
+    let e = Docker::new(&ship).unwrap().ping().unwrap_err();
+    eprintln!("{e}");
+    // An X.509 v1 certificate is refused up front, without a panic.
+    let v1 = Ship {
+        tls: Some(Tls {
+            cert: Some(dir.join("v1.pem")),
+            key: Some(dir.join("key.pem")),
+            ..tls(&lab)
+        }),
+        ..tls_ship(&lab)
+    };
+    let v1_err = Docker::new(&v1).unwrap_err();
+    eprintln!("{v1_err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        matches!(v1_err.kind, ErrorKind::TlsFiles { .. }),
+        "{v1_err:?}"
+    );
+    assert!(
+        v1_err
+            .to_string()
+            .starts_with("ship `shiptls` (tcp+tls://10.213.0.21:2376): TLS: cannot use "),
+        "{v1_err}"
+    );
+    assert!(v1_err.to_string().contains("v1.pem"), "{v1_err}");
+    assert_eq!(
+        e.kind,
+        ErrorKind::TlsClientRejected {
+            sent_cert: Some(cert.clone())
+        },
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains(&format!(
+            "the daemon rejected our client certificate {}",
+            cert.display()
+        )),
+        "{e}"
+    );
 }

@@ -160,9 +160,12 @@ impl Docker {
     /// (e.g. "open failed: connect failed: No such file or directory").
     fn with_ssh(&self, e: Error) -> Error {
         let Some(f) = &self.forwarder else { return e };
+        // The daemon's side is not what failed: the tunnel dropped the
+        // connection, and ssh's log says why.
         let detail = match &e.kind {
-            ErrorKind::Io { detail } | ErrorKind::Protocol { detail } => detail.clone(),
-            ErrorKind::Refused => "connection refused through the tunnel".to_string(),
+            ErrorKind::Io { .. } | ErrorKind::Protocol { .. } | ErrorKind::Refused => {
+                "the connection through the tunnel failed".to_string()
+            }
             _ => return e,
         };
         let stderr = f.stderr();
@@ -604,9 +607,24 @@ impl Docker {
                 _ => out.stdout.extend(frame.data),
             }
         }
-        let details = self.exec_inspect(&id)?;
-        out.exit_code = details.exit_code.unwrap_or(-1);
-        Ok(out)
+        // The output ends when the process does, but the daemon may record
+        // the exit code a moment later.
+        let deadline = std::time::Instant::now() + self.timeout;
+        loop {
+            let details = self.exec_inspect(&id)?;
+            match details.exit_code {
+                Some(code) if !details.running => {
+                    out.exit_code = code;
+                    return Ok(out);
+                }
+                _ if std::time::Instant::now() >= deadline => {
+                    return Err(self.ctx.protocol(format!(
+                        "exec {id} still reported running after its output ended"
+                    )));
+                }
+                _ => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
     }
 
     // ---- images ----------------------------------------------------------
@@ -654,13 +672,23 @@ impl Docker {
         if let Some(a) = auth {
             headers.push(("X-Registry-Auth", a.header_value()));
         }
-        let resp = self.send(
-            Method::POST,
-            self.url("/images/create", &q)?,
-            None,
-            &headers,
-            Timing::Stream,
-        )?;
+        let resp = self
+            .send(
+                Method::POST,
+                self.url("/images/create", &q)?,
+                None,
+                &headers,
+                Timing::Stream,
+            )
+            .map_err(|e| match e.kind {
+                // Failing before any progress (unknown image, no credentials)
+                // comes as an error status: report it as the pull's failure.
+                ErrorKind::Daemon { message, .. } => self.err(ErrorKind::Pull {
+                    image: reference.to_string(),
+                    message,
+                }),
+                _ => e,
+            })?;
         let reader = resp.into_body().into_with_config().limit(u64::MAX).reader();
         Ok(Pull {
             docker: self,

@@ -90,6 +90,29 @@ pub(crate) fn connect(ship: &Ship) -> Result<Built, super::Error> {
         timeout: ship.timeout,
     };
 
+    let ssh_spec = ship.ssh_tunnel.as_ref().map(|tunnel| SshSpec {
+        ship: ship.name.clone(),
+        host: host.clone(),
+        user: tunnel.user.clone(),
+        key: tunnel.key.clone(),
+        port: tunnel.port,
+        known_hosts: tunnel.known_hosts.clone(),
+        remote: match &ship.socket_path {
+            Some(p) => p.display().to_string(),
+            None => format!("127.0.0.1:{}", ship.docker_port),
+        },
+        connect_timeout: ship.timeout,
+    });
+    ctx.endpoint = match (&ssh_spec, &ship.socket_path) {
+        (Some(spec), _) => spec.describe(),
+        (None, Some(path)) => format!("unix://{}", path.display()),
+        (None, None) => format!(
+            "{}://{url_host}:{}",
+            if tls.is_some() { "tcp+tls" } else { "tcp" },
+            ship.docker_port
+        ),
+    };
+
     let mut config = Agent::config_builder()
         .http_status_as_error(false)
         .proxy(None)
@@ -109,22 +132,7 @@ pub(crate) fn connect(ship: &Ship) -> Result<Built, super::Error> {
     }
     let config = config.build();
 
-    let built = if let Some(tunnel) = &ship.ssh_tunnel {
-        let remote = match &ship.socket_path {
-            Some(p) => p.display().to_string(),
-            None => format!("127.0.0.1:{}", ship.docker_port),
-        };
-        let spec = SshSpec {
-            ship: ship.name.clone(),
-            host: host.clone(),
-            user: tunnel.user.clone(),
-            key: tunnel.key.clone(),
-            port: tunnel.port,
-            known_hosts: tunnel.known_hosts.clone(),
-            remote,
-            connect_timeout: ship.timeout,
-        };
-        ctx.endpoint = spec.describe();
+    let built = if let Some(spec) = ssh_spec {
         let forwarder = Arc::new(Forwarder::new(spec));
         let dial = Dial::Forwarder(forwarder.clone());
         let (agent, base, kind) = if tls.is_some() {
@@ -150,7 +158,6 @@ pub(crate) fn connect(ship: &Ship) -> Result<Built, super::Error> {
             warning,
         }
     } else if let Some(path) = &ship.socket_path {
-        ctx.endpoint = format!("unix://{}", path.display());
         ctx.socket = Some(path.clone());
         let dial = Dial::Path(path.clone());
         let (agent, base, kind) = if tls.is_some() {
@@ -173,11 +180,6 @@ pub(crate) fn connect(ship: &Ship) -> Result<Built, super::Error> {
             warning,
         }
     } else {
-        ctx.endpoint = format!(
-            "{}://{url_host}:{}",
-            if tls.is_some() { "tcp+tls" } else { "tcp" },
-            ship.docker_port
-        );
         Built {
             agent: Agent::new_with_config(config),
             base: format!("{scheme}://{url_host}:{}", ship.docker_port),
@@ -208,6 +210,7 @@ fn tls_config(t: &crate::config::ship::Tls, ctx: &Context) -> Result<TlsConfig, 
                 // Never echo the file's content: only what is wrong with it.
                 files_error(ctx, key, format!("not a PEM private key ({})", short(&e)))
             })?;
+            check_client_cert(&chain, &pem).map_err(|detail| files_error(ctx, cert, detail))?;
             b = b.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
         }
         (Some(path), None) | (None, Some(path)) => {
@@ -220,6 +223,27 @@ fn tls_config(t: &crate::config::ship::Tls, ctx: &Context) -> Result<TlsConfig, 
         (None, None) => {}
     }
     Ok(b.build())
+}
+
+/// ureq panics when rustls refuses a client certificate (e.g. an X.509 v1
+/// certificate, or a key that does not match): ask rustls first.
+fn check_client_cert(chain: &[Certificate<'static>], key_pem: &[u8]) -> Result<(), String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain: Vec<CertificateDer<'static>> = chain
+        .iter()
+        .map(|c| CertificateDer::from(c.der().to_vec()))
+        .collect();
+    let key = PrivateKeyDer::from_pem_slice(key_pem)
+        .map_err(|_| "the key file holds no usable private key".to_string())?;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(rustls::ALL_VERSIONS)
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_client_auth_cert(chain, key)
+        .map(|_| ())
+        .map_err(|e| format!("rustls cannot use this client certificate and key ({e})"))
 }
 
 fn read_file(path: &Path, ctx: &Context) -> Result<Vec<u8>, super::Error> {
