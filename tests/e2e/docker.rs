@@ -855,3 +855,80 @@ fn tls_with_a_client_certificate_from_another_ca_is_rejected() {
         "{e}"
     );
 }
+
+/// Starts the probe (an SSH-tunnelled client in its own process) and
+/// returns it with its forwarder's pid.
+fn start_probe(lab: &Lab) -> (std::process::Child, u32) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_docker-forwarder-probe"))
+        .args([
+            lab.ship_ip("shipssh"),
+            lab.var("MAESTRO_LAB_SSH_USER"),
+            lab.var("MAESTRO_LAB_SSH_KEY"),
+            lab.var("MAESTRO_LAB_SSH_KNOWN_HOSTS"),
+            lab.var("MAESTRO_LAB_SSH_DOCKER_SOCKET"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let pid: u32 = line.trim().parse().expect("probe printed the ssh pid");
+    assert!(pid > 0 && alive(pid), "forwarder {pid} not running");
+    (child, pid)
+}
+
+/// Running, and not a zombie waiting to be reaped.
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+fn assert_ends(pid: u32) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(pid) {
+        assert!(Instant::now() < deadline, "ssh {pid} outlived maestro");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The next forwarder started removes the private folder a killed maestro
+/// left behind.
+fn assert_folder_swept(lab: &Lab, probe_pid: u32) {
+    let dir = std::env::temp_dir().join(format!("maestro-ssh-{probe_pid}-0"));
+    assert!(dir.exists(), "{} missing", dir.display());
+    let docker = Docker::new(&ssh_ship(lab)).unwrap();
+    docker.ping().unwrap();
+    assert!(!dir.exists(), "{} left behind", dir.display());
+}
+
+#[test]
+fn forwarder_ends_when_maestro_is_interrupted() {
+    let lab = Lab::get();
+    let (mut probe, ssh) = start_probe(&lab);
+    // What a terminal's Ctrl-C sends to maestro (ssh has its own process
+    // group, so only maestro receives it).
+    let st = std::process::Command::new("kill")
+        .args(["-INT", &probe.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    probe.wait().unwrap();
+    assert_ends(ssh);
+}
+
+#[test]
+fn forwarder_ends_when_maestro_is_killed() {
+    let lab = Lab::get();
+    let (mut probe, ssh) = start_probe(&lab);
+    probe.kill().unwrap();
+    probe.wait().unwrap();
+    assert_ends(ssh);
+    assert_folder_swept(&lab, probe.id());
+}

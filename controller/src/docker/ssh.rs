@@ -281,6 +281,7 @@ fn read_log(path: &Path) -> String {
 fn private_dir() -> io::Result<PathBuf> {
     static N: AtomicUsize = AtomicUsize::new(0);
     let base = std::env::temp_dir();
+    remove_stale_dirs(&base);
     loop {
         let n = N.fetch_add(1, Ordering::Relaxed);
         let dir = base.join(format!("maestro-ssh-{}-{n}", std::process::id()));
@@ -288,6 +289,32 @@ fn private_dir() -> io::Result<PathBuf> {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Folders left by a maestro that could not run its `Drop` (killed): the
+/// process is gone, so its folder is ours to remove. Only our own folders.
+fn remove_stale_dirs(base: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: getuid has no preconditions.
+    let uid = unsafe { libc::getuid() };
+    let Ok(entries) = fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("maestro-ssh-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let owned = entry.metadata().is_ok_and(|m| m.is_dir() && m.uid() == uid);
+        if owned && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_dir_all(entry.path());
         }
     }
 }
