@@ -1014,3 +1014,25 @@ fn tls_over_ssh() {
     docker.containers(true, &Default::default()).unwrap();
     std::fs::remove_dir_all(relay.parent().unwrap()).unwrap();
 }
+
+#[test]
+fn events_stream_as_they_happen() {
+    let lab = Lab::get();
+    let docker = Docker::new(&unix_ship(&lab)).unwrap();
+    let mut guard = Cleanup::new(&docker);
+    let name = guard.add(&unique("events"));
+    // No `until`: the stream stays open and delivers events live.
+    let mut events = docker
+        .events(&filters([("container", name.as_str())]), None, None)
+        .unwrap();
+    docker.create(&name, &ticker_body(&lab, "true")).unwrap();
+    docker.start(&name).unwrap();
+    let first = events.next().unwrap().unwrap();
+    assert_eq!(
+        (first.kind.as_str(), first.action.as_str()),
+        ("container", "create")
+    );
+    assert_eq!(first.actor.attributes["name"], name);
+    let second = events.next().unwrap().unwrap();
+    assert_eq!(second.action, "start");
+}

@@ -397,3 +397,127 @@ impl Resolver for NoDns {
         Ok(v)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ship::{ApiVersion, SshTunnel, Tls};
+
+    fn ship() -> Ship {
+        Ship {
+            name: "s".into(),
+            ip: "10.0.0.1".into(),
+            endpoint: "10.0.0.2".into(),
+            docker_port: 2375,
+            socket_path: None,
+            api_version: ApiVersion::Auto,
+            timeout: Duration::from_secs(5),
+            tls: None,
+            ssh_tunnel: None,
+            max_concurrency: 8,
+        }
+    }
+
+    fn tunnel() -> Option<SshTunnel> {
+        Some(SshTunnel {
+            user: "u".into(),
+            key: "/k".into(),
+            port: 2222,
+            known_hosts: None,
+        })
+    }
+
+    #[test]
+    fn priority_ssh_then_socket_then_tcp() {
+        let b = connect(&ship()).unwrap();
+        assert_eq!(
+            (b.kind, b.base.as_str()),
+            (TransportKind::Tcp, "http://10.0.0.2:2375")
+        );
+        assert_eq!(b.ctx.endpoint, "tcp://10.0.0.2:2375");
+
+        let s = Ship {
+            socket_path: Some("/run/d.sock".into()),
+            ..ship()
+        };
+        let b = connect(&s).unwrap();
+        assert_eq!(
+            (b.kind, b.base.as_str()),
+            (TransportKind::Unix, "http://docker")
+        );
+        assert_eq!(b.ctx.endpoint, "unix:///run/d.sock");
+
+        // With a tunnel, socket_path is the remote socket.
+        let s = Ship {
+            socket_path: Some("/run/d.sock".into()),
+            ssh_tunnel: tunnel(),
+            ..ship()
+        };
+        let b = connect(&s).unwrap();
+        assert_eq!(b.kind, TransportKind::Ssh);
+        assert_eq!(b.ctx.endpoint, "ssh://u@10.0.0.2:2222 -> /run/d.sock");
+        assert!(b.forwarder.is_some());
+
+        let s = Ship {
+            ssh_tunnel: tunnel(),
+            ..ship()
+        };
+        assert_eq!(
+            connect(&s).unwrap().ctx.endpoint,
+            "ssh://u@10.0.0.2:2222 -> 127.0.0.1:2375"
+        );
+    }
+
+    #[test]
+    fn tls_without_verification_warns_and_needs_no_files() {
+        let s = Ship {
+            docker_port: 2376,
+            tls: Some(Tls {
+                verify: false,
+                ca_cert: None,
+                cert: None,
+                key: None,
+            }),
+            ..ship()
+        };
+        let b = connect(&s).unwrap();
+        assert_eq!(
+            (b.kind, b.base.as_str()),
+            (TransportKind::Tls, "https://10.0.0.2:2376")
+        );
+        assert!(b.warning.unwrap().contains("ship `s`"));
+    }
+
+    #[test]
+    fn unreadable_tls_files_name_the_path() {
+        let s = Ship {
+            tls: Some(Tls {
+                verify: true,
+                ca_cert: Some("/nonexistent/ca.pem".into()),
+                cert: None,
+                key: None,
+            }),
+            ..ship()
+        };
+        let e = connect(&s).err().unwrap();
+        assert!(
+            e.to_string()
+                .contains("TLS: cannot use /nonexistent/ca.pem"),
+            "{e}"
+        );
+        let s = Ship {
+            tls: Some(Tls {
+                verify: true,
+                ca_cert: None,
+                cert: Some("/c.pem".into()),
+                key: None,
+            }),
+            ..ship()
+        };
+        let e = connect(&s).err().unwrap();
+        assert!(
+            e.to_string()
+                .contains("tls_cert and tls_key must be given together")
+        );
+    }
+}
