@@ -1036,3 +1036,50 @@ fn events_stream_as_they_happen() {
     let second = events.next().unwrap().unwrap();
     assert_eq!(second.action, "start");
 }
+
+#[test]
+fn ships_survey_contacts_every_ship_in_parallel() {
+    let lab = Lab::get();
+    let down = Ship {
+        name: "down".into(),
+        ..base(&lab, "ship3", 2399)
+    };
+    let ships = vec![
+        unix_ship(&lab),
+        tcp_ship(&lab),
+        base(&lab, "ship3", 2375),
+        tls_ship(&lab),
+        ssh_ship(&lab),
+        down,
+    ];
+    let mut out = Vec::new();
+    let started = Instant::now();
+    let code = maestro::commands::ships::run_with(&ships, &mut out);
+    eprintln!("survey of {} ships: {:?}", ships.len(), started.elapsed());
+    let out = String::from_utf8(out).unwrap();
+    eprint!("{out}");
+    assert_eq!(code, 1, "one ship is down");
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .skip(1)
+        .take(6)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let expect = [
+        ("ship1", "unix"),
+        ("ship2", "tcp"),
+        ("ship3", "tcp"),
+        ("shiptls", "tls"),
+        ("shipssh", "ssh"),
+    ];
+    for (row, (name, transport)) in rows.iter().zip(expect) {
+        assert_eq!(row[0], name);
+        assert_eq!(row[1], transport);
+        // The endpoint of an ssh ship has spaces: count from the end.
+        assert_eq!(row[row.len() - 2], "1.41", "{row:?}");
+        assert_eq!(row[row.len() - 1], "up", "{row:?}");
+    }
+    assert_eq!(rows[5][0], "down");
+    assert_eq!(rows[5].last(), Some(&"unreachable"));
+    assert!(out.contains("error: ship `down` (tcp://10.213.0.13:2399): connection refused"));
+}

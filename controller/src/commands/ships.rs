@@ -24,7 +24,7 @@ pub fn run_with(ships: &[Ship], out: &mut impl Write) -> i32 {
 /// Entry point from the command line. The environment loader is not wired
 /// in yet: until it is, this says so. Once `commands::load(global)` exists:
 ///
-/// ```ignore
+/// ```text
 /// match super::load(global) {
 ///     Ok(l) => {
 ///         let ships: Vec<Ship> = l.env.ships.values().cloned().collect();
