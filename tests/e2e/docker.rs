@@ -1083,3 +1083,28 @@ fn ships_survey_contacts_every_ship_in_parallel() {
     assert_eq!(rows[5].last(), Some(&"unreachable"));
     assert!(out.contains("error: ship `down` (tcp://10.213.0.13:2399): connection refused"));
 }
+
+#[test]
+fn forwarder_restarts_when_ssh_dies() {
+    let lab = Lab::get();
+    let docker = Docker::new(&ssh_ship(&lab)).unwrap();
+    docker.ping().unwrap();
+    let first = docker.forwarder_pid().unwrap();
+    let st = std::process::Command::new("kill")
+        .arg(first.to_string())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    // The pooled connection went with ssh; the next requests start a new one.
+    loop {
+        match docker.ping() {
+            Ok(()) => break,
+            Err(e) => assert!(Instant::now() < deadline, "no recovery: {e}"),
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    docker.containers(true, &Default::default()).unwrap();
+    let second = docker.forwarder_pid().unwrap();
+    assert_ne!(first, second);
+}

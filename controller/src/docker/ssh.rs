@@ -158,13 +158,10 @@ impl Forwarder {
             match running.child.try_wait() {
                 Ok(None) => match UnixStream::connect(&running.socket) {
                     Ok(s) => return Ok(s),
-                    Err(e) => {
-                        // ssh is alive but does not accept: report with its log.
-                        let stderr = read_log(&running.log);
-                        return Err(io::Error::other(SshFailure {
-                            detail: format!("cannot connect to the forwarded socket ({e})"),
-                            stderr,
-                        }));
+                    // ssh is going away (or lost its socket): start a new one.
+                    Err(_) => {
+                        running.stop();
+                        *state = None;
                     }
                 },
                 // ssh ended (network drop, remote restart): start it again below.

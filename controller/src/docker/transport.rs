@@ -376,9 +376,23 @@ impl Transport for UnixTransport {
         Ok(n > 0)
     }
 
+    /// Asked before a pooled connection is reused: a peer that closed it
+    /// (dockerd restarted, ssh restarted) reads as EOF without blocking.
     fn is_open(&mut self) -> bool {
-        self.open
+        self.open && probe(&self.stream)
     }
+}
+
+/// True when nothing is waiting on the socket and it is not closed (the same
+/// check ureq does for its TCP connections).
+fn probe(mut stream: &UnixStream) -> bool {
+    if stream.set_nonblocking(true).is_err() {
+        return false;
+    }
+    let mut buf = [0u8];
+    let open =
+        matches!(stream.read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+    stream.set_nonblocking(false).is_ok() && open
 }
 
 /// No DNS for socket-dialled ships: the URL host is never dialled.
