@@ -36,4 +36,7 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Check the environment file and print a one-line summary.
     Validate,
+    /// List each ship with its endpoint, transport, Docker and API versions,
+    /// and whether it answers.
+    Ships,
 }

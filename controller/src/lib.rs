@@ -13,3 +13,4 @@ pub mod config;
 pub mod events;
 pub mod exec;
 pub mod render;
+pub mod docker;

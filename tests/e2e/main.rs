@@ -1,2 +1,3 @@
 //! One end-to-end test binary; one module per area.
 mod lab;
+mod docker;

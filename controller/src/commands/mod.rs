@@ -3,6 +3,8 @@
 
 use crate::cli::{Cli, Command};
 
+pub mod ships;
+
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
@@ -10,5 +12,6 @@ pub fn run(cli: Cli) -> i32 {
             eprintln!("maestro: validate is not available yet");
             2
         }
+        Command::Ships => ships::run(&cli.global),
     }
 }

@@ -1,0 +1,454 @@
+//! The SSH forwarder: one system `ssh -N -L <private socket>:<remote>` per
+//! ship, started on the first request and shared by every request to it.
+//!
+//! Why the system client: one ssh process multiplexes any number of
+//! concurrent channels (ssh2 stalls a whole session on one blocked read), and
+//! it brings the user's known_hosts, agent and ssh config for free.
+//!
+//! Lifetime: the forwarder is killed when its `Forwarder` is dropped. So
+//! that it also ends when maestro ends in any other way (exit, Ctrl-C,
+//! SIGTERM, even SIGKILL), the child asks the kernel for `PR_SET_PDEATHSIG`.
+//! That signal follows the thread that spawned the child, so every
+//! forwarder is spawned by one keeper thread that lives as long as the
+//! process. The child runs in its own process group, so a terminal Ctrl-C
+//! reaches maestro first and in-flight requests can still finish while
+//! maestro winds down.
+
+use std::fs;
+use std::io::{self, Read};
+use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock, mpsc};
+use std::time::{Duration, Instant};
+
+use super::error::SshFailure;
+
+/// What to forward, and over which SSH connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshSpec {
+    pub ship: String,
+    pub host: String,
+    pub user: String,
+    pub key: PathBuf,
+    pub port: u16,
+    pub known_hosts: Option<PathBuf>,
+    /// Remote end of the forward: a unix socket path, or `127.0.0.1:<port>`.
+    pub remote: String,
+    pub connect_timeout: Duration,
+}
+
+impl SshSpec {
+    /// The ssh command line (without the program), for a local socket path.
+    pub fn args(&self, local: &Path) -> Vec<String> {
+        let secs = self.connect_timeout.as_secs().max(1);
+        let mut a: Vec<String> = [
+            "-N",
+            "-T",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "ExitOnForwardFailure=yes",
+            "-o",
+            "StreamLocalBindUnlink=yes",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            // Only the configured key: an agent's keys would hide a wrong one.
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "ServerAliveInterval=15",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.push("-o".into());
+        a.push(format!("ConnectTimeout={secs}"));
+        if let Some(kh) = &self.known_hosts {
+            a.push("-o".into());
+            a.push(format!("UserKnownHostsFile={}", kh.display()));
+        }
+        a.push("-i".into());
+        a.push(self.key.display().to_string());
+        a.push("-p".into());
+        a.push(self.port.to_string());
+        a.push("-l".into());
+        a.push(self.user.clone());
+        a.push("-L".into());
+        a.push(format!("{}:{}", local.display(), self.remote));
+        // `--`: a host name can never be read as an option.
+        a.push("--".into());
+        a.push(self.host.clone());
+        a
+    }
+
+    /// How the ship is reached, for messages: `ssh://root@10.213.0.22:22 -> /run/docker.sock`.
+    pub fn describe(&self) -> String {
+        format!(
+            "ssh://{}@{}:{} -> {}",
+            self.user, self.host, self.port, self.remote
+        )
+    }
+}
+
+struct Running {
+    child: Child,
+    dir: PathBuf,
+    socket: PathBuf,
+    log: PathBuf,
+}
+
+impl Running {
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A lazily started, shared ssh forwarder.
+pub struct Forwarder {
+    spec: SshSpec,
+    state: Mutex<Option<Running>>,
+}
+
+impl std::fmt::Debug for Forwarder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Forwarder")
+            .field("spec", &self.spec)
+            .finish()
+    }
+}
+
+impl Forwarder {
+    pub fn new(spec: SshSpec) -> Forwarder {
+        Forwarder {
+            spec,
+            state: Mutex::new(None),
+        }
+    }
+
+    pub fn spec(&self) -> &SshSpec {
+        &self.spec
+    }
+
+    /// The ssh process id, once started (for tests and diagnostics).
+    pub fn pid(&self) -> Option<u32> {
+        self.lock().as_ref().map(|r| r.child.id())
+    }
+
+    /// The local socket, once started.
+    pub fn socket(&self) -> Option<PathBuf> {
+        self.lock().as_ref().map(|r| r.socket.clone())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Running>> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A new connection through the tunnel, starting (or restarting, if ssh
+    /// died since) the forwarder first. ssh's failures come back as an
+    /// `io::Error` carrying an [`SshFailure`].
+    pub fn connect(&self) -> io::Result<UnixStream> {
+        let mut state = self.lock();
+        if let Some(running) = state.as_mut() {
+            match running.child.try_wait() {
+                Ok(None) => match UnixStream::connect(&running.socket) {
+                    Ok(s) => return Ok(s),
+                    // ssh is going away (or lost its socket): start a new one.
+                    Err(_) => {
+                        running.stop();
+                        *state = None;
+                    }
+                },
+                // ssh ended (network drop, remote restart): start it again below.
+                _ => {
+                    running.stop();
+                    *state = None;
+                }
+            }
+        }
+        let (running, stream) = self.start()?;
+        *state = Some(running);
+        Ok(stream)
+    }
+
+    fn start(&self) -> io::Result<(Running, UnixStream)> {
+        let dir = private_dir()?;
+        let socket = dir.join(format!("{}.sock", socket_stem(&self.spec.ship)));
+        let log = dir.join("ssh.stderr");
+        let fail = |detail: String, stderr: String| io::Error::other(SshFailure { detail, stderr });
+        let log_file = fs::File::create(&log)?;
+        let mut cmd = Command::new("ssh");
+        cmd.args(self.spec.args(&socket))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .process_group(0);
+        die_with_parent(&mut cmd);
+        let mut child = match spawn_from_keeper(cmd) {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&dir);
+                return Err(fail(
+                    format!("cannot run `ssh` ({e}); is the OpenSSH client installed?"),
+                    String::new(),
+                ));
+            }
+        };
+        let deadline = Instant::now() + self.spec.connect_timeout + Duration::from_secs(5);
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                let stderr = read_log(&log);
+                let _ = fs::remove_dir_all(&dir);
+                return Err(fail(
+                    format!("ssh exited ({status}) before the tunnel was up"),
+                    stderr,
+                ));
+            }
+            if socket.exists()
+                && let Ok(stream) = UnixStream::connect(&socket)
+            {
+                let running = Running {
+                    child,
+                    dir,
+                    socket,
+                    log,
+                };
+                return Ok((running, stream));
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                let stderr = read_log(&log);
+                let _ = fs::remove_dir_all(&dir);
+                return Err(fail(
+                    format!(
+                        "the tunnel was not up within {} s",
+                        (self.spec.connect_timeout + Duration::from_secs(5)).as_secs()
+                    ),
+                    stderr,
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// ssh's messages so far (e.g. "open failed: connect failed: ..."), for
+    /// errors met after the tunnel was up.
+    pub fn stderr(&self) -> String {
+        self.lock()
+            .as_ref()
+            .map(|r| read_log(&r.log))
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Forwarder {
+    fn drop(&mut self) {
+        if let Some(mut r) = self.lock().take() {
+            r.stop();
+        }
+    }
+}
+
+/// The last part of ssh's stderr, without anything that looks like key
+/// material (ssh does not print keys, but be sure).
+fn read_log(path: &Path) -> String {
+    let mut text = String::new();
+    if let Ok(mut f) = fs::File::open(path) {
+        let mut buf = Vec::new();
+        let _ = f.by_ref().take(64 << 10).read_to_end(&mut buf);
+        text = String::from_utf8_lossy(&buf).into_owned();
+    }
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.contains("PRIVATE KEY"))
+        .collect();
+    let start = lines.len().saturating_sub(10);
+    lines[start..].join("\n")
+}
+
+/// A fresh 0700 folder for one forwarder's socket and log: the socket is
+/// root-equivalent access to the remote daemon.
+fn private_dir() -> io::Result<PathBuf> {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let base = std::env::temp_dir();
+    remove_stale_dirs(&base);
+    loop {
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let dir = base.join(format!("maestro-ssh-{}-{n}", std::process::id()));
+        match fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Folders left by a maestro that could not run its `Drop` (killed): the
+/// process is gone, so its folder is ours to remove. Only our own folders.
+fn remove_stale_dirs(base: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: getuid has no preconditions.
+    let uid = unsafe { libc::getuid() };
+    let Ok(entries) = fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("maestro-ssh-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let owned = entry.metadata().is_ok_and(|m| m.is_dir() && m.uid() == uid);
+        if owned && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// A file-name-safe, short form of the ship name (socket paths are limited
+/// to 107 bytes).
+fn socket_stem(ship: &str) -> String {
+    let s: String = ship
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(32)
+        .collect();
+    if s.is_empty() { "ship".into() } else { s }
+}
+
+/// Asks the kernel to SIGTERM the child when its parent thread ends.
+fn die_with_parent(cmd: &mut Command) {
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: prctl and getppid are async-signal-safe and touch no memory of
+    // the parent; this runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGTERM as libc::c_ulong,
+                0,
+                0,
+                0,
+            ) != 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+            // The parent may have died before prctl took effect.
+            if libc::getppid() != parent {
+                return Err(io::Error::other("maestro exited while starting ssh"));
+            }
+            Ok(())
+        });
+    }
+}
+
+type SpawnJob = (Command, mpsc::Sender<io::Result<Child>>);
+
+/// Spawns on the process-long keeper thread (see the module docs).
+fn spawn_from_keeper(cmd: Command) -> io::Result<Child> {
+    static KEEPER: OnceLock<Option<mpsc::Sender<SpawnJob>>> = OnceLock::new();
+    let keeper = KEEPER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<SpawnJob>();
+        std::thread::Builder::new()
+            .name("maestro-ssh-keeper".into())
+            .spawn(move || {
+                for (mut cmd, reply) in rx {
+                    let _ = reply.send(cmd.spawn());
+                }
+            })
+            .ok()
+            .map(|_| tx)
+    });
+    let mut cmd = cmd;
+    let Some(tx) = keeper else {
+        return cmd.spawn();
+    };
+    let (reply_tx, reply_rx) = mpsc::channel();
+    if let Err(mpsc::SendError((mut cmd, _))) = tx.send((cmd, reply_tx)) {
+        return cmd.spawn();
+    }
+    reply_rx
+        .recv()
+        .unwrap_or_else(|_| Err(io::Error::other("the ssh keeper thread is gone")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_is_strict_and_ends_with_the_host() {
+        let spec = SshSpec {
+            ship: "shipssh".into(),
+            host: "10.213.0.22".into(),
+            user: "root".into(),
+            key: "/k/id".into(),
+            port: 22,
+            known_hosts: Some("/k/known_hosts".into()),
+            remote: "/var/run/docker.sock".into(),
+            connect_timeout: Duration::from_secs(5),
+        };
+        let a = spec.args(Path::new("/tmp/d/shipssh.sock")).join(" ");
+        for want in [
+            "-N -T",
+            "BatchMode=yes",
+            "ExitOnForwardFailure=yes",
+            "StreamLocalBindUnlink=yes",
+            "StrictHostKeyChecking=yes",
+            "ConnectTimeout=5",
+            "UserKnownHostsFile=/k/known_hosts",
+            "-i /k/id -p 22 -l root",
+            "-L /tmp/d/shipssh.sock:/var/run/docker.sock -- 10.213.0.22",
+        ] {
+            assert!(a.contains(want), "{want} missing in {a}");
+        }
+        assert!(a.ends_with("-- 10.213.0.22"));
+    }
+
+    #[test]
+    fn socket_names_are_safe_and_short() {
+        assert_eq!(socket_stem("ship/../x y"), "ship____x_y");
+        assert_eq!(socket_stem(&"a".repeat(100)).len(), 32);
+        assert_eq!(socket_stem(""), "ship");
+    }
+
+    #[test]
+    fn private_dir_is_0700() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = private_dir().unwrap();
+        let mode = fs::metadata(&d).unwrap().permissions().mode() & 0o777;
+        fs::remove_dir_all(&d).unwrap();
+        assert_eq!(mode, 0o700);
+    }
+
+    #[test]
+    fn log_drops_key_material_and_keeps_the_tail() {
+        let d = private_dir().unwrap();
+        let p = d.join("log");
+        fs::write(
+            &p,
+            "a\n-----BEGIN OPENSSH PRIVATE KEY-----\nPermission denied (publickey).\n",
+        )
+        .unwrap();
+        let s = read_log(&p);
+        fs::remove_dir_all(&d).unwrap();
+        assert_eq!(s, "a\nPermission denied (publickey).");
+    }
+}
