@@ -108,3 +108,6 @@ pub fn load_str(text: &str, base_dir: &Path) -> Result<Environment, LoadError> {
     let src = Source { name: "maestro.yaml".into(), text: text.into(), base_dir: base_dir.into() };
     load_source(&src, &LoadOptions::default()).map(|l| l.env)
 }
+
+#[cfg(test)]
+mod tests;

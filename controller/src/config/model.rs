@@ -140,8 +140,8 @@ impl Protocol {
     }
 }
 
-/// A port number or an inclusive range (`1234-1236`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// A port number or an inclusive range (`1234-1236`); serialised as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PortRange {
     pub start: u16,
     pub end: u16,
@@ -153,6 +153,12 @@ impl PortRange {
     }
     pub fn overlaps(&self, other: &PortRange) -> bool {
         self.start <= other.end && other.start <= self.end
+    }
+}
+
+impl Serialize for PortRange {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 

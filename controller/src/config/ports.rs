@@ -114,15 +114,15 @@ fn side(text: &str) -> Result<(PortRange, Protocol), String> {
         None => (text, Protocol::Tcp),
         Some((n, "tcp")) => (n, Protocol::Tcp),
         Some((n, "udp")) => (n, Protocol::Udp),
-        Some(_) => return Err(format!("\"{text}\": {FORMAT}")),
+        Some(_) => return Err(FORMAT.to_string()),
     };
     let num = |s: &str| -> Result<u16, String> {
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("\"{text}\": {FORMAT}"));
+            return Err(FORMAT.to_string());
         }
         match s.parse::<u16>() {
             Ok(n) if n > 0 => Ok(n),
-            _ => Err(format!("\"{text}\": port numbers go from 1 to 65535")),
+            _ => Err("port numbers go from 1 to 65535".to_string()),
         }
     };
     let range = match nums.split_once('-') {
@@ -133,7 +133,7 @@ fn side(text: &str) -> Result<(PortRange, Protocol), String> {
         Some((a, b)) => {
             let (a, b) = (num(a)?, num(b)?);
             if a > b {
-                return Err(format!("\"{text}\": the range must go upwards"));
+                return Err("the range must go upwards".to_string());
             }
             PortRange { start: a, end: b }
         }

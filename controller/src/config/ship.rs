@@ -134,7 +134,7 @@ fn ship(r: &mut Reader, name: &str, f: &Fields<'_>, d: Option<&Fields<'_>>, base
                 Ok(v) if v > 0 => v,
                 _ => {
                     r.error(n, &p, format!("port {v} is out of range 1-65535"));
-                    return None;
+                    2375
                 }
             }
         }
@@ -152,7 +152,7 @@ fn ship(r: &mut Reader, name: &str, f: &Fields<'_>, d: Option<&Fields<'_>>, base
                 ApiVersion::Fixed(text)
             } else {
                 r.error(n, &p, format!("api_version must be \"auto\" or a version like 1.41, got {}", super::reader::describe(n)));
-                return None;
+                ApiVersion::Auto
             }
         }
     };
@@ -164,7 +164,7 @@ fn ship(r: &mut Reader, name: &str, f: &Fields<'_>, d: Option<&Fields<'_>>, base
         Some((n, p)) => match r.uint(n, &p)? {
             0 => {
                 r.error(n, &p, "max_concurrency must be at least 1");
-                return None;
+                DEFAULT_MAX_CONCURRENCY
             }
             v => usize::try_from(v).unwrap_or(usize::MAX),
         },
@@ -215,12 +215,11 @@ pub fn resolve(base: &Path, p: &str) -> PathBuf {
     if path.is_absolute() {
         return path.to_path_buf();
     }
-    let by_file = base.join(path);
-    if by_file.exists() {
-        return by_file;
-    }
-    match std::env::current_dir() {
-        Ok(cwd) if cwd.join(path).exists() => cwd.join(path),
-        _ => by_file,
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let by_file = cwd.join(base).join(path);
+    if by_file.exists() || !cwd.join(path).exists() {
+        by_file
+    } else {
+        cwd.join(path)
     }
 }
