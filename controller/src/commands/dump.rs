@@ -41,7 +41,9 @@ pub fn run(global: &GlobalArgs, with_config: bool, show_secrets: bool, things: &
 /// limited to `things` and what they depend on when things are given.
 pub fn ordered_instances(env: &Environment, things: &[String]) -> Result<Vec<String>, String> {
     let graph = service_graph(&env.services, false);
-    let order = graph.order().map_err(|c| format!("dependency cycle: {}", c.join(" -> ")))?;
+    let order = graph
+        .order()
+        .map_err(|c| format!("dependency cycle: {}", c.join(" -> ")))?;
     let wanted: Option<BTreeSet<String>> = if things.is_empty() {
         None
     } else {
@@ -76,7 +78,12 @@ pub fn ordered_instances(env: &Environment, things: &[String]) -> Result<Vec<Str
         .collect())
 }
 
-pub fn document(l: &Loaded, things: &[String], with_config: bool, show_secrets: bool) -> Result<Value, String> {
+pub fn document(
+    l: &Loaded,
+    things: &[String],
+    with_config: bool,
+    show_secrets: bool,
+) -> Result<Value, String> {
     let env = &l.env;
     let instances: Vec<Value> = ordered_instances(env, things)?
         .iter()
@@ -123,7 +130,9 @@ pub fn redact(v: &mut Value) {
                 match k.as_str() {
                     "password" | "token" if !val.is_null() => *val = Value::String(REDACTED.into()),
                     "env" | "headers" => match val {
-                        Value::Object(inner) => inner.values_mut().for_each(|x| *x = Value::String(REDACTED.into())),
+                        Value::Object(inner) => inner
+                            .values_mut()
+                            .for_each(|x| *x = Value::String(REDACTED.into())),
                         Value::Null => {}
                         other => *other = Value::String(REDACTED.into()),
                     },

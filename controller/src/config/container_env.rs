@@ -1,10 +1,13 @@
 //! The environment variables of each container (reference section 4), in
 //! MaestroNG's order, a later source winning:
 //!
-//! 1. service envfiles, 2. service `env`, 3. `MAESTRO_ENVIRONMENT_NAME`,
-//! `SERVICE_NAME`, 4. instance envfiles, 5. instance `env`,
-//! 6. `CONTAINER_NAME`, `CONTAINER_HOST_ADDRESS`, `DOCKER_IMAGE`, `DOCKER_TAG`,
-//! 7. link variables of the own service (with `_INTERNAL_PORT`),
+//! 1. service envfiles;
+//! 2. service `env`;
+//! 3. `MAESTRO_ENVIRONMENT_NAME`, `SERVICE_NAME`;
+//! 4. instance envfiles;
+//! 5. instance `env`;
+//! 6. `CONTAINER_NAME`, `CONTAINER_HOST_ADDRESS`, `DOCKER_IMAGE`, `DOCKER_TAG`;
+//! 7. link variables of the own service (with `_INTERNAL_PORT`);
 //! 8. link variables of the transitive `requires` and the direct
 //!    `wants_info` (without `_INTERNAL_PORT`).
 
@@ -26,7 +29,13 @@ pub struct EnvSources {
 }
 
 /// Reads `env` (a mapping; list values are flattened) and `envfile`.
-pub fn parse_sources(r: &mut Reader, env: Option<&Node>, envfile: Option<&Node>, path: &str, base: &Path) -> EnvSources {
+pub fn parse_sources(
+    r: &mut Reader,
+    env: Option<&Node>,
+    envfile: Option<&Node>,
+    path: &str,
+    base: &Path,
+) -> EnvSources {
     let mut out = EnvSources::default();
     if let Some(n) = envfile {
         let p = join(path, "envfile");
@@ -35,7 +44,11 @@ pub fn parse_sources(r: &mut Reader, env: Option<&Node>, envfile: Option<&Node>,
             _ => vec![n],
         };
         for (i, it) in items.iter().enumerate() {
-            let ip = if matches!(n.value, Value::Seq(_)) { format!("{p}[{i}]") } else { p.clone() };
+            let ip = if matches!(n.value, Value::Seq(_)) {
+                format!("{p}[{i}]")
+            } else {
+                p.clone()
+            };
             if let Some(f) = r.name(it, &ip) {
                 out.envfiles.push((base.join(f), (*it).clone(), ip));
             }
@@ -44,7 +57,11 @@ pub fn parse_sources(r: &mut Reader, env: Option<&Node>, envfile: Option<&Node>,
     if let Some(n) = env {
         let p = join(path, "env");
         if matches!(n.value, Value::Seq(_)) {
-            r.error(n, &p, "env must be a mapping of NAME: value (for files of variables, use `envfile`)");
+            r.error(
+                n,
+                &p,
+                "env must be a mapping of NAME: value (for files of variables, use `envfile`)",
+            );
             return out;
         }
         for (k, knode, v) in r.entries(n, &p).unwrap_or_default() {
@@ -58,7 +75,11 @@ pub fn parse_sources(r: &mut Reader, env: Option<&Node>, envfile: Option<&Node>,
             if flatten(v, &mut text) {
                 out.env.push((k, text));
             } else {
-                r.error(v, &kp, "a variable's value must be a scalar or a list of scalars, not a mapping");
+                r.error(
+                    v,
+                    &kp,
+                    "a variable's value must be a scalar or a list of scalars, not a mapping",
+                );
             }
         }
     }
@@ -130,7 +151,9 @@ impl EnvfileCache {
             let entry = self.files.entry(file.clone()).or_insert_with(|| {
                 let parsed = std::fs::read_to_string(file)
                     .map_err(|e| format!("cannot read envfile {}: {e}", file.display()))
-                    .and_then(|t| parse_envfile(&t).map_err(|e| format!("envfile {}: {e}", file.display())));
+                    .and_then(|t| {
+                        parse_envfile(&t).map_err(|e| format!("envfile {}: {e}", file.display()))
+                    });
                 match parsed {
                     Ok(v) => Some(v),
                     Err(msg) => {
@@ -146,9 +169,23 @@ impl EnvfileCache {
     }
 }
 
-/// The link variables of one service: `(own, for others)`. Others do not
-/// get `_INTERNAL_PORT`.
-pub fn link_vars(service: &str, instances: &[&Instance], ship_ip: impl Fn(&str) -> String) -> (Vec<(String, String)>, Vec<(String, String)>) {
+/// Variables as (name, value) pairs, applied in order.
+pub type Vars = Vec<(String, String)>;
+
+/// The link variables of one service.
+#[derive(Debug, Default)]
+pub struct LinkVars {
+    /// For the service's own instances (with `_INTERNAL_PORT`).
+    pub own: Vars,
+    /// For services that require it or want its info.
+    pub others: Vars,
+}
+
+pub fn link_vars(
+    service: &str,
+    instances: &[&Instance],
+    ship_ip: impl Fn(&str) -> String,
+) -> LinkVars {
     let mut own = Vec::new();
     let mut other = Vec::new();
     for i in instances {
@@ -156,10 +193,16 @@ pub fn link_vars(service: &str, instances: &[&Instance], ship_ip: impl Fn(&str) 
         own.push(host.clone());
         other.push(host);
         for (pname, p) in &i.ports {
-            let ext = (common::port_var(service, &i.name, pname), p.external.to_string());
+            let ext = (
+                common::port_var(service, &i.name, pname),
+                p.external.to_string(),
+            );
             own.push(ext.clone());
             other.push(ext);
-            own.push((common::internal_port_var(service, &i.name, pname), p.exposed.to_string()));
+            own.push((
+                common::internal_port_var(service, &i.name, pname),
+                p.exposed.to_string(),
+            ));
         }
     }
     let mut names: Vec<&str> = instances.iter().map(|i| i.name.as_str()).collect();
@@ -167,7 +210,7 @@ pub fn link_vars(service: &str, instances: &[&Instance], ship_ip: impl Fn(&str) 
     let all = (common::instances_var(service), names.join(","));
     own.push(all.clone());
     other.push(all);
-    (own, other)
+    LinkVars { own, others: other }
 }
 
 /// Everything needed to compute one container's environment.
@@ -182,7 +225,11 @@ pub struct EnvInputs<'a> {
     pub dep_links: Vec<&'a [(String, String)]>,
 }
 
-pub fn compute(r: &mut Reader, cache: &mut EnvfileCache, x: &EnvInputs<'_>) -> BTreeMap<String, String> {
+pub fn compute(
+    r: &mut Reader,
+    cache: &mut EnvfileCache,
+    x: &EnvInputs<'_>,
+) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     let i = x.instance;
     cache.apply(r, x.service_sources, &mut env);
@@ -210,13 +257,23 @@ mod tests {
     #[test]
     fn envfile_format() {
         let v = parse_envfile("# c\n\nA=1\nB=x=y\nC=\"q\"\n").unwrap();
-        assert_eq!(v, [("A".into(), "1".into()), ("B".into(), "x=y".into()), ("C".into(), "\"q\"".into())]);
+        assert_eq!(
+            v,
+            [
+                ("A".into(), "1".into()),
+                ("B".into(), "x=y".into()),
+                ("C".into(), "\"q\"".into())
+            ]
+        );
         assert!(parse_envfile("A=1\nnope\n").unwrap_err().contains("line 2"));
     }
 
     #[test]
     fn case12_list_flattening_accepts_any_scalar() {
-        let root = crate::config::yaml::parse("env: {BAR: [This, [is, a], test], N: [a, 1, true, 0], E: [], B: true, F: 1.50}\n").unwrap();
+        let root = crate::config::yaml::parse(
+            "env: {BAR: [This, [is, a], test], N: [a, 1, true, 0], E: [], B: true, F: 1.50}\n",
+        )
+        .unwrap();
         let Value::Map(e) = &root.value else { panic!() };
         let mut r = Reader::default();
         let s = parse_sources(&mut r, Some(&e[0].1), None, "services.s", Path::new("."));

@@ -28,16 +28,31 @@ pub fn parse(
     };
     for (state_name, knode, list) in entries {
         let p = join(path, &state_name);
-        let Some(state) = LifecycleState::ALL.iter().find(|(n, _)| *n == state_name).map(|(_, s)| *s) else {
+        let Some(state) = LifecycleState::ALL
+            .iter()
+            .find(|(n, _)| *n == state_name)
+            .map(|(_, s)| *s)
+        else {
             let hint = did_you_mean(&state_name, LifecycleState::ALL.iter().map(|(n, _)| *n));
-            r.error(knode, &p, format!("unknown lifecycle state \"{state_name}\"{hint}"));
+            r.error(
+                knode,
+                &p,
+                format!("unknown lifecycle state \"{state_name}\"{hint}"),
+            );
             continue;
         };
         let items = match &list.value {
             Value::Null => continue,
             Value::Seq(items) => items,
             _ => {
-                r.error(list, &p, format!("invalid lifecycle checks: expected a list of checks, got {}", list.kind()));
+                r.error(
+                    list,
+                    &p,
+                    format!(
+                        "invalid lifecycle checks: expected a list of checks, got {}",
+                        list.kind()
+                    ),
+                );
                 continue;
             }
         };
@@ -49,27 +64,65 @@ pub fn parse(
     }
 }
 
-fn check(r: &mut Reader, node: &Node, path: &str, instance: &str, ports: &BTreeMap<String, Port>, ship_ip: &str) -> Option<Check> {
+fn check(
+    r: &mut Reader,
+    node: &Node,
+    path: &str,
+    instance: &str,
+    ports: &BTreeMap<String, Port>,
+    ship_ip: &str,
+) -> Option<Check> {
     // Read `type` first, then check the keys allowed for that type.
     let Value::Map(entries) = &node.value else {
-        r.error(node, path, format!("expected a check mapping with a `type`, got {}", node.kind()));
+        r.error(
+            node,
+            path,
+            format!(
+                "expected a check mapping with a `type`, got {}",
+                node.kind()
+            ),
+        );
         return None;
     };
-    let type_node = entries.iter().find(|(k, _)| k.scalar_text().as_deref() == Some("type")).map(|(_, v)| v);
+    let type_node = entries
+        .iter()
+        .find(|(k, _)| k.scalar_text().as_deref() == Some("type"))
+        .map(|(_, v)| v);
     let Some(type_node) = type_node else {
-        r.error(node, path, format!("missing required key \"type\" (one of {})", TYPES.join(", ")));
+        r.error(
+            node,
+            path,
+            format!(
+                "missing required key \"type\" (one of {})",
+                TYPES.join(", ")
+            ),
+        );
         return None;
     };
     let kind = r.string(type_node, &join(path, "type"))?;
     let allowed: &[&str] = match kind.as_str() {
         "tcp" => &["type", "port", "max_wait"],
-        "http" => &["type", "port", "host", "path", "scheme", "method", "match_regex", "max_wait", "requests_options"],
+        "http" => &[
+            "type",
+            "port",
+            "host",
+            "path",
+            "scheme",
+            "method",
+            "match_regex",
+            "max_wait",
+            "requests_options",
+        ],
         "exec" => &["type", "command", "attempts", "envfrom"],
         "rexec" => &["type", "command", "attempts"],
         "sleep" => &["type", "wait"],
         _ => {
             let hint = did_you_mean(&kind, TYPES);
-            r.error(type_node, &join(path, "type"), format!("unknown lifecycle check type \"{kind}\"{hint}"));
+            r.error(
+                type_node,
+                &join(path, "type"),
+                format!("unknown lifecycle check type \"{kind}\"{hint}"),
+            );
             return None;
         }
     };
@@ -80,7 +133,11 @@ fn check(r: &mut Reader, node: &Node, path: &str, instance: &str, ports: &BTreeM
             let name = r.string(pnode, &f.path("port"))?;
             let Some(port) = ports.get(&name) else {
                 let hint = did_you_mean(&name, ports.keys().map(String::as_str));
-                r.error(pnode, &f.path("port"), format!("port {name} is not defined by {instance}{hint}"));
+                r.error(
+                    pnode,
+                    &f.path("port"),
+                    format!("port {name} is not defined by {instance}{hint}"),
+                );
                 return None;
             };
             if port.protocol != Protocol::Tcp {
@@ -88,11 +145,19 @@ fn check(r: &mut Reader, node: &Node, path: &str, instance: &str, ports: &BTreeM
                 return None;
             }
             if port.external.is_range() {
-                r.error(pnode, &f.path("port"), format!("port {name} is a range; a tcp check needs a single port"));
+                r.error(
+                    pnode,
+                    &f.path("port"),
+                    format!("port {name} is a range; a tcp check needs a single port"),
+                );
                 return None;
             }
             let max_wait = opt_uint(r, &f, "max_wait", 180)?;
-            Some(Check::Tcp { port: name, target_port: port.external.start, max_wait })
+            Some(Check::Tcp {
+                port: name,
+                target_port: port.external.start,
+                max_wait,
+            })
         }
         "http" => {
             let pnode = r.required(&f, "port")?;
@@ -103,7 +168,11 @@ fn check(r: &mut Reader, node: &Node, path: &str, instance: &str, ports: &BTreeM
                     return None;
                 }
                 Some(p) if p.external.is_range() => {
-                    r.error(pnode, &f.path("port"), format!("port {text} is a range; an http check needs a single port"));
+                    r.error(
+                        pnode,
+                        &f.path("port"),
+                        format!("port {text} is a range; an http check needs a single port"),
+                    );
                     return None;
                 }
                 Some(p) => p.external.start,
@@ -125,7 +194,11 @@ fn check(r: &mut Reader, node: &Node, path: &str, instance: &str, ports: &BTreeM
             let host = s(r, "host", ship_ip)?;
             let scheme = s(r, "scheme", "http")?;
             if scheme != "http" && scheme != "https" {
-                r.error(f.get("scheme").unwrap_or(node), &f.path("scheme"), format!("unknown scheme \"{scheme}\"; use http or https"));
+                r.error(
+                    f.get("scheme").unwrap_or(node),
+                    &f.path("scheme"),
+                    format!("unknown scheme \"{scheme}\"; use http or https"),
+                );
             }
             let mut path_s = s(r, "path", "/")?;
             if !path_s.starts_with('/') {
@@ -142,7 +215,11 @@ fn check(r: &mut Reader, node: &Node, path: &str, instance: &str, ports: &BTreeM
             };
             let (mut verify, mut timeout, mut headers) = (true, None, BTreeMap::new());
             if let Some(o) = f.get("requests_options") {
-                let of = r.fields(o, &f.path("requests_options"), &["verify", "timeout", "headers"])?;
+                let of = r.fields(
+                    o,
+                    &f.path("requests_options"),
+                    &["verify", "timeout", "headers"],
+                )?;
                 if let Some(v) = of.get("verify") {
                     verify = r.bool(v, &of.path("verify"))?;
                 }
@@ -155,7 +232,19 @@ fn check(r: &mut Reader, node: &Node, path: &str, instance: &str, ports: &BTreeM
                     }
                 }
             }
-            Some(Check::Http { port: text, target_port, host, scheme, path: path_s, method, match_regex, max_wait, verify, timeout, headers })
+            Some(Check::Http {
+                port: text,
+                target_port,
+                host,
+                scheme,
+                path: path_s,
+                method,
+                match_regex,
+                max_wait,
+                verify,
+                timeout,
+                headers,
+            })
         }
         "exec" | "rexec" => {
             let cnode = r.required(&f, "command")?;
@@ -165,7 +254,11 @@ fn check(r: &mut Reader, node: &Node, path: &str, instance: &str, ports: &BTreeM
                 _ => None,
             };
             let Some(command) = command else {
-                r.error(cnode, &f.path("command"), format!("invalid command {}", describe(cnode)));
+                r.error(
+                    cnode,
+                    &f.path("command"),
+                    format!("invalid command {}", describe(cnode)),
+                );
                 return None;
             };
             let attempts = opt_uint(r, &f, "attempts", 180)?;
@@ -178,16 +271,26 @@ fn check(r: &mut Reader, node: &Node, path: &str, instance: &str, ports: &BTreeM
                     "env" => EnvFrom::Env,
                     "stdin" => EnvFrom::Stdin,
                     other => {
-                        r.error(n, &f.path("envfrom"), format!("envfrom must be env or stdin, got \"{other}\""));
+                        r.error(
+                            n,
+                            &f.path("envfrom"),
+                            format!("envfrom must be env or stdin, got \"{other}\""),
+                        );
                         return None;
                     }
                 },
             };
-            Some(Check::Exec { command, attempts, envfrom })
+            Some(Check::Exec {
+                command,
+                attempts,
+                envfrom,
+            })
         }
         _ => {
             let w = r.required(&f, "wait")?;
-            Some(Check::Sleep { wait: r.seconds(w, &f.path("wait"))? })
+            Some(Check::Sleep {
+                wait: r.seconds(w, &f.path("wait"))?,
+            })
         }
     }
 }

@@ -46,11 +46,17 @@ impl Source {
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         if path == Path::new("-") {
             let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).map_err(|e| LoadError::Io {
-                file: "<stdin>".into(),
-                message: format!("cannot read standard input: {e}"),
-            })?;
-            return Ok(Source { name: "<stdin>".into(), text, base_dir: cwd });
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| LoadError::Io {
+                    file: "<stdin>".into(),
+                    message: format!("cannot read standard input: {e}"),
+                })?;
+            return Ok(Source {
+                name: "<stdin>".into(),
+                text,
+                base_dir: cwd,
+            });
         }
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
@@ -61,8 +67,15 @@ impl Source {
                 format!("cannot read the environment file: {e}")
             },
         })?;
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).map_or(cwd.clone(), |p| cwd.join(p));
-        Ok(Source { name, text, base_dir: dir })
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or(cwd.clone(), |p| cwd.join(p));
+        Ok(Source {
+            name,
+            text,
+            base_dir: dir,
+        })
     }
 }
 
@@ -77,7 +90,10 @@ pub struct LoadOptions {
 impl LoadOptions {
     /// Options with the process environment as `env`.
     pub fn from_process(strict_templates: bool) -> Self {
-        LoadOptions { strict_templates, vars: std::env::vars().collect() }
+        LoadOptions {
+            strict_templates,
+            vars: std::env::vars().collect(),
+        }
     }
 }
 
@@ -90,9 +106,21 @@ pub struct Loaded {
 
 /// Renders, parses and validates a source.
 pub fn load_source(src: &Source, opts: &LoadOptions) -> Result<Loaded, LoadError> {
-    let invalid = |errors: Vec<ConfigError>| LoadError::Invalid { file: src.name.clone(), errors };
-    let name = Path::new(&src.name).file_name().map_or(src.name.clone(), |n| n.to_string_lossy().into_owned());
-    let text = template::render(&name, &src.text, &src.base_dir, &opts.vars, opts.strict_templates).map_err(|e| invalid(vec![e]))?;
+    let invalid = |errors: Vec<ConfigError>| LoadError::Invalid {
+        file: src.name.clone(),
+        errors,
+    };
+    let name = Path::new(&src.name)
+        .file_name()
+        .map_or(src.name.clone(), |n| n.to_string_lossy().into_owned());
+    let text = template::render(
+        &name,
+        &src.text,
+        &src.base_dir,
+        &opts.vars,
+        opts.strict_templates,
+    )
+    .map_err(|e| invalid(vec![e]))?;
     let tree = yaml::parse(&text).map_err(|e| invalid(vec![e]))?;
     let env = validate::validate(&tree, &src.base_dir).map_err(invalid)?;
     Ok(Loaded { env, tree })
@@ -105,7 +133,11 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
 
 /// Loads YAML text directly (tests, tools): base folder `base_dir`.
 pub fn load_str(text: &str, base_dir: &Path) -> Result<Environment, LoadError> {
-    let src = Source { name: "maestro.yaml".into(), text: text.into(), base_dir: base_dir.into() };
+    let src = Source {
+        name: "maestro.yaml".into(),
+        text: text.into(),
+        base_dir: base_dir.into(),
+    };
     load_source(&src, &LoadOptions::default()).map(|l| l.env)
 }
 

@@ -251,8 +251,13 @@ pub enum Check {
         envfrom: EnvFrom,
     },
     /// Runs inside the container (docker exec).
-    Rexec { command: Vec<String>, attempts: u64 },
-    Sleep { wait: f64 },
+    Rexec {
+        command: Vec<String>,
+        attempts: u64,
+    },
+    Sleep {
+        wait: f64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

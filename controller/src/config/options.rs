@@ -12,8 +12,18 @@ const RESTART_NAMES: [&str; 4] = ["no", "always", "on-failure", "unless-stopped"
 /// Log drivers of current Docker engines (MaestroNG accepted only the first
 /// six, the list of its docker-py version).
 pub const LOG_DRIVERS: [&str; 12] = [
-    "json-file", "syslog", "journald", "gelf", "fluentd", "none", "local", "awslogs", "splunk",
-    "etwlogs", "gcplogs", "logentries",
+    "json-file",
+    "syslog",
+    "journald",
+    "gelf",
+    "fluentd",
+    "none",
+    "local",
+    "awslogs",
+    "splunk",
+    "etwlogs",
+    "gcplogs",
+    "logentries",
 ];
 
 /// `name[:retries]` or `{name, retries}`.
@@ -21,13 +31,15 @@ pub fn restart(r: &mut Reader, node: &Node, path: &str) -> Option<RestartPolicy>
     let (name, retries, name_node) = match &node.value {
         Value::Str(s) => {
             let (name, retries) = match s.split_once(':') {
-                Some((n, c)) => match c.trim().parse::<u64>() {
-                    Ok(c) => (n.to_string(), c),
-                    Err(_) => {
-                        r.error(node, path, format!("invalid restart policy \"{s}\": the retry count must be a number"));
-                        return None;
+                Some((n, c)) => {
+                    match c.trim().parse::<u64>() {
+                        Ok(c) => (n.to_string(), c),
+                        Err(_) => {
+                            r.error(node, path, format!("invalid restart policy \"{s}\": the retry count must be a number"));
+                            return None;
+                        }
                     }
-                },
+                }
                 None => (s.clone(), 0),
             };
             (name, retries, node)
@@ -46,7 +58,10 @@ pub fn restart(r: &mut Reader, node: &Node, path: &str) -> Option<RestartPolicy>
             r.error(
                 node,
                 path,
-                format!("invalid restart policy {}: expected \"name[:retries]\" or {{name, retries}}", describe(node)),
+                format!(
+                    "invalid restart policy {}: expected \"name[:retries]\" or {{name, retries}}",
+                    describe(node)
+                ),
             );
             return None;
         }
@@ -55,7 +70,10 @@ pub fn restart(r: &mut Reader, node: &Node, path: &str) -> Option<RestartPolicy>
         r.error(
             name_node,
             path,
-            format!("invalid restart policy \"{name}\"; choose one of {}", RESTART_NAMES.join(", ")),
+            format!(
+                "invalid restart policy \"{name}\"; choose one of {}",
+                RESTART_NAMES.join(", ")
+            ),
         );
         return None;
     }
@@ -85,13 +103,22 @@ pub fn limits(r: &mut Reader, node: &Node, path: &str, into: &mut Limits) {
 /// `42`, `"42"`, `"42k"`, `"1G"`, `"1.5g"` (powers of 1024); `-1` = unlimited.
 pub fn bytes(r: &mut Reader, node: &Node, path: &str) -> Option<i64> {
     let text = match &node.value {
-        Value::Number(n) if n.int.is_some() => return n.int.filter(|i| *i >= -1).or_else(|| {
-            r.error(node, path, "a size cannot be negative");
-            None
-        }),
+        Value::Number(n) if n.int.is_some() => {
+            return n.int.filter(|i| *i >= -1).or_else(|| {
+                r.error(node, path, "a size cannot be negative");
+                None
+            });
+        }
         Value::Str(s) => s.trim().to_string(),
         _ => {
-            r.error(node, path, format!("expected a size in bytes, e.g. 512m, got {}", describe(node)));
+            r.error(
+                node,
+                path,
+                format!(
+                    "expected a size in bytes, e.g. 512m, got {}",
+                    describe(node)
+                ),
+            );
             return None;
         }
     };
@@ -101,14 +128,22 @@ pub fn bytes(r: &mut Reader, node: &Node, path: &str) -> Option<i64> {
         Some('g') => (&text[..text.len() - 1], 1024f64 * 1024.0 * 1024.0),
         Some(c) if c.is_ascii_digit() => (text.as_str(), 1.0),
         _ => {
-            r.error(node, path, format!("unknown unit suffix in \"{text}\"; use k, m or g"));
+            r.error(
+                node,
+                path,
+                format!("unknown unit suffix in \"{text}\"; use k, m or g"),
+            );
             return None;
         }
     };
     match num.parse::<f64>() {
         Ok(v) if v >= 0.0 && v.is_finite() => Some((v * mult).round() as i64),
         _ => {
-            r.error(node, path, format!("invalid size \"{text}\"; e.g. 42, 42k, 512m, 1g"));
+            r.error(
+                node,
+                path,
+                format!("invalid size \"{text}\"; e.g. 42, 42k, 512m, 1g"),
+            );
             None
         }
     }
@@ -127,8 +162,12 @@ pub fn ulimits(r: &mut Reader, node: &Node, path: &str, into: &mut BTreeMap<Stri
                 let Some(f) = r.fields(v, &p, &["soft", "hard"]) else {
                     continue;
                 };
-                let soft = r.required(&f, "soft").and_then(|n| int(r, n, &f.path("soft")));
-                let hard = r.required(&f, "hard").and_then(|n| int(r, n, &f.path("hard")));
+                let soft = r
+                    .required(&f, "soft")
+                    .and_then(|n| int(r, n, &f.path("soft")));
+                let hard = r
+                    .required(&f, "hard")
+                    .and_then(|n| int(r, n, &f.path("hard")));
                 match (soft, hard) {
                     (Some(soft), Some(hard)) => Some(Ulimit { soft, hard }),
                     _ => continue,
@@ -140,7 +179,11 @@ pub fn ulimits(r: &mut Reader, node: &Node, path: &str, into: &mut BTreeMap<Stri
             Some(l) => {
                 into.insert(name, l);
             }
-            None => r.error(v, &p, format!("expected an integer or {{soft, hard}}, got {}", describe(v))),
+            None => r.error(
+                v,
+                &p,
+                format!("expected an integer or {{soft, hard}}, got {}", describe(v)),
+            ),
         }
     }
 }
@@ -149,14 +192,23 @@ fn int(r: &mut Reader, node: &Node, path: &str) -> Option<i64> {
     match &node.value {
         Value::Number(n) if n.int.is_some() => n.int,
         _ => {
-            r.error(node, path, format!("expected an integer, got {}", describe(node)));
+            r.error(
+                node,
+                path,
+                format!("expected an integer, got {}", describe(node)),
+            );
             None
         }
     }
 }
 
 /// `log_driver` + `log_opt` (values stringified, as MaestroNG does).
-pub fn log(r: &mut Reader, driver: Option<&Node>, opts: Option<&Node>, path: &str) -> Option<LogConfig> {
+pub fn log(
+    r: &mut Reader,
+    driver: Option<&Node>,
+    opts: Option<&Node>,
+    path: &str,
+) -> Option<LogConfig> {
     let mut options = BTreeMap::new();
     if let Some(o) = opts {
         let p = join(path, "log_opt");
@@ -167,7 +219,11 @@ pub fn log(r: &mut Reader, driver: Option<&Node>, opts: Option<&Node>, path: &st
                         Some(s) => {
                             options.insert(k, s);
                         }
-                        None => r.error(v, &join(&p, &k), format!("expected a string, got {}", v.kind())),
+                        None => r.error(
+                            v,
+                            &join(&p, &k),
+                            format!("expected a string, got {}", v.kind()),
+                        ),
                     }
                 }
             }
@@ -178,10 +234,17 @@ pub fn log(r: &mut Reader, driver: Option<&Node>, opts: Option<&Node>, path: &st
     let p = join(path, "log_driver");
     let name = r.string(d, &p)?;
     if !LOG_DRIVERS.contains(&name.as_str()) {
-        r.error(d, &p, format!("log_driver must be one of {}", LOG_DRIVERS.join(", ")));
+        r.error(
+            d,
+            &p,
+            format!("log_driver must be one of {}", LOG_DRIVERS.join(", ")),
+        );
         return None;
     }
-    Some(LogConfig { driver: name, options })
+    Some(LogConfig {
+        driver: name,
+        options,
+    })
 }
 
 /// A list of `key=value` (or bare `key`) strings, or a mapping.
@@ -202,11 +265,22 @@ pub fn labels(r: &mut Reader, node: &Node, path: &str) -> BTreeMap<String, Strin
                     Some(s) => {
                         out.insert(k, s);
                     }
-                    None => r.error(v, &join(path, &k), format!("expected a string, got {}", v.kind())),
+                    None => r.error(
+                        v,
+                        &join(path, &k),
+                        format!("expected a string, got {}", v.kind()),
+                    ),
                 }
             }
         }
-        _ => r.error(node, path, format!("invalid labels {}: must be a list or a mapping", describe(node))),
+        _ => r.error(
+            node,
+            path,
+            format!(
+                "invalid labels {}: must be a list or a mapping",
+                describe(node)
+            ),
+        ),
     }
     out
 }
@@ -238,15 +312,27 @@ pub fn command(r: &mut Reader, node: &Node, path: &str) -> Option<Vec<String>> {
         Value::Seq(items) => {
             let mut out = Vec::new();
             for (i, it) in items.iter().enumerate() {
-                out.push(scalar_string(it).filter(|_| !matches!(it.value, Value::Null)).or_else(|| {
-                    r.error(it, &format!("{path}[{i}]"), format!("expected a string, got {}", it.kind()));
-                    None
-                })?);
+                out.push(
+                    scalar_string(it)
+                        .filter(|_| !matches!(it.value, Value::Null))
+                        .or_else(|| {
+                            r.error(
+                                it,
+                                &format!("{path}[{i}]"),
+                                format!("expected a string, got {}", it.kind()),
+                            );
+                            None
+                        })?,
+                );
             }
             Some(out)
         }
         _ => {
-            r.error(node, path, format!("expected a string or a list, got {}", node.kind()));
+            r.error(
+                node,
+                path,
+                format!("expected a string or a list, got {}", node.kind()),
+            );
             None
         }
     }
@@ -323,36 +409,81 @@ mod tests {
     }
 
     fn msgs(r: &Reader) -> String {
-        r.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("\n")
+        r.errors
+            .iter()
+            .map(|e| e.message.clone())
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     #[test]
     fn case23_restart_policies() {
         let mut r = Reader::default();
         let p = |r: &mut Reader, s: &str| restart(r, &node(s), "restart");
-        assert_eq!(p(&mut r, "on-failure:3").unwrap(), RestartPolicy { name: "on-failure".into(), maximum_retry_count: 3 });
-        assert_eq!(p(&mut r, "{name: on-failure, retries: 42}").unwrap().maximum_retry_count, 42);
-        assert_eq!(p(&mut r, "always").unwrap(), RestartPolicy { name: "always".into(), maximum_retry_count: 0 });
+        assert_eq!(
+            p(&mut r, "on-failure:3").unwrap(),
+            RestartPolicy {
+                name: "on-failure".into(),
+                maximum_retry_count: 3
+            }
+        );
+        assert_eq!(
+            p(&mut r, "{name: on-failure, retries: 42}")
+                .unwrap()
+                .maximum_retry_count,
+            42
+        );
+        assert_eq!(
+            p(&mut r, "always").unwrap(),
+            RestartPolicy {
+                name: "always".into(),
+                maximum_retry_count: 0
+            }
+        );
         assert_eq!(p(&mut r, "no").unwrap(), RestartPolicy::default());
         assert!(r.errors.is_empty());
         assert!(p(&mut r, "noclue").is_none());
         assert!(msgs(&r).contains("invalid restart policy \"noclue\"; choose one of no, always, on-failure, unless-stopped"));
         let mut r = Reader::default();
         p(&mut r, "{name: always, maximum_retry_count: 3}");
-        assert!(msgs(&r).contains("unknown key \"maximum_retry_count\""), "{}", msgs(&r));
+        assert!(
+            msgs(&r).contains("unknown key \"maximum_retry_count\""),
+            "{}",
+            msgs(&r)
+        );
         let mut r = Reader::default();
-        assert!(p(&mut r, "[]").is_none(), "a list is an error, not silently the default");
+        assert!(
+            p(&mut r, "[]").is_none(),
+            "a list is an error, not silently the default"
+        );
     }
 
     #[test]
     fn case24_limits_units() {
         let mut r = Reader::default();
         let mut l = Limits::default();
-        limits(&mut r, &node("{swap: 42, memory: 1G, cpu: 2}"), "limits", &mut l);
-        assert_eq!(l, Limits { memory: Some(1073741824), swap: Some(42), cpu: Some(2) });
+        limits(
+            &mut r,
+            &node("{swap: 42, memory: 1G, cpu: 2}"),
+            "limits",
+            &mut l,
+        );
+        assert_eq!(
+            l,
+            Limits {
+                memory: Some(1073741824),
+                swap: Some(42),
+                cpu: Some(2)
+            }
+        );
         limits(&mut r, &node("{swap: \"42\"}"), "limits", &mut l);
         assert_eq!(l.swap, Some(42));
-        limits(&mut r, &node("{swap: \"42k\", memory: 1.5g}"), "limits", &mut l);
+        limits(
+            &mut r,
+            &node("{swap: \"42k\", memory: 1.5g}"),
+            "limits",
+            &mut l,
+        );
         assert_eq!((l.swap, l.memory), (Some(43008), Some(1610612736)));
         assert!(r.errors.is_empty(), "{}", msgs(&r));
         limits(&mut r, &node("{memory: 10x}"), "limits", &mut l);
@@ -364,9 +495,26 @@ mod tests {
     fn case25_ulimits() {
         let mut r = Reader::default();
         let mut u = BTreeMap::new();
-        ulimits(&mut r, &node("{nproc: 65535, nofile: {soft: 1024, hard: 2048}}"), "ulimits", &mut u);
-        assert_eq!(u["nproc"], Ulimit { soft: 65535, hard: 65535 });
-        assert_eq!(u["nofile"], Ulimit { soft: 1024, hard: 2048 });
+        ulimits(
+            &mut r,
+            &node("{nproc: 65535, nofile: {soft: 1024, hard: 2048}}"),
+            "ulimits",
+            &mut u,
+        );
+        assert_eq!(
+            u["nproc"],
+            Ulimit {
+                soft: 65535,
+                hard: 65535
+            }
+        );
+        assert_eq!(
+            u["nofile"],
+            Ulimit {
+                soft: 1024,
+                hard: 2048
+            }
+        );
         ulimits(&mut r, &node("{core: lots}"), "ulimits", &mut u);
         assert_eq!(r.errors[0].path, "ulimits.core");
     }
@@ -380,7 +528,13 @@ mod tests {
         log(&mut r, Some(&node("syslog")), Some(&node("x")), "i");
         assert!(msgs(&r).contains("log_opt must be a mapping"));
         let mut r = Reader::default();
-        let l = log(&mut r, Some(&node("json-file")), Some(&node("{max-file: 2}")), "i").unwrap();
+        let l = log(
+            &mut r,
+            Some(&node("json-file")),
+            Some(&node("{max-file: 2}")),
+            "i",
+        )
+        .unwrap();
         assert_eq!(l.options["max-file"], "2");
     }
 
@@ -393,15 +547,24 @@ mod tests {
         }
         let mut r = Reader::default();
         let l = labels(&mut r, &node("[a=1, b]"), "labels");
-        assert_eq!(l, BTreeMap::from([("a".into(), "1".into()), ("b".into(), String::new())]));
+        assert_eq!(
+            l,
+            BTreeMap::from([("a".into(), "1".into()), ("b".into(), String::new())])
+        );
         let l = labels(&mut r, &node("{a: 1, b: true}"), "labels");
-        assert_eq!(l, BTreeMap::from([("a".into(), "1".into()), ("b".into(), "true".into())]));
+        assert_eq!(
+            l,
+            BTreeMap::from([("a".into(), "1".into()), ("b".into(), "true".into())])
+        );
         assert!(r.errors.is_empty());
     }
 
     #[test]
     fn shell_split_like_shlex() {
-        assert_eq!(shell_split("a 'b c' \"d \\\"e\" f\\ g").unwrap(), ["a", "b c", "d \"e", "f g"]);
+        assert_eq!(
+            shell_split("a 'b c' \"d \\\"e\" f\\ g").unwrap(),
+            ["a", "b c", "d \"e", "f g"]
+        );
         assert!(shell_split("a 'b").is_none());
     }
 }

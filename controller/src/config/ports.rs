@@ -36,9 +36,16 @@ pub fn parse_port(r: &mut Reader, node: &Node, path: &str) -> Option<Port> {
         Value::Map(_) => {
             let f = r.fields(node, path, &["exposed", "external"])?;
             let (Some(en), Some(xn)) = (f.get("exposed"), f.get("external")) else {
-                return bad(r, "invalid port spec: a mapping needs both `exposed` and `external`".into());
+                return bad(
+                    r,
+                    "invalid port spec: a mapping needs both `exposed` and `external`".into(),
+                );
             };
-            let (e, ep) = match en.scalar_text().ok_or_else(|| format!("expected a port, got {}", en.kind())).and_then(|t| side(&t)) {
+            let (e, ep) = match en
+                .scalar_text()
+                .ok_or_else(|| format!("expected a port, got {}", en.kind()))
+                .and_then(|t| side(&t))
+            {
                 Ok(v) => v,
                 Err(why) => {
                     r.error(en, &f.path("exposed"), format!("invalid port spec: {why}"));
@@ -46,20 +53,34 @@ pub fn parse_port(r: &mut Reader, node: &Node, path: &str) -> Option<Port> {
                 }
             };
             let (ip, xnode) = match &xn.value {
-                Value::Seq(items) if items.len() == 2 => match r.string(&items[0], &f.path("external[0]")) {
-                    Some(ip) => (ip, &items[1]),
-                    None => return None,
-                },
+                Value::Seq(items) if items.len() == 2 => {
+                    match r.string(&items[0], &f.path("external[0]")) {
+                        Some(ip) => (ip, &items[1]),
+                        None => return None,
+                    }
+                }
                 Value::Seq(_) => {
-                    r.error(xn, &f.path("external"), "expected a port or a list [host ip, port]");
+                    r.error(
+                        xn,
+                        &f.path("external"),
+                        "expected a port or a list [host ip, port]",
+                    );
                     return None;
                 }
                 _ => ("0.0.0.0".to_string(), xn),
             };
-            let (x, xp) = match xnode.scalar_text().ok_or_else(|| format!("expected a port, got {}", xnode.kind())).and_then(|t| side(&t)) {
+            let (x, xp) = match xnode
+                .scalar_text()
+                .ok_or_else(|| format!("expected a port, got {}", xnode.kind()))
+                .and_then(|t| side(&t))
+            {
                 Ok(v) => v,
                 Err(why) => {
-                    r.error(xnode, &f.path("external"), format!("invalid port spec: {why}"));
+                    r.error(
+                        xnode,
+                        &f.path("external"),
+                        format!("invalid port spec: {why}"),
+                    );
                     return None;
                 }
             };
@@ -96,7 +117,9 @@ fn finish(
         r.error(
             node,
             path,
-            format!("the exposed range {exposed} needs a host range of the same size, got {external}"),
+            format!(
+                "the exposed range {exposed} needs a host range of the same size, got {external}"
+            ),
         );
         return None;
     }
@@ -153,7 +176,12 @@ mod tests {
         let p = parse_port(&mut r, &e[0].1, "ports.p");
         match p {
             Some(p) if r.errors.is_empty() => Ok(p),
-            _ => Err(r.errors.iter().map(|e| format!("{}:{}: {}: {}", e.line, e.column, e.path, e.message)).collect::<Vec<_>>().join("\n")),
+            _ => Err(r
+                .errors
+                .iter()
+                .map(|e| format!("{}:{}: {}: {}", e.line, e.column, e.path, e.message))
+                .collect::<Vec<_>>()
+                .join("\n")),
         }
     }
 
@@ -164,7 +192,10 @@ mod tests {
     #[test]
     fn case5_simple_port() {
         let p = port("25").unwrap();
-        assert_eq!((p.exposed, p.external, p.protocol, p.host_ip.as_str()), (pr(25, 25), pr(25, 25), Protocol::Tcp, "0.0.0.0"));
+        assert_eq!(
+            (p.exposed, p.external, p.protocol, p.host_ip.as_str()),
+            (pr(25, 25), pr(25, 25), Protocol::Tcp, "0.0.0.0")
+        );
         let p = port("\"53/udp\"").unwrap();
         assert_eq!((p.exposed, p.protocol), (pr(53, 53), Protocol::Udp));
     }
@@ -178,32 +209,61 @@ mod tests {
     #[test]
     fn case7_protocol_mismatch() {
         let e = port("\"80/tcp:8080/udp\"").unwrap_err();
-        assert!(e.contains("mismatched protocols between 80/tcp and 8080/udp"), "{e}");
+        assert!(
+            e.contains("mismatched protocols between 80/tcp and 8080/udp"),
+            "{e}"
+        );
         assert!(e.starts_with("1:4: ports.p:"), "{e}");
         let p = port("\"53/udp:5353/udp\"").unwrap();
-        assert_eq!((p.exposed, p.external, p.protocol), (pr(53, 53), pr(5353, 5353), Protocol::Udp));
+        assert_eq!(
+            (p.exposed, p.external, p.protocol),
+            (pr(53, 53), pr(5353, 5353), Protocol::Udp)
+        );
     }
 
     #[test]
     fn case8_invalid_specs() {
-        for bad in ["\"80/TCP\"", "\"0.0.0.0:80:80\"", "abc", "{exposed: 80}", "[80]", "0", "70000", "\"90-80\""] {
+        for bad in [
+            "\"80/TCP\"",
+            "\"0.0.0.0:80:80\"",
+            "abc",
+            "{exposed: 80}",
+            "[80]",
+            "0",
+            "70000",
+            "\"90-80\"",
+        ] {
             let e = port(bad).unwrap_err();
-            assert!(e.contains("ports.p") && e.contains("invalid port spec") || e.contains("65535") || e.contains("upwards"), "{bad}: {e}");
+            assert!(
+                e.contains("ports.p") && e.contains("invalid port spec")
+                    || e.contains("65535")
+                    || e.contains("upwards"),
+                "{bad}: {e}"
+            );
         }
     }
 
     #[test]
     fn case9_host_ip_binding() {
         let p = port("{exposed: 53/udp, external: [192.168.10.2, 5353/udp]}").unwrap();
-        assert_eq!((p.exposed, p.external, p.protocol, p.host_ip.as_str()), (pr(53, 53), pr(5353, 5353), Protocol::Udp, "192.168.10.2"));
+        assert_eq!(
+            (p.exposed, p.external, p.protocol, p.host_ip.as_str()),
+            (pr(53, 53), pr(5353, 5353), Protocol::Udp, "192.168.10.2")
+        );
     }
 
     #[test]
     fn case10_ranges() {
         let p = port("{exposed: \"1234\", external: \"1234-1236\"}").unwrap();
-        assert_eq!((p.exposed_key(), p.external.to_string()), ("1234/tcp".into(), "1234-1236".into()));
+        assert_eq!(
+            (p.exposed_key(), p.external.to_string()),
+            ("1234/tcp".into(), "1234-1236".into())
+        );
         let p = port("{exposed: \"1234-1236\", external: \"1234-1236\"}").unwrap();
-        assert_eq!((p.exposed_key(), p.external), ("1234-1236/tcp".into(), pr(1234, 1236)));
+        assert_eq!(
+            (p.exposed_key(), p.external),
+            ("1234-1236/tcp".into(), pr(1234, 1236))
+        );
         assert!(port("\"1234-1236:80\"").is_err());
     }
 }

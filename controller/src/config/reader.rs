@@ -52,7 +52,11 @@ impl Reader {
     }
 
     /// Mapping entries with their key text; null reads as an empty mapping.
-    pub fn entries<'n>(&mut self, node: &'n Node, path: &str) -> Option<Vec<(String, &'n Node, &'n Node)>> {
+    pub fn entries<'n>(
+        &mut self,
+        node: &'n Node,
+        path: &str,
+    ) -> Option<Vec<(String, &'n Node, &'n Node)>> {
         match &node.value {
             Value::Null => Some(Vec::new()),
             Value::Map(entries) => {
@@ -60,13 +64,19 @@ impl Reader {
                 for (k, v) in entries {
                     match k.scalar_text() {
                         Some(key) => out.push((key, k, v)),
-                        None => self.error(k, path, format!("a key must be a string, got {}", k.kind())),
+                        None => {
+                            self.error(k, path, format!("a key must be a string, got {}", k.kind()))
+                        }
                     }
                 }
                 Some(out)
             }
             _ => {
-                self.error(node, path, format!("expected a mapping, got {}", node.kind()));
+                self.error(
+                    node,
+                    path,
+                    format!("expected a mapping, got {}", node.kind()),
+                );
                 None
             }
         }
@@ -74,7 +84,12 @@ impl Reader {
 
     /// A mapping whose keys must be among `allowed`; unknown keys are
     /// reported with a suggestion.
-    pub fn fields<'n>(&mut self, node: &'n Node, path: &str, allowed: &[&str]) -> Option<Fields<'n>> {
+    pub fn fields<'n>(
+        &mut self,
+        node: &'n Node,
+        path: &str,
+        allowed: &[&str],
+    ) -> Option<Fields<'n>> {
         self.fields_with(node, path, allowed, |_| false)
     }
 
@@ -96,7 +111,11 @@ impl Reader {
                 kept.push((key, v));
             } else {
                 let hint = did_you_mean(&key, allowed.iter().copied());
-                self.error(knode, &join(path, &key), format!("unknown key \"{key}\"{hint}"));
+                self.error(
+                    knode,
+                    &join(path, &key),
+                    format!("unknown key \"{key}\"{hint}"),
+                );
             }
         }
         Some(Fields {
@@ -120,7 +139,11 @@ impl Reader {
         match &node.value {
             Value::Str(_) | Value::Number(_) => node.scalar_text(),
             _ => {
-                self.error(node, path, format!("expected a string, got {}", node.kind()));
+                self.error(
+                    node,
+                    path,
+                    format!("expected a string, got {}", node.kind()),
+                );
                 None
             }
         }
@@ -150,7 +173,11 @@ impl Reader {
                 }
             },
             _ => {
-                self.error(node, path, format!("expected a boolean, got {}", node.kind()));
+                self.error(
+                    node,
+                    path,
+                    format!("expected a boolean, got {}", node.kind()),
+                );
                 None
             }
         }
@@ -164,7 +191,11 @@ impl Reader {
             _ => None,
         };
         if v.is_none() {
-            self.error(node, path, format!("expected a non-negative integer, got {}", describe(node)));
+            self.error(
+                node,
+                path,
+                format!("expected a non-negative integer, got {}", describe(node)),
+            );
         }
         v
     }
@@ -178,7 +209,11 @@ impl Reader {
         }
         .filter(|f: &f64| f.is_finite() && *f >= 0.0);
         if v.is_none() {
-            self.error(node, path, format!("expected a number of seconds, got {}", describe(node)));
+            self.error(
+                node,
+                path,
+                format!("expected a number of seconds, got {}", describe(node)),
+            );
         }
         v
     }
@@ -196,7 +231,14 @@ impl Reader {
                 Some(out)
             }
             _ => {
-                self.error(node, path, format!("expected a string or a list of strings, got {}", node.kind()));
+                self.error(
+                    node,
+                    path,
+                    format!(
+                        "expected a string or a list of strings, got {}",
+                        node.kind()
+                    ),
+                );
                 None
             }
         }

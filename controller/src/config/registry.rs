@@ -10,13 +10,22 @@ pub fn parse_registries(r: &mut Reader, node: &Node) -> BTreeMap<String, Registr
     let mut out = BTreeMap::new();
     for (name, _, v) in r.entries(node, "registries").unwrap_or_default() {
         let path = join("registries", &name);
-        let Some(f) = r.fields(v, &path, &["registry", "username", "password", "email", "retry"]) else {
+        let Some(f) = r.fields(
+            v,
+            &path,
+            &["registry", "username", "password", "email", "retry"],
+        ) else {
             continue;
         };
-        let registry = r.required(&f, "registry").and_then(|n| r.name(n, &f.path("registry")));
+        let registry = r
+            .required(&f, "registry")
+            .and_then(|n| r.name(n, &f.path("registry")));
         let mut opt = |key: &str| f.get(key).and_then(|n| r.string(n, &f.path(key)));
         let (username, password, email) = (opt("username"), opt("password"), opt("email"));
-        let mut retry = Retry { attempts: 3, when: Vec::new() };
+        let mut retry = Retry {
+            attempts: 3,
+            when: Vec::new(),
+        };
         if let Some(rn) = f.get("retry")
             && let Some(rf) = r.fields(rn, &f.path("retry"), &["attempts", "when"])
         {
@@ -43,7 +52,17 @@ pub fn parse_registries(r: &mut Reader, node: &Node) -> BTreeMap<String, Registr
             }
         }
         if let Some(registry) = registry {
-            out.insert(name.clone(), Registry { name, registry, username, password, email, retry });
+            out.insert(
+                name.clone(),
+                Registry {
+                    name,
+                    registry,
+                    username,
+                    password,
+                    email,
+                    retry,
+                },
+            );
         }
     }
     out
@@ -59,7 +78,10 @@ fn netloc(url: &str) -> &str {
 /// the first path component of the repository, matched against the
 /// registry names, then against each registry URL's `host:port` or host.
 /// An image without a `/` (or starting with one) has no registry.
-pub fn registry_for_image<'a>(registries: &'a BTreeMap<String, Registry>, image: &str) -> Option<&'a Registry> {
+pub fn registry_for_image<'a>(
+    registries: &'a BTreeMap<String, Registry>,
+    image: &str,
+) -> Option<&'a Registry> {
     let (repo, _) = maestro_common::image_details(image);
     let (first, _) = repo.split_once('/')?;
     if first.is_empty() {
@@ -83,7 +105,9 @@ mod tests {
     fn case29_registry_resolution() {
         let src = "registries:\n  quay.io: {registry: 'https://quay.io/v1/', username: u, password: p, email: e}\n  foo2: {registry: 'https://foo1.registry/v1'}\n  foo4: {registry: 'https://foo4.example/v1'}\n";
         let root = crate::config::yaml::parse(src).unwrap();
-        let super::super::yaml::Value::Map(e) = &root.value else { panic!() };
+        let super::super::yaml::Value::Map(e) = &root.value else {
+            panic!()
+        };
         let mut r = Reader::default();
         let regs = parse_registries(&mut r, &e[0].1);
         assert!(r.errors.is_empty());

@@ -72,13 +72,29 @@ use super::yaml::{Node, Value};
 
 /// Keys allowed in `ship_defaults` (every ship key except `ip`, `endpoint`).
 const DEFAULT_KEYS: [&str; 13] = [
-    "docker_port", "socket_path", "api_version", "timeout", "ssh_tunnel", "tls", "tls_verify",
-    "tls_ca_cert", "tls_cert", "tls_key", "ssl_version", "ssh_timeout", "max_concurrency",
+    "docker_port",
+    "socket_path",
+    "api_version",
+    "timeout",
+    "ssh_tunnel",
+    "tls",
+    "tls_verify",
+    "tls_ca_cert",
+    "tls_cert",
+    "tls_key",
+    "ssl_version",
+    "ssh_timeout",
+    "max_concurrency",
 ];
 
 /// Reads `ships` with `ship_defaults` applied; relative paths resolve against
 /// `base_dir`, then the current directory.
-pub fn parse_ships(r: &mut Reader, ships: &Node, defaults: Option<&Node>, base_dir: &Path) -> BTreeMap<String, Ship> {
+pub fn parse_ships(
+    r: &mut Reader,
+    ships: &Node,
+    defaults: Option<&Node>,
+    base_dir: &Path,
+) -> BTreeMap<String, Ship> {
     let defaults = defaults.and_then(|d| r.fields(d, "ship_defaults", &DEFAULT_KEYS));
     let mut keys: Vec<&str> = DEFAULT_KEYS.to_vec();
     keys.extend(["ip", "endpoint"]);
@@ -95,7 +111,13 @@ pub fn parse_ships(r: &mut Reader, ships: &Node, defaults: Option<&Node>, base_d
     out
 }
 
-fn ship(r: &mut Reader, name: &str, f: &Fields<'_>, d: Option<&Fields<'_>>, base: &Path) -> Option<Ship> {
+fn ship(
+    r: &mut Reader,
+    name: &str,
+    f: &Fields<'_>,
+    d: Option<&Fields<'_>>,
+    base: &Path,
+) -> Option<Ship> {
     // The ship's own value, else the default's, with the path it came from.
     let get = |key: &str| -> Option<(&Node, String)> {
         f.get(key)
@@ -121,12 +143,25 @@ fn ship(r: &mut Reader, name: &str, f: &Fields<'_>, d: Option<&Fields<'_>>, base
     let cert = file(r, "tls_cert")?;
     let key = file(r, "tls_key")?;
     if cert.is_some() != key.is_some() {
-        r.error(f.node, &f.path, "tls_cert and tls_key go together: give both or neither");
+        r.error(
+            f.node,
+            &f.path,
+            "tls_cert and tls_key go together: give both or neither",
+        );
     }
     if verify && ca_cert.is_none() {
-        r.error(f.node, &f.path, "tls_verify needs tls_ca_cert (the CA that signed the daemon's certificate)");
+        r.error(
+            f.node,
+            &f.path,
+            "tls_verify needs tls_ca_cert (the CA that signed the daemon's certificate)",
+        );
     }
-    let tls = (tls_on || verify).then(|| Tls { verify, ca_cert, cert, key });
+    let tls = (tls_on || verify).then_some(Tls {
+        verify,
+        ca_cert,
+        cert,
+        key,
+    });
     let docker_port = match get("docker_port") {
         Some((n, p)) => {
             let v = r.uint(n, &p)?;
@@ -148,10 +183,18 @@ fn ship(r: &mut Reader, name: &str, f: &Fields<'_>, d: Option<&Fields<'_>>, base
             let text = n.scalar_text().unwrap_or_default();
             if text == "auto" {
                 ApiVersion::Auto
-            } else if matches!(text.split_once('.'), Some((a, b)) if !a.is_empty() && !b.is_empty() && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit())) {
+            } else if matches!(text.split_once('.'), Some((a, b)) if !a.is_empty() && !b.is_empty() && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit()))
+            {
                 ApiVersion::Fixed(text)
             } else {
-                r.error(n, &p, format!("api_version must be \"auto\" or a version like 1.41, got {}", super::reader::describe(n)));
+                r.error(
+                    n,
+                    &p,
+                    format!(
+                        "api_version must be \"auto\" or a version like 1.41, got {}",
+                        super::reader::describe(n)
+                    ),
+                );
                 ApiVersion::Auto
             }
         }
@@ -174,25 +217,39 @@ fn ship(r: &mut Reader, name: &str, f: &Fields<'_>, d: Option<&Fields<'_>>, base
         None => None,
         Some((n, p)) => {
             let t = r.fields(n, &p, &["user", "key", "port", "known_hosts"])?;
-            let user = r.required(&t, "user").and_then(|u| r.name(u, &t.path("user")));
-            let key = r.required(&t, "key").and_then(|k| r.name(k, &t.path("key")));
+            let user = r
+                .required(&t, "user")
+                .and_then(|u| r.name(u, &t.path("user")));
+            let key = r
+                .required(&t, "key")
+                .and_then(|k| r.name(k, &t.path("key")));
             let port = match t.get("port") {
-                Some(pn) => r.uint(pn, &t.path("port")).and_then(|v| u16::try_from(v).ok()),
+                Some(pn) => r
+                    .uint(pn, &t.path("port"))
+                    .and_then(|v| u16::try_from(v).ok()),
                 None => Some(22),
             };
             let known_hosts = match t.get("known_hosts") {
-                Some(k) => Some(r.name(k, &t.path("known_hosts")).map(|s| resolve(base, &s))?),
+                Some(k) => Some(
+                    r.name(k, &t.path("known_hosts"))
+                        .map(|s| resolve(base, &s))?,
+                ),
                 None => None,
             };
-            Some(SshTunnel { user: user?, key: resolve(base, &key?), port: port?, known_hosts })
+            Some(SshTunnel {
+                user: user?,
+                key: resolve(base, &key?),
+                port: port?,
+                known_hosts,
+            })
         }
     };
     // `ssl_version` and `ssh_timeout` are accepted for compatibility and
     // have no effect (MaestroNG never read `ssh_timeout` either).
-    if let Some((n, p)) = get("ssl_version") {
-        if !matches!(n.value, Value::Str(_) | Value::Number(_)) {
-            r.error(n, &p, "expected a string");
-        }
+    if let Some((n, p)) = get("ssl_version")
+        && !matches!(n.value, Value::Str(_) | Value::Number(_))
+    {
+        r.error(n, &p, "expected a string");
     }
     Some(Ship {
         name: name.to_string(),

@@ -34,7 +34,8 @@ pub fn render(
         UndefinedBehavior::Lenient
     });
     let ctx = minijinja::context! { env => Value::from(vars.clone()) };
-    env.render_named_str(name, text, ctx).map_err(|e| template_error(name, &e))
+    env.render_named_str(name, text, ctx)
+        .map_err(|e| template_error(name, &e))
 }
 
 fn template_error(main: &str, e: &minijinja::Error) -> ConfigError {
@@ -59,19 +60,37 @@ mod tests {
     use super::*;
 
     fn vars() -> BTreeMap<String, String> {
-        [("BAR".to_string(), "bar".to_string()), ("SECRET".to_string(), "hunter2".to_string())].into()
+        [
+            ("BAR".to_string(), "bar".to_string()),
+            ("SECRET".to_string(), "hunter2".to_string()),
+        ]
+        .into()
     }
 
     #[test]
     fn env_is_in_scope_and_undefined_renders_empty() {
-        let out = render("m.yaml", "foo: {{ env.BAR }}\nx: '{{ env.NOPE }}'\n", Path::new("."), &vars(), false).unwrap();
+        let out = render(
+            "m.yaml",
+            "foo: {{ env.BAR }}\nx: '{{ env.NOPE }}'\n",
+            Path::new("."),
+            &vars(),
+            false,
+        )
+        .unwrap();
         // Jinja drops the final newline, as Jinja2 does by default.
         assert_eq!(out, "foo: bar\nx: ''");
     }
 
     #[test]
     fn strict_templates_reject_undefined_without_leaking_values() {
-        let e = render("m.yaml", "a: {{ env.SECRET }}\nfoo: {{ env.NOPE }}\n", Path::new("."), &vars(), true).unwrap_err();
+        let e = render(
+            "m.yaml",
+            "a: {{ env.SECRET }}\nfoo: {{ env.NOPE }}\n",
+            Path::new("."),
+            &vars(),
+            true,
+        )
+        .unwrap_err();
         assert_eq!(e.line, 2);
         assert!(e.message.contains("undefined"), "{}", e.message);
         assert!(!e.message.contains("hunter2"));
@@ -82,7 +101,14 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("maestro-tpl-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("svc.yaml"), "svc: {{ env.BAR }}").unwrap();
-        let out = render("m.yaml", "{% include \"svc.yaml\" %}\n", &dir, &vars(), false).unwrap();
+        let out = render(
+            "m.yaml",
+            "{% include \"svc.yaml\" %}\n",
+            &dir,
+            &vars(),
+            false,
+        )
+        .unwrap();
         assert_eq!(out, "svc: bar");
         std::fs::remove_dir_all(&dir).unwrap();
     }

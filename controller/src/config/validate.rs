@@ -9,7 +9,7 @@ use super::audit::parse_audit;
 use super::container_env::{self, EnvInputs, EnvSources, EnvfileCache};
 use super::error::ConfigError;
 use super::lifecycle;
-use super::model::{Environment, Instance, Limits, Port, RestartPolicy, Service};
+use super::model::{Environment, Instance, Limits, Port, Protocol, Service};
 use super::options;
 use super::ports::parse_port;
 use super::reader::{Fields, Reader, join};
@@ -20,14 +20,59 @@ use super::volumes::binds;
 use super::yaml::{Node, Value};
 use crate::plan::graph::{Graph, format_cycle};
 
-const TOP: [&str; 8] = ["__maestro", "name", "registries", "ship_defaults", "ship_provider", "ships", "services", "audit"];
+const TOP: [&str; 8] = [
+    "__maestro",
+    "name",
+    "registries",
+    "ship_defaults",
+    "ship_provider",
+    "ships",
+    "services",
+    "audit",
+];
 const SERVICE_KEYS: [&str; 11] = [
-    "image", "instances", "requires", "wants_info", "omit", "env", "envfile", "lifecycle", "limits", "ports", "ulimits",
+    "image",
+    "instances",
+    "requires",
+    "wants_info",
+    "omit",
+    "env",
+    "envfile",
+    "lifecycle",
+    "limits",
+    "ports",
+    "ulimits",
 ];
 const INSTANCE_KEYS: [&str; 29] = [
-    "ship", "image", "command", "cmd", "ports", "env", "envfile", "volumes", "container_volumes", "volumes_from", "links",
-    "lifecycle", "privileged", "cap_add", "cap_drop", "extra_hosts", "net", "dns", "restart", "stop_timeout", "limits",
-    "ulimits", "log_driver", "log_opt", "security_opt", "workdir", "username", "labels", "lxc_conf",
+    "ship",
+    "image",
+    "command",
+    "cmd",
+    "ports",
+    "env",
+    "envfile",
+    "volumes",
+    "container_volumes",
+    "volumes_from",
+    "links",
+    "lifecycle",
+    "privileged",
+    "cap_add",
+    "cap_drop",
+    "extra_hosts",
+    "net",
+    "dns",
+    "restart",
+    "stop_timeout",
+    "limits",
+    "ulimits",
+    "log_driver",
+    "log_opt",
+    "security_opt",
+    "workdir",
+    "username",
+    "labels",
+    "lxc_conf",
 ];
 
 /// Top-level keys anyone may use, e.g. to hold YAML anchors.
@@ -48,7 +93,6 @@ struct ServiceExtra<'n> {
     requires: Vec<(String, &'n Node)>,
     wants_info: Vec<(String, &'n Node)>,
     path: String,
-    node: &'n Node,
 }
 
 pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigError>> {
@@ -65,7 +109,11 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
                 Some((_, Some(1))) => 1,
                 Some((_, Some(2))) => 2,
                 Some((s, Some(v))) => {
-                    r.error(s, "__maestro.schema", format!("unknown schema {v}; use 1 or 2"));
+                    r.error(
+                        s,
+                        "__maestro.schema",
+                        format!("unknown schema {v}; use 1 or 2"),
+                    );
                     2
                 }
                 Some((_, None)) => 2,
@@ -76,24 +124,48 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
     if let Some(p) = top.get("ship_provider")
         && r.string(p, "ship_provider").is_some_and(|s| s != "static")
     {
-        r.error(p, "ship_provider", "invalid ship provider; available providers: static");
+        r.error(
+            p,
+            "ship_provider",
+            "invalid ship provider; available providers: static",
+        );
     }
-    let registries = top.get("registries").map(|n| parse_registries(&mut r, n)).unwrap_or_default();
+    let registries = top
+        .get("registries")
+        .map(|n| parse_registries(&mut r, n))
+        .unwrap_or_default();
     let ships = match r.required(&top, "ships") {
         Some(n) => parse_ships(&mut r, n, top.get("ship_defaults"), base_dir),
         None => BTreeMap::new(),
     };
-    let audit = top.get("audit").map(|n| parse_audit(&mut r, n, base_dir)).unwrap_or_default();
+    let audit = top
+        .get("audit")
+        .map(|n| parse_audit(&mut r, n, base_dir))
+        .unwrap_or_default();
 
     let mut services = BTreeMap::new();
     let mut instances: BTreeMap<String, Instance> = BTreeMap::new();
     let mut sextra: BTreeMap<String, ServiceExtra<'_>> = BTreeMap::new();
     let mut iextra: BTreeMap<String, Extra<'_>> = BTreeMap::new();
-    let ctx = Ctx { ships: &ships, schema, base_dir };
-    for (sname, _, snode) in top.get("services").map(|n| r.entries(n, "services").unwrap_or_default()).unwrap_or_default() {
+    let ctx = Ctx {
+        ships: &ships,
+        schema,
+        base_dir,
+    };
+    for (sname, _, snode) in top
+        .get("services")
+        .map(|n| r.entries(n, "services").unwrap_or_default())
+        .unwrap_or_default()
+    {
         let spath = join("services", &sname);
-        let Some(f) = r.fields(snode, &spath, &SERVICE_KEYS) else { continue };
-        let Some((service, extra)) = parse_service(&mut r, &ctx, &sname, &f, &mut instances, &mut iextra) else { continue };
+        let Some(f) = r.fields(snode, &spath, &SERVICE_KEYS) else {
+            continue;
+        };
+        let Some((service, extra)) =
+            parse_service(&mut r, &ctx, &sname, &f, &mut instances, &mut iextra)
+        else {
+            continue;
+        };
         services.insert(sname.clone(), service);
         sextra.insert(sname, extra);
     }
@@ -105,25 +177,52 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
         let first = &cycle[0];
         let (node, path) = sextra
             .get(first)
-            .and_then(|x| x.requires.first().map(|(_, n)| (*n, join(&x.path, "requires"))))
+            .and_then(|x| {
+                x.requires
+                    .first()
+                    .map(|(_, n)| (*n, join(&x.path, "requires")))
+            })
             .unwrap_or((root, join("services", first)));
-        r.error(node, &path, format!("dependency cycle: {}", format_cycle(&cycle)));
+        r.error(
+            node,
+            &path,
+            format!("dependency cycle: {}", format_cycle(&cycle)),
+        );
     }
     check_port_conflicts(&mut r, &instances, &iextra);
     check_variable_names(&mut r, &services, &instances, &iextra);
 
-    let Some(name) = name else { return Err(finish(r.errors)) };
+    let Some(name) = name else {
+        return Err(finish(r.errors));
+    };
     if !r.errors.is_empty() {
         return Err(finish(r.errors));
     }
-    compute_envs(&mut r, &name, &ships, &services, &mut instances, &sextra, &iextra);
+    compute_envs(
+        &mut r,
+        &name,
+        &ships,
+        &services,
+        &mut instances,
+        &sextra,
+        &iextra,
+    );
     for inst in instances.values_mut() {
         inst.config_hash = super::hash::config_hash(inst);
     }
     if !r.errors.is_empty() {
         return Err(finish(r.errors));
     }
-    Ok(Environment { name, schema, base_dir: base_dir.to_path_buf(), registries, ships, services, instances, audit })
+    Ok(Environment {
+        name,
+        schema,
+        base_dir: base_dir.to_path_buf(),
+        registries,
+        ships,
+        services,
+        instances,
+        audit,
+    })
 }
 
 /// Errors in file order, each once (service-level settings are checked
@@ -152,7 +251,11 @@ fn name_list<'n>(r: &mut Reader, node: Option<&'n Node>, path: &str) -> Vec<(Str
             .filter_map(|(i, it)| r.name(it, &format!("{path}[{i}]")).map(|s| (s, it)))
             .collect(),
         _ => {
-            r.error(node, path, format!("expected a list of names, got {}", node.kind()));
+            r.error(
+                node,
+                path,
+                format!("expected a list of names, got {}", node.kind()),
+            );
             Vec::new()
         }
     }
@@ -166,11 +269,17 @@ fn parse_service<'n>(
     instances: &mut BTreeMap<String, Instance>,
     iextra: &mut BTreeMap<String, Extra<'n>>,
 ) -> Option<(Service, ServiceExtra<'n>)> {
-    let image = r.required(f, "image").and_then(|n| r.name(n, &f.path("image")));
+    let image = r
+        .required(f, "image")
+        .and_then(|n| r.name(n, &f.path("image")));
     let requires = name_list(r, f.get("requires"), &f.path("requires"));
     let wants_info = name_list(r, f.get("wants_info"), &f.path("wants_info"));
-    let omit = f.get("omit").and_then(|n| r.bool(n, &f.path("omit"))).unwrap_or(false);
-    let sources = container_env::parse_sources(r, f.get("env"), f.get("envfile"), &f.path, ctx.base_dir);
+    let omit = f
+        .get("omit")
+        .and_then(|n| r.bool(n, &f.path("omit")))
+        .unwrap_or(false);
+    let sources =
+        container_env::parse_sources(r, f.get("env"), f.get("envfile"), &f.path, ctx.base_dir);
     let mut ports: BTreeMap<String, Port> = BTreeMap::new();
     if let Some(pn) = f.get("ports") {
         for (pname, _, v) in r.entries(pn, &f.path("ports")).unwrap_or_default() {
@@ -189,14 +298,33 @@ fn parse_service<'n>(
     }
     let inode = r.required(f, "instances");
     let mut names = Vec::new();
-    for (iname, knode, v) in inode.and_then(|n| r.entries(n, &f.path("instances"))).unwrap_or_default() {
+    for (iname, knode, v) in inode
+        .and_then(|n| r.entries(n, &f.path("instances")))
+        .unwrap_or_default()
+    {
         let ipath = join(&f.path("instances"), &iname);
         if let Some(other) = instances.get(&iname) {
-            r.error(knode, &ipath, format!("instance {iname} is already defined in service {}", other.service));
+            r.error(
+                knode,
+                &ipath,
+                format!(
+                    "instance {iname} is already defined in service {}",
+                    other.service
+                ),
+            );
             continue;
         }
-        let Some(fi) = r.fields(v, &ipath, &INSTANCE_KEYS) else { continue };
-        let base = Base { image: image.as_deref(), ports: &ports, limits: &limits, ulimits: &ulimits, lifecycle: f.get("lifecycle"), lifecycle_path: f.path("lifecycle") };
+        let Some(fi) = r.fields(v, &ipath, &INSTANCE_KEYS) else {
+            continue;
+        };
+        let base = Base {
+            image: image.as_deref(),
+            ports: &ports,
+            limits: &limits,
+            ulimits: &ulimits,
+            lifecycle: f.get("lifecycle"),
+            lifecycle_path: f.path("lifecycle"),
+        };
         if let Some((inst, extra)) = parse_instance(r, ctx, sname, &iname, &fi, &base) {
             names.push(iname.clone());
             instances.insert(iname.clone(), inst);
@@ -213,7 +341,15 @@ fn parse_service<'n>(
         omit,
         instances: names,
     };
-    Some((service, ServiceExtra { sources, requires, wants_info, path: f.path.clone(), node: f.node }))
+    Some((
+        service,
+        ServiceExtra {
+            sources,
+            requires,
+            wants_info,
+            path: f.path.clone(),
+        },
+    ))
 }
 
 /// Service-level settings that instances inherit.
@@ -226,7 +362,14 @@ struct Base<'a, 'n> {
     lifecycle_path: String,
 }
 
-fn parse_instance<'n>(r: &mut Reader, ctx: &Ctx<'_>, sname: &str, iname: &str, f: &Fields<'n>, base: &Base<'_, 'n>) -> Option<(Instance, Extra<'n>)> {
+fn parse_instance<'n>(
+    r: &mut Reader,
+    ctx: &Ctx<'_>,
+    sname: &str,
+    iname: &str,
+    f: &Fields<'n>,
+    base: &Base<'_, 'n>,
+) -> Option<(Instance, Extra<'n>)> {
     let p = |k: &str| f.path(k);
     let ship = r.required(f, "ship").and_then(|n| {
         let s = r.name(n, &p("ship"))?;
@@ -238,14 +381,22 @@ fn parse_instance<'n>(r: &mut Reader, ctx: &Ctx<'_>, sname: &str, iname: &str, f
             None
         }
     });
-    let ship_ip = ship.as_ref().and_then(|s| ctx.ships.get(s)).map(|s| s.ip.clone()).unwrap_or_default();
+    let ship_ip = ship
+        .as_ref()
+        .and_then(|s| ctx.ships.get(s))
+        .map(|s| s.ip.clone())
+        .unwrap_or_default();
     let image = match f.get("image") {
         Some(n) => r.name(n, &p("image")),
         None => base.image.map(str::to_string),
     };
     let command = match (f.get("command"), f.get("cmd")) {
         (Some(_), Some(c)) => {
-            r.error(c, &p("cmd"), "give either command or its deprecated spelling cmd, not both");
+            r.error(
+                c,
+                &p("cmd"),
+                "give either command or its deprecated spelling cmd, not both",
+            );
             None
         }
         (Some(c), None) => options::command(r, c, &p("command")),
@@ -262,10 +413,26 @@ fn parse_instance<'n>(r: &mut Reader, ctx: &Ctx<'_>, sname: &str, iname: &str, f
     }
     let mut lifecycle = BTreeMap::new();
     if let Some(l) = base.lifecycle {
-        lifecycle::parse(r, l, &base.lifecycle_path, iname, &ports, &ship_ip, &mut lifecycle);
+        lifecycle::parse(
+            r,
+            l,
+            &base.lifecycle_path,
+            iname,
+            &ports,
+            &ship_ip,
+            &mut lifecycle,
+        );
     }
     if let Some(l) = f.get("lifecycle") {
-        lifecycle::parse(r, l, &p("lifecycle"), iname, &ports, &ship_ip, &mut lifecycle);
+        lifecycle::parse(
+            r,
+            l,
+            &p("lifecycle"),
+            iname,
+            &ports,
+            &ship_ip,
+            &mut lifecycle,
+        );
     }
     let mut limits = base.limits.clone();
     if let Some(l) = f.get("limits") {
@@ -275,8 +442,14 @@ fn parse_instance<'n>(r: &mut Reader, ctx: &Ctx<'_>, sname: &str, iname: &str, f
     if let Some(u) = f.get("ulimits") {
         options::ulimits(r, u, &p("ulimits"), &mut ulimits);
     }
-    let volumes = f.get("volumes").map(|v| binds(r, v, &p("volumes"), ctx.schema)).unwrap_or_default();
-    let container_volumes = f.get("container_volumes").and_then(|v| r.string_list(v, &p("container_volumes"))).unwrap_or_default();
+    let volumes = f
+        .get("volumes")
+        .map(|v| binds(r, v, &p("volumes"), ctx.schema))
+        .unwrap_or_default();
+    let container_volumes = f
+        .get("container_volumes")
+        .and_then(|v| r.string_list(v, &p("container_volumes")))
+        .unwrap_or_default();
     for cv in &container_volumes {
         if volumes.iter().any(|b| &b.target == cv) {
             r.error(f.get("container_volumes").unwrap_or(f.node), &p("container_volumes"), format!("conflict in {iname} between bind-mounted volume and container-only volume on {cv}"));
@@ -289,7 +462,11 @@ fn parse_instance<'n>(r: &mut Reader, ctx: &Ctx<'_>, sname: &str, iname: &str, f
     let mut links = BTreeMap::new();
     if let Some(l) = f.get("links") {
         for (k, _, v) in r.entries(l, &p("links")).unwrap_or_default() {
-            let alias = if v.is_null() { Some(k.clone()) } else { r.name(v, &join(&p("links"), &k)) };
+            let alias = if v.is_null() {
+                Some(k.clone())
+            } else {
+                r.name(v, &join(&p("links"), &k))
+            };
             if let Some(a) = alias {
                 links.insert(k, a);
             }
@@ -319,7 +496,11 @@ fn parse_instance<'n>(r: &mut Reader, ctx: &Ctx<'_>, sname: &str, iname: &str, f
             }
         }
     }
-    let list = |r: &mut Reader, k: &str| f.get(k).and_then(|n| r.string_list(n, &p(k))).unwrap_or_default();
+    let list = |r: &mut Reader, k: &str| {
+        f.get(k)
+            .and_then(|n| r.string_list(n, &p(k)))
+            .unwrap_or_default()
+    };
     let dns = list(r, "dns");
     let cap_add = list(r, "cap_add");
     let cap_drop = list(r, "cap_drop");
@@ -328,18 +509,31 @@ fn parse_instance<'n>(r: &mut Reader, ctx: &Ctx<'_>, sname: &str, iname: &str, f
     let net = string(r, "net");
     let workdir = string(r, "workdir");
     let username = string(r, "username");
-    let privileged = f.get("privileged").and_then(|n| r.bool(n, &p("privileged"))).unwrap_or(false);
-    let restart = f.get("restart").and_then(|n| options::restart(r, n, &p("restart"))).unwrap_or_else(RestartPolicy::default);
-    let stop_timeout = f.get("stop_timeout").and_then(|n| r.uint(n, &p("stop_timeout"))).unwrap_or(10);
+    let privileged = f
+        .get("privileged")
+        .and_then(|n| r.bool(n, &p("privileged")))
+        .unwrap_or(false);
+    let restart = f
+        .get("restart")
+        .and_then(|n| options::restart(r, n, &p("restart")))
+        .unwrap_or_default();
+    let stop_timeout = f
+        .get("stop_timeout")
+        .and_then(|n| r.uint(n, &p("stop_timeout")))
+        .unwrap_or(10);
     let log = options::log(r, f.get("log_driver"), f.get("log_opt"), &f.path);
-    let labels = f.get("labels").map(|n| options::labels(r, n, &p("labels"))).unwrap_or_default();
+    let labels = f
+        .get("labels")
+        .map(|n| options::labels(r, n, &p("labels")))
+        .unwrap_or_default();
     let mut lxc_conf = BTreeMap::new();
     if let Some(l) = f.get("lxc_conf") {
         for (k, _, v) in r.entries(l, &p("lxc_conf")).unwrap_or_default() {
             lxc_conf.insert(k, options::scalar_string(v).unwrap_or_default());
         }
     }
-    let sources = container_env::parse_sources(r, f.get("env"), f.get("envfile"), &f.path, ctx.base_dir);
+    let sources =
+        container_env::parse_sources(r, f.get("env"), f.get("envfile"), &f.path, ctx.base_dir);
     let inst = Instance {
         name: iname.to_string(),
         service: sname.to_string(),
@@ -371,18 +565,38 @@ fn parse_instance<'n>(r: &mut Reader, ctx: &Ctx<'_>, sname: &str, iname: &str, f
         env: BTreeMap::new(),
         config_hash: String::new(),
     };
-    Some((inst, Extra { sources, node: f.node, path: f.path.clone(), volumes_from }))
+    Some((
+        inst,
+        Extra {
+            sources,
+            node: f.node,
+            path: f.path.clone(),
+            volumes_from,
+        },
+    ))
 }
 
-fn check_dependencies(r: &mut Reader, services: &mut BTreeMap<String, Service>, sextra: &BTreeMap<String, ServiceExtra<'_>>) {
+fn check_dependencies(
+    r: &mut Reader,
+    services: &mut BTreeMap<String, Service>,
+    sextra: &BTreeMap<String, ServiceExtra<'_>>,
+) {
     let names: Vec<String> = services.keys().cloned().collect();
     for (sname, x) in sextra {
         for (kind, list) in [("requires", &x.requires), ("wants_info", &x.wants_info)] {
             for (i, (dep, node)) in list.iter().enumerate() {
                 if !services.contains_key(dep) {
                     let hint = did_you_mean(dep, names.iter().map(String::as_str));
-                    let path = if matches!(node.value, Value::Str(_)) && list.len() == 1 { join(&x.path, kind) } else { format!("{}.{kind}[{i}]", x.path) };
-                    r.error(node, &path, format!("service dependency {dep} defined on {sname} does not exist{hint}"));
+                    let path = if matches!(node.value, Value::Str(_)) && list.len() == 1 {
+                        join(&x.path, kind)
+                    } else {
+                        format!("{}.{kind}[{i}]", x.path)
+                    };
+                    r.error(
+                        node,
+                        &path,
+                        format!("service dependency {dep} defined on {sname} does not exist{hint}"),
+                    );
                 }
             }
         }
@@ -395,26 +609,54 @@ fn check_dependencies(r: &mut Reader, services: &mut BTreeMap<String, Service>, 
     }
 }
 
-fn check_volumes_from(r: &mut Reader, services: &mut BTreeMap<String, Service>, instances: &mut BTreeMap<String, Instance>, iextra: &BTreeMap<String, Extra<'_>>) {
+fn check_volumes_from(
+    r: &mut Reader,
+    services: &mut BTreeMap<String, Service>,
+    instances: &mut BTreeMap<String, Instance>,
+    iextra: &BTreeMap<String, Extra<'_>>,
+) {
     let mut extra_deps: Vec<(String, String)> = Vec::new();
     for (iname, x) in iextra {
-        let Some(inst) = instances.get(iname) else { continue };
+        let Some(inst) = instances.get(iname) else {
+            continue;
+        };
         for (src, node) in &x.volumes_from {
             let path = join(&x.path, "volumes_from");
             let Some(source) = instances.get(src) else {
                 let hint = did_you_mean(src, instances.keys().map(String::as_str));
-                r.error(node, &path, format!("unknown container {src} to get volumes from for {iname}{hint}"));
+                r.error(
+                    node,
+                    &path,
+                    format!("unknown container {src} to get volumes from for {iname}{hint}"),
+                );
                 continue;
             };
             if source.ship != inst.ship {
                 r.error(node, &path, format!("{src} and {iname} must be on the same ship for volumes_from ({src} is on {}, {iname} on {})", source.ship, inst.ship));
                 continue;
             }
-            let mine: BTreeSet<&str> = inst.volumes.iter().map(|b| b.target.as_str()).chain(inst.container_volumes.iter().map(String::as_str)).collect();
-            let theirs: BTreeSet<&str> = source.volumes.iter().map(|b| b.target.as_str()).chain(source.container_volumes.iter().map(String::as_str)).collect();
+            let mine: BTreeSet<&str> = inst
+                .volumes
+                .iter()
+                .map(|b| b.target.as_str())
+                .chain(inst.container_volumes.iter().map(String::as_str))
+                .collect();
+            let theirs: BTreeSet<&str> = source
+                .volumes
+                .iter()
+                .map(|b| b.target.as_str())
+                .chain(source.container_volumes.iter().map(String::as_str))
+                .collect();
             let common: Vec<&str> = mine.intersection(&theirs).copied().collect();
             if !common.is_empty() {
-                r.error(node, &path, format!("volume conflicts between {iname} and {src}: {}", common.join(", ")));
+                r.error(
+                    node,
+                    &path,
+                    format!(
+                        "volume conflicts between {iname} and {src}: {}",
+                        common.join(", ")
+                    ),
+                );
             }
             // Same service: no self-dependency (MaestroNG recursed forever).
             if source.service != inst.service {
@@ -448,11 +690,19 @@ pub fn service_graph(services: &BTreeMap<String, Service>, requires_only: bool) 
 }
 
 /// Two bindings of one ship on the same host port and protocol.
-fn check_port_conflicts(r: &mut Reader, instances: &BTreeMap<String, Instance>, iextra: &BTreeMap<String, Extra<'_>>) {
-    let mut by_ship: HashMap<(&str, super::model::Protocol), Vec<(&Instance, &str, &Port)>> = HashMap::new();
+fn check_port_conflicts(
+    r: &mut Reader,
+    instances: &BTreeMap<String, Instance>,
+    iextra: &BTreeMap<String, Extra<'_>>,
+) {
+    type Binding<'a> = (&'a Instance, &'a str, &'a Port);
+    let mut by_ship: HashMap<(&str, Protocol), Vec<Binding<'_>>> = HashMap::new();
     for inst in instances.values() {
         for (pname, port) in &inst.ports {
-            by_ship.entry((inst.ship.as_str(), port.protocol)).or_default().push((inst, pname, port));
+            by_ship
+                .entry((inst.ship.as_str(), port.protocol))
+                .or_default()
+                .push((inst, pname, port));
         }
     }
     let mut keys: Vec<_> = by_ship.keys().copied().collect();
@@ -465,7 +715,8 @@ fn check_port_conflicts(r: &mut Reader, instances: &BTreeMap<String, Instance>, 
                 if bp.external.start > ap.external.end {
                     break;
                 }
-                let ips_clash = ap.host_ip == bp.host_ip || ap.host_ip == "0.0.0.0" || bp.host_ip == "0.0.0.0";
+                let ips_clash =
+                    ap.host_ip == bp.host_ip || ap.host_ip == "0.0.0.0" || bp.host_ip == "0.0.0.0";
                 if !ips_clash || !ap.external.overlaps(&bp.external) {
                     continue;
                 }
@@ -476,7 +727,12 @@ fn check_port_conflicts(r: &mut Reader, instances: &BTreeMap<String, Instance>, 
                     &path,
                     format!(
                         "host port {}/{} on ship {} is also bound by {}.ports.{an} ({}/{})",
-                        bp.external, key.1.as_str(), key.0, ai.name, ap.external, key.1.as_str()
+                        bp.external,
+                        key.1.as_str(),
+                        key.0,
+                        ai.name,
+                        ap.external,
+                        key.1.as_str()
                     ),
                 );
             }
@@ -485,29 +741,64 @@ fn check_port_conflicts(r: &mut Reader, instances: &BTreeMap<String, Instance>, 
 }
 
 /// Two names that normalise to the same variable would overwrite each other.
-fn check_variable_names(r: &mut Reader, services: &BTreeMap<String, Service>, instances: &BTreeMap<String, Instance>, iextra: &BTreeMap<String, Extra<'_>>) {
+fn check_variable_names(
+    r: &mut Reader,
+    services: &BTreeMap<String, Service>,
+    instances: &BTreeMap<String, Instance>,
+    iextra: &BTreeMap<String, Extra<'_>>,
+) {
     let mut owners: HashMap<String, String> = HashMap::new();
     let mut claim = |r: &mut Reader, var: String, owner: String, node: &Node, path: &str| {
         if let Some(first) = owners.get(&var) {
             if *first != owner {
-                r.error(node, path, format!("{owner} and {first} both give the variable {var}; rename one"));
+                r.error(
+                    node,
+                    path,
+                    format!("{owner} and {first} both give the variable {var}; rename one"),
+                );
             }
         } else {
             owners.insert(var, owner);
         }
     };
     for s in services.values() {
-        let Some(first) = s.instances.first().and_then(|i| iextra.get(i)) else { continue };
-        claim(r, common::instances_var(&s.name), format!("service {}", s.name), first.node, &join("services", &s.name));
+        let Some(first) = s.instances.first().and_then(|i| iextra.get(i)) else {
+            continue;
+        };
+        claim(
+            r,
+            common::instances_var(&s.name),
+            format!("service {}", s.name),
+            first.node,
+            &join("services", &s.name),
+        );
     }
     for i in instances.values() {
         let x = &iextra[&i.name];
         let owner = format!("instance {} of service {}", i.name, i.service);
-        claim(r, common::host_var(&i.service, &i.name), owner.clone(), x.node, &x.path);
+        claim(
+            r,
+            common::host_var(&i.service, &i.name),
+            owner.clone(),
+            x.node,
+            &x.path,
+        );
         for pname in i.ports.keys() {
             let po = format!("port {pname} of {owner}");
-            claim(r, common::port_var(&i.service, &i.name, pname), po.clone(), x.node, &join(&join(&x.path, "ports"), pname));
-            claim(r, common::internal_port_var(&i.service, &i.name, pname), po, x.node, &join(&join(&x.path, "ports"), pname));
+            claim(
+                r,
+                common::port_var(&i.service, &i.name, pname),
+                po.clone(),
+                x.node,
+                &join(&join(&x.path, "ports"), pname),
+            );
+            claim(
+                r,
+                common::internal_port_var(&i.service, &i.name, pname),
+                po,
+                x.node,
+                &join(&join(&x.path, "ports"), pname),
+            );
         }
     }
 }
@@ -522,9 +813,13 @@ fn compute_envs(
     iextra: &BTreeMap<String, Extra<'_>>,
 ) {
     let ip = |ship: &str| ships.get(ship).map(|s| s.ip.clone()).unwrap_or_default();
-    let mut links: BTreeMap<&str, (Vec<(String, String)>, Vec<(String, String)>)> = BTreeMap::new();
+    let mut links: BTreeMap<&str, container_env::LinkVars> = BTreeMap::new();
     for s in services.values() {
-        let insts: Vec<&Instance> = s.instances.iter().filter_map(|i| instances.get(i)).collect();
+        let insts: Vec<&Instance> = s
+            .instances
+            .iter()
+            .filter_map(|i| instances.get(i))
+            .collect();
         links.insert(&s.name, container_env::link_vars(&s.name, &insts, ip));
     }
     // Link variables follow declared `requires` only (volumes_from adds
@@ -553,13 +848,15 @@ fn compute_envs(
             ship_ip: &ip(&inst.ship),
             service_sources: sextra.get(s).map_or(&empty, |x| &x.sources),
             instance_sources: &iextra[&inst.name].sources,
-            own_links: &links[s].0,
-            dep_links: deps_of[s].iter().map(|d| links[d].1.as_slice()).collect(),
+            own_links: &links[s].own,
+            dep_links: deps_of[s]
+                .iter()
+                .map(|d| links[d].others.as_slice())
+                .collect(),
         };
         envs.push(container_env::compute(r, &mut cache, &inputs));
     }
     for (inst, env) in instances.values_mut().zip(envs) {
         inst.env = env;
     }
-    let _ = sextra.values().map(|x| x.node).count();
 }

@@ -258,7 +258,12 @@ mod tests {
 
     fn get<'a>(n: &'a Node, key: &str) -> &'a Node {
         match &n.value {
-            Value::Map(e) => &e.iter().find(|(k, _)| k.scalar_text().as_deref() == Some(key)).unwrap().1,
+            Value::Map(e) => {
+                &e.iter()
+                    .find(|(k, _)| k.scalar_text().as_deref() == Some(key))
+                    .unwrap()
+                    .1
+            }
             _ => panic!("not a map"),
         }
     }
@@ -304,6 +309,10 @@ mod tests {
     fn duplicate_keys_are_errors_with_line() {
         let e = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
         assert_eq!(e.line, 3);
-        assert!(e.message.contains("duplicate mapping key: a"), "{}", e.message);
+        assert!(
+            e.message.contains("duplicate mapping key: a"),
+            "{}",
+            e.message
+        );
     }
 }

@@ -19,7 +19,12 @@ use crate::config::Environment;
 /// deduplicated; with none, every service not marked `omit`.
 pub fn services_for(env: &Environment, things: &[String]) -> Result<Vec<String>, String> {
     if things.is_empty() {
-        return Ok(env.services.values().filter(|s| !s.omit).map(|s| s.name.clone()).collect());
+        return Ok(env
+            .services
+            .values()
+            .filter(|s| !s.omit)
+            .map(|s| s.name.clone())
+            .collect());
     }
     let mut out = BTreeSet::new();
     for t in things {
@@ -49,8 +54,17 @@ pub fn render(env: &Environment, services: &[String], recursive: bool) -> String
     out
 }
 
-fn children(env: &Environment, service: &str, indent: &str, recursive: bool, shown: &mut BTreeSet<String>, out: &mut String) {
-    let Some(s) = env.services.get(service) else { return };
+fn children(
+    env: &Environment,
+    service: &str,
+    indent: &str,
+    recursive: bool,
+    shown: &mut BTreeSet<String>,
+    out: &mut String,
+) {
+    let Some(s) = env.services.get(service) else {
+        return;
+    };
     let mut deps: Vec<&str> = s.ordering_deps().collect();
     deps.sort_unstable();
     deps.dedup();
@@ -82,15 +96,28 @@ mod tests {
     fn case35_deptree_format() {
         let e = env();
         assert_eq!(render(&e, &["A".into()], false), "A\n +- B\n \\- C\n");
-        assert_eq!(render(&e, &["A".into()], true), "A\n +- B\n |  \\- C\n \\- C\n");
-        assert_eq!(render(&e, &["A".into(), "B".into()], false), "A\n +- B\n \\- C\n\nB\n \\- C\n");
+        assert_eq!(
+            render(&e, &["A".into()], true),
+            "A\n +- B\n |  \\- C\n \\- C\n"
+        );
+        assert_eq!(
+            render(&e, &["A".into(), "B".into()], false),
+            "A\n +- B\n \\- C\n\nB\n \\- C\n"
+        );
     }
 
     #[test]
     fn things_map_instances_to_services() {
         let e = env();
-        assert_eq!(services_for(&e, &["b1".into(), "A".into()]).unwrap(), ["A", "B"]);
+        assert_eq!(
+            services_for(&e, &["b1".into(), "A".into()]).unwrap(),
+            ["A", "B"]
+        );
         assert_eq!(services_for(&e, &[]).unwrap(), ["A", "B", "C"]);
-        assert!(services_for(&e, &["zz".into()]).unwrap_err().contains("neither a service nor a container"));
+        assert!(
+            services_for(&e, &["zz".into()])
+                .unwrap_err()
+                .contains("neither a service nor a container")
+        );
     }
 }

@@ -22,7 +22,10 @@ impl Graph {
     /// `from` depends on `to`.
     pub fn add_edge(&mut self, from: &str, to: &str) {
         self.add_node(to);
-        self.deps.entry(from.to_string()).or_default().insert(to.to_string());
+        self.deps
+            .entry(from.to_string())
+            .or_default()
+            .insert(to.to_string());
     }
 
     pub fn nodes(&self) -> impl Iterator<Item = &str> {
@@ -36,7 +39,11 @@ impl Graph {
 
     /// Nodes that depend directly on `n`, sorted.
     pub fn dependents(&self, n: &str) -> Vec<&str> {
-        self.deps.iter().filter(|(_, d)| d.contains(n)).map(|(k, _)| k.as_str()).collect()
+        self.deps
+            .iter()
+            .filter(|(_, d)| d.contains(n))
+            .map(|(k, _)| k.as_str())
+            .collect()
     }
 
     /// Everything `n` depends on, directly or not (not `n` itself unless a
@@ -67,8 +74,16 @@ impl Graph {
     /// Kahn's algorithm: dependencies first, ties broken by name. Err with
     /// one cycle (as a path `a, b, c, a`) when there is none.
     pub fn order(&self) -> Result<Vec<String>, Vec<String>> {
-        let mut missing: BTreeMap<&str, usize> = self.deps.iter().map(|(k, d)| (k.as_str(), d.len())).collect();
-        let mut ready: BTreeSet<&str> = missing.iter().filter(|(_, c)| **c == 0).map(|(k, _)| *k).collect();
+        let mut missing: BTreeMap<&str, usize> = self
+            .deps
+            .iter()
+            .map(|(k, d)| (k.as_str(), d.len()))
+            .collect();
+        let mut ready: BTreeSet<&str> = missing
+            .iter()
+            .filter(|(_, c)| **c == 0)
+            .map(|(k, _)| *k)
+            .collect();
         let mut rdeps: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for (k, d) in &self.deps {
             for x in d {
@@ -94,8 +109,9 @@ impl Graph {
         }
     }
 
-    /// Every elementary cycle found by a depth-first search, each once, as
-    /// a path starting and ending at its smallest name: `[a, b, a]`.
+    /// The cycles a depth-first search meets (at least one per group of
+    /// services that depend on each other), each once, as a closed path
+    /// starting at its smallest name: `[a, b, a]`.
     pub fn cycles(&self) -> Vec<Vec<String>> {
         #[derive(Clone, Copy, PartialEq)]
         enum Mark {
@@ -103,7 +119,8 @@ impl Graph {
             Active,
             Done,
         }
-        let mut marks: BTreeMap<&str, Mark> = self.deps.keys().map(|k| (k.as_str(), Mark::New)).collect();
+        let mut marks: BTreeMap<&str, Mark> =
+            self.deps.keys().map(|k| (k.as_str(), Mark::New)).collect();
         let mut found: BTreeSet<Vec<String>> = BTreeSet::new();
         for start in self.deps.keys() {
             if marks[start.as_str()] != Mark::New {
@@ -113,8 +130,7 @@ impl Graph {
             let mut path: Vec<&str> = vec![start];
             let mut iters: Vec<Vec<&str>> = vec![self.deps(start).collect()];
             marks.insert(start, Mark::Active);
-            loop {
-                let Some(it) = iters.last_mut() else { break };
+            while let Some(it) = iters.last_mut() {
                 if it.is_empty() {
                     iters.pop();
                     if let Some(done) = path.pop() {
@@ -146,8 +162,16 @@ impl Graph {
 
 /// A cycle as a closed path starting at its smallest node.
 fn rotate(cycle: &[&str]) -> Vec<String> {
-    let min = cycle.iter().enumerate().min_by_key(|(_, n)| **n).map_or(0, |(i, _)| i);
-    let mut out: Vec<String> = cycle[min..].iter().chain(cycle[..min].iter()).map(|s| s.to_string()).collect();
+    let min = cycle
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, n)| **n)
+        .map_or(0, |(i, _)| i);
+    let mut out: Vec<String> = cycle[min..]
+        .iter()
+        .chain(cycle[..min].iter())
+        .map(|s| s.to_string())
+        .collect();
     if let Some(first) = out.first().cloned() {
         out.push(first);
     }
@@ -175,8 +199,14 @@ mod tests {
     fn order_puts_dependencies_first() {
         let g = g(&[("a", "b"), ("a", "c"), ("b", "c"), ("d", "a")]);
         assert_eq!(g.order().unwrap(), ["c", "b", "a", "d"]);
-        assert_eq!(g.closure("d"), BTreeSet::from(["a".into(), "b".into(), "c".into()]));
-        assert_eq!(g.reverse_closure("c"), BTreeSet::from(["a".into(), "b".into(), "d".into()]));
+        assert_eq!(
+            g.closure("d"),
+            BTreeSet::from(["a".into(), "b".into(), "c".into()])
+        );
+        assert_eq!(
+            g.reverse_closure("c"),
+            BTreeSet::from(["a".into(), "b".into(), "d".into()])
+        );
     }
 
     #[test]
