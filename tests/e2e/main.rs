@@ -1,1 +1,2 @@
 //! One end-to-end test binary; one module per area.
+mod config;

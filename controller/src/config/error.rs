@@ -64,7 +64,8 @@ impl LoadError {
 }
 
 impl fmt::Display for LoadError {
-    /// One line per problem: `file:line:column: path: message`.
+    /// One line per problem: `file:line:column: path: message` (line and
+    /// column left out when unknown).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LoadError::Io { file, message } => write!(f, "{file}: {message}"),
@@ -75,7 +76,10 @@ impl fmt::Display for LoadError {
                     }
                     write!(f, "{file}")?;
                     if e.line > 0 {
-                        write!(f, ":{}:{}", e.line, e.column)?;
+                        write!(f, ":{}", e.line)?;
+                        if e.column > 0 {
+                            write!(f, ":{}", e.column)?;
+                        }
                     }
                     if e.path.is_empty() {
                         write!(f, ": {}", e.message)?;
