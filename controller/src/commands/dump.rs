@@ -87,7 +87,14 @@ pub fn document(
     let env = &l.env;
     let instances: Vec<Value> = ordered_instances(env, things)?
         .iter()
-        .map(|n| serde_json::to_value(&env.instances[n]).unwrap_or(Value::Null))
+        .map(|n| {
+            let i = &env.instances[n];
+            let mut v = serde_json::to_value(i).unwrap_or(Value::Null);
+            if let Some(o) = v.as_object_mut() {
+                o.insert("env".into(), json!(env.container_env(i)));
+            }
+            v
+        })
         .collect();
     let mut doc = json!({
         "name": env.name,

@@ -18,6 +18,7 @@ use maestro_common as common;
 
 use super::model::Instance;
 use super::reader::{Reader, join};
+
 use super::yaml::{Node, Value};
 
 /// Where the user-given variables of one level (service or instance) come from.
@@ -142,11 +143,14 @@ pub fn parse_envfile(text: &str) -> Result<Vec<(String, String)>, String> {
 /// Reads envfiles once each, however many instances use them.
 #[derive(Default)]
 pub struct EnvfileCache {
-    files: HashMap<PathBuf, Option<Vec<(String, String)>>>,
+    files: HashMap<PathBuf, Option<Vars>>,
 }
 
 impl EnvfileCache {
-    fn apply(&mut self, r: &mut Reader, src: &EnvSources, into: &mut BTreeMap<String, String>) {
+    /// The user-given variables of one level, in order: envfiles, then `env`.
+    /// Unreadable or malformed envfiles are reported at their key.
+    pub fn resolve(&mut self, r: &mut Reader, src: &EnvSources) -> Vars {
+        let mut out = Vars::new();
         for (file, node, path) in &src.envfiles {
             let entry = self.files.entry(file.clone()).or_insert_with(|| {
                 let parsed = std::fs::read_to_string(file)
@@ -162,10 +166,10 @@ impl EnvfileCache {
                     }
                 }
             });
-            for (k, v) in entry.iter().flatten() {
-                into.insert(k.clone(), v.clone());
-            }
+            out.extend(entry.iter().flatten().cloned());
         }
+        out.extend(src.env.iter().cloned());
+        out
     }
 }
 
@@ -173,7 +177,7 @@ impl EnvfileCache {
 pub type Vars = Vec<(String, String)>;
 
 /// The link variables of one service.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct LinkVars {
     /// For the service's own instances (with `_INTERNAL_PORT`).
     pub own: Vars,
@@ -213,41 +217,92 @@ pub fn link_vars(
     LinkVars { own, others: other }
 }
 
-/// Everything needed to compute one container's environment.
-pub struct EnvInputs<'a> {
-    pub environment_name: &'a str,
-    pub instance: &'a Instance,
-    pub ship_ip: &'a str,
-    pub service_sources: &'a EnvSources,
-    pub instance_sources: &'a EnvSources,
-    pub own_links: &'a [(String, String)],
-    /// Link variables of the transitive requires and direct wants_info.
-    pub dep_links: Vec<&'a [(String, String)]>,
+/// What the container environments are made of, kept per service and per
+/// instance so that the (possibly large) maps are only built for the
+/// containers a command touches: with transitive `requires`, every
+/// container of a deep chain carries the variables of all services below.
+#[derive(Debug, Clone, Default)]
+pub struct ContainerEnvs {
+    pub environment_name: String,
+    pub services: BTreeMap<String, ServiceEnv>,
+    /// Instance envfiles then instance `env`, by instance name.
+    pub instances: BTreeMap<String, Vars>,
 }
 
-pub fn compute(
-    r: &mut Reader,
-    cache: &mut EnvfileCache,
-    x: &EnvInputs<'_>,
-) -> BTreeMap<String, String> {
-    let mut env = BTreeMap::new();
-    let i = x.instance;
-    cache.apply(r, x.service_sources, &mut env);
-    env.extend(x.service_sources.env.iter().cloned());
-    env.insert(common::ENVIRONMENT_NAME.into(), x.environment_name.into());
-    env.insert(common::SERVICE_NAME.into(), i.service.clone());
-    cache.apply(r, x.instance_sources, &mut env);
-    env.extend(x.instance_sources.env.iter().cloned());
-    let (_, tag) = common::image_details(&i.image);
-    env.insert(common::CONTAINER_NAME.into(), i.name.clone());
-    env.insert(common::CONTAINER_HOST_ADDRESS.into(), x.ship_ip.into());
-    env.insert(common::DOCKER_IMAGE.into(), i.image.clone());
-    env.insert(common::DOCKER_TAG.into(), tag.into());
-    env.extend(x.own_links.iter().cloned());
-    for links in &x.dep_links {
-        env.extend(links.iter().cloned());
+#[derive(Debug, Clone, Default)]
+pub struct ServiceEnv {
+    /// Service envfiles then service `env`.
+    pub user: Vars,
+    pub links: LinkVars,
+    /// Services whose `others` link variables its containers get: the
+    /// transitive `requires` and the direct `wants_info`, sorted.
+    pub deps: Vec<String>,
+    /// SHA-256 of everything above plus the dependencies' link variables:
+    /// the service's share of its instances' configuration hash.
+    pub digest: [u8; 32],
+}
+
+impl ContainerEnvs {
+    /// The full environment of one container (module doc for the order).
+    pub fn compute(&self, i: &Instance, ship_ip: &str) -> BTreeMap<String, String> {
+        let mut env = BTreeMap::new();
+        let Some(s) = self.services.get(&i.service) else {
+            return env;
+        };
+        env.extend(s.user.iter().cloned());
+        env.insert(
+            common::ENVIRONMENT_NAME.into(),
+            self.environment_name.clone(),
+        );
+        env.insert(common::SERVICE_NAME.into(), i.service.clone());
+        if let Some(user) = self.instances.get(&i.name) {
+            env.extend(user.iter().cloned());
+        }
+        let (_, tag) = common::image_details(&i.image);
+        env.insert(common::CONTAINER_NAME.into(), i.name.clone());
+        env.insert(common::CONTAINER_HOST_ADDRESS.into(), ship_ip.into());
+        env.insert(common::DOCKER_IMAGE.into(), i.image.clone());
+        env.insert(common::DOCKER_TAG.into(), tag.into());
+        env.extend(s.links.own.iter().cloned());
+        for d in &s.deps {
+            if let Some(dep) = self.services.get(d) {
+                env.extend(dep.links.others.iter().cloned());
+            }
+        }
+        env
     }
-    env
+
+    /// Fills each service's digest (after `services` is complete).
+    pub fn seal(&mut self) {
+        use sha2::{Digest, Sha256};
+        let mut digests = BTreeMap::new();
+        for (name, s) in &self.services {
+            let mut h = Sha256::new();
+            let mut feed = |vars: &Vars| {
+                for (k, v) in vars {
+                    h.update(k.as_bytes());
+                    h.update([0]);
+                    h.update(v.as_bytes());
+                    h.update([0]);
+                }
+                h.update([1]);
+            };
+            feed(&s.user);
+            feed(&s.links.own);
+            for d in &s.deps {
+                if let Some(dep) = self.services.get(d) {
+                    feed(&dep.links.others);
+                }
+            }
+            h.update(self.environment_name.as_bytes());
+            digests.insert(name.clone(), <[u8; 32]>::from(h.finalize()));
+        }
+        for (name, d) in digests {
+            if let Some(s) = self.services.get_mut(&name) {
+                s.digest = d;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

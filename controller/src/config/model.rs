@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::container_env::ContainerEnvs;
 use super::ship::Ship;
 
 #[derive(Debug, Clone)]
@@ -23,6 +24,16 @@ pub struct Environment {
     /// Every instance, by its (globally unique) name.
     pub instances: BTreeMap<String, Instance>,
     pub audit: Vec<Auditor>,
+    /// What the container environments are made of; see `container_env`.
+    pub envs: ContainerEnvs,
+}
+
+impl Environment {
+    /// The full environment of an instance's container (reference section 4).
+    pub fn container_env(&self, i: &Instance) -> BTreeMap<String, String> {
+        let ip = self.ships.get(&i.ship).map_or("", |s| s.ip.as_str());
+        self.envs.compute(i, ip)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -73,7 +84,8 @@ impl Service {
 }
 
 /// One container, with its configuration resolved (service-level settings
-/// merged in, names resolved, environment computed).
+/// merged in, names resolved). Its container environment comes from
+/// `Environment::container_env`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Instance {
     pub name: String,
@@ -111,9 +123,8 @@ pub struct Instance {
     pub username: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub lxc_conf: BTreeMap<String, String>,
-    /// The full container environment (reference section 4).
-    pub env: BTreeMap<String, String>,
-    /// Stable hash of everything above: changes iff the container must change.
+    /// Stable hash of everything above and of the container environment:
+    /// changes when the container must be recreated.
     pub config_hash: String,
 }
 

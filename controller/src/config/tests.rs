@@ -34,8 +34,8 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn env_of<'a>(e: &'a Environment, i: &str) -> &'a BTreeMap<String, String> {
-    &e.instances[i].env
+fn env_of(e: &Environment, i: &str) -> BTreeMap<String, String> {
+    e.container_env(&e.instances[i])
 }
 
 #[test]
@@ -247,21 +247,21 @@ fn case13_env_precedence_with_envfiles() {
     };
     assert_eq!(
         env_of(&e, "s1a"),
-        &base("s1", "s1a", "ubuntu", "latest", "dog", &s1)
+        base("s1", "s1a", "ubuntu", "latest", "dog", &s1)
     );
     assert_eq!(
         env_of(&e, "s1b"),
-        &base("s1", "s1b", "ubuntu", "latest", "giraffe", &s1)
+        base("s1", "s1b", "ubuntu", "latest", "giraffe", &s1)
     );
     assert_eq!(
         env_of(&e, "s2a"),
-        &base("s2", "s2a", "ubuntu:14.04", "14.04", "giraffe", &s2)
+        base("s2", "s2a", "ubuntu:14.04", "14.04", "giraffe", &s2)
     );
     // CONTAINER_NAME set by the user is overridden; SERVICE_NAME set at
     // instance level is kept, as in MaestroNG.
     assert_eq!(
         env_of(&e, "s2b"),
-        &base("mine", "s2b", "ubuntu:14.04", "14.04", "cat", &s2)
+        base("mine", "s2b", "ubuntu:14.04", "14.04", "cat", &s2)
     );
 }
 
@@ -415,7 +415,7 @@ fn case22_volumes_from_rules() {
         Vec::<String>::new()
     );
     assert!(
-        !e.instances["a2"].env.contains_key("DATA_D1_HOST"),
+        !env_of(&e, "a2").contains_key("DATA_D1_HOST"),
         "volumes_from adds no link variables"
     );
 }

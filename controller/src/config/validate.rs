@@ -6,7 +6,7 @@ use std::path::Path;
 use maestro_common as common;
 
 use super::audit::parse_audit;
-use super::container_env::{self, EnvInputs, EnvSources, EnvfileCache};
+use super::container_env::{self, ContainerEnvs, EnvSources, EnvfileCache, ServiceEnv};
 use super::error::ConfigError;
 use super::lifecycle;
 use super::model::{Environment, Instance, Limits, Port, Protocol, Service};
@@ -198,17 +198,20 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
     if !r.errors.is_empty() {
         return Err(finish(r.errors));
     }
-    compute_envs(
-        &mut r,
-        &name,
-        &ships,
-        &services,
-        &mut instances,
-        &sextra,
-        &iextra,
+    let envs = compute_envs(
+        &mut r, &name, &ships, &services, &instances, &sextra, &iextra,
     );
     for inst in instances.values_mut() {
-        inst.config_hash = super::hash::config_hash(inst);
+        let ip = ships.get(&inst.ship).map_or("", |s| s.ip.as_str());
+        let digest = envs
+            .services
+            .get(&inst.service)
+            .map_or([0; 32], |s| s.digest);
+        let user = envs
+            .instances
+            .get(&inst.name)
+            .map_or(&[][..], Vec::as_slice);
+        inst.config_hash = super::hash::config_hash(inst, ip, &digest, user);
     }
     if !r.errors.is_empty() {
         return Err(finish(r.errors));
@@ -222,6 +225,7 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
         services,
         instances,
         audit,
+        envs,
     })
 }
 
@@ -562,7 +566,6 @@ fn parse_instance<'n>(
         username,
         labels,
         lxc_conf,
-        env: BTreeMap::new(),
         config_hash: String::new(),
     };
     Some((
@@ -808,55 +811,44 @@ fn compute_envs(
     name: &str,
     ships: &BTreeMap<String, super::ship::Ship>,
     services: &BTreeMap<String, Service>,
-    instances: &mut BTreeMap<String, Instance>,
+    instances: &BTreeMap<String, Instance>,
     sextra: &BTreeMap<String, ServiceExtra<'_>>,
     iextra: &BTreeMap<String, Extra<'_>>,
-) {
+) -> ContainerEnvs {
     let ip = |ship: &str| ships.get(ship).map(|s| s.ip.clone()).unwrap_or_default();
-    let mut links: BTreeMap<&str, container_env::LinkVars> = BTreeMap::new();
+    // Link variables follow declared `requires` only (volumes_from adds
+    // ordering, not variables), transitively; `wants_info` directly.
+    let graph = service_graph(services, true);
+    let mut cache = EnvfileCache::default();
+    let mut envs = ContainerEnvs {
+        environment_name: name.to_string(),
+        ..Default::default()
+    };
     for s in services.values() {
         let insts: Vec<&Instance> = s
             .instances
             .iter()
             .filter_map(|i| instances.get(i))
             .collect();
-        links.insert(&s.name, container_env::link_vars(&s.name, &insts, ip));
-    }
-    // Link variables follow declared `requires` only (volumes_from adds
-    // ordering, not variables), transitively; `wants_info` directly.
-    let graph = service_graph(services, true);
-    let mut deps_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for s in services.values() {
-        let mut deps: BTreeSet<&str> = BTreeSet::new();
-        for d in graph.closure(&s.name) {
-            if let Some((k, _)) = services.get_key_value(&d) {
-                deps.insert(k);
-            }
-        }
-        deps.extend(s.wants_info.iter().map(String::as_str));
-        deps.remove(s.name.as_str());
-        deps_of.insert(&s.name, deps.into_iter().collect());
-    }
-    let mut cache = EnvfileCache::default();
-    let empty = EnvSources::default();
-    let mut envs = Vec::with_capacity(instances.len());
-    for inst in instances.values() {
-        let s = inst.service.as_str();
-        let inputs = EnvInputs {
-            environment_name: name,
-            instance: inst,
-            ship_ip: &ip(&inst.ship),
-            service_sources: sextra.get(s).map_or(&empty, |x| &x.sources),
-            instance_sources: &iextra[&inst.name].sources,
-            own_links: &links[s].own,
-            dep_links: deps_of[s]
-                .iter()
-                .map(|d| links[d].others.as_slice())
-                .collect(),
+        let mut deps: BTreeSet<String> = graph.closure(&s.name);
+        deps.extend(s.wants_info.iter().cloned());
+        deps.remove(&s.name);
+        let user = sextra
+            .get(&s.name)
+            .map(|x| cache.resolve(r, &x.sources))
+            .unwrap_or_default();
+        let senv = ServiceEnv {
+            user,
+            links: container_env::link_vars(&s.name, &insts, ip),
+            deps: deps.into_iter().collect(),
+            digest: [0; 32],
         };
-        envs.push(container_env::compute(r, &mut cache, &inputs));
+        envs.services.insert(s.name.clone(), senv);
     }
-    for (inst, env) in instances.values_mut().zip(envs) {
-        inst.env = env;
+    envs.seal();
+    for (iname, x) in iextra {
+        envs.instances
+            .insert(iname.clone(), cache.resolve(r, &x.sources));
     }
+    envs
 }

@@ -105,6 +105,12 @@ impl Node {
 pub fn parse(src: &str) -> Result<Node, ConfigError> {
     let options = serde_saphyr::options! {
         strict_booleans: true,
+        // Environment files often use one anchor (`*jvm`, `*defaults`) for
+        // hundreds of instances: the alias/anchor ratio heuristic would
+        // reject them. The other limits (alias replay, depth, size) stay.
+        budget: serde_saphyr::budget! {
+            enforce_alias_anchor_ratio: false,
+        },
     };
     let mut root: Node = match serde_saphyr::from_str_with_options::<Option<Node>>(src, options) {
         Ok(Some(node)) => node,
@@ -303,6 +309,15 @@ mod tests {
             Value::Map(e) => assert!(e.iter().all(|(k, _)| k.line >= 3)),
             _ => panic!(),
         }
+    }
+
+    #[test]
+    fn one_anchor_may_be_used_many_times() {
+        let mut src = String::from("_a: &a {x: 1}\nl:\n");
+        for _ in 0..500 {
+            src.push_str("  - *a\n");
+        }
+        assert!(parse(&src).is_ok());
     }
 
     #[test]
