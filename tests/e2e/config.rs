@@ -93,7 +93,7 @@ fn validate_reports_every_error_and_exits_1() {
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 3, "{err}");
     assert!(lines[0].starts_with("maestro.yaml:13:20: services.zookeeper.instances.zk-2.ship: unknown ship \"s3\"; did you mean"), "{err}");
-    assert!(lines[1].starts_with("maestro.yaml:16:16: services.kafka.requires: service dependency zookeper defined on kafka does not exist; did you mean \"zookeeper\"?"), "{err}");
+    assert!(lines[1].starts_with("maestro.yaml:16:16: services.kafka.requires[0]: service dependency zookeper defined on kafka does not exist; did you mean \"zookeeper\"?"), "{err}");
     assert!(lines[2].starts_with("maestro.yaml:19:43: services.kafka.instances.kafka-1.ports.broker: mismatched protocols"), "{err}");
 }
 

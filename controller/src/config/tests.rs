@@ -350,13 +350,13 @@ fn case17_unknown_dependencies() {
     ));
     assert!(
         out.contains(
-            ":8:16: services.web.requires: service dependency nosuch defined on web does not exist"
+            ":8:16: services.web.requires[0]: service dependency nosuch defined on web does not exist"
         ),
         "{out}"
     );
     assert!(
         out.contains(
-            ":9:18: services.web.wants_info: service dependency wbe defined on web does not exist"
+            ":9:18: services.web.wants_info[0]: service dependency wbe defined on web does not exist"
         ),
         "{out}"
     );
@@ -377,7 +377,7 @@ fn case18_cycles_are_named_with_their_path() {
         "{SHIPS}services:\n  a: {{image: i, requires: [b], instances: {{a1: {{ship: s1}}}}}}\n  b: {{image: i, requires: [c], instances: {{b1: {{ship: s1}}}}}}\n  c: {{image: i, requires: [a], instances: {{c1: {{ship: s1}}}}}}\n"
     ));
     assert!(
-        out.contains(":6:28: services.a.requires: dependency cycle: a -> b -> c -> a"),
+        out.contains(":6:28: services.a.requires[0]: dependency cycle: a -> b -> c -> a"),
         "{out}"
     );
     let out = err(&format!(
@@ -403,8 +403,8 @@ fn case22_volumes_from_rules() {
     let out = err(&format!(
         "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      instance-1: {{ship: s1, volumes_from: [instance-2]}}\n      instance-3: {{ship: s1, volumes_from: [instance-4]}}\n      instance-4: {{ship: s2}}\n"
     ));
-    assert!(out.contains(":9:45: services.s.instances.instance-1.volumes_from: unknown container instance-2 to get volumes from for instance-1"), "{out}");
-    assert!(out.contains(":10:45: services.s.instances.instance-3.volumes_from: instance-4 and instance-3 must be on the same ship"), "{out}");
+    assert!(out.contains(":9:45: services.s.instances.instance-1.volumes_from[0]: unknown container instance-2 to get volumes from for instance-1"), "{out}");
+    assert!(out.contains(":10:45: services.s.instances.instance-3.volumes_from[0]: instance-4 and instance-3 must be on the same ship"), "{out}");
     // Same service: fine, no self-dependency. Other service: a dependency.
     let e = ok(&format!(
         "{SHIPS}services:\n  data: {{image: i, instances: {{d1: {{ship: s1, container_volumes: [/data]}}}}}}\n  app:\n    image: i\n    instances:\n      a1: {{ship: s1, volumes_from: [d1]}}\n      a2: {{ship: s1, volumes_from: a1}}\n"

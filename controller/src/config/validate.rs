@@ -85,14 +85,13 @@ struct Extra<'n> {
     sources: EnvSources,
     node: &'n Node,
     path: String,
-    volumes_from: Vec<(String, &'n Node)>,
+    volumes_from: Vec<NameRef<'n>>,
 }
 
 struct ServiceExtra<'n> {
     sources: EnvSources,
-    requires: Vec<(String, &'n Node)>,
-    wants_info: Vec<(String, &'n Node)>,
-    path: String,
+    requires: Vec<NameRef<'n>>,
+    wants_info: Vec<NameRef<'n>>,
 }
 
 pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigError>> {
@@ -178,10 +177,11 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
         let (node, path) = sextra
             .get(first)
             .and_then(|x| {
-                x.requires
-                    .first()
-                    .map(|(_, n)| (*n, join(&x.path, "requires")))
+                // At the edge that starts the cycle when it is a `requires`.
+                let next = x.requires.iter().find(|n| cycle.get(1) == Some(&n.name));
+                next.or(x.requires.first())
             })
+            .map(|n| (n.node, n.path.clone()))
             .unwrap_or((root, join("services", first)));
         r.error(
             node,
@@ -244,15 +244,33 @@ struct Ctx<'a> {
     base_dir: &'a Path,
 }
 
-fn name_list<'n>(r: &mut Reader, node: Option<&'n Node>, path: &str) -> Vec<(String, &'n Node)> {
+/// A name given in a list (`requires`, `volumes_from`), with where it is.
+struct NameRef<'n> {
+    name: String,
+    node: &'n Node,
+    path: String,
+}
+
+fn name_list<'n>(r: &mut Reader, node: Option<&'n Node>, path: &str) -> Vec<NameRef<'n>> {
     let Some(node) = node else { return Vec::new() };
     match &node.value {
         // A plain string is one name (MaestroNG iterated it letter by letter).
-        Value::Str(s) => vec![(s.clone(), node)],
+        Value::Str(s) => vec![NameRef {
+            name: s.clone(),
+            node,
+            path: path.to_string(),
+        }],
         Value::Seq(items) => items
             .iter()
             .enumerate()
-            .filter_map(|(i, it)| r.name(it, &format!("{path}[{i}]")).map(|s| (s, it)))
+            .filter_map(|(i, it)| {
+                let path = format!("{path}[{i}]");
+                r.name(it, &path).map(|name| NameRef {
+                    name,
+                    node: it,
+                    path,
+                })
+            })
             .collect(),
         _ => {
             r.error(
@@ -339,8 +357,8 @@ fn parse_service<'n>(
     let service = Service {
         name: sname.to_string(),
         image: image?,
-        requires: requires.iter().map(|(s, _)| s.clone()).collect(),
-        wants_info: wants_info.iter().map(|(s, _)| s.clone()).collect(),
+        requires: requires.iter().map(|n| n.name.clone()).collect(),
+        wants_info: wants_info.iter().map(|n| n.name.clone()).collect(),
         volumes_from_services: Vec::new(),
         omit,
         instances: names,
@@ -351,7 +369,6 @@ fn parse_service<'n>(
             sources,
             requires,
             wants_info,
-            path: f.path.clone(),
         },
     ))
 }
@@ -547,7 +564,7 @@ fn parse_instance<'n>(
         ports,
         volumes,
         container_volumes,
-        volumes_from: volumes_from.iter().map(|(s, _)| s.clone()).collect(),
+        volumes_from: volumes_from.iter().map(|n| n.name.clone()).collect(),
         links,
         lifecycle,
         privileged,
@@ -586,21 +603,14 @@ fn check_dependencies(
 ) {
     let names: Vec<String> = services.keys().cloned().collect();
     for (sname, x) in sextra {
-        for (kind, list) in [("requires", &x.requires), ("wants_info", &x.wants_info)] {
-            for (i, (dep, node)) in list.iter().enumerate() {
-                if !services.contains_key(dep) {
-                    let hint = did_you_mean(dep, names.iter().map(String::as_str));
-                    let path = if matches!(node.value, Value::Str(_)) && list.len() == 1 {
-                        join(&x.path, kind)
-                    } else {
-                        format!("{}.{kind}[{i}]", x.path)
-                    };
-                    r.error(
-                        node,
-                        &path,
-                        format!("service dependency {dep} defined on {sname} does not exist{hint}"),
-                    );
-                }
+        for dep in x.requires.iter().chain(&x.wants_info) {
+            if !services.contains_key(&dep.name) {
+                let hint = did_you_mean(&dep.name, names.iter().map(String::as_str));
+                let msg = format!(
+                    "service dependency {} defined on {sname} does not exist{hint}",
+                    dep.name
+                );
+                r.error(dep.node, &dep.path, msg);
             }
         }
     }
@@ -623,10 +633,15 @@ fn check_volumes_from(
         let Some(inst) = instances.get(iname) else {
             continue;
         };
-        for (src, node) in &x.volumes_from {
-            let path = join(&x.path, "volumes_from");
+        for NameRef {
+            name: src,
+            node,
+            path,
+        } in &x.volumes_from
+        {
             let Some(source) = instances.get(src) else {
-                let hint = did_you_mean(src, instances.keys().map(String::as_str));
+                let others = instances.keys().filter(|k| *k != iname);
+                let hint = did_you_mean(src, others.map(String::as_str));
                 r.error(
                     node,
                     &path,
@@ -725,8 +740,15 @@ fn check_port_conflicts(
                 }
                 let x = &iextra[&bi.name];
                 let path = join(&join(&x.path, "ports"), bn);
+                // At the port when the instance names it, else at the instance
+                // (the port came from the service).
+                let at = x
+                    .node
+                    .child("ports")
+                    .and_then(|p| p.child(bn))
+                    .unwrap_or(x.node);
                 r.error(
-                    x.node,
+                    at,
                     &path,
                     format!(
                         "host port {}/{} on ship {} is also bound by {}.ports.{an} ({}/{})",
@@ -788,18 +810,23 @@ fn check_variable_names(
         );
         for pname in i.ports.keys() {
             let po = format!("port {pname} of {owner}");
+            let at = x
+                .node
+                .child("ports")
+                .and_then(|p| p.child(pname))
+                .unwrap_or(x.node);
             claim(
                 r,
                 common::port_var(&i.service, &i.name, pname),
                 po.clone(),
-                x.node,
+                at,
                 &join(&join(&x.path, "ports"), pname),
             );
             claim(
                 r,
                 common::internal_port_var(&i.service, &i.name, pname),
                 po,
-                x.node,
+                at,
                 &join(&join(&x.path, "ports"), pname),
             );
         }
