@@ -644,13 +644,13 @@ fn check_volumes_from(
                 let hint = did_you_mean(src, others.map(String::as_str));
                 r.error(
                     node,
-                    &path,
+                    path,
                     format!("unknown container {src} to get volumes from for {iname}{hint}"),
                 );
                 continue;
             };
             if source.ship != inst.ship {
-                r.error(node, &path, format!("{src} and {iname} must be on the same ship for volumes_from ({src} is on {}, {iname} on {})", source.ship, inst.ship));
+                r.error(node, path, format!("{src} and {iname} must be on the same ship for volumes_from ({src} is on {}, {iname} on {})", source.ship, inst.ship));
                 continue;
             }
             let mine: BTreeSet<&str> = inst
@@ -669,7 +669,7 @@ fn check_volumes_from(
             if !common.is_empty() {
                 r.error(
                     node,
-                    &path,
+                    path,
                     format!(
                         "volume conflicts between {iname} and {src}: {}",
                         common.join(", ")
