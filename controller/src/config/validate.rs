@@ -100,26 +100,7 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
         return Err(r.errors);
     };
     let name = r.required(&top, "name").and_then(|n| r.name(n, "name"));
-    let schema = match top.get("__maestro") {
-        None => 1,
-        Some(m) => match r.fields(m, "__maestro", &["schema", "base_dir"]) {
-            Some(f) => match f.get("schema").map(|s| (s, r.uint(s, "__maestro.schema"))) {
-                None => 1,
-                Some((_, Some(1))) => 1,
-                Some((_, Some(2))) => 2,
-                Some((s, Some(v))) => {
-                    r.error(
-                        s,
-                        "__maestro.schema",
-                        format!("unknown schema {v}; use 1 or 2"),
-                    );
-                    2
-                }
-                Some((_, None)) => 2,
-            },
-            None => 1,
-        },
-    };
+    let schema = top.get("__maestro").map_or(1, |m| schema(&mut r, m));
     if let Some(p) = top.get("ship_provider")
         && r.string(p, "ship_provider").is_some_and(|s| s != "static")
     {
@@ -170,25 +151,8 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
     }
 
     check_dependencies(&mut r, &mut services, &sextra);
-    check_volumes_from(&mut r, &mut services, &mut instances, &iextra);
-    let graph = service_graph(&services, false);
-    for cycle in graph.cycles() {
-        let first = &cycle[0];
-        let (node, path) = sextra
-            .get(first)
-            .and_then(|x| {
-                // At the edge that starts the cycle when it is a `requires`.
-                let next = x.requires.iter().find(|n| cycle.get(1) == Some(&n.name));
-                next.or(x.requires.first())
-            })
-            .map(|n| (n.node, n.path.clone()))
-            .unwrap_or((root, join("services", first)));
-        r.error(
-            node,
-            &path,
-            format!("dependency cycle: {}", format_cycle(&cycle)),
-        );
-    }
+    check_volumes_from(&mut r, &mut services, &instances, &iextra);
+    check_cycles(&mut r, root, &services, &sextra);
     check_port_conflicts(&mut r, &instances, &iextra);
     check_variable_names(&mut r, &services, &instances, &iextra);
 
@@ -201,18 +165,7 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
     let envs = compute_envs(
         &mut r, &name, &ships, &services, &instances, &sextra, &iextra,
     );
-    for inst in instances.values_mut() {
-        let ip = ships.get(&inst.ship).map_or("", |s| s.ip.as_str());
-        let digest = envs
-            .services
-            .get(&inst.service)
-            .map_or([0; 32], |s| s.digest);
-        let user = envs
-            .instances
-            .get(&inst.name)
-            .map_or(&[][..], Vec::as_slice);
-        inst.config_hash = super::hash::config_hash(inst, ip, &digest, user);
-    }
+    hash_instances(&mut instances, &ships, &envs);
     if !r.errors.is_empty() {
         return Err(finish(r.errors));
     }
@@ -227,6 +180,65 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
         audit,
         envs,
     })
+}
+
+/// `__maestro`: `{schema: 1 or 2}`; `base_dir` (set by MaestroNG's loader)
+/// is accepted and ignored.
+fn schema(r: &mut Reader, node: &Node) -> u8 {
+    let Some(f) = r.fields(node, "__maestro", &["schema", "base_dir"]) else {
+        return 1;
+    };
+    let Some(s) = f.get("schema") else { return 1 };
+    match r.uint(s, "__maestro.schema") {
+        Some(1) => 1,
+        Some(2) | None => 2,
+        Some(v) => {
+            let msg = format!("unknown schema {v}; use 1 or 2");
+            r.error(s, "__maestro.schema", msg);
+            2
+        }
+    }
+}
+
+/// Every dependency cycle, reported at the `requires` entry that starts it.
+fn check_cycles(
+    r: &mut Reader,
+    root: &Node,
+    services: &BTreeMap<String, Service>,
+    sextra: &BTreeMap<String, ServiceExtra<'_>>,
+) {
+    for cycle in service_graph(services, false).cycles() {
+        let first = &cycle[0];
+        let (node, path) = sextra
+            .get(first)
+            .and_then(|x| {
+                let next = x.requires.iter().find(|n| cycle.get(1) == Some(&n.name));
+                next.or(x.requires.first())
+            })
+            .map(|n| (n.node, n.path.clone()))
+            .unwrap_or((root, join("services", first)));
+        let msg = format!("dependency cycle: {}", format_cycle(&cycle));
+        r.error(node, &path, msg);
+    }
+}
+
+fn hash_instances(
+    instances: &mut BTreeMap<String, Instance>,
+    ships: &BTreeMap<String, super::ship::Ship>,
+    envs: &ContainerEnvs,
+) {
+    for inst in instances.values_mut() {
+        let ip = ships.get(&inst.ship).map_or("", |s| s.ip.as_str());
+        let digest = envs
+            .services
+            .get(&inst.service)
+            .map_or([0; 32], |s| s.digest);
+        let user = envs
+            .instances
+            .get(&inst.name)
+            .map_or(&[][..], Vec::as_slice);
+        inst.config_hash = super::hash::config_hash(inst, ip, &digest, user);
+    }
 }
 
 /// Errors in file order, each once (service-level settings are checked
@@ -625,7 +637,7 @@ fn check_dependencies(
 fn check_volumes_from(
     r: &mut Reader,
     services: &mut BTreeMap<String, Service>,
-    instances: &mut BTreeMap<String, Instance>,
+    instances: &BTreeMap<String, Instance>,
     iextra: &BTreeMap<String, Extra<'_>>,
 ) {
     let mut extra_deps: Vec<(String, String)> = Vec::new();
@@ -690,7 +702,6 @@ fn check_volumes_from(
             s.volumes_from_services.sort();
         }
     }
-    let _ = instances;
 }
 
 /// The service graph: `requires` (and, when `ordering`, volumes_from).
