@@ -16,6 +16,7 @@ pub mod options;
 pub mod ports;
 pub mod reader;
 pub mod registry;
+pub mod services;
 pub mod ship;
 pub mod suggest;
 pub mod template;
