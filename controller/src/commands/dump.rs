@@ -54,7 +54,7 @@ pub fn ordered_instances(env: &Environment, things: &[String]) -> Result<Vec<Str
             } else if let Some(i) = env.instances.get(t) {
                 (vec![i.service.clone()], Some(t.as_str()))
             } else {
-                return Err(format!("{t} is neither a service nor a container"));
+                return Err(env.unknown_thing(t));
             };
             for s in &services {
                 match only {

@@ -1,10 +1,11 @@
 //! The environment file: template rendering, YAML parsing and validation into
 //! a typed `Environment`. Pure: no I/O beyond reading files.
 //!
-//! `read` (file or stdin) -> `template::render` -> `yaml::parse` (a node
-//! tree with lines) -> `validate::validate` (every error at once) ->
-//! `model::Environment`, each instance with its container environment
-//! (`container_env`) and configuration hash (`hash`).
+//! `Source::read` (file or stdin) -> `template::render` -> `yaml::parse` (a
+//! node tree with lines) -> `validate::validate` (every error at once;
+//! `services` reads each service and instance) -> `model::Environment`,
+//! each instance with its configuration hash (`hash`); container
+//! environments are built on demand (`container_env`).
 
 pub mod audit;
 pub mod container_env;

@@ -29,6 +29,13 @@ pub struct Environment {
 }
 
 impl Environment {
+    /// "X is neither a service nor a container", with a suggestion.
+    pub fn unknown_thing(&self, thing: &str) -> String {
+        let names = self.services.keys().chain(self.instances.keys());
+        let hint = super::suggest::did_you_mean(thing, names.map(String::as_str));
+        format!("{thing} is neither a service nor a container{hint}")
+    }
+
     /// The full environment of an instance's container (reference section 4).
     pub fn container_env(&self, i: &Instance) -> BTreeMap<String, String> {
         let ip = self.ships.get(&i.ship).map_or("", |s| s.ip.as_str());

@@ -33,7 +33,7 @@ pub fn services_for(env: &Environment, things: &[String]) -> Result<Vec<String>,
         } else if let Some(i) = env.instances.get(t) {
             out.insert(i.service.clone());
         } else {
-            return Err(format!("{t} is neither a service nor a container"));
+            return Err(env.unknown_thing(t));
         }
     }
     Ok(out.into_iter().collect())
