@@ -811,3 +811,155 @@ fn case37_template_before_yaml() {
     };
     assert_eq!(super::load_source(&src, &opts).unwrap().env.name, "bar");
 }
+
+#[test]
+fn more_errors_are_located() {
+    let yaml = "__maestro: {schema: 2}
+name: t
+ship_provider: dynamic
+ships:
+  s1: {ip: 10.0.0.1, docker_port: 70000}
+registries:
+  r: {registry: x, retry: {attempts: 0, when: [42]}}
+services:
+  s:
+    image: i
+    instances:
+      a:
+        ship: s1
+        volumes: {/h1: relative, /h2: {target: /t, mode: ro}, /h3: /t}
+        ulimits: {nofile: {soft: 1}}
+        command: run
+        cmd: other
+        labels: {a: {b: c}}
+        ports: {dns: 53/udp}
+        lifecycle:
+          running: [{type: sleep}, {type: http, port: dns}, {type: exec, command: x, envfrom: file}]
+          started: []
+      b:
+        ship: s1
+        command: \"run 'unbalanced\"
+";
+    let out = err(yaml);
+    for (line, path, msg) in [
+        (
+            3,
+            "ship_provider",
+            "invalid ship provider; available providers: static",
+        ),
+        (
+            5,
+            "ships.s1.docker_port",
+            "port 70000 is out of range 1-65535",
+        ),
+        (
+            7,
+            "registries.r.retry.attempts",
+            "attempts must be at least 1",
+        ),
+        (
+            7,
+            "registries.r.retry.when[0]",
+            "expected an HTTP status code",
+        ),
+        (
+            14,
+            "services.s.instances.a.volumes./h1",
+            "the container path \"relative\" must be absolute",
+        ),
+        (
+            14,
+            "services.s.instances.a.volumes./h3",
+            "/h2 and /h3 are both mounted on /t",
+        ),
+        (
+            15,
+            "services.s.instances.a.ulimits.nofile",
+            "missing required key \"hard\"",
+        ),
+        (
+            25,
+            "services.s.instances.b.command",
+            "unbalanced quotes in the command",
+        ),
+        (
+            17,
+            "services.s.instances.a.cmd",
+            "give either command or its deprecated spelling cmd, not both",
+        ),
+        (
+            18,
+            "services.s.instances.a.labels.a",
+            "expected a string, got a mapping",
+        ),
+        (
+            21,
+            "services.s.instances.a.lifecycle.running[0]",
+            "missing required key \"wait\"",
+        ),
+        (
+            21,
+            "services.s.instances.a.lifecycle.running[1].port",
+            "port dns is not TCP",
+        ),
+        (
+            21,
+            "services.s.instances.a.lifecycle.running[2].envfrom",
+            "envfrom must be env or stdin",
+        ),
+        (
+            22,
+            "services.s.instances.a.lifecycle.started",
+            "unknown lifecycle state \"started\"",
+        ),
+    ] {
+        let found = out.lines().any(|l| {
+            l.starts_with(&format!("maestro.yaml:{line}:"))
+                && l.contains(&format!(": {path}: {msg}"))
+        });
+        assert!(found, "line {line}, {path}: {msg}\n{out}");
+    }
+}
+
+#[test]
+fn yaml_and_template_errors_are_located() {
+    let out = err("name: t\nships: {a: {ip: x}\n");
+    assert!(out.starts_with("maestro.yaml:"), "{out}");
+    assert!(out.contains("invalid YAML"), "{out}");
+    let out = err("name: t\nships:\n  a: {ip: x}\n  b: *nope\n");
+    assert!(out.contains(":4:") && out.contains("invalid YAML"), "{out}");
+    let out = err("name: t\n{% for x in %}\n");
+    assert!(
+        out.starts_with("maestro.yaml:2: template error: syntax error"),
+        "{out}"
+    );
+}
+
+#[test]
+fn envfile_lines_without_equals_are_errors() {
+    let dir = std::env::temp_dir().join(format!("maestro-envfile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("bad.env"), "A=1\nNOEQUALS\n").unwrap();
+    let yaml = format!(
+        "{SHIPS}services:\n  s: {{image: i, instances: {{a: {{ship: s1, envfile: [bad.env]}}}}}}\n"
+    );
+    let out = load_str(&yaml, &dir).unwrap_err().to_string();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        out.contains(":6:53: services.s.instances.a.envfile[0]: envfile")
+            && out.contains("bad.env: line 2: expected KEY=VALUE"),
+        "{out}"
+    );
+}
+
+#[test]
+fn deptree_includes_volumes_from_services() {
+    let e = ok(&format!(
+        "{SHIPS}services:\n  data: {{image: i, instances: {{d1: {{ship: s1}}}}}}\n  app: {{image: i, instances: {{a1: {{ship: s1, volumes_from: d1}}}}}}\n"
+    ));
+    let services = crate::plan::deptree::services_for(&e, &[]).unwrap();
+    assert_eq!(
+        crate::plan::deptree::render(&e, &services, false),
+        "app\n \\- data\n\ndata\n"
+    );
+}
