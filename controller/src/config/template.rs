@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use minijinja::{Environment, UndefinedBehavior, Value, path_loader};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, path_loader};
 
 use super::error::ConfigError;
 
@@ -28,6 +28,9 @@ pub fn render(
     }
     let mut env = Environment::new();
     env.set_loader(path_loader(base_dir));
+    // No escaping, as in MaestroNG (minijinja would JSON-escape `.yaml`
+    // templates when its `json` feature is on somewhere in the build).
+    env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_undefined_behavior(if strict {
         UndefinedBehavior::Strict
     } else {
