@@ -29,6 +29,11 @@ pub struct Environment {
 }
 
 impl Environment {
+    /// The registry the image is pulled from, if any (MaestroNG's rules).
+    pub fn registry_for(&self, image: &str) -> Option<&Registry> {
+        super::registry::registry_for_image(&self.registries, image)
+    }
+
     /// "X is neither a service nor a container", with a suggestion.
     pub fn unknown_thing(&self, thing: &str) -> String {
         let names = self.services.keys().chain(self.instances.keys());

@@ -780,6 +780,16 @@ fn config_hash_is_stable_and_follows_the_configuration() {
         .config_hash
         .clone();
     assert_ne!(moved, h1);
+    // A variable of the instance or its service changes it; a lifecycle
+    // check (not part of the container) does not.
+    let with_env = y.replace("image: k\n", "image: k\n    env: {X: 1}\n");
+    assert_ne!(ok(&with_env).instances["k1"].config_hash, h1);
+    let with_check = y.replace(
+        "{broker: 9092}}",
+        "{broker: 9092}, lifecycle: {running: [{type: sleep, wait: 1}]}}",
+    );
+    assert_eq!(ok(&with_check).instances["k1"].lifecycle.len(), 1);
+    assert_eq!(ok(&with_check).instances["k1"].config_hash, h1);
 }
 
 #[test]
