@@ -200,6 +200,18 @@ impl Reader {
         v
     }
 
+    /// A TCP port number, 1-65535.
+    pub fn port(&mut self, node: &Node, path: &str) -> Option<u16> {
+        let v = self.uint(node, path)?;
+        match u16::try_from(v) {
+            Ok(p) if p > 0 => Some(p),
+            _ => {
+                self.error(node, path, format!("port {v} is out of range 1-65535"));
+                None
+            }
+        }
+    }
+
     /// A non-negative number of seconds (integer or decimal).
     pub fn seconds(&mut self, node: &Node, path: &str) -> Option<f64> {
         let v = match &node.value {

@@ -3,7 +3,7 @@
 //! that need all instances (dependencies, `volumes_from`, ports, names)
 //! are in `validate`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::container_env::{self, EnvSources};
@@ -77,9 +77,26 @@ pub struct ServiceExtra<'n> {
 }
 
 pub struct Ctx<'a> {
+    /// The valid ships.
     pub ships: &'a BTreeMap<String, Ship>,
+    /// Every name under `ships`, valid or not: an invalid ship was already
+    /// reported and must not also be "unknown" where it is used.
+    pub ship_names: &'a BTreeSet<String>,
     pub schema: u8,
     pub base_dir: &'a Path,
+}
+
+impl Ctx<'_> {
+    /// The ship named at `node`; an unknown name is reported with a
+    /// suggestion, an invalid ship silently (it was reported already).
+    fn ship(&self, r: &mut Reader, node: &Node, path: &str, name: &str) -> Option<&Ship> {
+        let ship = self.ships.get(name);
+        if ship.is_none() && !self.ship_names.contains(name) {
+            let hint = did_you_mean(name, self.ship_names.iter().map(String::as_str));
+            r.error(node, path, format!("unknown ship \"{name}\"{hint}"));
+        }
+        ship
+    }
 }
 
 /// A name given in a list (`requires`, `volumes_from`), with where it is.
@@ -232,13 +249,8 @@ fn parse_instance<'n>(
     let p = |k: &str| f.path(k);
     let ship = r.required(f, "ship").and_then(|n| {
         let s = r.name(n, &p("ship"))?;
-        if ctx.ships.contains_key(&s) {
-            Some(s)
-        } else {
-            let hint = did_you_mean(&s, ctx.ships.keys().map(String::as_str));
-            r.error(n, &p("ship"), format!("unknown ship \"{s}\"{hint}"));
-            None
-        }
+        ctx.ship(r, n, &p("ship"), &s)?;
+        Some(s)
     });
     let ship_ip = ship
         .as_ref()
@@ -339,14 +351,8 @@ fn parse_instance<'n>(
                 Value::Map(_) => r.fields(v, &hp, &["ship"]).and_then(|hf| {
                     let sn = r.required(&hf, "ship")?;
                     let s = r.name(sn, &hf.path("ship"))?;
-                    match ctx.ships.get(&s) {
-                        Some(ship) => Some(ship.ip.clone()),
-                        None => {
-                            let hint = did_you_mean(&s, ctx.ships.keys().map(String::as_str));
-                            r.error(sn, &hf.path("ship"), format!("unknown ship \"{s}\"{hint}"));
-                            None
-                        }
-                    }
+                    ctx.ship(r, sn, &hf.path("ship"), &s)
+                        .map(|ship| ship.ip.clone())
                 }),
                 _ => r.name(v, &hp),
             };

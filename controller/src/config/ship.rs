@@ -124,6 +124,9 @@ fn ship(
             .map(|n| (n, f.path(key)))
             .or_else(|| d.and_then(|d| d.get(key).map(|n| (n, d.path(key)))))
     };
+    // Read every key even after an error, so that all are reported; the
+    // ship is dropped at the end if any was wrong.
+    let errors_before = r.errors.len();
     let ip = r.required(f, "ip").and_then(|n| r.name(n, &f.path("ip")));
     let endpoint = match f.get("endpoint") {
         Some(n) => r.name(n, &f.path("endpoint")),
@@ -133,15 +136,15 @@ fn ship(
         Some((n, p)) => r.bool(n, &p),
         None => Some(false),
     };
-    let tls_on = flag(r, "tls")?;
-    let verify = flag(r, "tls_verify")?;
+    let tls_on = flag(r, "tls").unwrap_or(false);
+    let verify = flag(r, "tls_verify").unwrap_or(false);
     let file = |r: &mut Reader, key: &str| match get(key) {
         Some((n, p)) => r.name(n, &p).map(|s| Some(resolve(base, &s))),
         None => Some(None),
     };
-    let ca_cert = file(r, "tls_ca_cert")?;
-    let cert = file(r, "tls_cert")?;
-    let key = file(r, "tls_key")?;
+    let ca_cert = file(r, "tls_ca_cert").flatten();
+    let cert = file(r, "tls_cert").flatten();
+    let key = file(r, "tls_key").flatten();
     if cert.is_some() != key.is_some() {
         r.error(
             f.node,
@@ -163,20 +166,11 @@ fn ship(
         key,
     });
     let docker_port = match get("docker_port") {
-        Some((n, p)) => {
-            let v = r.uint(n, &p)?;
-            match u16::try_from(v) {
-                Ok(v) if v > 0 => v,
-                _ => {
-                    r.error(n, &p, format!("port {v} is out of range 1-65535"));
-                    2375
-                }
-            }
-        }
+        Some((n, p)) => r.port(n, &p).unwrap_or(2375),
         None if tls.is_some() => 2376,
         None => 2375,
     };
-    let socket_path = file(r, "socket_path")?;
+    let socket_path = file(r, "socket_path").flatten();
     let api_version = match get("api_version") {
         None => ApiVersion::Auto,
         Some((n, p)) => {
@@ -200,11 +194,13 @@ fn ship(
         }
     };
     let timeout = match get("timeout") {
-        Some((n, p)) => Duration::from_secs_f64(r.seconds(n, &p)?),
+        Some((n, p)) => r
+            .seconds(n, &p)
+            .map_or(DEFAULT_TIMEOUT, Duration::from_secs_f64),
         None => DEFAULT_TIMEOUT,
     };
     let max_concurrency = match get("max_concurrency") {
-        Some((n, p)) => match r.uint(n, &p)? {
+        Some((n, p)) => match r.uint(n, &p).unwrap_or(1) {
             0 => {
                 r.error(n, &p, "max_concurrency must be at least 1");
                 DEFAULT_MAX_CONCURRENCY
@@ -213,43 +209,41 @@ fn ship(
         },
         None => DEFAULT_MAX_CONCURRENCY,
     };
-    let ssh_tunnel = match get("ssh_tunnel") {
-        None => None,
-        Some((n, p)) => {
-            let t = r.fields(n, &p, &["user", "key", "port", "known_hosts"])?;
-            let user = r
-                .required(&t, "user")
-                .and_then(|u| r.name(u, &t.path("user")));
-            let key = r
-                .required(&t, "key")
-                .and_then(|k| r.name(k, &t.path("key")));
-            let port = match t.get("port") {
-                Some(pn) => r
-                    .uint(pn, &t.path("port"))
-                    .and_then(|v| u16::try_from(v).ok()),
-                None => Some(22),
-            };
-            let known_hosts = match t.get("known_hosts") {
-                Some(k) => Some(
-                    r.name(k, &t.path("known_hosts"))
-                        .map(|s| resolve(base, &s))?,
-                ),
-                None => None,
-            };
-            Some(SshTunnel {
-                user: user?,
-                key: resolve(base, &key?),
-                port: port?,
-                known_hosts,
-            })
-        }
-    };
+    let ssh_tunnel = get("ssh_tunnel").and_then(|(n, p)| {
+        let t = r.fields(n, &p, &["user", "key", "port", "known_hosts"])?;
+        let user = r
+            .required(&t, "user")
+            .and_then(|u| r.name(u, &t.path("user")));
+        let key = r
+            .required(&t, "key")
+            .and_then(|k| r.name(k, &t.path("key")));
+        let port = match t.get("port") {
+            Some(pn) => r.port(pn, &t.path("port")),
+            None => Some(22),
+        };
+        let known_hosts = match t.get("known_hosts") {
+            Some(k) => Some(
+                r.name(k, &t.path("known_hosts"))
+                    .map(|s| resolve(base, &s))?,
+            ),
+            None => None,
+        };
+        Some(SshTunnel {
+            user: user?,
+            key: resolve(base, &key?),
+            port: port?,
+            known_hosts,
+        })
+    });
     // `ssl_version` and `ssh_timeout` are accepted for compatibility and
     // have no effect (MaestroNG never read `ssh_timeout` either).
     if let Some((n, p)) = get("ssl_version")
         && !matches!(n.value, Value::Str(_) | Value::Number(_))
     {
         r.error(n, &p, "expected a string");
+    }
+    if r.errors.len() > errors_before {
+        return None;
     }
     Some(Ship {
         name: name.to_string(),

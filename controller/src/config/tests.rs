@@ -973,3 +973,42 @@ fn deptree_includes_volumes_from_services() {
         "app\n \\- data\n\ndata\n"
     );
 }
+
+#[test]
+fn an_invalid_ship_or_service_is_reported_once() {
+    let out = err(
+        "name: t\nships:\n  s1: {endpoint: x}\nservices:\n  db: {instances: {d: {ship: s1}}}\n  web: {image: i, requires: [db], instances: {w: {ship: s1}}}\n",
+    );
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(
+        out.contains("ships.s1: missing required key \"ip\""),
+        "{out}"
+    );
+    assert!(
+        out.contains("services.db: missing required key \"image\""),
+        "{out}"
+    );
+}
+
+#[test]
+fn every_bad_ship_key_is_reported() {
+    let out = err(
+        "name: t\nships: {a: {ip: x, ssh_tunnel: {user: u, key: k, port: 99999}, tls: maybe, timeout: -1, api_version: 1.2.3}}\n",
+    );
+    assert!(
+        out.contains(":2:56: ships.a.ssh_tunnel.port: port 99999 is out of range 1-65535"),
+        "{out}"
+    );
+    assert!(
+        out.contains(":2:69: ships.a.tls: expected a boolean, got \"maybe\""),
+        "{out}"
+    );
+    assert!(
+        out.contains(":2:85: ships.a.timeout: expected a number of seconds, got -1"),
+        "{out}"
+    );
+    assert!(
+        out.contains(":2:102: ships.a.api_version: api_version must be"),
+        "{out}"
+    );
+}

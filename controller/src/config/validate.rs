@@ -68,8 +68,14 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
     let mut instances: BTreeMap<String, Instance> = BTreeMap::new();
     let mut sextra: BTreeMap<String, ServiceExtra<'_>> = BTreeMap::new();
     let mut iextra: BTreeMap<String, Extra<'_>> = BTreeMap::new();
+    let ship_names: BTreeSet<String> = top.get("ships").and_then(|n| n.keys()).unwrap_or_default();
+    let service_names: BTreeSet<String> = top
+        .get("services")
+        .and_then(|n| n.keys())
+        .unwrap_or_default();
     let ctx = Ctx {
         ships: &ships,
+        ship_names: &ship_names,
         schema,
         base_dir,
     };
@@ -91,7 +97,7 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
         sextra.insert(sname, extra);
     }
 
-    check_dependencies(&mut r, &mut services, &sextra);
+    check_dependencies(&mut r, &mut services, &service_names, &sextra);
     check_volumes_from(&mut r, &mut services, &instances, &iextra);
     check_cycles(&mut r, root, &services, &sextra);
     check_port_conflicts(&mut r, &instances, &iextra);
@@ -194,13 +200,14 @@ fn finish(mut errors: Vec<ConfigError>) -> Vec<ConfigError> {
 fn check_dependencies(
     r: &mut Reader,
     services: &mut BTreeMap<String, Service>,
+    declared: &BTreeSet<String>,
     sextra: &BTreeMap<String, ServiceExtra<'_>>,
 ) {
-    let names: Vec<String> = services.keys().cloned().collect();
     for (sname, x) in sextra {
         for dep in x.requires.iter().chain(&x.wants_info) {
-            if !services.contains_key(&dep.name) {
-                let hint = did_you_mean(&dep.name, names.iter().map(String::as_str));
+            // A declared but invalid service was reported where it is.
+            if !declared.contains(&dep.name) {
+                let hint = did_you_mean(&dep.name, declared.iter().map(String::as_str));
                 let msg = format!(
                     "service dependency {} defined on {sname} does not exist{hint}",
                     dep.name

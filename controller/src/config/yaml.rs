@@ -68,6 +68,19 @@ impl Node {
         }
     }
 
+    /// The keys of a mapping, as text.
+    pub fn keys(&self) -> Option<std::collections::BTreeSet<String>> {
+        match &self.value {
+            Value::Map(entries) => Some(
+                entries
+                    .iter()
+                    .filter_map(|(k, _)| k.scalar_text())
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self.value, Value::Null)
     }
