@@ -92,9 +92,13 @@ pub struct LoadOptions {
 impl LoadOptions {
     /// Options with the process environment as `env`.
     pub fn from_process(strict_templates: bool) -> Self {
+        // `vars()` would panic on a variable that is not UTF-8; skip those.
+        let vars = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
         LoadOptions {
             strict_templates,
-            vars: std::env::vars().collect(),
+            vars,
         }
     }
 }
