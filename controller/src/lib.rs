@@ -10,7 +10,8 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod docker;
 pub mod events;
 pub mod exec;
+pub mod plan;
 pub mod render;
-pub mod docker;

@@ -1,3 +1,4 @@
 //! One end-to-end test binary; one module per area.
-mod lab;
+mod config;
 mod docker;
+mod lab;

@@ -21,19 +21,14 @@ pub fn run_with(ships: &[Ship], out: &mut impl Write) -> i32 {
     }
 }
 
-/// Entry point from the command line. The environment loader is not wired
-/// in yet: until it is, this says so. Once `commands::load(global)` exists:
-///
-/// ```text
-/// match super::load(global) {
-///     Ok(l) => {
-///         let ships: Vec<Ship> = l.env.ships.values().cloned().collect();
-///         run_with(&ships, &mut std::io::stdout().lock())
-///     }
-///     Err(code) => code,
-/// }
-/// ```
-pub fn run(_global: &crate::cli::GlobalArgs) -> i32 {
-    eprintln!("maestro: ships needs the environment loader, which is not available yet");
-    2
+/// Entry point from the command line: loads the environment and surveys
+/// its ships.
+pub fn run(global: &crate::cli::GlobalArgs) -> i32 {
+    match super::load(global) {
+        Ok(loaded) => {
+            let ships: Vec<Ship> = loaded.env.ships.values().cloned().collect();
+            run_with(&ships, &mut std::io::stdout().lock())
+        }
+        Err(code) => code,
+    }
 }

@@ -1,4 +1,151 @@
 //! The environment file: template rendering, YAML parsing and validation into
 //! a typed `Environment`. Pure: no I/O beyond reading files.
+//!
+//! `Source::read` (file or stdin) -> `template::render` -> `yaml::parse` (a
+//! node tree with lines) -> `validate::validate` (every error at once;
+//! `services` reads each service and instance) -> `model::Environment`,
+//! each instance with its configuration hash (`hash`); container
+//! environments are built on demand (`container_env`).
 
+pub mod audit;
+pub mod container_env;
+pub mod error;
+pub mod hash;
+pub mod lifecycle;
+pub mod model;
+pub mod options;
+pub mod ports;
+pub mod reader;
+pub mod registry;
+pub mod services;
 pub mod ship;
+pub mod suggest;
+pub mod template;
+pub mod validate;
+pub mod volumes;
+pub mod yaml;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+pub use error::{ConfigError, LoadError};
+pub use model::Environment;
+
+/// The text of an environment file and where it came from.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Name in messages: the path as given, or `<stdin>`.
+    pub name: String,
+    pub text: String,
+    /// Includes, envfiles and relative paths resolve against this folder.
+    pub base_dir: PathBuf,
+}
+
+impl Source {
+    /// Reads `path`, or standard input for `-`.
+    pub fn read(path: &Path) -> Result<Source, LoadError> {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        if path == Path::new("-") {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| LoadError::Io {
+                    file: "<stdin>".into(),
+                    message: format!("cannot read standard input: {e}"),
+                })?;
+            return Ok(Source {
+                name: "<stdin>".into(),
+                text,
+                base_dir: cwd,
+            });
+        }
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+            file: name.clone(),
+            message: if e.kind() == std::io::ErrorKind::NotFound {
+                "environment file not found".to_string()
+            } else {
+                format!("cannot read the environment file: {e}")
+            },
+        })?;
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or(cwd.clone(), |p| cwd.join(p));
+        Ok(Source {
+            name,
+            text,
+            base_dir: dir,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Undefined template variables are errors instead of empty strings.
+    pub strict_templates: bool,
+    /// The template's `env`: the process environment, or a test's own.
+    pub vars: BTreeMap<String, String>,
+}
+
+impl LoadOptions {
+    /// Options with the process environment as `env`.
+    pub fn from_process(strict_templates: bool) -> Self {
+        // `vars()` would panic on a variable that is not UTF-8; skip those.
+        let vars = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        LoadOptions {
+            strict_templates,
+            vars,
+        }
+    }
+}
+
+/// A loaded environment, with the parsed tree (for `dump -c`).
+#[derive(Debug)]
+pub struct Loaded {
+    pub env: Environment,
+    pub tree: yaml::Node,
+}
+
+/// Renders, parses and validates a source.
+pub fn load_source(src: &Source, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+    let invalid = |errors: Vec<ConfigError>| LoadError::Invalid {
+        file: src.name.clone(),
+        errors,
+    };
+    let name = Path::new(&src.name)
+        .file_name()
+        .map_or(src.name.clone(), |n| n.to_string_lossy().into_owned());
+    let text = template::render(
+        &name,
+        &src.text,
+        &src.base_dir,
+        &opts.vars,
+        opts.strict_templates,
+    )
+    .map_err(|e| invalid(vec![e]))?;
+    let tree = yaml::parse(&text).map_err(|e| invalid(vec![e]))?;
+    let env = validate::validate(&tree, &src.base_dir).map_err(invalid)?;
+    Ok(Loaded { env, tree })
+}
+
+/// Reads and loads the environment file at `path` (`-` for stdin).
+pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+    load_source(&Source::read(path)?, opts)
+}
+
+/// Loads YAML text directly (tests, tools): base folder `base_dir`.
+pub fn load_str(text: &str, base_dir: &Path) -> Result<Environment, LoadError> {
+    let src = Source {
+        name: "maestro.yaml".into(),
+        text: text.into(),
+        base_dir: base_dir.into(),
+    };
+    load_source(&src, &LoadOptions::default()).map(|l| l.env)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,21 @@
+//! `maestro deptree [-r] [things]`.
+
+use crate::cli::{DeptreeArgs, GlobalArgs};
+use crate::plan::deptree;
+
+pub fn run(global: &GlobalArgs, args: &DeptreeArgs) -> i32 {
+    let l = match super::load(global) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    match deptree::services_for(&l.env, &args.things) {
+        Ok(services) => {
+            print!("{}", deptree::render(&l.env, &services, args.recursive));
+            0
+        }
+        Err(msg) => {
+            eprintln!("maestro: {msg}");
+            2
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! The environment variables of each container (reference section 4), in
+//! MaestroNG's order, a later source winning:
+//!
+//! 1. service envfiles;
+//! 2. service `env`;
+//! 3. `MAESTRO_ENVIRONMENT_NAME`, `SERVICE_NAME`;
+//! 4. instance envfiles;
+//! 5. instance `env`;
+//! 6. `CONTAINER_NAME`, `CONTAINER_HOST_ADDRESS`, `DOCKER_IMAGE`, `DOCKER_TAG`;
+//! 7. link variables of the own service (with `_INTERNAL_PORT`);
+//! 8. link variables of the transitive `requires` and the direct
+//!    `wants_info` (without `_INTERNAL_PORT`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use maestro_common as common;
+
+use super::model::Instance;
+use super::reader::{Reader, join};
+
+use super::yaml::{Node, Value};
+
+/// Where the user-given variables of one level (service or instance) come from.
+#[derive(Debug, Clone, Default)]
+pub struct EnvSources {
+    /// Envfiles (resolved paths) with the key path they were given at.
+    pub envfiles: Vec<(PathBuf, Node, String)>,
+    pub env: Vec<(String, String)>,
+}
+
+/// Reads `env` (a mapping; list values are flattened) and `envfile`.
+pub fn parse_sources(
+    r: &mut Reader,
+    env: Option<&Node>,
+    envfile: Option<&Node>,
+    path: &str,
+    base: &Path,
+) -> EnvSources {
+    let mut out = EnvSources::default();
+    if let Some(n) = envfile {
+        let p = join(path, "envfile");
+        let items: Vec<&Node> = match &n.value {
+            Value::Seq(items) => items.iter().collect(),
+            _ => vec![n],
+        };
+        for (i, it) in items.iter().enumerate() {
+            let ip = if matches!(n.value, Value::Seq(_)) {
+                format!("{p}[{i}]")
+            } else {
+                p.clone()
+            };
+            if let Some(f) = r.name(it, &ip) {
+                out.envfiles.push((base.join(f), (*it).clone(), ip));
+            }
+        }
+    }
+    if let Some(n) = env {
+        let p = join(path, "env");
+        if matches!(n.value, Value::Seq(_)) {
+            r.error(
+                n,
+                &p,
+                "env must be a mapping of NAME: value (for files of variables, use `envfile`)",
+            );
+            return out;
+        }
+        for (k, knode, v) in r.entries(n, &p).unwrap_or_default() {
+            let kp = join(&p, &k);
+            if k.is_empty() || k.contains('=') {
+                r.error(knode, &kp, "invalid variable name");
+                continue;
+            }
+            let mut text = String::new();
+            // Values are not echoed in errors: they may be secrets.
+            if flatten(v, &mut text) {
+                out.env.push((k, text));
+            } else {
+                r.error(
+                    v,
+                    &kp,
+                    "a variable's value must be a scalar or a list of scalars, not a mapping",
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Scalars as text (booleans `true`/`false`, numbers as written, null
+/// empty); lists joined with single spaces, recursively. False on a mapping.
+fn flatten(node: &Node, out: &mut String) -> bool {
+    match &node.value {
+        Value::Null => true,
+        Value::Bool(b) => {
+            out.push_str(if *b { "true" } else { "false" });
+            true
+        }
+        Value::Number(n) => {
+            out.push_str(&n.text);
+            true
+        }
+        Value::Str(s) => {
+            out.push_str(s);
+            true
+        }
+        Value::Seq(items) => {
+            let mut first = true;
+            for it in items {
+                let mut part = String::new();
+                if !flatten(it, &mut part) {
+                    return false;
+                }
+                if !first {
+                    out.push(' ');
+                }
+                out.push_str(&part);
+                first = false;
+            }
+            true
+        }
+        Value::Map(_) => false,
+    }
+}
+
+/// Docker env-file format: `KEY=VALUE` split at the first `=`, blank lines
+/// and `#` comments skipped, quotes kept.
+pub fn parse_envfile(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim_start();
+        if l.trim().is_empty() || l.starts_with('#') {
+            continue;
+        }
+        match l.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => out.push((k.trim().to_string(), v.to_string())),
+            _ => return Err(format!("line {}: expected KEY=VALUE", i + 1)),
+        }
+    }
+    Ok(out)
+}
+
+/// Reads envfiles once each, however many instances use them.
+#[derive(Default)]
+pub struct EnvfileCache {
+    files: HashMap<PathBuf, Option<Vars>>,
+}
+
+impl EnvfileCache {
+    /// The user-given variables of one level, in order: envfiles, then `env`.
+    /// Unreadable or malformed envfiles are reported at their key.
+    pub fn resolve(&mut self, r: &mut Reader, src: &EnvSources) -> Vars {
+        let mut out = Vars::new();
+        for (file, node, path) in &src.envfiles {
+            let entry = self.files.entry(file.clone()).or_insert_with(|| {
+                let parsed = std::fs::read_to_string(file)
+                    .map_err(|e| format!("cannot read envfile {}: {e}", file.display()))
+                    .and_then(|t| {
+                        parse_envfile(&t).map_err(|e| format!("envfile {}: {e}", file.display()))
+                    });
+                match parsed {
+                    Ok(v) => Some(v),
+                    Err(msg) => {
+                        r.error(node, path, msg);
+                        None
+                    }
+                }
+            });
+            out.extend(entry.iter().flatten().cloned());
+        }
+        out.extend(src.env.iter().cloned());
+        out
+    }
+}
+
+/// Variables as (name, value) pairs, applied in order.
+pub type Vars = Vec<(String, String)>;
+
+/// The link variables of one service.
+#[derive(Debug, Clone, Default)]
+pub struct LinkVars {
+    /// For the service's own instances (with `_INTERNAL_PORT`).
+    pub own: Vars,
+    /// For services that require it or want its info.
+    pub others: Vars,
+}
+
+pub fn link_vars(
+    service: &str,
+    instances: &[&Instance],
+    ship_ip: impl Fn(&str) -> String,
+) -> LinkVars {
+    let mut own = Vec::new();
+    let mut other = Vec::new();
+    for i in instances {
+        let host = (common::host_var(service, &i.name), ship_ip(&i.ship));
+        own.push(host.clone());
+        other.push(host);
+        for (pname, p) in &i.ports {
+            let ext = (
+                common::port_var(service, &i.name, pname),
+                p.external.to_string(),
+            );
+            own.push(ext.clone());
+            other.push(ext);
+            own.push((
+                common::internal_port_var(service, &i.name, pname),
+                p.exposed.to_string(),
+            ));
+        }
+    }
+    let mut names: Vec<&str> = instances.iter().map(|i| i.name.as_str()).collect();
+    names.sort_unstable();
+    let all = (common::instances_var(service), names.join(","));
+    own.push(all.clone());
+    other.push(all);
+    LinkVars { own, others: other }
+}
+
+/// What the container environments are made of, kept per service and per
+/// instance so that the (possibly large) maps are only built for the
+/// containers a command touches: with transitive `requires`, every
+/// container of a deep chain carries the variables of all services below.
+#[derive(Debug, Clone, Default)]
+pub struct ContainerEnvs {
+    pub environment_name: String,
+    pub services: BTreeMap<String, ServiceEnv>,
+    /// Instance envfiles then instance `env`, by instance name.
+    pub instances: BTreeMap<String, Vars>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ServiceEnv {
+    /// Service envfiles then service `env`.
+    pub user: Vars,
+    pub links: LinkVars,
+    /// Services whose `others` link variables its containers get: the
+    /// transitive `requires` and the direct `wants_info`, sorted.
+    pub deps: Vec<String>,
+    /// SHA-256 of everything above plus the dependencies' link variables:
+    /// the service's share of its instances' configuration hash.
+    pub digest: [u8; 32],
+}
+
+impl ContainerEnvs {
+    /// The full environment of one container (module doc for the order).
+    pub fn compute(&self, i: &Instance, ship_ip: &str) -> BTreeMap<String, String> {
+        let mut env = BTreeMap::new();
+        let Some(s) = self.services.get(&i.service) else {
+            return env;
+        };
+        env.extend(s.user.iter().cloned());
+        env.insert(
+            common::ENVIRONMENT_NAME.into(),
+            self.environment_name.clone(),
+        );
+        env.insert(common::SERVICE_NAME.into(), i.service.clone());
+        if let Some(user) = self.instances.get(&i.name) {
+            env.extend(user.iter().cloned());
+        }
+        let (_, tag) = common::image_details(&i.image);
+        env.insert(common::CONTAINER_NAME.into(), i.name.clone());
+        env.insert(common::CONTAINER_HOST_ADDRESS.into(), ship_ip.into());
+        env.insert(common::DOCKER_IMAGE.into(), i.image.clone());
+        env.insert(common::DOCKER_TAG.into(), tag.into());
+        env.extend(s.links.own.iter().cloned());
+        for d in &s.deps {
+            if let Some(dep) = self.services.get(d) {
+                env.extend(dep.links.others.iter().cloned());
+            }
+        }
+        env
+    }
+
+    /// Fills each service's digest (after `services` is complete).
+    pub fn seal(&mut self) {
+        use sha2::{Digest, Sha256};
+        let mut digests = BTreeMap::new();
+        for (name, s) in &self.services {
+            let mut h = Sha256::new();
+            let mut feed = |vars: &Vars| {
+                for (k, v) in vars {
+                    h.update(k.as_bytes());
+                    h.update([0]);
+                    h.update(v.as_bytes());
+                    h.update([0]);
+                }
+                h.update([1]);
+            };
+            feed(&s.user);
+            feed(&s.links.own);
+            for d in &s.deps {
+                if let Some(dep) = self.services.get(d) {
+                    feed(&dep.links.others);
+                }
+            }
+            h.update(self.environment_name.as_bytes());
+            digests.insert(name.clone(), <[u8; 32]>::from(h.finalize()));
+        }
+        for (name, d) in digests {
+            if let Some(s) = self.services.get_mut(&name) {
+                s.digest = d;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envfile_format() {
+        let v = parse_envfile("# c\n\nA=1\nB=x=y\nC=\"q\"\n").unwrap();
+        assert_eq!(
+            v,
+            [
+                ("A".into(), "1".into()),
+                ("B".into(), "x=y".into()),
+                ("C".into(), "\"q\"".into())
+            ]
+        );
+        assert!(parse_envfile("A=1\nnope\n").unwrap_err().contains("line 2"));
+    }
+
+    #[test]
+    fn case12_list_flattening_accepts_any_scalar() {
+        let root = crate::config::yaml::parse(
+            "env: {BAR: [This, [is, a], test], N: [a, 1, true, 0], E: [], B: true, F: 1.50}\n",
+        )
+        .unwrap();
+        let Value::Map(e) = &root.value else { panic!() };
+        let mut r = Reader::default();
+        let s = parse_sources(&mut r, Some(&e[0].1), None, "services.s", Path::new("."));
+        let m: BTreeMap<_, _> = s.env.into_iter().collect();
+        assert_eq!(m["BAR"], "This is a test");
+        assert_eq!(m["N"], "a 1 true 0");
+        assert_eq!(m["E"], "");
+        assert_eq!(m["B"], "true");
+        assert_eq!(m["F"], "1.50");
+    }
+}

@@ -1,0 +1,96 @@
+//! Configuration errors: each names the key path and, where known, the line
+//! and column in the rendered environment file. Values are never echoed for
+//! keys that may hold secrets (environment values, passwords, tokens).
+
+use std::fmt;
+
+/// One problem found in the environment file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Dotted key path, e.g. `services.kafka.instances.kafka-1.ports.broker`;
+    /// empty for problems of the file as a whole.
+    pub path: String,
+    /// 1-based line and column in the rendered file; 0 when unknown.
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError {
+            path: path.into(),
+            line: 0,
+            column: 0,
+            message: message.into(),
+        }
+    }
+
+    pub fn at(mut self, line: u64, column: u64) -> Self {
+        self.line = line;
+        self.column = column;
+        self
+    }
+}
+
+/// Why an environment could not be loaded, with the file it concerns.
+#[derive(Debug)]
+pub enum LoadError {
+    /// The file (or an envfile) could not be read: a usage or I/O problem.
+    Io { file: String, message: String },
+    /// The file was read but is not a valid environment: every problem found.
+    Invalid {
+        file: String,
+        errors: Vec<ConfigError>,
+    },
+}
+
+impl LoadError {
+    /// Process exit code: 2 for usage and I/O problems, 1 for invalid files.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            LoadError::Io { .. } => 2,
+            LoadError::Invalid { .. } => 1,
+        }
+    }
+
+    /// The individual problems (empty for I/O errors).
+    pub fn errors(&self) -> &[ConfigError] {
+        match self {
+            LoadError::Io { .. } => &[],
+            LoadError::Invalid { errors, .. } => errors,
+        }
+    }
+}
+
+impl fmt::Display for LoadError {
+    /// One line per problem: `file:line:column: path: message` (line and
+    /// column left out when unknown).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Io { file, message } => write!(f, "{file}: {message}"),
+            LoadError::Invalid { file, errors } => {
+                for (i, e) in errors.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(f, "{file}")?;
+                    if e.line > 0 {
+                        write!(f, ":{}", e.line)?;
+                        if e.column > 0 {
+                            write!(f, ":{}", e.column)?;
+                        }
+                    }
+                    if e.path.is_empty() {
+                        write!(f, ": {}", e.message)?;
+                    } else {
+                        write!(f, ": {}: {}", e.path, e.message)?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}

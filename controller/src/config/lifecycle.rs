@@ -1,0 +1,303 @@
+//! Lifecycle checks (reference section 6), resolved against one instance:
+//! named ports are looked up in the instance's merged ports, the http host
+//! defaults to the ship's address. Each instance gets its own copies
+//! (MaestroNG mutated the shared service-level lists).
+
+use std::collections::BTreeMap;
+
+use super::model::{Check, EnvFrom, LifecycleState, Port, Protocol};
+use super::options::{scalar_string, shell_split};
+use super::reader::{Reader, describe, join};
+use super::suggest::did_you_mean;
+use super::yaml::{Node, Value};
+
+const TYPES: [&str; 5] = ["tcp", "http", "exec", "rexec", "sleep"];
+
+/// Parses `lifecycle` and appends its checks to `into`, per state.
+pub fn parse(
+    r: &mut Reader,
+    node: &Node,
+    path: &str,
+    instance: &str,
+    ports: &BTreeMap<String, Port>,
+    ship_ip: &str,
+    into: &mut BTreeMap<LifecycleState, Vec<Check>>,
+) {
+    let Some(entries) = r.entries(node, path) else {
+        return;
+    };
+    for (state_name, knode, list) in entries {
+        let p = join(path, &state_name);
+        let Some(state) = LifecycleState::ALL
+            .iter()
+            .find(|(n, _)| *n == state_name)
+            .map(|(_, s)| *s)
+        else {
+            let hint = did_you_mean(&state_name, LifecycleState::ALL.iter().map(|(n, _)| *n));
+            r.error(
+                knode,
+                &p,
+                format!("unknown lifecycle state \"{state_name}\"{hint}"),
+            );
+            continue;
+        };
+        let items = match &list.value {
+            Value::Null => continue,
+            Value::Seq(items) => items,
+            _ => {
+                r.error(
+                    list,
+                    &p,
+                    format!(
+                        "invalid lifecycle checks: expected a list of checks, got {}",
+                        list.kind()
+                    ),
+                );
+                continue;
+            }
+        };
+        for (i, item) in items.iter().enumerate() {
+            if let Some(c) = check(r, item, &format!("{p}[{i}]"), instance, ports, ship_ip) {
+                into.entry(state).or_default().push(c);
+            }
+        }
+    }
+}
+
+fn check(
+    r: &mut Reader,
+    node: &Node,
+    path: &str,
+    instance: &str,
+    ports: &BTreeMap<String, Port>,
+    ship_ip: &str,
+) -> Option<Check> {
+    // Read `type` first, then check the keys allowed for that type.
+    let Value::Map(entries) = &node.value else {
+        r.error(
+            node,
+            path,
+            format!(
+                "expected a check mapping with a `type`, got {}",
+                node.kind()
+            ),
+        );
+        return None;
+    };
+    let type_node = entries
+        .iter()
+        .find(|(k, _)| k.scalar_text().as_deref() == Some("type"))
+        .map(|(_, v)| v);
+    let Some(type_node) = type_node else {
+        r.error(
+            node,
+            path,
+            format!(
+                "missing required key \"type\" (one of {})",
+                TYPES.join(", ")
+            ),
+        );
+        return None;
+    };
+    let kind = r.string(type_node, &join(path, "type"))?;
+    let allowed: &[&str] = match kind.as_str() {
+        "tcp" => &["type", "port", "max_wait"],
+        "http" => &[
+            "type",
+            "port",
+            "host",
+            "path",
+            "scheme",
+            "method",
+            "match_regex",
+            "max_wait",
+            "requests_options",
+        ],
+        "exec" => &["type", "command", "attempts", "envfrom"],
+        "rexec" => &["type", "command", "attempts"],
+        "sleep" => &["type", "wait"],
+        _ => {
+            let hint = did_you_mean(&kind, TYPES);
+            r.error(
+                type_node,
+                &join(path, "type"),
+                format!("unknown lifecycle check type \"{kind}\"{hint}"),
+            );
+            return None;
+        }
+    };
+    let f = r.fields(node, path, allowed)?;
+    match kind.as_str() {
+        "tcp" => {
+            let pnode = r.required(&f, "port")?;
+            let name = r.string(pnode, &f.path("port"))?;
+            let Some(port) = ports.get(&name) else {
+                let hint = did_you_mean(&name, ports.keys().map(String::as_str));
+                r.error(
+                    pnode,
+                    &f.path("port"),
+                    format!("port {name} is not defined by {instance}{hint}"),
+                );
+                return None;
+            };
+            if port.protocol != Protocol::Tcp {
+                r.error(pnode, &f.path("port"), format!("port {name} is not TCP"));
+                return None;
+            }
+            if port.external.is_range() {
+                r.error(
+                    pnode,
+                    &f.path("port"),
+                    format!("port {name} is a range; a tcp check needs a single port"),
+                );
+                return None;
+            }
+            let max_wait = opt_uint(r, &f, "max_wait", 180)?;
+            Some(Check::Tcp {
+                port: name,
+                target_port: port.external.start,
+                max_wait,
+            })
+        }
+        "http" => {
+            let pnode = r.required(&f, "port")?;
+            let text = r.string(pnode, &f.path("port"))?;
+            let target_port = match ports.get(&text) {
+                Some(p) if p.protocol != Protocol::Tcp => {
+                    r.error(pnode, &f.path("port"), format!("port {text} is not TCP"));
+                    return None;
+                }
+                Some(p) if p.external.is_range() => {
+                    r.error(
+                        pnode,
+                        &f.path("port"),
+                        format!("port {text} is a range; an http check needs a single port"),
+                    );
+                    return None;
+                }
+                Some(p) => p.external.start,
+                None => match text.parse::<u16>() {
+                    Ok(n) if n > 0 => n,
+                    _ => {
+                        let hint = did_you_mean(&text, ports.keys().map(String::as_str));
+                        r.error(pnode, &f.path("port"), format!("port {text} is not defined by {instance} and is not a port number{hint}"));
+                        return None;
+                    }
+                },
+            };
+            let s = |r: &mut Reader, key: &str, default: &str| -> Option<String> {
+                match f.get(key) {
+                    Some(n) => r.string(n, &f.path(key)),
+                    None => Some(default.to_string()),
+                }
+            };
+            let host = s(r, "host", ship_ip)?;
+            let scheme = s(r, "scheme", "http")?;
+            if scheme != "http" && scheme != "https" {
+                r.error(
+                    f.get("scheme").unwrap_or(node),
+                    &f.path("scheme"),
+                    format!("unknown scheme \"{scheme}\"; use http or https"),
+                );
+            }
+            let mut path_s = s(r, "path", "/")?;
+            if !path_s.starts_with('/') {
+                path_s.insert(0, '/');
+            }
+            let method = s(r, "method", "get")?.to_ascii_lowercase();
+            let match_regex = match f.get("match_regex") {
+                Some(n) => Some(r.string(n, &f.path("match_regex"))?),
+                None => None,
+            };
+            let max_wait = match f.get("max_wait") {
+                Some(n) => r.seconds(n, &f.path("max_wait"))?,
+                None => 300.0,
+            };
+            let (mut verify, mut timeout, mut headers) = (true, None, BTreeMap::new());
+            if let Some(o) = f.get("requests_options") {
+                let of = r.fields(
+                    o,
+                    &f.path("requests_options"),
+                    &["verify", "timeout", "headers"],
+                )?;
+                if let Some(v) = of.get("verify") {
+                    verify = r.bool(v, &of.path("verify"))?;
+                }
+                if let Some(t) = of.get("timeout") {
+                    timeout = Some(r.seconds(t, &of.path("timeout"))?);
+                }
+                if let Some(h) = of.get("headers") {
+                    for (k, _, v) in r.entries(h, &of.path("headers")).unwrap_or_default() {
+                        headers.insert(k, scalar_string(v).unwrap_or_default());
+                    }
+                }
+            }
+            Some(Check::Http {
+                port: text,
+                target_port,
+                host,
+                scheme,
+                path: path_s,
+                method,
+                match_regex,
+                max_wait,
+                verify,
+                timeout,
+                headers,
+            })
+        }
+        "exec" | "rexec" => {
+            let cnode = r.required(&f, "command")?;
+            let command = match &cnode.value {
+                Value::Str(s) => shell_split(s).filter(|v| !v.is_empty()),
+                Value::Seq(items) => items.iter().map(|i| i.scalar_text()).collect(),
+                _ => None,
+            };
+            let Some(command) = command else {
+                r.error(
+                    cnode,
+                    &f.path("command"),
+                    format!("invalid command {}", describe(cnode)),
+                );
+                return None;
+            };
+            let attempts = opt_uint(r, &f, "attempts", 180)?;
+            if kind == "rexec" {
+                return Some(Check::Rexec { command, attempts });
+            }
+            let envfrom = match f.get("envfrom") {
+                None => EnvFrom::Env,
+                Some(n) => match r.string(n, &f.path("envfrom"))?.as_str() {
+                    "env" => EnvFrom::Env,
+                    "stdin" => EnvFrom::Stdin,
+                    other => {
+                        r.error(
+                            n,
+                            &f.path("envfrom"),
+                            format!("envfrom must be env or stdin, got \"{other}\""),
+                        );
+                        return None;
+                    }
+                },
+            };
+            Some(Check::Exec {
+                command,
+                attempts,
+                envfrom,
+            })
+        }
+        _ => {
+            let w = r.required(&f, "wait")?;
+            Some(Check::Sleep {
+                wait: r.seconds(w, &f.path("wait"))?,
+            })
+        }
+    }
+}
+
+fn opt_uint(r: &mut Reader, f: &super::reader::Fields<'_>, key: &str, default: u64) -> Option<u64> {
+    match f.get(key) {
+        Some(n) => r.uint(n, &f.path(key)),
+        None => Some(default),
+    }
+}

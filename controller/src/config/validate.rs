@@ -1,0 +1,483 @@
+//! Node tree -> `Environment`, collecting every error of the file: the
+//! top level, then the checks across services and instances (dependencies,
+//! cycles, `volumes_from`, host ports, variable names), then the container
+//! environments and configuration hashes.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use maestro_common as common;
+
+use super::audit::parse_audit;
+use super::container_env::{self, ContainerEnvs, EnvfileCache, ServiceEnv};
+use super::error::ConfigError;
+use super::model::{Environment, Instance, Port, Protocol, Service};
+use super::reader::{Reader, join};
+use super::registry::parse_registries;
+use super::services::{Ctx, Extra, NameRef, SERVICE_KEYS, ServiceExtra, parse_service};
+use super::ship::parse_ships;
+use super::suggest::did_you_mean;
+use super::yaml::Node;
+use crate::plan::graph::{Graph, format_cycle};
+
+const TOP: [&str; 8] = [
+    "__maestro",
+    "name",
+    "registries",
+    "ship_defaults",
+    "ship_provider",
+    "ships",
+    "services",
+    "audit",
+];
+/// Top-level keys anyone may use, e.g. to hold YAML anchors.
+fn free_key(k: &str) -> bool {
+    k.starts_with('_') && k != "__maestro" || k.starts_with("x-")
+}
+
+pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigError>> {
+    let mut r = Reader::default();
+    let Some(top) = r.fields_with(root, "", &TOP, free_key) else {
+        return Err(r.errors);
+    };
+    let name = r.required(&top, "name").and_then(|n| r.name(n, "name"));
+    let schema = top.get("__maestro").map_or(1, |m| schema(&mut r, m));
+    if let Some(p) = top.get("ship_provider")
+        && r.string(p, "ship_provider").is_some_and(|s| s != "static")
+    {
+        r.error(
+            p,
+            "ship_provider",
+            "invalid ship provider; available providers: static",
+        );
+    }
+    let registries = top
+        .get("registries")
+        .map(|n| parse_registries(&mut r, n))
+        .unwrap_or_default();
+    let ships = match r.required(&top, "ships") {
+        Some(n) => parse_ships(&mut r, n, top.get("ship_defaults"), base_dir),
+        None => BTreeMap::new(),
+    };
+    let audit = top
+        .get("audit")
+        .map(|n| parse_audit(&mut r, n, base_dir))
+        .unwrap_or_default();
+
+    let mut services = BTreeMap::new();
+    let mut instances: BTreeMap<String, Instance> = BTreeMap::new();
+    let mut sextra: BTreeMap<String, ServiceExtra<'_>> = BTreeMap::new();
+    let mut iextra: BTreeMap<String, Extra<'_>> = BTreeMap::new();
+    let ship_names: BTreeSet<String> = top.get("ships").and_then(|n| n.keys()).unwrap_or_default();
+    let service_names: BTreeSet<String> = top
+        .get("services")
+        .and_then(|n| n.keys())
+        .unwrap_or_default();
+    let ctx = Ctx {
+        ships: &ships,
+        ship_names: &ship_names,
+        schema,
+        base_dir,
+    };
+    for (sname, _, snode) in top
+        .get("services")
+        .map(|n| r.entries(n, "services").unwrap_or_default())
+        .unwrap_or_default()
+    {
+        let spath = join("services", &sname);
+        let Some(f) = r.fields(snode, &spath, &SERVICE_KEYS) else {
+            continue;
+        };
+        let Some((service, extra)) =
+            parse_service(&mut r, &ctx, &sname, &f, &mut instances, &mut iextra)
+        else {
+            continue;
+        };
+        services.insert(sname.clone(), service);
+        sextra.insert(sname, extra);
+    }
+
+    check_dependencies(&mut r, &mut services, &service_names, &sextra);
+    check_volumes_from(&mut r, &mut services, &instances, &iextra);
+    check_cycles(&mut r, root, &services, &sextra);
+    check_port_conflicts(&mut r, &instances, &iextra);
+    check_variable_names(&mut r, &services, &instances, &iextra);
+
+    let Some(name) = name else {
+        return Err(finish(r.errors));
+    };
+    if !r.errors.is_empty() {
+        return Err(finish(r.errors));
+    }
+    let envs = compute_envs(
+        &mut r, &name, &ships, &services, &instances, &sextra, &iextra,
+    );
+    hash_instances(&mut instances, &ships, &envs);
+    if !r.errors.is_empty() {
+        return Err(finish(r.errors));
+    }
+    Ok(Environment {
+        name,
+        schema,
+        base_dir: base_dir.to_path_buf(),
+        registries,
+        ships,
+        services,
+        instances,
+        audit,
+        envs,
+    })
+}
+
+/// `__maestro`: `{schema: 1 or 2}`; `base_dir` (set by MaestroNG's loader)
+/// is accepted and ignored.
+fn schema(r: &mut Reader, node: &Node) -> u8 {
+    let Some(f) = r.fields(node, "__maestro", &["schema", "base_dir"]) else {
+        return 1;
+    };
+    let Some(s) = f.get("schema") else { return 1 };
+    match r.uint(s, "__maestro.schema") {
+        Some(1) => 1,
+        Some(2) | None => 2,
+        Some(v) => {
+            let msg = format!("unknown schema {v}; use 1 or 2");
+            r.error(s, "__maestro.schema", msg);
+            2
+        }
+    }
+}
+
+/// Every dependency cycle, reported at the `requires` entry that starts it.
+fn check_cycles(
+    r: &mut Reader,
+    root: &Node,
+    services: &BTreeMap<String, Service>,
+    sextra: &BTreeMap<String, ServiceExtra<'_>>,
+) {
+    for cycle in service_graph(services, false).cycles() {
+        let first = &cycle[0];
+        let (node, path) = sextra
+            .get(first)
+            .and_then(|x| {
+                let next = x.requires.iter().find(|n| cycle.get(1) == Some(&n.name));
+                next.or(x.requires.first())
+            })
+            .map(|n| (n.node, n.path.clone()))
+            .unwrap_or((root, join("services", first)));
+        let msg = format!("dependency cycle: {}", format_cycle(&cycle));
+        r.error(node, &path, msg);
+    }
+}
+
+fn hash_instances(
+    instances: &mut BTreeMap<String, Instance>,
+    ships: &BTreeMap<String, super::ship::Ship>,
+    envs: &ContainerEnvs,
+) {
+    for inst in instances.values_mut() {
+        let ip = ships.get(&inst.ship).map_or("", |s| s.ip.as_str());
+        let digest = envs
+            .services
+            .get(&inst.service)
+            .map_or([0; 32], |s| s.digest);
+        let user = envs
+            .instances
+            .get(&inst.name)
+            .map_or(&[][..], Vec::as_slice);
+        inst.config_hash = super::hash::config_hash(inst, ip, &digest, user);
+    }
+}
+
+/// Errors in file order, each once (service-level settings are checked
+/// once per instance).
+fn finish(mut errors: Vec<ConfigError>) -> Vec<ConfigError> {
+    let mut seen = BTreeSet::new();
+    errors.retain(|e| seen.insert((e.line, e.column, e.path.clone(), e.message.clone())));
+    errors.sort_by_key(|e| (e.line == 0, e.line, e.column));
+    errors
+}
+
+fn check_dependencies(
+    r: &mut Reader,
+    services: &mut BTreeMap<String, Service>,
+    declared: &BTreeSet<String>,
+    sextra: &BTreeMap<String, ServiceExtra<'_>>,
+) {
+    for (sname, x) in sextra {
+        for dep in x.requires.iter().chain(&x.wants_info) {
+            // A declared but invalid service was reported where it is.
+            if !declared.contains(&dep.name) {
+                let hint = did_you_mean(&dep.name, declared.iter().map(String::as_str));
+                let msg = format!(
+                    "service dependency {} defined on {sname} does not exist{hint}",
+                    dep.name
+                );
+                r.error(dep.node, &dep.path, msg);
+            }
+        }
+    }
+    // Unknown names were reported; keep the model consistent without them.
+    let known: BTreeSet<String> = services.keys().cloned().collect();
+    for s in services.values_mut() {
+        s.requires.retain(|d| known.contains(d));
+        s.wants_info.retain(|d| known.contains(d));
+    }
+}
+
+fn check_volumes_from(
+    r: &mut Reader,
+    services: &mut BTreeMap<String, Service>,
+    instances: &BTreeMap<String, Instance>,
+    iextra: &BTreeMap<String, Extra<'_>>,
+) {
+    let mut extra_deps: Vec<(String, String)> = Vec::new();
+    for (iname, x) in iextra {
+        let Some(inst) = instances.get(iname) else {
+            continue;
+        };
+        for NameRef {
+            name: src,
+            node,
+            path,
+        } in &x.volumes_from
+        {
+            let Some(source) = instances.get(src) else {
+                let others = instances.keys().filter(|k| *k != iname);
+                let hint = did_you_mean(src, others.map(String::as_str));
+                r.error(
+                    node,
+                    path,
+                    format!("unknown container {src} to get volumes from for {iname}{hint}"),
+                );
+                continue;
+            };
+            if source.ship != inst.ship {
+                r.error(node, path, format!("{src} and {iname} must be on the same ship for volumes_from ({src} is on {}, {iname} on {})", source.ship, inst.ship));
+                continue;
+            }
+            let mine: BTreeSet<&str> = inst
+                .volumes
+                .iter()
+                .map(|b| b.target.as_str())
+                .chain(inst.container_volumes.iter().map(String::as_str))
+                .collect();
+            let theirs: BTreeSet<&str> = source
+                .volumes
+                .iter()
+                .map(|b| b.target.as_str())
+                .chain(source.container_volumes.iter().map(String::as_str))
+                .collect();
+            let common: Vec<&str> = mine.intersection(&theirs).copied().collect();
+            if !common.is_empty() {
+                r.error(
+                    node,
+                    path,
+                    format!(
+                        "volume conflicts between {iname} and {src}: {}",
+                        common.join(", ")
+                    ),
+                );
+            }
+            // Same service: no self-dependency (MaestroNG recursed forever).
+            if source.service != inst.service {
+                extra_deps.push((inst.service.clone(), source.service.clone()));
+            }
+        }
+    }
+    for (from, to) in extra_deps {
+        if let Some(s) = services.get_mut(&from)
+            && !s.volumes_from_services.contains(&to)
+        {
+            s.volumes_from_services.push(to);
+            s.volumes_from_services.sort();
+        }
+    }
+}
+
+/// The service graph: `requires` only, or every ordering dependency
+/// (`requires` and the services taken `volumes_from`).
+pub fn service_graph(services: &BTreeMap<String, Service>, requires_only: bool) -> Graph {
+    let mut g = Graph::new();
+    for s in services.values() {
+        g.add_node(&s.name);
+        if requires_only {
+            s.requires.iter().for_each(|d| g.add_edge(&s.name, d));
+        } else {
+            s.ordering_deps().for_each(|d| g.add_edge(&s.name, d));
+        }
+    }
+    g
+}
+
+/// Two bindings of one ship on the same host port and protocol.
+fn check_port_conflicts(
+    r: &mut Reader,
+    instances: &BTreeMap<String, Instance>,
+    iextra: &BTreeMap<String, Extra<'_>>,
+) {
+    type Binding<'a> = (&'a Instance, &'a str, &'a Port);
+    let mut by_ship: HashMap<(&str, Protocol), Vec<Binding<'_>>> = HashMap::new();
+    for inst in instances.values() {
+        for (pname, port) in &inst.ports {
+            by_ship
+                .entry((inst.ship.as_str(), port.protocol))
+                .or_default()
+                .push((inst, pname, port));
+        }
+    }
+    let mut keys: Vec<_> = by_ship.keys().copied().collect();
+    keys.sort();
+    for key in keys {
+        let mut list = by_ship.remove(&key).unwrap_or_default();
+        list.sort_by_key(|(i, n, p)| (p.external.start, i.name.as_str(), *n));
+        for (a_idx, (ai, an, ap)) in list.iter().enumerate() {
+            for (bi, bn, bp) in &list[a_idx + 1..] {
+                if bp.external.start > ap.external.end {
+                    break;
+                }
+                let ips_clash =
+                    ap.host_ip == bp.host_ip || ap.host_ip == "0.0.0.0" || bp.host_ip == "0.0.0.0";
+                if !ips_clash || !ap.external.overlaps(&bp.external) {
+                    continue;
+                }
+                let x = &iextra[&bi.name];
+                let path = join(&join(&x.path, "ports"), bn);
+                // At the port when the instance names it, else at the instance
+                // (the port came from the service).
+                let at = x
+                    .node
+                    .child("ports")
+                    .and_then(|p| p.child(bn))
+                    .unwrap_or(x.node);
+                r.error(
+                    at,
+                    &path,
+                    format!(
+                        "host port {}/{} on ship {} is also bound by {}.ports.{an} ({}/{})",
+                        bp.external,
+                        key.1.as_str(),
+                        key.0,
+                        ai.name,
+                        ap.external,
+                        key.1.as_str()
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Two names that normalise to the same variable would overwrite each other.
+fn check_variable_names(
+    r: &mut Reader,
+    services: &BTreeMap<String, Service>,
+    instances: &BTreeMap<String, Instance>,
+    iextra: &BTreeMap<String, Extra<'_>>,
+) {
+    let mut owners: HashMap<String, String> = HashMap::new();
+    let mut claim = |r: &mut Reader, var: String, owner: String, node: &Node, path: &str| {
+        if let Some(first) = owners.get(&var) {
+            if *first != owner {
+                r.error(
+                    node,
+                    path,
+                    format!("{owner} and {first} both give the variable {var}; rename one"),
+                );
+            }
+        } else {
+            owners.insert(var, owner);
+        }
+    };
+    for s in services.values() {
+        let Some(first) = s.instances.first().and_then(|i| iextra.get(i)) else {
+            continue;
+        };
+        claim(
+            r,
+            common::instances_var(&s.name),
+            format!("service {}", s.name),
+            first.node,
+            &join("services", &s.name),
+        );
+    }
+    for i in instances.values() {
+        let x = &iextra[&i.name];
+        let owner = format!("instance {} of service {}", i.name, i.service);
+        claim(
+            r,
+            common::host_var(&i.service, &i.name),
+            owner.clone(),
+            x.node,
+            &x.path,
+        );
+        for pname in i.ports.keys() {
+            let po = format!("port {pname} of {owner}");
+            let at = x
+                .node
+                .child("ports")
+                .and_then(|p| p.child(pname))
+                .unwrap_or(x.node);
+            claim(
+                r,
+                common::port_var(&i.service, &i.name, pname),
+                po.clone(),
+                at,
+                &join(&join(&x.path, "ports"), pname),
+            );
+            claim(
+                r,
+                common::internal_port_var(&i.service, &i.name, pname),
+                po,
+                at,
+                &join(&join(&x.path, "ports"), pname),
+            );
+        }
+    }
+}
+
+fn compute_envs(
+    r: &mut Reader,
+    name: &str,
+    ships: &BTreeMap<String, super::ship::Ship>,
+    services: &BTreeMap<String, Service>,
+    instances: &BTreeMap<String, Instance>,
+    sextra: &BTreeMap<String, ServiceExtra<'_>>,
+    iextra: &BTreeMap<String, Extra<'_>>,
+) -> ContainerEnvs {
+    let ip = |ship: &str| ships.get(ship).map(|s| s.ip.clone()).unwrap_or_default();
+    // Link variables follow declared `requires` only (volumes_from adds
+    // ordering, not variables), transitively; `wants_info` directly.
+    let graph = service_graph(services, true);
+    let mut cache = EnvfileCache::default();
+    let mut envs = ContainerEnvs {
+        environment_name: name.to_string(),
+        ..Default::default()
+    };
+    for s in services.values() {
+        let insts: Vec<&Instance> = s
+            .instances
+            .iter()
+            .filter_map(|i| instances.get(i))
+            .collect();
+        let mut deps: BTreeSet<String> = graph.closure(&s.name);
+        deps.extend(s.wants_info.iter().cloned());
+        deps.remove(&s.name);
+        let user = sextra
+            .get(&s.name)
+            .map(|x| cache.resolve(r, &x.sources))
+            .unwrap_or_default();
+        let senv = ServiceEnv {
+            user,
+            links: container_env::link_vars(&s.name, &insts, ip),
+            deps: deps.into_iter().collect(),
+            digest: [0; 32],
+        };
+        envs.services.insert(s.name.clone(), senv);
+    }
+    envs.seal();
+    for (iname, x) in iextra {
+        envs.instances
+            .insert(iname.clone(), cache.resolve(r, &x.sources));
+    }
+    envs
+}

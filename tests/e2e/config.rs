@@ -1,0 +1,208 @@
+//! The config commands through the built `maestro` binary: validate,
+//! deptree, dump and config. No daemon needed.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use maestro_tests::bin;
+
+const ENV: &str = "name: demo
+ships:
+  s1: {ip: 10.213.0.11}
+  s2: {ip: 10.213.0.12}
+registries:
+  lab: {registry: 'https://10.213.0.30:5000', username: u, password: hunter2}
+services:
+  zookeeper:
+    image: lab/zk:1
+    ports: {client: 2181}
+    instances:
+      zk-1: {ship: s1}
+      zk-2: {ship: s2}
+  kafka:
+    image: lab/kafka:2
+    requires: [zookeeper]
+    env: {API_TOKEN: t0ps3cret}
+    instances:
+      kafka-1: {ship: s1, ports: {broker: 9092}}
+";
+
+/// A fresh folder for one test, holding `maestro.yaml` with `text`.
+fn folder(test: &str, text: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("maestro-e2e-config-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("maestro.yaml"), text).unwrap();
+    dir
+}
+
+fn maestro(dir: &PathBuf, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(bin("maestro"));
+    cmd.args(args).current_dir(dir).env_remove("MAESTRO_FILE");
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn validate_prints_a_summary_and_exits_0() {
+    let dir = folder("validate-ok", ENV);
+    let out = maestro(&dir, &["validate"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "maestro.yaml: valid: 2 ships, 2 services, 3 instances\n"
+    );
+    // MAESTRO_FILE is the fallback for -f.
+    let other = dir.join("other.yaml");
+    std::fs::write(&other, ENV).unwrap();
+    std::fs::remove_file(dir.join("maestro.yaml")).unwrap();
+    let out = Command::new(bin("maestro"))
+        .arg("validate")
+        .current_dir(&dir)
+        .env("MAESTRO_FILE", &other)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn validate_reports_every_error_and_exits_1() {
+    let bad = ENV
+        .replace("ship: s2", "ship: s3")
+        .replace("requires: [zookeeper]", "requires: [zookeper]")
+        .replace("broker: 9092", "broker: \"9092/tcp:9092/udp\"");
+    let dir = folder("validate-bad", &bad);
+    let out = maestro(&dir, &["validate"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(lines[0].starts_with("maestro.yaml:13:20: services.zookeeper.instances.zk-2.ship: unknown ship \"s3\"; did you mean"), "{err}");
+    assert!(lines[1].starts_with("maestro.yaml:16:16: services.kafka.requires[0]: service dependency zookeper defined on kafka does not exist; did you mean \"zookeeper\"?"), "{err}");
+    assert!(lines[2].starts_with("maestro.yaml:19:43: services.kafka.instances.kafka-1.ports.broker: mismatched protocols"), "{err}");
+}
+
+#[test]
+fn missing_file_is_exit_2() {
+    let dir = folder("missing", ENV);
+    let out = maestro(&dir, &["-f", "nope.yaml", "validate"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stderr), "nope.yaml: environment file not found\n");
+}
+
+#[test]
+fn stdin_renders_templates_with_includes_from_the_current_folder() {
+    let dir = folder("stdin", "");
+    std::fs::write(dir.join("ships.yaml"), "ships:\n  s1: {ip: 10.213.0.11}\n").unwrap();
+    let main = "name: {{ env.ENV_NAME }}\n{% include \"ships.yaml\" %}\n";
+    let mut cmd = Command::new(bin("maestro"));
+    cmd.args(["-f", "-", "dump"])
+        .current_dir(&dir)
+        .env("ENV_NAME", "from-env");
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(main.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["name"], "from-env");
+    assert_eq!(doc["ships"]["s1"]["ip"], "10.213.0.11");
+    // Strict templates: an undefined variable is an error naming the line.
+    let out = maestro(
+        &dir,
+        &["--strict-templates", "-f", "-", "validate"],
+        Some("name: x\nships: {{ env.NOT_SET_ANYWHERE }}\n"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with("<stdin>:2: template error: undefined value"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn deptree_prints_the_tree() {
+    let yaml = "name: t\nships: {s: {ip: 127.0.0.1}}\nservices:\n  A: {image: a, requires: [B, C], instances: {a1: {ship: s}}}\n  B: {image: b, requires: [C], instances: {b1: {ship: s}}}\n  C: {image: c, instances: {c1: {ship: s}}}\n";
+    let dir = folder("deptree", yaml);
+    let out = maestro(&dir, &["deptree", "A"], None);
+    assert_eq!(
+        (out.status.code(), text(&out.stdout)),
+        (Some(0), "A\n +- B\n \\- C\n".to_string())
+    );
+    let out = maestro(&dir, &["deptree", "-r", "a1", "B"], None);
+    assert_eq!(
+        text(&out.stdout),
+        "A\n +- B\n |  \\- C\n \\- C\n\nB\n \\- C\n"
+    );
+    let out = maestro(&dir, &["deptree", "nope"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("nope is neither a service nor a container"));
+}
+
+#[test]
+fn dump_redacts_secrets_unless_asked() {
+    let dir = folder("dump", ENV);
+    let out = maestro(&dir, &["dump", "-c"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        !stdout.contains("hunter2") && !stdout.contains("t0ps3cret"),
+        "{stdout}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let names: Vec<&str> = doc["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["zk-1", "zk-2", "kafka-1"], "dependency order");
+    assert_eq!(doc["registries"]["lab"]["password"], "<redacted>");
+    assert_eq!(doc["instances"][2]["env"]["API_TOKEN"], "<redacted>");
+    assert_eq!(doc["config"]["registries"]["lab"]["password"], "<redacted>");
+    assert_eq!(
+        doc["instances"][2]["config_hash"].as_str().unwrap().len(),
+        64
+    );
+
+    let out = maestro(
+        &dir,
+        &["config", "--format", "json", "--show-secrets"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["registries"]["lab"]["password"], "hunter2");
+    let kafka = &doc["instances"][2]["env"];
+    assert_eq!(kafka["API_TOKEN"], "t0ps3cret");
+    assert_eq!(kafka["ZOOKEEPER_ZK_2_HOST"], "10.213.0.12");
+    assert_eq!(kafka["ZOOKEEPER_INSTANCES"], "zk-1,zk-2");
+
+    // Things limit the dump to them and their dependencies.
+    let out = maestro(&dir, &["dump", "zk-2"], None);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["instances"].as_array().unwrap().len(), 1);
+}
