@@ -7,11 +7,13 @@
 //! works), `render` (turning events into output). The core
 //! never prints; only `commands` and `render` write to the terminal.
 
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod docker;
 pub mod events;
 pub mod exec;
+pub mod lifecycle;
 pub mod plan;
 pub mod render;
