@@ -84,7 +84,7 @@ pub fn run(global: &GlobalArgs, command: Command, args: &PlayArgs, opts: &Option
     let deps = selection::dependencies(env, &selected, sel.ignore_dependencies);
     let dockers = clients(env, &selected);
     let observed = planning::observe(env, &selected, &dockers);
-    let plan = planning::plan::plan(
+    let plan = planning::plan(
         env,
         command,
         &deps,

@@ -6,9 +6,9 @@ pub mod deptree;
 pub mod fnmatch;
 pub mod graph;
 pub mod observe;
-pub mod plan;
 pub mod selection;
+pub mod steps;
 
 pub use observe::{Observed, Seen, observe};
-pub use plan::{Action, Plan, PlanOptions, Step};
 pub use selection::{Command, Request, SelectError, select};
+pub use steps::{Action, Plan, PlanOptions, Step, plan};
