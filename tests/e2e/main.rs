@@ -2,3 +2,4 @@
 mod config;
 mod docker;
 mod lab;
+mod lifecycle;
