@@ -95,7 +95,7 @@ fn boxed_with(script: &str, lifecycle: &str, opts: Options) -> Boxed {
                 )]
                 .into(),
             ),
-            restart_policy: opts.restart_always.then(|| RestartPolicy {
+            restart_policy: opts.restart_always.then_some(RestartPolicy {
                 name: Some(RestartPolicyNameEnum::ALWAYS),
                 maximum_retry_count: None,
             }),
