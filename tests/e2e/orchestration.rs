@@ -41,7 +41,9 @@ impl TestEnv {
         let fragment = std::fs::read_to_string(lab.var("MAESTRO_LAB_YAML")).unwrap();
         let fragment = fragment.replacen("ships:\n", &format!("ships:\n{extra_ships}"), 1);
         let text = format!(
-            "name: {name}\n__maestro: {{schema: 2}}\n{fragment}\nservices:\n{}",
+            // The lab is shared by parallel tests on two cores: a start can
+            // take longer than the default 5 s request timeout.
+            "name: {name}\n__maestro: {{schema: 2}}\nship_defaults: {{timeout: 30}}\n{fragment}\nservices:\n{}",
             services
                 .replace("{P}", &prefix)
                 .replace("{IMAGE}", &lab.var("MAESTRO_LAB_IMAGE"))
@@ -314,6 +316,10 @@ fn a_start_that_fails_shows_the_logs_and_aborts_the_rest() {
     requires: [a]
     instances:
       {P}-b1: {ship: ship2, command: \"sh -c 'echo first words; echo it broke >&2; exit 3'\"}
+    lifecycle:
+      # A container that exits before the first look fails at once; one
+      # that is still winding down is seen dying while its check waits.
+      running: [{type: sleep, wait: 2}]
   c:
     image: {IMAGE}
     requires: [b]
@@ -324,7 +330,7 @@ fn a_start_that_fails_shows_the_logs_and_aborts_the_rest() {
     let out = t.maestro(&["start", "--progress", "plain"]);
     assert_code(&out, 1);
     let text = stdout(&out);
-    assert!(text.contains("container did not start"), "{text}");
+    assert!(text.contains("exited (code 3)"), "{text}");
     assert!(
         text.contains("it broke") && text.contains("first words"),
         "{text}"
@@ -710,4 +716,149 @@ fn ctrl_c_stops_scheduling_and_a_second_start_completes() {
         let ship = format!("ship{}", k % 3 + 1);
         assert!(running(&t.inspect(&ship, &t.n(&format!("s{k}"))).unwrap()));
     }
+}
+
+/// The containers of this test's environment on a ship, by name.
+fn containers_of(t: &TestEnv) -> Vec<String> {
+    let mut names = Vec::new();
+    for ship in SHIPS {
+        let out = t
+            .lab
+            .docker(ship)
+            .args(["ps", "-a", "--format", "{{.Names}}", "--filter"])
+            .arg(format!("label=maestro.environment={}", t.name))
+            .output()
+            .unwrap();
+        names.extend(
+            String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .map(str::to_string),
+        );
+    }
+    names.sort();
+    names
+}
+
+#[test]
+fn checks_gate_dependents_and_independent_instances_overlap() {
+    let t = TestEnv::new("gate", "
+  a:
+    image: {IMAGE}
+    ports: {http: '8080:31280'}
+    lifecycle:
+      running: [{type: http, port: http, path: /index.html, match_regex: ready, max_wait: 20}]
+    instances:
+      {P}-a1: {ship: ship1, command: \"sh -c 'sleep 2; mkdir -p /www; echo ready > /www/index.html; exec httpd -f -p 8080 -h /www'\"}
+      {P}-a2: {ship: ship2, command: \"sh -c 'sleep 2; mkdir -p /www; echo ready > /www/index.html; exec httpd -f -p 8080 -h /www'\"}
+  b:
+    image: {IMAGE}
+    requires: [a]
+    lifecycle:
+      running: [{type: exec, command: \"sh -c 'test -n \\\"$CONTAINER_NAME\\\"'\", attempts: 5}]
+    instances:
+      {P}-b1: {ship: ship2, command: sleep 3600}
+  c:
+    image: {IMAGE}
+    requires: [b]
+    lifecycle:
+      running: [{type: rexec, command: [sh, -c, 'test -e /bin/sh'], attempts: 5}]
+    instances:
+      {P}-c1: {ship: ship3, command: sleep 3600}
+");
+    let out = t.maestro(&["start", "--progress", "plain"]);
+    assert_code(&out, 0);
+    let text = stdout(&out);
+    assert!(text.contains("checking"), "{text}");
+    let a1v = t.inspect("ship1", &t.n("a1")).unwrap();
+    let a2v = t.inspect("ship2", &t.n("a2")).unwrap();
+    let (a1, a2) = (started_at(&a1v), started_at(&a2v));
+    let b1 = started_at(&t.inspect("ship2", &t.n("b1")).unwrap());
+    let c1 = started_at(&t.inspect("ship3", &t.n("c1")).unwrap());
+    // a's http check cannot pass before its 2 s sleep is over, and b
+    // starts only once both a instances passed it.
+    let wait = 2_000_000_000;
+    assert!(
+        b1 >= a1.max(a2) + wait,
+        "b1 {b1} too early after a1 {a1} / a2 {a2}"
+    );
+    assert!(c1 > b1, "c1 {c1} before b1 {b1}");
+    // The two a instances ran at the same time: each was created while the
+    // other still waited for its check (which needs 2 s after its start).
+    let created = |v: &Value| nanos_of_day(v["Created"].as_str().unwrap());
+    assert!(
+        created(&a2v) < a1 + wait,
+        "a2 created after a1's task ended"
+    );
+    assert!(
+        created(&a1v) < a2 + wait,
+        "a1 created after a2's task ended"
+    );
+}
+
+#[test]
+fn a_check_that_never_passes_fails_in_time_and_aborts_dependents() {
+    let t = TestEnv::new(
+        "never",
+        "
+  a:
+    image: {IMAGE}
+    lifecycle:
+      running: [{type: exec, command: 'false', attempts: 3}]
+    instances:
+      {P}-a1: {ship: ship1, command: sleep 3600}
+  b:
+    image: {IMAGE}
+    requires: [a]
+    instances:
+      {P}-b1: {ship: ship2, command: sleep 3600}
+  c:
+    image: {IMAGE}
+    requires: [b]
+    instances:
+      {P}-c1: {ship: ship3, command: sleep 3600}
+",
+    );
+    let began = Instant::now();
+    let out = t.maestro(&["start", "--progress", "plain"]);
+    assert_code(&out, 1);
+    assert!(
+        began.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        began.elapsed()
+    );
+    let text = stdout(&out);
+    assert!(text.contains("running checks failed"), "{text}");
+    assert!(
+        text.contains(&format!("aborted: {} failed", t.n("a1"))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("not attempted: {}, {}", t.n("b1"), t.n("c1"))),
+        "{text}"
+    );
+    // The only container is the one reported as failed.
+    assert_eq!(containers_of(&t), [t.n("a1")]);
+}
+
+#[test]
+fn a_container_dying_during_its_checks_fails_with_its_logs() {
+    let t = TestEnv::new("dies", "
+  a:
+    image: {IMAGE}
+    ports: {p: '9000:31390'}
+    lifecycle:
+      running: [{type: tcp, port: p, max_wait: 100}]
+    instances:
+      {P}-a1: {ship: ship1, command: \"sh -c 'echo starting up; sleep 1; echo giving up >&2; exit 4'\"}
+");
+    let began = Instant::now();
+    let out = t.maestro(&["start", "--progress", "plain"]);
+    assert_code(&out, 1);
+    assert!(
+        began.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        began.elapsed()
+    );
+    let text = stdout(&out);
+    assert!(text.contains("giving up"), "{text}");
 }

@@ -218,7 +218,7 @@ impl Task<'_, '_> {
             .map_err(|e| format!("container status could not be obtained after start: {e}"))?;
         if !details.state.running {
             return Err(format!(
-                "container did not start: {} (exit code {}){}",
+                "container {} (code {}) right after start{}",
                 details.state.status,
                 details.state.exit_code,
                 self.log_tail(id)
