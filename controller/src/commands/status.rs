@@ -320,3 +320,112 @@ fn write_json(env: &Environment, lines: &[Line<'_>], out: &mut impl Write) -> st
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::observe::Container;
+
+    const ENV: &str = "name: t
+ships:
+  ship1: {ip: 10.0.0.1}
+  ship2: {ip: 10.0.0.2}
+services:
+  zk:
+    image: zk:3
+    ports: {client: 2181, gossip: '9000/udp:9000/udp'}
+    instances: {zk-1: {ship: ship1}, zk-2: {ship: ship2}}
+  kafka:
+    image: kafka:2
+    requires: [zk]
+    instances: {kafka-1: {ship: ship1}}
+";
+
+    fn render(args: &[&str], json: bool) -> String {
+        let env = crate::config::load_str(ENV, std::path::Path::new(".")).unwrap();
+        let running = Seen::Container(Container {
+            id: "0123456789abcdef".into(),
+            image: "zk:3".into(),
+            running: true,
+            state: "running".into(),
+            for_secs: Some(192),
+            config_hash: None,
+        });
+        let down = Seen::HostDown("ship `ship2`: refused".into());
+        let absent = Seen::Absent;
+        let mut lines = vec![
+            Line {
+                instance: &env.instances["zk-1"],
+                seen: &running,
+                ports: vec![
+                    ("client".into(), "2181".into(), Protocol::Tcp, true),
+                    ("gossip".into(), "9000".into(), Protocol::Udp, false),
+                ],
+            },
+            Line {
+                instance: &env.instances["zk-2"],
+                seen: &down,
+                ports: Vec::new(),
+            },
+            Line {
+                instance: &env.instances["kafka-1"],
+                seen: &absent,
+                ports: Vec::new(),
+            },
+        ];
+        lines[1].ports.clear();
+        let mut argv = vec!["status"];
+        argv.extend(args);
+        let parsed =
+            <crate::cli::Cli as clap::Parser>::parse_from(std::iter::once("maestro").chain(argv));
+        let crate::cli::Command::Status(a) = parsed.command else {
+            panic!()
+        };
+        let mut out = Vec::new();
+        if json {
+            write_json(&env, &lines, &mut out).unwrap();
+        } else {
+            write_table(&env, &lines, &a, &mut out).unwrap();
+        }
+        // Colours are dropped by anstream when not on a terminal.
+        anstream::adapter::strip_str(&String::from_utf8(out).unwrap()).to_string()
+    }
+
+    #[test]
+    fn table_columns_as_maestrong() {
+        assert_eq!(
+            render(&[], false),
+            " #  INSTANCE  SERVICE  SHIP   CONTAINER  STATUS
+1.  zk-1      zk       ship1  3:0123456  running for 3m12s
+2.  zk-2      zk       ship2  -          host down
+3.  kafka-1   kafka    ship1  -          absent
+"
+        );
+        assert_eq!(
+            render(&["-F", "-H"], false),
+            " #  INSTANCE  SERVICE  HOST      CONTAINER  STATUS             IMAGE    PORTS
+1.  zk-1      zk       10.0.0.1  3:0123456  running for 3m12s  zk:3     client:2181 up, gossip:9000/udp udp
+2.  zk-2      zk       10.0.0.2  -          host down          zk:3
+3.  kafka-1   kafka    10.0.0.1  -          absent             kafka:2
+"
+        );
+    }
+
+    #[test]
+    fn json_lines() {
+        let text = render(&[], true);
+        let rows: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0]["status"], "running");
+        assert_eq!(rows[0]["for_secs"], 192);
+        assert_eq!(rows[0]["ports"][0]["up"], true);
+        assert_eq!(rows[0]["ports"][1]["up"], serde_json::Value::Null);
+        assert_eq!(rows[1]["status"], "host down");
+        assert_eq!(rows[1]["error"], "ship `ship2`: refused");
+        assert_eq!(rows[2]["status"], "absent");
+        assert_eq!(rows[2]["host"], "10.0.0.1");
+    }
+}

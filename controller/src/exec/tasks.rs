@@ -358,3 +358,41 @@ pub fn registry_auth(r: &Registry) -> Option<RegistryAuth> {
         server_address,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::model::Retry;
+
+    #[test]
+    fn registry_auth_names_the_server_and_hides_the_password() {
+        let r = Registry {
+            name: "lab".into(),
+            registry: "https://10.213.0.30:5000/v2/".into(),
+            username: Some("maestro".into()),
+            password: Some("s3cret".into()),
+            email: None,
+            retry: Retry {
+                attempts: 3,
+                when: vec![],
+            },
+        };
+        let auth = registry_auth(&r).unwrap();
+        assert_eq!(auth.server_address, "10.213.0.30:5000");
+        assert_eq!(auth.username, "maestro");
+        assert!(!format!("{auth:?}").contains("s3cret"));
+        let anonymous = Registry {
+            username: None,
+            ..r
+        };
+        assert!(registry_auth(&anonymous).is_none());
+    }
+
+    #[test]
+    fn logs_are_indented_under_the_message() {
+        assert_eq!(
+            indent_logs("one\ntwo  \n"),
+            "; last log lines:\n    one\n    two"
+        );
+    }
+}
