@@ -272,7 +272,7 @@ fn a_container_that_already_exited_fails_without_waiting() {
     let (r, took, _) = run(&b, LifecycleState::Running);
     assert_eq!(
         r.unwrap_err().message,
-        "container exited (code 5) (running state)"
+        "container exited (code 5): the running state needs it running"
     );
     assert!(took < Duration::from_secs(2), "{took:?}");
 }

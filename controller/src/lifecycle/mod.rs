@@ -324,7 +324,11 @@ fn waiting_for(whats: &[String]) -> String {
 /// The container left the state's condition.
 fn left(watch: &Watch<'_>, state: LifecycleState, what: String, whats: &[String]) -> CheckFailure {
     let message = if whats.is_empty() {
-        format!("{what} ({} state)", name(state))
+        let needs = match watch.condition() {
+            Condition::Running => "running",
+            Condition::Down => "down",
+        };
+        format!("{what}: the {} state needs it {needs}", name(state))
     } else {
         format!("{what}{}", waiting_for(whats))
     };
