@@ -16,7 +16,8 @@ use maestro::config::model::LifecycleState;
 use maestro::config::{Environment, load_str};
 use maestro::docker::Docker;
 use maestro::docker::models::{
-    ContainerCreateBody, HostConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+    ContainerCreateBody, HealthConfig, HostConfig, PortBinding, RestartPolicy,
+    RestartPolicyNameEnum,
 };
 use maestro::events::State;
 use maestro::exec::CancelToken;
@@ -56,21 +57,17 @@ impl Drop for Boxed {
     }
 }
 
+#[derive(Default)]
 struct Options {
     restart_always: bool,
+    healthcheck: Option<HealthConfig>,
 }
 
 /// Creates and starts a container running `script`, then loads an
 /// environment whose instance (named like the container) has `lifecycle`
 /// (YAML, indented for the instance's `lifecycle:` key).
 fn boxed(script: &str, lifecycle: &str) -> Boxed {
-    boxed_with(
-        script,
-        lifecycle,
-        Options {
-            restart_always: false,
-        },
-    )
+    boxed_with(script, lifecycle, Options::default())
 }
 
 fn boxed_with(script: &str, lifecycle: &str, opts: Options) -> Boxed {
@@ -84,6 +81,7 @@ fn boxed_with(script: &str, lifecycle: &str, opts: Options) -> Boxed {
         cmd: Some(vec!["sh".into(), "-c".into(), script.into()]),
         exposed_ports: Some(vec!["8080/tcp".into()]),
         labels: Some([("maestro.test".to_string(), "lifecycle".to_string())].into()),
+        healthcheck: opts.healthcheck,
         host_config: Some(HostConfig {
             port_bindings: Some(
                 [(
@@ -284,6 +282,7 @@ fn a_restarting_container_fails_the_wait() {
         "          running: [{type: tcp, port: web, max_wait: 60}]\n",
         Options {
             restart_always: true,
+            ..Default::default()
         },
     );
     let (r, took, _) = run(&b, LifecycleState::Running);
@@ -325,4 +324,57 @@ fn stopped_state_passes_for_an_exited_container_and_not_for_a_running_one() {
     assert_eq!(progress, ["checking sleep:0.2s"]);
     let (r, _, _) = run(&b, LifecycleState::PreStart);
     assert_eq!(r, Ok(()));
+}
+
+/// A Docker healthcheck running `test` every 100 ms.
+fn health(test: &[&str], retries: i64) -> Options {
+    Options {
+        healthcheck: Some(HealthConfig {
+            test: Some(test.iter().map(|s| s.to_string()).collect()),
+            interval: Some(100_000_000),
+            timeout: Some(1_000_000_000),
+            retries: Some(retries),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn health_check_waits_for_dockers_healthcheck() {
+    let b = boxed_with(
+        "sleep 0.6; touch /tmp/ready; exec sleep 600",
+        "          running: [{type: health, max_wait: 20}]\n",
+        health(&["CMD-SHELL", "test -f /tmp/ready"], 1000),
+    );
+    let (r, _, progress) = run(&b, LifecycleState::Running);
+    assert_eq!(r, Ok(()));
+    assert!(b.started.elapsed() >= Duration::from_millis(600));
+    assert_eq!(progress, ["checking health"]);
+
+    // Unhealthy: a failure at once, not after max_wait.
+    let b = boxed_with(
+        "exec sleep 600",
+        "          running: [{type: health, max_wait: 60}]\n",
+        health(&["CMD", "false"], 1),
+    );
+    let (r, took, _) = run(&b, LifecycleState::Running);
+    assert_eq!(
+        r.unwrap_err().message,
+        "running check health: the container's healthcheck reports unhealthy"
+    );
+    assert!(took < Duration::from_secs(10), "{took:?}");
+
+    // No healthcheck at all: an error, no wait.
+    let b = boxed(
+        "exec sleep 600",
+        "          running: [{type: health, max_wait: 60}]\n",
+    );
+    let (r, took, _) = run(&b, LifecycleState::Running);
+    assert!(
+        r.unwrap_err()
+            .message
+            .starts_with("running check health: the container has no healthcheck"),
+    );
+    assert!(took < Duration::from_secs(2), "{took:?}");
 }

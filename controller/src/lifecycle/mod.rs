@@ -1,16 +1,17 @@
 //! Lifecycle checks: the `pre-start`, `running`, `pre-stop` and `stopped`
 //! states of an instance, each a list of checks (`tcp`, `http`, `exec`,
-//! `rexec`, `sleep`) that must all pass while the container stays in the
+//! `rexec`, `sleep`, `health`) that must all pass while the container stays in the
 //! condition the state requires.
 //!
 //! The orchestration tasks call [`run_state`]; everything about attempts,
 //! back-off, deadlines and watching the container lives here. Each check
 //! type is a module testable on its own (`tcp`, `http`, `exec`, `rexec`,
-//! `sleep`), built on the shared attempt loop (`retry`, `backoff`); `watch`
+//! `sleep`, `health`), built on the shared attempt loop (`retry`, `backoff`); `watch`
 //! looks at the container. See `docs/lifecycle.md`.
 
 pub mod backoff;
 pub mod exec;
+pub mod health;
 pub mod http;
 pub mod retry;
 pub mod rexec;
@@ -210,7 +211,9 @@ impl Waiting<'_> {
                 last,
             } => {
                 let within = match &self.checks[i] {
-                    Check::Http { max_wait, .. } => format!("{}s", seconds(*max_wait)),
+                    Check::Http { max_wait, .. } | Check::Health { max_wait } => {
+                        format!("{}s", seconds(*max_wait))
+                    }
                     Check::Tcp { max_wait: n, .. }
                     | Check::Exec { attempts: n, .. }
                     | Check::Rexec { attempts: n, .. } => {
@@ -274,6 +277,7 @@ fn run_check(check: &Check, t: &Target<'_>, stop: &CancelToken) -> Outcome {
             rexec::check(t.docker, t.container_id, command, *attempts, stop)
         }
         Check::Sleep { wait } => sleep::check(*wait, stop),
+        Check::Health { max_wait } => health::check(t.docker, t.container_id, *max_wait, stop),
     }
 }
 
@@ -286,6 +290,7 @@ pub fn describe(check: &Check) -> String {
         Check::Exec { command, .. } => format!("exec:{}", summary(command)),
         Check::Rexec { command, .. } => format!("rexec:{}", summary(command)),
         Check::Sleep { wait } => format!("sleep:{}s", seconds(*wait)),
+        Check::Health { .. } => "health".into(),
     }
 }
 

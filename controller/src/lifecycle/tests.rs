@@ -113,10 +113,18 @@ fn tcp_failure_names_the_port_and_the_reason() {
 
 #[test]
 fn http_bad_regex_is_an_error_at_once() {
-    let e = env(
-        "          pre-start: [{type: http, port: client, match_regex: '(oops'}]\n",
+    // The loader rejects a bad regex; a check built some other way still
+    // fails cleanly, at once.
+    let mut e = env(
+        "          pre-start: [{type: http, port: client, match_regex: ok}]\n",
         free_port(),
     );
+    let inst = e.instances.get_mut("one").unwrap();
+    let checks = inst.lifecycle.get_mut(&LifecycleState::PreStart).unwrap();
+    let Check::Http { match_regex, .. } = &mut checks[0] else {
+        panic!("{checks:?}")
+    };
+    *match_regex = Some("(oops".into());
     let start = Instant::now();
     let (r, _) = run(&e, LifecycleState::PreStart, &CancelToken::new());
     let m = r.unwrap_err().message;
