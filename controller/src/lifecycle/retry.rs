@@ -238,7 +238,7 @@ mod tests {
                 stop.cancel();
             });
             let a = detached(&stop, || {
-                std::thread::sleep(Duration::from_secs(3));
+                std::thread::sleep(Duration::from_secs(20));
                 Attempt::Pass
             });
             assert_eq!(a, Attempt::Retry("stopped".into()));
