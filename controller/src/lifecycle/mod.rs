@@ -146,8 +146,9 @@ impl Waiting<'_> {
         progress(State::Checking {
             what: self.whats[0].clone(),
         });
-        // The container is looked at with the same fast back-off as the
-        // checks: a crash right after start is seen within milliseconds.
+        // The container is looked at 50, 150, 350, 750 ms in, then every
+        // second: a crash right after start is seen almost at once, and a
+        // long wait costs the daemon one inspect a second.
         let mut delays = Backoff::new();
         let mut next_look = Instant::now() + delays.next().unwrap_or(backoff::MAX);
         loop {
