@@ -1,16 +1,17 @@
 //! Lifecycle checks: the `pre-start`, `running`, `pre-stop` and `stopped`
 //! states of an instance, each a list of checks (`tcp`, `http`, `exec`,
-//! `rexec`, `sleep`) that must all pass while the container stays in the
+//! `rexec`, `sleep`, `health`) that must all pass while the container stays in the
 //! condition the state requires.
 //!
 //! The orchestration tasks call [`run_state`]; everything about attempts,
 //! back-off, deadlines and watching the container lives here. Each check
 //! type is a module testable on its own (`tcp`, `http`, `exec`, `rexec`,
-//! `sleep`), built on the shared attempt loop (`retry`, `backoff`); `watch`
+//! `sleep`, `health`), built on the shared attempt loop (`retry`, `backoff`); `watch`
 //! looks at the container. See `docs/lifecycle.md`.
 
 pub mod backoff;
 pub mod exec;
+pub mod health;
 pub mod http;
 pub mod retry;
 pub mod rexec;
@@ -145,8 +146,9 @@ impl Waiting<'_> {
         progress(State::Checking {
             what: self.whats[0].clone(),
         });
-        // The container is looked at with the same fast back-off as the
-        // checks: a crash right after start is seen within milliseconds.
+        // The container is looked at 50, 150, 350, 750 ms in, then every
+        // second: a crash right after start is seen almost at once, and a
+        // long wait costs the daemon one inspect a second.
         let mut delays = Backoff::new();
         let mut next_look = Instant::now() + delays.next().unwrap_or(backoff::MAX);
         loop {
@@ -210,7 +212,9 @@ impl Waiting<'_> {
                 last,
             } => {
                 let within = match &self.checks[i] {
-                    Check::Http { max_wait, .. } => format!("{}s", seconds(*max_wait)),
+                    Check::Http { max_wait, .. } | Check::Health { max_wait } => {
+                        format!("{}s", seconds(*max_wait))
+                    }
                     Check::Tcp { max_wait: n, .. }
                     | Check::Exec { attempts: n, .. }
                     | Check::Rexec { attempts: n, .. } => {
@@ -274,6 +278,7 @@ fn run_check(check: &Check, t: &Target<'_>, stop: &CancelToken) -> Outcome {
             rexec::check(t.docker, t.container_id, command, *attempts, stop)
         }
         Check::Sleep { wait } => sleep::check(*wait, stop),
+        Check::Health { max_wait } => health::check(t.docker, t.container_id, *max_wait, stop),
     }
 }
 
@@ -286,6 +291,7 @@ pub fn describe(check: &Check) -> String {
         Check::Exec { command, .. } => format!("exec:{}", summary(command)),
         Check::Rexec { command, .. } => format!("rexec:{}", summary(command)),
         Check::Sleep { wait } => format!("sleep:{}s", seconds(*wait)),
+        Check::Health { .. } => "health".into(),
     }
 }
 
@@ -324,7 +330,11 @@ fn waiting_for(whats: &[String]) -> String {
 /// The container left the state's condition.
 fn left(watch: &Watch<'_>, state: LifecycleState, what: String, whats: &[String]) -> CheckFailure {
     let message = if whats.is_empty() {
-        format!("{what} ({} state)", name(state))
+        let needs = match watch.condition() {
+            Condition::Running => "running",
+            Condition::Down => "down",
+        };
+        format!("{what}: the {} state needs it {needs}", name(state))
     } else {
         format!("{what}{}", waiting_for(whats))
     };

@@ -1,7 +1,7 @@
 //! The attempt loop shared by every retrying check, and how long it may run.
 //!
 //! MaestroNG counted attempts 1 s apart. Here attempts start 50 ms apart and
-//! back off to 1 s, but a check never gives up sooner than MaestroNG's would:
+//! back off to 1 s (`backoff`), but a check never gives up sooner than MaestroNG's would:
 //! `attempts: N` (or tcp's `max_wait: N`) ends only once N attempts were made
 //! **and** N seconds have passed. With instant failures that is N seconds, as
 //! before; with slow attempts (a 1 s connect timeout, a slow command) the
@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::backoff::Backoff;
+use super::backoff::Proportional;
 use crate::exec::CancelToken;
 
 /// How long a check keeps trying.
@@ -65,15 +65,16 @@ pub enum Outcome {
 
 /// Calls `attempt` (given the time left of the budget) until it passes, fails
 /// fatally, the budget is spent, or `stop` fires. Sleeps between attempts
-/// follow [`Backoff`].
+/// follow [`Proportional`].
 pub fn retry(
     budget: Budget,
     stop: &CancelToken,
     attempt: impl FnMut(Duration) -> Attempt,
 ) -> Outcome {
-    retry_with(budget, Backoff::new(), stop, attempt)
+    retry_with(budget, Proportional::new(), stop, attempt)
 }
 
+/// [`retry`] with other delays between attempts.
 pub fn retry_with(
     budget: Budget,
     mut delays: impl Iterator<Item = Duration>,
@@ -237,7 +238,7 @@ mod tests {
                 stop.cancel();
             });
             let a = detached(&stop, || {
-                std::thread::sleep(Duration::from_secs(3));
+                std::thread::sleep(Duration::from_secs(20));
                 Attempt::Pass
             });
             assert_eq!(a, Attempt::Retry("stopped".into()));

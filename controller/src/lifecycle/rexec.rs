@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use super::backoff::Backoff;
-use super::retry::{Attempt, Budget, Outcome, retry};
+use super::retry::{Attempt, Budget, Outcome, retry_with};
 use crate::docker::Docker;
 use crate::docker::models::ExecConfig;
 use crate::exec::CancelToken;
@@ -30,7 +30,8 @@ pub fn check(
     let Some(id) = container else {
         return Outcome::Fatal("there is no container to run it in".into());
     };
-    retry(Budget::attempts(attempts), stop, |_| {
+    // Each attempt is several API calls: the gentler doubling back-off.
+    retry_with(Budget::attempts(attempts), Backoff::new(), stop, |_| {
         attempt(docker, id, command, stop)
     })
 }

@@ -64,8 +64,9 @@ mod tests {
         });
         let took = start.elapsed();
         assert!(took >= Duration::from_millis(200), "{took:?}");
-        // Sanity only (a shared machine): 200 ms + at most a 200 ms delay.
-        assert!(took < Duration::from_millis(1500), "{took:?}");
+        // Sanity only (a shared machine; the speed is measured by
+        // scripts/bench/checks): 200 ms + a 50 ms delay when idle.
+        assert!(took < Duration::from_secs(5), "{took:?}");
     }
 
     #[test]
@@ -81,6 +82,6 @@ mod tests {
         assert!(last.contains("refused"), "{last}");
         let took = start.elapsed();
         assert!(took >= Duration::from_secs(2), "{took:?}");
-        assert!(took < Duration::from_secs(4), "{took:?}");
+        assert!(took < Duration::from_secs(10), "{took:?}");
     }
 }
