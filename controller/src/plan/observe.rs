@@ -43,7 +43,9 @@ impl Container {
         Container {
             id: s.id.clone(),
             image: s.image.clone(),
-            running: s.state == "running",
+            // Docker counts a paused or restarting container as running
+            // (`State.Running`), and so did MaestroNG: start leaves it be.
+            running: matches!(s.state.as_str(), "running" | "restarting" | "paused"),
             state: s.state.clone(),
             for_secs: status_secs(&s.status),
             config_hash: s
