@@ -2,3 +2,5 @@
 mod config;
 mod docker;
 mod lab;
+mod lifecycle;
+mod orchestration;

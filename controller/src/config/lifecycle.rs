@@ -11,7 +11,7 @@ use super::reader::{Reader, describe, join};
 use super::suggest::did_you_mean;
 use super::yaml::{Node, Value};
 
-const TYPES: [&str; 5] = ["tcp", "http", "exec", "rexec", "sleep"];
+const TYPES: [&str; 6] = ["tcp", "http", "exec", "rexec", "sleep", "health"];
 
 /// Parses `lifecycle` and appends its checks to `into`, per state.
 pub fn parse(
@@ -116,6 +116,7 @@ fn check(
         "exec" => &["type", "command", "attempts", "envfrom"],
         "rexec" => &["type", "command", "attempts"],
         "sleep" => &["type", "wait"],
+        "health" => &["type", "max_wait"],
         _ => {
             let hint = did_you_mean(&kind, TYPES);
             r.error(
@@ -206,7 +207,18 @@ fn check(
             }
             let method = s(r, "method", "get")?.to_ascii_lowercase();
             let match_regex = match f.get("match_regex") {
-                Some(n) => Some(r.string(n, &f.path("match_regex"))?),
+                Some(n) => {
+                    let re = r.string(n, &f.path("match_regex"))?;
+                    // As the check compiles it (`.` matches newlines).
+                    if let Err(e) = regex_lite::RegexBuilder::new(&re)
+                        .dot_matches_new_line(true)
+                        .build()
+                    {
+                        r.error(n, &f.path("match_regex"), format!("bad regex: {e}"));
+                        return None;
+                    }
+                    Some(re)
+                }
                 None => None,
             };
             let max_wait = match f.get("max_wait") {
@@ -285,6 +297,13 @@ fn check(
                 attempts,
                 envfrom,
             })
+        }
+        "health" => {
+            let max_wait = match f.get("max_wait") {
+                Some(n) => r.seconds(n, &f.path("max_wait"))?,
+                None => 300.0,
+            };
+            Some(Check::Health { max_wait })
         }
         _ => {
             let w = r.required(&f, "wait")?;

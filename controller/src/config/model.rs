@@ -281,6 +281,11 @@ pub enum Check {
     Sleep {
         wait: f64,
     },
+    /// Waits for the container's own Docker `HEALTHCHECK` to say `healthy`.
+    Health {
+        /// Deadline in seconds of wall clock.
+        max_wait: f64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -1012,3 +1012,29 @@ fn every_bad_ship_key_is_reported() {
         "{out}"
     );
 }
+
+#[test]
+fn health_check_and_bad_match_regex() {
+    let e = ok(&format!(
+        "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a: {{ship: s1, lifecycle: {{running: [{{type: health}}, {{type: health, max_wait: 30}}]}}}}\n"
+    ));
+    let c = &e.instances["a"].lifecycle[&LifecycleState::Running];
+    assert_eq!(
+        c[..],
+        [
+            Check::Health { max_wait: 300.0 },
+            Check::Health { max_wait: 30.0 }
+        ]
+    );
+    let out = err(&format!(
+        "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a: {{ship: s1, ports: {{w: 80}}, lifecycle: {{running: [{{type: http, port: w, match_regex: \"(oops\"}}, {{type: health, wait: 1}}]}}}}\n"
+    ));
+    assert!(
+        out.contains("services.s.instances.a.lifecycle.running[0].match_regex: bad regex: "),
+        "{out}"
+    );
+    assert!(
+        out.contains("services.s.instances.a.lifecycle.running[1].wait: unknown key \"wait\""),
+        "{out}"
+    );
+}
