@@ -49,6 +49,10 @@ pub enum Command {
     Dump(DumpArgs),
     /// Print the resolved configuration.
     Config(ConfigArgs),
+    /// Pull each selected instance's image on its ship, all ships at once.
+    Pull(PullArgs),
+    /// Show the logs of one or more containers, merged, from every ship.
+    Logs(LogsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -85,4 +89,51 @@ pub struct ConfigArgs {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// At most this many pulls at once (0: no limit besides each ship's).
+    #[arg(short = 'c', long = "concurrency", default_value_t = 0)]
+    pub concurrency: usize,
+    /// Also pull the images of the services the things require.
+    #[arg(
+        short = 'd',
+        long = "with-dependencies",
+        conflicts_with = "ignore_dependencies"
+    )]
+    pub with_dependencies: bool,
+    /// Only the things named (the default with things; without things,
+    /// leaves out what omitted services are required for).
+    #[arg(short = 'i', long = "ignore-dependencies")]
+    pub ignore_dependencies: bool,
+    /// Ask the registry even when the ship has the image (pulls it when
+    /// the registry has a newer one).
+    #[arg(short = 'r', long = "refresh-images")]
+    pub refresh: bool,
+    /// How to show progress.
+    #[arg(long, value_enum, default_value_t = crate::render::Progress::Auto)]
+    pub progress: crate::render::Progress,
+    /// Services or instances (default: every service not marked `omit`).
+    pub things: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Keep following new output (re-attaching when a container restarts)
+    /// until Ctrl-C.
+    #[arg(short = 'F', long = "follow")]
+    pub follow: bool,
+    /// Only the last N lines of each container.
+    #[arg(short = 'n', long = "lines", value_name = "N")]
+    pub lines: Option<u64>,
+    /// Only output since T: a Unix time, an RFC 3339 time
+    /// (2026-11-24T20:00:00Z) or an age such as 30s, 10m, 2h, 1d.
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+    /// Prefix each line with its timestamp.
+    #[arg(short = 't', long = "timestamps")]
+    pub timestamps: bool,
+    /// Instances or services (at least one).
+    pub things: Vec<String>,
 }

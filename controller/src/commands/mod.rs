@@ -3,6 +3,8 @@
 
 pub mod deptree;
 pub mod dump;
+pub mod logs;
+pub mod pull;
 pub mod ships;
 pub mod validate;
 
@@ -17,6 +19,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Dump(args) => dump::run(&cli.global, args.config, args.show_secrets, &args.things),
         Command::Config(args) => dump::run(&cli.global, false, args.show_secrets, &[]),
         Command::Ships => ships::run(&cli.global),
+        Command::Pull(args) => pull::run(&cli.global, &args),
+        Command::Logs(args) => logs::run(&cli.global, &args),
     }
 }
 

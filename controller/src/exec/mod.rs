@@ -3,6 +3,7 @@
 //! tasks themselves (start, stop, checks...) will live beside it.
 
 pub mod cancel;
+pub mod pull;
 pub mod scheduler;
 
 pub use cancel::CancelToken;

@@ -1,0 +1,202 @@
+//! `maestro pull [things]`: pulls each selected instance's image on its
+//! ship, every ship at once, with live progress per row.
+//!
+//! Pulls are independent of each other, so the play has no dependency
+//! edges (MaestroNG's `-i`): ordering them would only make the play
+//! slower. Two instances with the same image on the same ship share one
+//! pull: the second waits for the first and finds the image there.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::audit::{Auditors, PlayInfo};
+use crate::cli::{GlobalArgs, PullArgs};
+use crate::config::model::Environment;
+use crate::docker::Docker;
+use crate::events::State;
+use crate::exec::pull::{PullSpec, Pulled, pull_image};
+use crate::exec::{self, CancelToken, Completion, Direction, Limits, Node, Play, TaskFailure};
+use crate::registry_auth::{self, Credentials, Lookup};
+use crate::render;
+
+pub fn run(global: &GlobalArgs, args: &PullArgs) -> i32 {
+    let loaded = match super::load(global) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let env = &loaded.env;
+    let with_deps = if args.things.is_empty() {
+        !args.ignore_dependencies
+    } else {
+        args.with_dependencies
+    };
+    let selected = match select(env, &args.things, with_deps) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    run_play(env, &selected, args, &Lookup::from_process())
+}
+
+/// The selected instances in dependency order: the named instances and
+/// every instance of the named services (no things: every service not
+/// marked `omit`), plus what they require when `with_deps`.
+///
+/// A stand-in until the shared selection of things (`plan::selection`)
+/// lands; it has no `-C`/`-S` filters.
+pub fn select(
+    env: &Environment,
+    things: &[String],
+    with_deps: bool,
+) -> Result<Vec<String>, String> {
+    let named: Vec<String> = if things.is_empty() {
+        env.services
+            .values()
+            .filter(|s| !s.omit)
+            .map(|s| s.name.clone())
+            .collect()
+    } else {
+        things.to_vec()
+    };
+    if with_deps {
+        return super::dump::ordered_instances(env, &named);
+    }
+    let mut wanted = BTreeSet::new();
+    for t in &named {
+        if let Some(s) = env.services.get(t) {
+            wanted.extend(s.instances.iter().cloned());
+        } else if env.instances.contains_key(t) {
+            wanted.insert(t.clone());
+        } else {
+            return Err(env.unknown_thing(t));
+        }
+    }
+    Ok(super::dump::ordered_instances(env, &[])?
+        .into_iter()
+        .filter(|i| wanted.contains(i))
+        .collect())
+}
+
+/// Runs the pull play over `selected` and returns the exit code.
+pub fn run_play(env: &Environment, selected: &[String], args: &PullArgs, lookup: &Lookup) -> i32 {
+    let auditors = Auditors::from_environment(env);
+    let info = PlayInfo::new("pull", selected.to_vec());
+    if let Err(e) = auditors.action(&info) {
+        print_warnings(&auditors);
+        eprintln!("error: {e}");
+        return 1;
+    }
+
+    // One client per ship in play; a ship whose client cannot be built
+    // fails its rows with the reason.
+    let ships: BTreeSet<&str> = selected
+        .iter()
+        .filter_map(|i| env.instances.get(i))
+        .map(|i| i.ship.as_str())
+        .collect();
+    let dockers: BTreeMap<&str, Result<Docker, String>> = ships
+        .iter()
+        .map(|s| {
+            let d = env
+                .ships
+                .get(*s)
+                .ok_or_else(|| format!("unknown ship {s}"))
+                .and_then(|ship| Docker::new(ship).map_err(|e| e.to_string()));
+            (*s, d)
+        })
+        .collect();
+    // Credentials once per image.
+    let images: BTreeSet<&str> = selected
+        .iter()
+        .filter_map(|i| env.instances.get(i))
+        .map(|i| i.image.as_str())
+        .collect();
+    let creds: BTreeMap<&str, Result<Option<Credentials>, String>> = images
+        .iter()
+        .map(|img| {
+            let c = registry_auth::for_image(env, img, lookup).map_err(|e| e.to_string());
+            (*img, c)
+        })
+        .collect();
+
+    let mut first_of: BTreeMap<(&str, &str), &str> = BTreeMap::new();
+    let mut nodes = Vec::new();
+    for name in selected {
+        let Some(inst) = env.instances.get(name) else {
+            continue;
+        };
+        let key = (inst.ship.as_str(), inst.image.as_str());
+        let deps: Vec<String> = first_of
+            .get(&key)
+            .map(|d| d.to_string())
+            .into_iter()
+            .collect();
+        first_of.entry(key).or_insert(name.as_str());
+        let docker = &dockers[inst.ship.as_str()];
+        let creds = &creds[inst.image.as_str()];
+        let retry = env.registry_for(&inst.image).map(|r| &r.retry);
+        let image = inst.image.as_str();
+        let refresh = args.refresh;
+        nodes.push(Node::new(
+            name.as_str(),
+            inst.service.as_str(),
+            inst.ship.as_str(),
+            deps,
+            move |ctx| {
+                let docker = docker.as_ref().map_err(|e| TaskFailure::fatal(e.clone()))?;
+                let credentials = creds
+                    .as_ref()
+                    .map_err(|e| TaskFailure::fatal(e.clone()))?
+                    .as_ref();
+                let spec = PullSpec {
+                    image,
+                    credentials,
+                    retry,
+                    refresh,
+                };
+                match pull_image(docker, &spec, ctx).map_err(TaskFailure::fatal)? {
+                    Pulled::Downloaded => ctx.emit(State::Done),
+                    Pulled::UpToDate | Pulled::Present => ctx.emit(State::UpToDate),
+                }
+                Ok(Completion::Done)
+            },
+        ));
+    }
+    let play = Play {
+        command: "pull".into(),
+        direction: Direction::Forward,
+        limits: Limits::new(
+            args.concurrency,
+            env.ships
+                .values()
+                .map(|s| (s.name.as_str(), s.max_concurrency)),
+        ),
+        nodes,
+    };
+    let cancel = CancelToken::new();
+    let report = render::with_progress(args.progress, |sink| exec::run(play, sink, &cancel));
+    let code = match report {
+        Ok(r) => {
+            match r.summary.failures.first() {
+                None if r.summary.exit_code() == 0 => auditors.success(&info),
+                Some(f) => auditors.error(&info, &format!("{}: {}", f.id, f.message)),
+                None => auditors.error(&info, "interrupted"),
+            }
+            r.summary.exit_code()
+        }
+        Err(e) => {
+            auditors.error(&info, &e.to_string());
+            eprintln!("error: {e}");
+            2
+        }
+    };
+    print_warnings(&auditors);
+    code
+}
+
+fn print_warnings(auditors: &Auditors) {
+    for w in auditors.take_warnings() {
+        anstream::eprintln!("warning: {w}");
+    }
+}
