@@ -148,7 +148,7 @@ fn pull_with_the_right_password_downloads_the_image() {
     let out = p.run(&["pull", "--progress", "plain", &inst]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
-    let row = stdout.lines().filter(|l| l.contains(&inst)).last().unwrap();
+    let row = stdout.lines().rfind(|l| l.contains(&inst)).unwrap();
     assert!(row.ends_with(" done"), "{stdout}");
     assert!(stdout.contains("pull: 1 done"), "{stdout}");
     docker.image_inspect(&image).unwrap();
@@ -215,7 +215,7 @@ fn an_image_already_present_is_not_pulled_again_without_r() {
     let out = p.run(&["pull", "--progress", "plain"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
-    let row = stdout.lines().filter(|l| l.contains(&inst)).last().unwrap();
+    let row = stdout.lines().rfind(|l| l.contains(&inst)).unwrap();
     assert!(row.ends_with(" up to date"), "{stdout}");
     assert!(!stdout.contains("pulling"), "no pull was started: {stdout}");
     assert_eq!(pull_events(&docker, &image, since), 0, "the daemon pulled");
@@ -226,7 +226,7 @@ fn an_image_already_present_is_not_pulled_again_without_r() {
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("pulling"), "{stdout}");
-    let row = stdout.lines().filter(|l| l.contains(&inst)).last().unwrap();
+    let row = stdout.lines().rfind(|l| l.contains(&inst)).unwrap();
     assert!(row.ends_with(" up to date"), "{stdout}");
     assert!(pull_events(&docker, &image, since) >= 1);
     assert_eq!(docker.image_inspect(&image).unwrap().id, id_before);
