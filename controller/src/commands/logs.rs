@@ -254,6 +254,9 @@ fn wait_for_restart(
             return Ok(());
         }
     }
+    // The daemon ended the event stream: look again in a moment rather
+    // than spin.
+    std::thread::sleep(std::time::Duration::from_secs(1));
     Ok(())
 }
 

@@ -200,3 +200,28 @@ fn print_warnings(auditors: &Auditors) {
         anstream::eprintln!("warning: {w}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ENV: &str = "name: t\nships:\n  s: {ip: 127.0.0.1}\nservices:\n  db:\n    image: db\n    instances:\n      db-1: {ship: s}\n  web:\n    image: web\n    requires: [db]\n    instances:\n      web-2: {ship: s}\n      web-1: {ship: s}\n  tool:\n    image: tool\n    omit: true\n    instances:\n      tool-1: {ship: s}\n";
+
+    #[test]
+    fn selection_of_things() {
+        let env = crate::config::load_str(ENV, std::path::Path::new("/tmp")).unwrap();
+        let sel = |things: &[&str], deps| {
+            let t: Vec<String> = things.iter().map(|s| s.to_string()).collect();
+            select(&env, &t, deps)
+        };
+        assert_eq!(sel(&[], true).unwrap(), ["db-1", "web-1", "web-2"]);
+        assert_eq!(sel(&["web"], false).unwrap(), ["web-1", "web-2"]);
+        assert_eq!(sel(&["web-2"], true).unwrap(), ["db-1", "web-2"]);
+        assert_eq!(sel(&["tool"], false).unwrap(), ["tool-1"]);
+        let e = sel(&["wbe"], false).unwrap_err();
+        assert!(
+            e.contains("wbe is neither a service nor a container"),
+            "{e}"
+        );
+    }
+}
