@@ -49,10 +49,107 @@ pub enum Command {
     Dump(DumpArgs),
     /// Print the resolved configuration.
     Config(ConfigArgs),
+    /// Show the state of every instance's container.
+    Status(StatusArgs),
+    /// Create and start containers, dependencies first.
+    Start(StartArgs),
+    /// Stop containers, dependents first.
+    Stop(StopArgs),
+    /// Kill containers (SIGKILL), dependents first.
+    Kill(StopArgs),
+    /// Remove stopped containers.
+    Clean(PlayArgs),
     /// Pull each selected instance's image on its ship, all ships at once.
     Pull(PullArgs),
     /// Show the logs of one or more containers, merged, from every ship.
     Logs(LogsArgs),
+}
+
+/// Things and the flags every orchestration command takes.
+#[derive(Debug, Clone, Args)]
+pub struct Selection {
+    /// Services or instances (containers); default: every service.
+    pub things: Vec<String>,
+    /// Also act on the instances the things depend on (for stop and kill:
+    /// that depend on the things). Implied when no things are given.
+    #[arg(short = 'd', long = "with-dependencies")]
+    pub with_dependencies: bool,
+    /// Act on the things only; do not wait for dependencies.
+    #[arg(short = 'i', long = "ignore-dependencies")]
+    pub ignore_dependencies: bool,
+    /// Only instances whose name matches this shell glob.
+    #[arg(short = 'C', long = "container-filter", value_name = "PATTERN")]
+    pub container_filter: Option<String>,
+    /// Only instances whose ship name matches this shell glob.
+    #[arg(short = 'S', long = "ship-filter", value_name = "PATTERN")]
+    pub ship_filter: Option<String>,
+    /// Tasks in flight at once over all ships (0: no global limit; each
+    /// ship's `max_concurrency` still holds).
+    #[arg(
+        short = 'c',
+        long = "concurrency",
+        value_name = "LIMIT",
+        default_value_t = 0
+    )]
+    pub concurrency: usize,
+}
+
+/// The flags of plays that change containers.
+#[derive(Debug, Clone, Args)]
+pub struct PlayArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// How to show progress.
+    #[arg(long, value_enum, default_value_t = crate::render::Progress::Auto)]
+    pub progress: crate::render::Progress,
+    /// Print the plan (what each instance needs and why) and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StartArgs {
+    #[command(flatten)]
+    pub play: PlayArgs,
+    /// Pull every image, even when the ship has it.
+    #[arg(short = 'r', long = "refresh-images", conflicts_with = "reuse")]
+    pub refresh_images: bool,
+    /// Start an existing stopped container as it is instead of recreating it.
+    #[arg(long)]
+    pub reuse: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StopArgs {
+    #[command(flatten)]
+    pub play: PlayArgs,
+    /// Let service names stand for all their instances.
+    #[arg(short = 's', long = "expand-services")]
+    pub expand_services: bool,
+    /// Act on everything when no things are given (implies -s).
+    #[arg(short = 'a', long = "all")]
+    pub all: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Also show the image and whether each port answers.
+    #[arg(short = 'F', long = "full")]
+    pub full: bool,
+    /// Show ship addresses instead of ship names.
+    #[arg(short = 'H', long = "show-hosts")]
+    pub show_hosts: bool,
+    /// Output format: a table, or one JSON object per instance per line.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+    pub format: StatusFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -93,20 +190,8 @@ pub enum Format {
 
 #[derive(Debug, Args)]
 pub struct PullArgs {
-    /// At most this many pulls at once (0: no limit besides each ship's).
-    #[arg(short = 'c', long = "concurrency", default_value_t = 0)]
-    pub concurrency: usize,
-    /// Also pull the images of the services the things require.
-    #[arg(
-        short = 'd',
-        long = "with-dependencies",
-        conflicts_with = "ignore_dependencies"
-    )]
-    pub with_dependencies: bool,
-    /// Only the things named (the default with things; without things,
-    /// leaves out what omitted services are required for).
-    #[arg(short = 'i', long = "ignore-dependencies")]
-    pub ignore_dependencies: bool,
+    #[command(flatten)]
+    pub selection: Selection,
     /// Ask the registry even when the ship has the image (pulls it when
     /// the registry has a newer one).
     #[arg(short = 'r', long = "refresh-images")]
@@ -114,8 +199,6 @@ pub struct PullArgs {
     /// How to show progress.
     #[arg(long, value_enum, default_value_t = crate::render::Progress::Auto)]
     pub progress: crate::render::Progress,
-    /// Services or instances (default: every service not marked `omit`).
-    pub things: Vec<String>,
 }
 
 #[derive(Debug, Args)]

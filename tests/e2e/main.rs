@@ -3,3 +3,5 @@ mod config;
 mod day2;
 mod docker;
 mod lab;
+mod lifecycle;
+mod orchestration;

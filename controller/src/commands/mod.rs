@@ -4,12 +4,15 @@
 pub mod deptree;
 pub mod dump;
 pub mod logs;
+pub mod orchestrate;
 pub mod pull;
 pub mod ships;
+pub mod status;
 pub mod validate;
 
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::config::{self, LoadOptions, Loaded};
+use crate::plan::selection::Command as PlayCommand;
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
@@ -19,9 +22,41 @@ pub fn run(cli: Cli) -> i32 {
         Command::Dump(args) => dump::run(&cli.global, args.config, args.show_secrets, &args.things),
         Command::Config(args) => dump::run(&cli.global, false, args.show_secrets, &[]),
         Command::Ships => ships::run(&cli.global),
+        Command::Status(args) => status::run(&cli.global, &args),
+        Command::Start(args) => orchestrate::run(
+            &cli.global,
+            PlayCommand::Start,
+            &args.play,
+            &orchestrate::Options {
+                refresh_images: args.refresh_images,
+                reuse: args.reuse,
+                ..Default::default()
+            },
+        ),
+        Command::Stop(args) => stop_like(&cli.global, PlayCommand::Stop, &args),
+        Command::Kill(args) => stop_like(&cli.global, PlayCommand::Kill, &args),
+        Command::Clean(args) => orchestrate::run(
+            &cli.global,
+            PlayCommand::Clean,
+            &args,
+            &orchestrate::Options::default(),
+        ),
         Command::Pull(args) => pull::run(&cli.global, &args),
         Command::Logs(args) => logs::run(&cli.global, &args),
     }
+}
+
+fn stop_like(global: &GlobalArgs, command: PlayCommand, args: &crate::cli::StopArgs) -> i32 {
+    orchestrate::run(
+        global,
+        command,
+        &args.play,
+        &orchestrate::Options {
+            expand_services: args.expand_services,
+            all: args.all,
+            ..Default::default()
+        },
+    )
 }
 
 /// Loads the environment file named by the global flags; on failure prints

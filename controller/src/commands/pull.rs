@@ -8,6 +8,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::cli::Selection;
+use crate::plan::selection::{self, SelectError};
+
 use crate::audit::{Auditors, PlayInfo};
 use crate::cli::{GlobalArgs, PullArgs};
 use crate::config::model::Environment;
@@ -24,58 +27,25 @@ pub fn run(global: &GlobalArgs, args: &PullArgs) -> i32 {
         Err(code) => return code,
     };
     let env = &loaded.env;
-    let with_deps = if args.things.is_empty() {
-        !args.ignore_dependencies
-    } else {
-        args.with_dependencies
-    };
-    let selected = match select(env, &args.things, with_deps) {
+    let selected = match select(env, &args.selection) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("{e}");
-            return 2;
+            eprintln!("maestro: {}", e.message());
+            return e.exit_code();
         }
     };
     run_play(env, &selected, args, &Lookup::from_process())
 }
 
-/// The selected instances in dependency order: the named instances and
-/// every instance of the named services (no things: every service not
-/// marked `omit`), plus what they require when `with_deps`.
-///
-/// A stand-in until the shared selection of things (`plan::selection`)
-/// lands; it has no `-C`/`-S` filters.
-pub fn select(
-    env: &Environment,
-    things: &[String],
-    with_deps: bool,
-) -> Result<Vec<String>, String> {
-    let named: Vec<String> = if things.is_empty() {
-        env.services
-            .values()
-            .filter(|s| !s.omit)
-            .map(|s| s.name.clone())
-            .collect()
-    } else {
-        things.to_vec()
-    };
-    if with_deps {
-        return super::dump::ordered_instances(env, &named);
-    }
-    let mut wanted = BTreeSet::new();
-    for t in &named {
-        if let Some(s) = env.services.get(t) {
-            wanted.extend(s.instances.iter().cloned());
-        } else if env.instances.contains_key(t) {
-            wanted.insert(t.clone());
-        } else {
-            return Err(env.unknown_thing(t));
-        }
-    }
-    Ok(super::dump::ordered_instances(env, &[])?
-        .into_iter()
-        .filter(|i| wanted.contains(i))
-        .collect())
+/// The selected instances in dependency order (the rows' order). Things
+/// resolve as for `start` (MaestroNG's rules for pull are the same): no
+/// things means every service not marked `omit` with what it requires
+/// (unless `-i`), `-d` adds what the things require, `-C`/`-S` filter.
+pub fn select(env: &Environment, sel: &Selection) -> Result<Vec<String>, SelectError> {
+    let req = super::orchestrate::request(sel, true, false);
+    let chosen = selection::select(env, selection::Command::Start, &req)?;
+    let order = super::dump::ordered_instances(env, &[]).map_err(SelectError::Usage)?;
+    Ok(order.into_iter().filter(|i| chosen.contains(i)).collect())
 }
 
 /// Runs the pull play over `selected` and returns the exit code.
@@ -167,7 +137,7 @@ pub fn run_play(env: &Environment, selected: &[String], args: &PullArgs, lookup:
         command: "pull".into(),
         direction: Direction::Forward,
         limits: Limits::new(
-            args.concurrency,
+            args.selection.concurrency,
             env.ships
                 .values()
                 .map(|s| (s.name.as_str(), s.max_concurrency)),
@@ -175,6 +145,7 @@ pub fn run_play(env: &Environment, selected: &[String], args: &PullArgs, lookup:
         nodes,
     };
     let cancel = CancelToken::new();
+    super::orchestrate::install_interrupt_handler(&cancel);
     let report = render::with_progress(args.progress, |sink| exec::run(play, sink, &cancel));
     let code = match report {
         Ok(r) => {
@@ -208,20 +179,28 @@ mod tests {
     const ENV: &str = "name: t\nships:\n  s: {ip: 127.0.0.1}\nservices:\n  db:\n    image: db\n    instances:\n      db-1: {ship: s}\n  web:\n    image: web\n    requires: [db]\n    instances:\n      web-2: {ship: s}\n      web-1: {ship: s}\n  tool:\n    image: tool\n    omit: true\n    instances:\n      tool-1: {ship: s}\n";
 
     #[test]
-    fn selection_of_things() {
+    fn selection_of_things_in_dependency_order() {
         let env = crate::config::load_str(ENV, std::path::Path::new("/tmp")).unwrap();
-        let sel = |things: &[&str], deps| {
-            let t: Vec<String> = things.iter().map(|s| s.to_string()).collect();
-            select(&env, &t, deps)
+        let sel = |things: &[&str], deps: bool, ignore: bool| {
+            let s = Selection {
+                things: things.iter().map(|s| s.to_string()).collect(),
+                with_dependencies: deps,
+                ignore_dependencies: ignore,
+                container_filter: None,
+                ship_filter: None,
+                concurrency: 0,
+            };
+            select(&env, &s)
         };
-        assert_eq!(sel(&[], true).unwrap(), ["db-1", "web-1", "web-2"]);
-        assert_eq!(sel(&["web"], false).unwrap(), ["web-1", "web-2"]);
-        assert_eq!(sel(&["web-2"], true).unwrap(), ["db-1", "web-2"]);
-        assert_eq!(sel(&["tool"], false).unwrap(), ["tool-1"]);
-        let e = sel(&["wbe"], false).unwrap_err();
+        assert_eq!(sel(&[], false, false).unwrap(), ["db-1", "web-1", "web-2"]);
+        assert_eq!(sel(&["web"], false, false).unwrap(), ["web-1", "web-2"]);
+        assert_eq!(sel(&["web-2"], true, false).unwrap(), ["db-1", "web-2"]);
+        assert_eq!(sel(&["tool"], false, false).unwrap(), ["tool-1"]);
+        let e = sel(&["wbe"], false, false).unwrap_err();
         assert!(
-            e.contains("wbe is neither a service nor a container"),
-            "{e}"
+            e.message()
+                .contains("wbe is neither a service nor a container"),
+            "{e:?}"
         );
     }
 }

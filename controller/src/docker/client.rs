@@ -567,6 +567,21 @@ impl Docker {
         Ok(self.output_stream(resp, Some(tty)))
     }
 
+    /// `POST /exec/{id}/start` detached: returns once the process started;
+    /// `exec_inspect` tells when it ends and its exit code. Nothing blocks
+    /// while the command runs, so a waiting caller can give up at any time.
+    pub fn exec_start_detached(&self, exec_id: &str) -> Result<(), Error> {
+        let body = serde_json::json!({"Detach": true, "Tty": false});
+        let resp = self.send(
+            Method::POST,
+            self.url(&format!("/exec/{}/start", seg(exec_id)), &Query::new())?,
+            Some(self.json_body(&body)?),
+            &[],
+            Timing::Normal,
+        )?;
+        self.read_bytes(resp, SMALL).map(|_| ())
+    }
+
     /// `GET /exec/{id}/json`.
     pub fn exec_inspect(&self, exec_id: &str) -> Result<ExecDetails, Error> {
         self.get_json(&format!("/exec/{}/json", seg(exec_id)), Query::new(), SMALL)

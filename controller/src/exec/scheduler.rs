@@ -132,6 +132,13 @@ impl TaskContext<'_> {
         self.emit_event(Some(container.into()), state);
     }
 
+    /// Reports a message about this task that is not a state (a warning).
+    pub fn emit_note(&self, message: impl Into<String>) {
+        self.sink.emit(Event::Note {
+            message: message.into(),
+        });
+    }
+
     fn emit_event(&self, container: Option<String>, state: State) {
         self.sink.emit(Event::Instance(InstanceEvent {
             instance: self.id.to_owned(),

@@ -1,5 +1,14 @@
-//! Planning: the dependency graph between services, the order of work, and
-//! the `deptree` view. (Selection of "things" and the task plan build on it.)
+//! Planning: which instances a command works on (`selection`), what the
+//! ships hold now (`observe`), what each instance needs and why (`plan`),
+//! the dependency graph between services (`graph`) and the `deptree` view.
 
 pub mod deptree;
+pub mod fnmatch;
 pub mod graph;
+pub mod observe;
+pub mod selection;
+pub mod steps;
+
+pub use observe::{Observed, Seen, observe};
+pub use selection::{Command, Request, SelectError, select};
+pub use steps::{Action, Plan, PlanOptions, Step, plan};

@@ -1,0 +1,322 @@
+//! The create request of an instance's container: every option of the
+//! schema, as MaestroNG sent them, plus maestro's labels. Pure: no I/O, so
+//! the JSON can be compared in unit tests.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::config::model::Instance;
+use crate::docker::models::{
+    ContainerCreateBody, HostConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+};
+use bollard_stubs::models::{HostConfigLogConfig, ResourcesUlimits};
+
+pub const LABEL_ENVIRONMENT: &str = "maestro.environment";
+pub const LABEL_SERVICE: &str = "maestro.service";
+pub const LABEL_INSTANCE: &str = "maestro.instance";
+pub const LABEL_CONFIG_HASH: &str = "maestro.config-hash";
+
+/// The body of `POST /containers/create?name=<instance name>`.
+/// `container_env` is `Environment::container_env(instance)`.
+pub fn container_spec(
+    environment: &str,
+    i: &Instance,
+    container_env: &BTreeMap<String, String>,
+) -> ContainerCreateBody {
+    let mut exposed: Vec<String> = Vec::new();
+    let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+    for port in i.ports.values() {
+        let proto = port.protocol.as_str();
+        let host_ip = Some(port.host_ip.clone()).filter(|h| !h.is_empty() && h != "0.0.0.0");
+        if port.exposed.is_range() {
+            // The API wants one key per port: a range maps port by port
+            // onto a host range of the same size (validated).
+            for (n, cport) in (port.exposed.start..=port.exposed.end).enumerate() {
+                let key = format!("{cport}/{proto}");
+                let hport = u32::from(port.external.start) + n as u32;
+                exposed.push(key.clone());
+                bindings
+                    .entry(key)
+                    .or_insert_with(|| Some(Vec::new()))
+                    .get_or_insert_with(Vec::new)
+                    .push(PortBinding {
+                        host_ip: host_ip.clone(),
+                        host_port: Some(hport.to_string()),
+                    });
+            }
+        } else {
+            let key = port.exposed_key();
+            exposed.push(key.clone());
+            // A single container port onto a host range: Docker picks a
+            // free port of the range.
+            bindings
+                .entry(key)
+                .or_insert_with(|| Some(Vec::new()))
+                .get_or_insert_with(Vec::new)
+                .push(PortBinding {
+                    host_ip,
+                    host_port: Some(port.external.to_string()),
+                });
+        }
+    }
+    exposed.sort();
+    exposed.dedup();
+
+    let binds: Vec<String> = i
+        .volumes
+        .iter()
+        .map(|b| match &b.mode {
+            Some(mode) => format!("{}:{}:{mode}", b.host, b.target),
+            None => format!("{}:{}", b.host, b.target),
+        })
+        .collect();
+    // MaestroNG sent the union of anonymous volumes and bind targets.
+    let mut volumes: Vec<String> = i.container_volumes.clone();
+    volumes.extend(i.volumes.iter().map(|b| b.target.clone()));
+    volumes.sort();
+    volumes.dedup();
+
+    let mut labels: HashMap<String, String> = i.labels.clone().into_iter().collect();
+    labels.insert(LABEL_ENVIRONMENT.into(), environment.into());
+    labels.insert(LABEL_SERVICE.into(), i.service.clone());
+    labels.insert(LABEL_INSTANCE.into(), i.name.clone());
+    labels.insert(LABEL_CONFIG_HASH.into(), i.config_hash.clone());
+
+    let restart_name = match i.restart.name.as_str() {
+        "always" => RestartPolicyNameEnum::ALWAYS,
+        "on-failure" => RestartPolicyNameEnum::ON_FAILURE,
+        "unless-stopped" => RestartPolicyNameEnum::UNLESS_STOPPED,
+        _ => RestartPolicyNameEnum::NO,
+    };
+    let none_if_empty = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+
+    let host_config = HostConfig {
+        binds: none_if_empty(&binds),
+        port_bindings: (!bindings.is_empty()).then_some(bindings),
+        links: (!i.links.is_empty()).then(|| {
+            i.links
+                .iter()
+                .map(|(c, alias)| format!("{c}:{alias}"))
+                .collect()
+        }),
+        volumes_from: none_if_empty(&i.volumes_from),
+        privileged: i.privileged.then_some(true),
+        cap_add: none_if_empty(&i.cap_add),
+        cap_drop: none_if_empty(&i.cap_drop),
+        extra_hosts: none_if_empty(&i.extra_hosts),
+        network_mode: i.net.clone(),
+        dns: none_if_empty(&i.dns),
+        restart_policy: Some(RestartPolicy {
+            name: Some(restart_name),
+            maximum_retry_count: Some(
+                i64::try_from(i.restart.maximum_retry_count).unwrap_or(i64::MAX),
+            ),
+        }),
+        memory: i
+            .limits
+            .memory
+            .map(|m| i64::try_from(m).unwrap_or(i64::MAX)),
+        memory_swap: i.limits.swap,
+        cpu_shares: i.limits.cpu.map(|c| i64::try_from(c).unwrap_or(i64::MAX)),
+        ulimits: (!i.ulimits.is_empty()).then(|| {
+            i.ulimits
+                .iter()
+                .map(|(name, u)| ResourcesUlimits {
+                    name: Some(name.clone()),
+                    soft: Some(u.soft),
+                    hard: Some(u.hard),
+                })
+                .collect()
+        }),
+        log_config: i.log.as_ref().map(|l| HostConfigLogConfig {
+            typ: Some(l.driver.clone()),
+            config: (!l.options.is_empty()).then(|| l.options.clone().into_iter().collect()),
+        }),
+        security_opt: none_if_empty(&i.security_opt),
+        ..Default::default()
+    };
+
+    ContainerCreateBody {
+        hostname: i.hostname().map(str::to_string),
+        image: Some(i.image.clone()),
+        cmd: i.command.clone(),
+        env: Some(
+            container_env
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect(),
+        ),
+        exposed_ports: none_if_empty(&exposed),
+        volumes: none_if_empty(&volumes),
+        working_dir: i.workdir.clone(),
+        user: i.username.clone(),
+        labels: Some(labels),
+        stop_timeout: Some(i64::try_from(i.stop_timeout).unwrap_or(i64::MAX)),
+        host_config: Some(host_config),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn spec(yaml: &str, name: &str) -> Value {
+        let env = crate::config::load_str(yaml, std::path::Path::new(".")).unwrap();
+        let i = &env.instances[name];
+        let body = container_spec(&env.name, i, &env.container_env(i));
+        let mut v = serde_json::to_value(body).unwrap();
+        // Sort lists whose order comes from hash maps, for stable comparisons.
+        v["Labels"]["maestro.config-hash"] = json!("<hash>");
+        v
+    }
+
+    #[test]
+    fn every_schema_option_reaches_the_request() {
+        let yaml = "name: prod
+__maestro: {schema: 2}
+ships:
+  s1: {ip: 10.0.0.1}
+services:
+  db:
+    image: reg:5000/db:9
+    instances:
+      db-1:
+        ship: s1
+        container_volumes: [/data]
+  web:
+    image: nginx
+    requires: [db]
+    limits: {cpu: 512}
+    instances:
+      web-1:
+        ship: s1
+        command: httpd -f -p 80
+        ports:
+          http: '80:8080'
+          dns: {exposed: 53/udp, external: [127.0.0.1, 5353/udp]}
+          range: {exposed: 7000-7001, external: 9000-9001}
+        env: {GREETING: hi}
+        volumes:
+          /srv/www: /www
+          /etc/conf: {target: /conf, mode: 'ro,Z'}
+        container_volumes: [/cache]
+        volumes_from: [db-1]
+        links: {db-1: database}
+        privileged: true
+        cap_add: [NET_ADMIN]
+        cap_drop: [MKNOD]
+        extra_hosts: {gw: 10.0.0.254, s1host: {ship: s1}}
+        dns: [10.0.0.53]
+        restart: on-failure:3
+        stop_timeout: 7
+        limits: {memory: 64m, swap: 128m}
+        ulimits: {nproc: 1024, nofile: {soft: 1024, hard: 2048}}
+        log_driver: json-file
+        log_opt: {max-file: 2}
+        security_opt: ['no-new-privileges']
+        workdir: /www
+        username: nobody
+        labels: {team: edge}
+";
+        let v = spec(yaml, "web-1");
+        assert_eq!(v["Hostname"], "web-1");
+        assert_eq!(v["Image"], "nginx");
+        assert_eq!(v["Cmd"], json!(["httpd", "-f", "-p", "80"]));
+        assert_eq!(v["User"], "nobody");
+        assert_eq!(v["WorkingDir"], "/www");
+        assert_eq!(v["StopTimeout"], 7);
+        assert_eq!(
+            v["ExposedPorts"],
+            json!({"53/udp": {}, "7000/tcp": {}, "7001/tcp": {}, "80/tcp": {}})
+        );
+        assert_eq!(v["Volumes"], json!({"/cache": {}, "/conf": {}, "/www": {}}));
+        let env: Vec<String> = serde_json::from_value(v["Env"].clone()).unwrap();
+        assert!(env.contains(&"GREETING=hi".to_string()));
+        assert!(env.contains(&"CONTAINER_NAME=web-1".to_string()));
+        assert!(env.contains(&"MAESTRO_ENVIRONMENT_NAME=prod".to_string()));
+        assert!(env.contains(&"DB_DB_1_HOST=10.0.0.1".to_string()));
+        assert_eq!(
+            v["Labels"],
+            json!({"team": "edge", "maestro.environment": "prod", "maestro.service": "web",
+                   "maestro.instance": "web-1", "maestro.config-hash": "<hash>"})
+        );
+        let h = &v["HostConfig"];
+        assert_eq!(
+            h["PortBindings"],
+            json!({
+                "80/tcp": [{"HostPort": "8080"}],
+                "53/udp": [{"HostIp": "127.0.0.1", "HostPort": "5353"}],
+                "7000/tcp": [{"HostPort": "9000"}],
+                "7001/tcp": [{"HostPort": "9001"}],
+            })
+        );
+        let mut binds: Vec<String> = serde_json::from_value(h["Binds"].clone()).unwrap();
+        binds.sort();
+        assert_eq!(binds, ["/etc/conf:/conf:ro,Z", "/srv/www:/www"]);
+        assert_eq!(h["VolumesFrom"], json!(["db-1"]));
+        assert_eq!(h["Links"], json!(["db-1:database"]));
+        assert_eq!(h["Privileged"], true);
+        assert_eq!(h["CapAdd"], json!(["NET_ADMIN"]));
+        assert_eq!(h["CapDrop"], json!(["MKNOD"]));
+        let mut hosts: Vec<String> = serde_json::from_value(h["ExtraHosts"].clone()).unwrap();
+        hosts.sort();
+        assert_eq!(hosts, ["gw:10.0.0.254", "s1host:10.0.0.1"]);
+        assert_eq!(h["Dns"], json!(["10.0.0.53"]));
+        assert_eq!(
+            h["RestartPolicy"],
+            json!({"Name": "on-failure", "MaximumRetryCount": 3})
+        );
+        assert_eq!(h["Memory"], 64 << 20);
+        assert_eq!(h["MemorySwap"], 128 << 20);
+        assert_eq!(h["CpuShares"], 512);
+        assert_eq!(
+            h["Ulimits"],
+            json!([{"Name": "nofile", "Soft": 1024, "Hard": 2048}, {"Name": "nproc", "Soft": 1024, "Hard": 1024}])
+        );
+        assert_eq!(
+            h["LogConfig"],
+            json!({"Type": "json-file", "Config": {"max-file": "2"}})
+        );
+        assert_eq!(h["SecurityOpt"], json!(["no-new-privileges"]));
+        assert!(h.get("NetworkMode").is_none());
+    }
+
+    #[test]
+    fn minimal_instance_and_network_mode() {
+        let yaml = "name: e
+ships: {s1: {ip: 10.0.0.1}}
+services:
+  tool:
+    image: box:1
+    instances:
+      t-1: {ship: s1, net: host, port_range_unused: null}
+";
+        // An unknown key is a config error; check with a valid one instead.
+        assert!(crate::config::load_str(yaml, std::path::Path::new(".")).is_err());
+        let yaml = "name: e
+ships: {s1: {ip: 10.0.0.1}}
+services:
+  tool:
+    image: box:1
+    instances:
+      t-1: {ship: s1, net: host}
+";
+        let v = spec(yaml, "t-1");
+        assert!(
+            v.get("Hostname").is_none(),
+            "no hostname with a network mode"
+        );
+        assert!(v.get("Cmd").is_none());
+        assert!(v.get("ExposedPorts").is_none());
+        assert_eq!(v["StopTimeout"], 10);
+        let h = &v["HostConfig"];
+        assert_eq!(h["NetworkMode"], "host");
+        assert_eq!(
+            h["RestartPolicy"],
+            json!({"Name": "no", "MaximumRetryCount": 0})
+        );
+        assert!(h.get("Binds").is_none());
+        assert!(h.get("Privileged").is_none());
+    }
+}

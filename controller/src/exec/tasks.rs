@@ -1,0 +1,360 @@
+//! The tasks the scheduler runs: one per instance, doing what its plan step
+//! says (`plan::Action`) against the instance's ship, reporting progress
+//! through the task context and failing with a message that says why.
+//!
+//! - start: `pre-start` checks, remove the old stopped container (with its
+//!   anonymous volumes), pull only when the ship lacks the image (or with
+//!   `-r`), create, start, then the `running` checks; a container that is
+//!   not running right after start fails with its last log lines.
+//! - stop: `pre-stop` checks, stop with `stop_timeout`, `stopped` checks.
+//! - kill: SIGKILL, `stopped` checks.
+//! - clean: remove a stopped container and its anonymous volumes.
+//!
+//! Failures of stop and kill are not fatal (the play goes on), as in
+//! MaestroNG; the others abort what still waits.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::container_spec::container_spec;
+use super::scheduler::{Completion, TaskContext, TaskFailure, TaskResult};
+use crate::config::model::{Instance, LifecycleState};
+use crate::config::{Environment, model::Registry};
+use crate::docker::{Docker, LogOptions, PullEvent, RegistryAuth, split_reference};
+use crate::events::State;
+use crate::lifecycle::{self, Target};
+use crate::plan::observe::container_display;
+use crate::plan::{Action, Step};
+
+/// Lines of a dead container's log shown in its failure.
+const LOG_TAIL: u64 = 20;
+
+/// What every task of a play shares.
+pub struct Shared<'a> {
+    pub env: &'a Environment,
+    /// A client per ship name, or why there is none.
+    pub dockers: &'a BTreeMap<String, Result<Docker, String>>,
+    /// `-r/--refresh-images`: pull even when the ship has the image.
+    pub refresh_images: bool,
+}
+
+/// Runs one plan step: the work of one scheduler node.
+pub fn run_step(shared: &Shared<'_>, step: &Step, ctx: &TaskContext<'_>) -> TaskResult {
+    let non_fatal = matches!(
+        step.action,
+        Action::Stop { .. } | Action::Kill { .. } | Action::Down { .. }
+    );
+    let fail = |m: String| {
+        if non_fatal {
+            TaskFailure::non_fatal(m)
+        } else {
+            TaskFailure::fatal(m)
+        }
+    };
+    match &step.action {
+        // A ship that did not answer fails its own instances only: never
+        // fatal, so the rest of the play goes on (its dependents were
+        // planned as `Blocked`).
+        Action::HostDown { reason } => Err(TaskFailure::non_fatal(format!("host down: {reason}"))),
+        Action::Blocked { by } => Err(TaskFailure::non_fatal(format!(
+            "not started: {by} is on a ship that did not answer"
+        ))),
+        Action::UpToDate { container, drift } => {
+            let secs = container.for_secs.unwrap_or(0);
+            ctx.emit_with_container(container.display(), State::UpFor { secs });
+            if *drift {
+                ctx.emit_note(format!(
+                    "{}: running with an older configuration; restart it to apply the change",
+                    step.instance
+                ));
+            }
+            Ok(Completion::Done)
+        }
+        Action::Down { container } => {
+            match container {
+                Some(c) => ctx.emit_with_container(c.display(), State::Down),
+                None => ctx.emit(State::Down),
+            }
+            Ok(Completion::Done)
+        }
+        Action::Absent => {
+            ctx.emit(State::Absent);
+            Ok(Completion::Done)
+        }
+        Action::SkipRunning { container } => {
+            ctx.emit_with_container(container.display(), State::Skipped);
+            Ok(Completion::Skipped)
+        }
+        _ => {
+            let (instance, docker) = shared.resolve(step).map_err(fail)?;
+            let task = Task {
+                shared,
+                instance,
+                docker,
+                ctx,
+            };
+            match &step.action {
+                Action::Create { replace } => task
+                    .create_and_start(replace.as_ref().map(|c| c.id.as_str()))
+                    .map_err(TaskFailure::fatal),
+                Action::StartExisting { container } => task
+                    .start_existing(&container.id)
+                    .map_err(TaskFailure::fatal),
+                Action::Stop { container } => task
+                    .stop(&container.id, &container.display(), false)
+                    .map_err(TaskFailure::non_fatal),
+                Action::Kill { container } => task
+                    .stop(&container.id, &container.display(), true)
+                    .map_err(TaskFailure::non_fatal),
+                Action::Remove { container } => task
+                    .remove(&container.id, &container.display())
+                    .map_err(TaskFailure::fatal),
+                _ => Ok(Completion::Done),
+            }
+        }
+    }
+}
+
+impl Shared<'_> {
+    fn resolve(&self, step: &Step) -> Result<(&Instance, &Docker), String> {
+        let instance = self
+            .env
+            .instances
+            .get(&step.instance)
+            .ok_or_else(|| format!("unknown instance {}", step.instance))?;
+        match self.dockers.get(&instance.ship) {
+            Some(Ok(d)) => Ok((instance, d)),
+            Some(Err(e)) => Err(format!("host down: {e}")),
+            None => Err(format!("ship `{}` has no client", instance.ship)),
+        }
+    }
+}
+
+struct Task<'a, 'c> {
+    shared: &'a Shared<'a>,
+    instance: &'a Instance,
+    docker: &'a Docker,
+    ctx: &'a TaskContext<'c>,
+}
+
+impl Task<'_, '_> {
+    fn has_checks(&self, state: LifecycleState) -> bool {
+        self.instance
+            .lifecycle
+            .get(&state)
+            .is_some_and(|c| !c.is_empty())
+    }
+
+    /// Runs the checks of `state`, if the instance has any.
+    fn checks(&self, state: LifecycleState, container_id: Option<&str>) -> Result<(), String> {
+        if !self.has_checks(state) {
+            return Ok(());
+        }
+        let ship = self
+            .shared
+            .env
+            .ships
+            .get(&self.instance.ship)
+            .ok_or_else(|| format!("unknown ship {}", self.instance.ship))?;
+        let env = self.shared.env.container_env(self.instance);
+        let target = Target {
+            instance: self.instance,
+            ship,
+            docker: self.docker,
+            container_id,
+            container_env: &env,
+        };
+        let ctx = self.ctx;
+        let progress = |s: State| ctx.emit(s);
+        lifecycle::run_state(state, &target, ctx.cancel, &progress).map_err(|f| {
+            let name = match state {
+                LifecycleState::PreStart => "pre-start",
+                LifecycleState::Running => "running",
+                LifecycleState::PreStop => "pre-stop",
+                LifecycleState::Stopped => "stopped",
+            };
+            let mut m = format!("{name} checks failed: {}", f.message);
+            if let Some(logs) = f.logs.filter(|l| !l.trim().is_empty()) {
+                m.push_str(&indent_logs(&logs));
+            }
+            m
+        })
+    }
+
+    fn create_and_start(&self, replace: Option<&str>) -> TaskResult2 {
+        self.checks(LifecycleState::PreStart, replace)?;
+        if let Some(old) = replace {
+            self.ctx.emit(State::Removing);
+            self.docker
+                .remove(old, true, false)
+                .or_else(|e| if e.is_not_found() { Ok(()) } else { Err(e) })
+                .map_err(|e| format!("cannot remove the old container: {e}"))?;
+        }
+        self.ensure_image()?;
+        self.ctx.emit(State::Creating);
+        let env = self.shared.env.container_env(self.instance);
+        let body = container_spec(&self.shared.env.name, self.instance, &env);
+        let created = self
+            .docker
+            .create(&self.instance.name, &body)
+            .map_err(|e| format!("cannot create the container: {e}"))?;
+        self.start_and_check(&created.id)
+    }
+
+    fn start_existing(&self, id: &str) -> TaskResult2 {
+        self.checks(LifecycleState::PreStart, Some(id))?;
+        self.start_and_check(id)
+    }
+
+    fn start_and_check(&self, id: &str) -> TaskResult2 {
+        let shown = container_display(&self.instance.image, id);
+        self.ctx.emit_with_container(shown, State::Starting);
+        self.docker
+            .start(id)
+            .map_err(|e| format!("cannot start the container: {e}"))?;
+        let details = self
+            .docker
+            .inspect(id)
+            .map_err(|e| format!("container status could not be obtained after start: {e}"))?;
+        if !details.state.running {
+            return Err(format!(
+                "container did not start: {} (exit code {}){}",
+                details.state.status,
+                details.state.exit_code,
+                self.log_tail(id)
+            ));
+        }
+        self.checks(LifecycleState::Running, Some(id))?;
+        self.ctx.emit(State::Started);
+        Ok(Completion::Done)
+    }
+
+    /// The last log lines of a container, indented under the message.
+    fn log_tail(&self, id: &str) -> String {
+        let opts = LogOptions {
+            tail: Some(LOG_TAIL),
+            ..LogOptions::default()
+        };
+        let mut text = Vec::new();
+        if let Ok(stream) = self.docker.logs(id, &opts) {
+            for frame in stream.flatten() {
+                text.extend(frame.data);
+            }
+        }
+        let text = String::from_utf8_lossy(&text);
+        if text.trim().is_empty() {
+            "; no log output".into()
+        } else {
+            indent_logs(&text)
+        }
+    }
+
+    /// Pulls the image when the ship lacks it, or always with `-r`.
+    fn ensure_image(&self) -> Result<(), String> {
+        let (repo, tag) = split_reference(&self.instance.image);
+        // An untagged image means `:latest` (MaestroNG compared the bare
+        // name against tags and pulled on every start).
+        let reference = if self.instance.image.contains('@') {
+            self.instance.image.clone()
+        } else {
+            format!("{repo}:{tag}")
+        };
+        if !self.shared.refresh_images {
+            match self.docker.image_inspect(&reference) {
+                Ok(_) => return Ok(()),
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(format!("cannot inspect image {reference}: {e}")),
+            }
+        }
+        self.ctx.emit(State::Pulling { percent: None });
+        let auth = self
+            .shared
+            .env
+            .registry_for(&self.instance.image)
+            .and_then(registry_auth);
+        let mut layers: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        let mut last: Option<u8> = None;
+        let result = self.docker.pull_all(&reference, auth.as_ref(), |ev| {
+            if let PullEvent::Layer {
+                id,
+                current: Some(c),
+                total: Some(t),
+                ..
+            } = ev
+                && *t > 0
+            {
+                layers.insert(id.clone(), (*c, *t));
+                let sum: u64 = layers.values().map(|(c, t)| (c * 100 / t).min(100)).sum();
+                let pct = u8::try_from(sum / layers.len() as u64).unwrap_or(100);
+                if last != Some(pct) {
+                    last = Some(pct);
+                    self.ctx.emit(State::Pulling { percent: Some(pct) });
+                }
+            }
+        });
+        result.map_err(|e| format!("cannot pull {reference}: {e}"))
+    }
+
+    /// stop (`kill` false: pre-stop checks, stop with the grace period) or
+    /// kill (SIGKILL), then the `stopped` checks.
+    fn stop(&self, id: &str, shown: &str, kill: bool) -> TaskResult2 {
+        if kill {
+            self.ctx.emit_with_container(shown, State::Killing);
+            self.docker
+                .kill(id, Some("SIGKILL"))
+                .or_else(|e| if is_not_running(&e) { Ok(()) } else { Err(e) })
+                .map_err(|e| format!("cannot kill the container: {e}"))?;
+        } else {
+            self.checks(LifecycleState::PreStop, Some(id))?;
+            self.ctx.emit_with_container(shown, State::Stopping);
+            self.docker
+                .stop(id, Some(Duration::from_secs(self.instance.stop_timeout)))
+                .map_err(|e| format!("cannot stop the container: {e}"))?;
+        }
+        self.checks(LifecycleState::Stopped, Some(id))?;
+        self.ctx
+            .emit(if kill { State::Killed } else { State::Stopped });
+        Ok(Completion::Done)
+    }
+
+    fn remove(&self, id: &str, shown: &str) -> TaskResult2 {
+        self.ctx.emit_with_container(shown, State::Removing);
+        self.docker
+            .remove(id, true, false)
+            .map_err(|e| format!("cannot remove the container: {e}"))?;
+        self.ctx.emit(State::Removed);
+        Ok(Completion::Done)
+    }
+}
+
+type TaskResult2 = Result<Completion, String>;
+
+/// A kill of a container that has stopped meanwhile is a 409 "is not running".
+fn is_not_running(e: &crate::docker::Error) -> bool {
+    e.status() == Some(409) && e.to_string().contains("is not running")
+}
+
+/// Log text under a failure message, each line indented.
+fn indent_logs(text: &str) -> String {
+    let mut out = String::from("; last log lines:");
+    for line in text.lines() {
+        out.push_str("\n    ");
+        out.push_str(line.trim_end());
+    }
+    out
+}
+
+/// The credentials to send for a registry, when it has a user name.
+pub fn registry_auth(r: &Registry) -> Option<RegistryAuth> {
+    let username = r.username.clone()?;
+    let rest = r
+        .registry
+        .split_once("://")
+        .map_or(r.registry.as_str(), |(_, x)| x);
+    let server_address = rest.split('/').next().unwrap_or(rest).to_string();
+    Some(RegistryAuth {
+        username,
+        password: r.password.clone().unwrap_or_default(),
+        server_address,
+    })
+}

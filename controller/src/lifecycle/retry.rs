@@ -1,0 +1,251 @@
+//! The attempt loop shared by every retrying check, and how long it may run.
+//!
+//! MaestroNG counted attempts 1 s apart. Here attempts start 50 ms apart and
+//! back off to 1 s, but a check never gives up sooner than MaestroNG's would:
+//! `attempts: N` (or tcp's `max_wait: N`) ends only once N attempts were made
+//! **and** N seconds have passed. With instant failures that is N seconds, as
+//! before; with slow attempts (a 1 s connect timeout, a slow command) the
+//! count decides, again as before.
+
+use std::time::{Duration, Instant};
+
+use super::backoff::Backoff;
+use crate::exec::CancelToken;
+
+/// How long a check keeps trying.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Budget {
+    /// Attempts to make at least.
+    pub attempts: u64,
+    /// Wall-clock time to keep trying at least, from the first attempt.
+    pub wall: Duration,
+}
+
+impl Budget {
+    /// MaestroNG's attempts, 1 s apart: at least `n` attempts and `n` seconds.
+    pub fn attempts(n: u64) -> Budget {
+        Budget {
+            attempts: n,
+            wall: Duration::from_secs(n),
+        }
+    }
+
+    /// A wall-clock deadline (http's `max_wait`); at least one attempt.
+    pub fn seconds(secs: f64) -> Budget {
+        Budget {
+            attempts: 1,
+            wall: Duration::try_from_secs_f64(secs).unwrap_or(Duration::ZERO),
+        }
+    }
+}
+
+/// What one attempt found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    Pass,
+    /// Not yet; the reason, for the failure message if it stays so.
+    Retry(String),
+    /// Retrying cannot help (a bad regex, a command that does not exist).
+    Fatal(String),
+}
+
+/// How a retry loop ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Passed,
+    GaveUp {
+        attempts: u64,
+        elapsed: Duration,
+        last: String,
+    },
+    Fatal(String),
+    /// `stop` fired.
+    Stopped,
+}
+
+/// Calls `attempt` (given the time left of the budget) until it passes, fails
+/// fatally, the budget is spent, or `stop` fires. Sleeps between attempts
+/// follow [`Backoff`].
+pub fn retry(
+    budget: Budget,
+    stop: &CancelToken,
+    attempt: impl FnMut(Duration) -> Attempt,
+) -> Outcome {
+    retry_with(budget, Backoff::new(), stop, attempt)
+}
+
+pub fn retry_with(
+    budget: Budget,
+    mut delays: impl Iterator<Item = Duration>,
+    stop: &CancelToken,
+    mut attempt: impl FnMut(Duration) -> Attempt,
+) -> Outcome {
+    let start = Instant::now();
+    let mut made = 0u64;
+    loop {
+        if stop.is_cancelled() {
+            return Outcome::Stopped;
+        }
+        made += 1;
+        let last = match attempt(budget.wall.saturating_sub(start.elapsed())) {
+            Attempt::Pass => return Outcome::Passed,
+            Attempt::Fatal(m) => return Outcome::Fatal(m),
+            Attempt::Retry(m) => m,
+        };
+        let elapsed = start.elapsed();
+        let count_left = made < budget.attempts;
+        if !count_left && elapsed >= budget.wall {
+            return Outcome::GaveUp {
+                attempts: made,
+                elapsed,
+                last,
+            };
+        }
+        let mut delay = delays.next().unwrap_or(super::backoff::MAX);
+        if !count_left {
+            // Only the clock is left: one last attempt at the deadline.
+            delay = delay.min(budget.wall - elapsed);
+        }
+        if stop.sleep(delay) {
+            return Outcome::Stopped;
+        }
+    }
+}
+
+/// Runs one blocking attempt on its own thread so that `stop` ends the wait
+/// at once, even mid-connect or mid-request; the abandoned thread finishes
+/// its attempt (bounded by its own timeout) and exits.
+pub fn detached(stop: &CancelToken, f: impl FnOnce() -> Attempt + Send + 'static) -> Attempt {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let spawned = std::thread::Builder::new()
+        .name("maestro-check".into())
+        .spawn(move || {
+            let _ = tx.send(f());
+        });
+    if let Err(e) = spawned {
+        return Attempt::Retry(format!("cannot start a thread: {e}"));
+    }
+    crossbeam_channel::select! {
+        recv(rx) -> r => r.unwrap_or_else(|_| Attempt::Retry("the attempt ended without a result".into())),
+        recv(stop.receiver()) -> _ => Attempt::Retry("stopped".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fast() -> impl Iterator<Item = Duration> {
+        std::iter::repeat(Duration::from_millis(1))
+    }
+
+    #[test]
+    fn passes_on_the_first_passing_attempt() {
+        let mut n = 0;
+        let out = retry(Budget::attempts(10), &CancelToken::new(), |_| {
+            n += 1;
+            if n == 3 {
+                Attempt::Pass
+            } else {
+                Attempt::Retry("no".into())
+            }
+        });
+        assert_eq!(out, Outcome::Passed);
+        assert_eq!(n, 3);
+    }
+
+    #[test]
+    fn attempts_budget_needs_both_the_count_and_the_time() {
+        // 3 attempts, but also 3 s: with 1 ms delays many more attempts fit.
+        let budget = Budget {
+            attempts: 3,
+            wall: Duration::from_millis(60),
+        };
+        let start = Instant::now();
+        let out = retry_with(budget, fast(), &CancelToken::new(), |_| {
+            Attempt::Retry("refused".into())
+        });
+        let Outcome::GaveUp { attempts, last, .. } = out else {
+            panic!("{out:?}")
+        };
+        assert!(attempts > 3, "{attempts}");
+        assert_eq!(last, "refused");
+        assert!(start.elapsed() >= Duration::from_millis(60));
+
+        // Slow attempts: the count decides.
+        let budget = Budget {
+            attempts: 4,
+            wall: Duration::from_millis(1),
+        };
+        let out = retry_with(budget, fast(), &CancelToken::new(), |_| {
+            std::thread::sleep(Duration::from_millis(5));
+            Attempt::Retry("slow".into())
+        });
+        assert!(
+            matches!(out, Outcome::GaveUp { attempts: 4, .. }),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn a_zero_budget_still_attempts_once() {
+        let mut n = 0;
+        let out = retry(Budget::seconds(0.0), &CancelToken::new(), |left| {
+            assert_eq!(left, Duration::ZERO);
+            n += 1;
+            Attempt::Retry("x".into())
+        });
+        assert!(
+            matches!(out, Outcome::GaveUp { attempts: 1, .. }),
+            "{out:?}"
+        );
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn fatal_ends_at_once() {
+        let out = retry(Budget::attempts(100), &CancelToken::new(), |_| {
+            Attempt::Fatal("bad".into())
+        });
+        assert_eq!(out, Outcome::Fatal("bad".into()));
+    }
+
+    #[test]
+    fn stop_cuts_the_wait_short() {
+        let stop = CancelToken::new();
+        let start = Instant::now();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(100));
+                stop.cancel();
+            });
+            let out = retry(Budget::attempts(600), &stop, |_| {
+                Attempt::Retry("no".into())
+            });
+            assert_eq!(out, Outcome::Stopped);
+        });
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn detached_returns_on_stop_while_the_attempt_blocks() {
+        let stop = CancelToken::new();
+        let start = Instant::now();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(50));
+                stop.cancel();
+            });
+            let a = detached(&stop, || {
+                std::thread::sleep(Duration::from_secs(3));
+                Attempt::Pass
+            });
+            assert_eq!(a, Attempt::Retry("stopped".into()));
+        });
+        assert!(start.elapsed() < Duration::from_secs(2));
+        assert_eq!(
+            detached(&CancelToken::new(), || Attempt::Pass),
+            Attempt::Pass
+        );
+    }
+}

@@ -1,0 +1,39 @@
+//! `sleep`: waits `wait` seconds, then passes.
+
+use std::time::Duration;
+
+use super::retry::Outcome;
+use crate::exec::CancelToken;
+
+pub fn check(wait: f64, stop: &CancelToken) -> Outcome {
+    let d = Duration::try_from_secs_f64(wait).unwrap_or(Duration::ZERO);
+    if stop.sleep(d) {
+        Outcome::Stopped
+    } else {
+        Outcome::Passed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn sleeps_then_passes_or_stops_early() {
+        let start = Instant::now();
+        assert_eq!(check(0.1, &CancelToken::new()), Outcome::Passed);
+        assert!(start.elapsed() >= Duration::from_millis(100));
+
+        let stop = CancelToken::new();
+        let start = Instant::now();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(50));
+                stop.cancel();
+            });
+            assert_eq!(check(60.0, &stop), Outcome::Stopped);
+        });
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+}

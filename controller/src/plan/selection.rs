@@ -1,0 +1,404 @@
+//! Which instances a command works on: the "things" of the command line
+//! resolved as MaestroNG 0.8.3 resolves them (reference 7.1), with its
+//! quirks fixed (filters also apply when no things are given).
+//!
+//! - A thing is tried as an instance (container) name first, then as a
+//!   service name; neither is a usage error with a suggestion.
+//! - `stop` and `kill` expand a service to its instances only with
+//!   `-s/--expand-services` (or `-a/--all`, which implies it), and need
+//!   `-a` to act on everything when no things are given.
+//! - No things: every service (`status` includes `omit` services, other
+//!   commands leave them out), with `-d` implied unless `-i` is given.
+//! - `-d` adds the instances of every service the selected ones depend on
+//!   (start, clean, status) or that depends on them (stop, kill).
+//! - `-C` (instance glob) and `-S` (ship glob) filter the final set.
+
+use std::collections::BTreeSet;
+
+use super::fnmatch::fnmatch;
+use crate::config::Environment;
+use crate::config::validate::service_graph;
+
+/// The orchestration commands, as far as selection cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Start,
+    Stop,
+    Kill,
+    Clean,
+    Status,
+}
+
+impl Command {
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::Start => "start",
+            Command::Stop => "stop",
+            Command::Kill => "kill",
+            Command::Clean => "clean",
+            Command::Status => "status",
+        }
+    }
+
+    /// Stop and kill work dependents first and guard against acting on a
+    /// whole service by accident.
+    pub fn is_reverse(self) -> bool {
+        matches!(self, Command::Stop | Command::Kill)
+    }
+}
+
+/// The selection flags of the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub things: Vec<String>,
+    pub with_dependencies: bool,
+    pub ignore_dependencies: bool,
+    pub expand_services: bool,
+    pub all: bool,
+    pub container_filter: Option<String>,
+    pub ship_filter: Option<String>,
+}
+
+/// Why the things could not be resolved. `Usage` errors exit 2, `Refused`
+/// (MaestroNG's safety errors) exit 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SelectError {
+    Usage(String),
+    Refused(String),
+}
+
+impl SelectError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            SelectError::Usage(_) => 2,
+            SelectError::Refused(_) => 1,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            SelectError::Usage(m) | SelectError::Refused(m) => m,
+        }
+    }
+}
+
+/// The selected instances, sorted by name (the scheduler orders rows).
+pub fn select(
+    env: &Environment,
+    command: Command,
+    req: &Request,
+) -> Result<BTreeSet<String>, SelectError> {
+    let expand = req.expand_services || req.all || !command.is_reverse();
+    let mut with_deps = req.with_dependencies;
+    let mut chosen: BTreeSet<String> = BTreeSet::new();
+    if req.things.is_empty() {
+        if command.is_reverse() && !req.all {
+            return Err(SelectError::Refused(format!(
+                "No services or containers specified for {}, and --all not set.",
+                command.name()
+            )));
+        }
+        for s in env.services.values() {
+            if command == Command::Status || !s.omit {
+                chosen.extend(s.instances.iter().cloned());
+            }
+        }
+        with_deps = !req.ignore_dependencies;
+    } else {
+        for thing in &req.things {
+            if env.instances.contains_key(thing) {
+                chosen.insert(thing.clone());
+            } else if let Some(s) = env.services.get(thing) {
+                if !expand {
+                    return Err(SelectError::Refused(format!(
+                        "{thing} is a service but --expand-services was not specified"
+                    )));
+                }
+                chosen.extend(s.instances.iter().cloned());
+            } else {
+                return Err(SelectError::Usage(env.unknown_thing(thing)));
+            }
+        }
+    }
+    if with_deps && !req.ignore_dependencies {
+        let graph = service_graph(&env.services, false);
+        let services: BTreeSet<&str> = chosen
+            .iter()
+            .filter_map(|i| env.instances.get(i))
+            .map(|i| i.service.as_str())
+            .collect();
+        let mut extra = BTreeSet::new();
+        for s in services {
+            let related = if command.is_reverse() {
+                graph.reverse_closure(s)
+            } else {
+                graph.closure(s)
+            };
+            extra.extend(related);
+        }
+        for s in extra {
+            if let Some(svc) = env.services.get(&s) {
+                chosen.extend(svc.instances.iter().cloned());
+            }
+        }
+    }
+    chosen.retain(|name| {
+        let Some(i) = env.instances.get(name) else {
+            return false;
+        };
+        req.container_filter
+            .as_deref()
+            .is_none_or(|p| fnmatch(p, &i.name))
+            && req
+                .ship_filter
+                .as_deref()
+                .is_none_or(|p| fnmatch(p, &i.ship))
+    });
+    Ok(chosen)
+}
+
+/// For each selected instance, the selected instances it must wait for
+/// (in forward terms): the instances of every service in its service's
+/// transitive dependencies that are part of the play. With
+/// `ignore_dependencies` nothing waits.
+pub fn dependencies(
+    env: &Environment,
+    selected: &BTreeSet<String>,
+    ignore_dependencies: bool,
+) -> Vec<(String, Vec<String>)> {
+    let graph = service_graph(&env.services, false);
+    selected
+        .iter()
+        .map(|name| {
+            let deps = match env.instances.get(name) {
+                Some(i) if !ignore_dependencies => {
+                    let services = graph.closure(&i.service);
+                    selected
+                        .iter()
+                        .filter(|other| {
+                            env.instances
+                                .get(*other)
+                                .is_some_and(|o| o.name != i.name && services.contains(&o.service))
+                        })
+                        .cloned()
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            (name.clone(), deps)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ENV: &str = "name: t
+ships:
+  ship1: {ip: 10.0.0.1}
+  ship2: {ip: 10.0.0.2}
+services:
+  zk:
+    image: zk
+    instances: {zk-1: {ship: ship1}, zk-2: {ship: ship2}}
+  kafka:
+    image: kafka
+    requires: [zk]
+    instances: {kafka-1: {ship: ship1}}
+  web:
+    image: web
+    requires: [kafka]
+    instances: {web-a: {ship: ship1}, web-b: {ship: ship2}}
+  webapp1:
+    image: web
+    instances: {webapp1-a: {ship: ship1}, webapp1-b: {ship: ship2}}
+  tools:
+    image: tools
+    omit: true
+    instances: {tools-1: {ship: ship1}}
+  needs-tools:
+    image: x
+    omit: true
+    requires: [tools]
+    instances: {nt-1: {ship: ship2}}
+";
+
+    fn env() -> Environment {
+        crate::config::load_str(ENV, std::path::Path::new(".")).unwrap()
+    }
+
+    fn sel(cmd: Command, req: Request) -> Result<Vec<String>, SelectError> {
+        select(&env(), cmd, &req).map(|s| s.into_iter().collect())
+    }
+
+    fn things(t: &[&str]) -> Request {
+        Request {
+            things: t.iter().map(|s| s.to_string()).collect(),
+            ..Request::default()
+        }
+    }
+
+    #[test]
+    fn case31_stop_safety() {
+        let e = sel(Command::Stop, Request::default()).unwrap_err();
+        assert_eq!(
+            e,
+            SelectError::Refused(
+                "No services or containers specified for stop, and --all not set.".into()
+            )
+        );
+        assert_eq!(e.exit_code(), 1);
+        let e = sel(Command::Kill, things(&["web"])).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "web is a service but --expand-services was not specified"
+        );
+        // An instance needs no flag; -s expands; -a means everything.
+        assert_eq!(sel(Command::Stop, things(&["web-a"])).unwrap(), ["web-a"]);
+        let s = Request {
+            expand_services: true,
+            ..things(&["web"])
+        };
+        assert_eq!(sel(Command::Stop, s).unwrap(), ["web-a", "web-b"]);
+        let all = Request {
+            all: true,
+            ..Request::default()
+        };
+        assert_eq!(
+            sel(Command::Stop, all).unwrap(),
+            [
+                "kafka-1",
+                "web-a",
+                "web-b",
+                "webapp1-a",
+                "webapp1-b",
+                "zk-1",
+                "zk-2"
+            ]
+        );
+        // -a lets service names expand too.
+        let a = Request {
+            all: true,
+            ..things(&["webapp1"])
+        };
+        assert_eq!(sel(Command::Stop, a).unwrap(), ["webapp1-a", "webapp1-b"]);
+    }
+
+    #[test]
+    fn case32_omit() {
+        let start = sel(Command::Start, Request::default()).unwrap();
+        assert!(!start.contains(&"tools-1".to_string()));
+        assert!(!start.contains(&"nt-1".to_string()));
+        let status = sel(Command::Status, Request::default()).unwrap();
+        assert!(status.contains(&"tools-1".to_string()));
+        assert!(status.contains(&"nt-1".to_string()));
+        assert_eq!(
+            sel(Command::Start, things(&["tools"])).unwrap(),
+            ["tools-1"]
+        );
+        // An omitted service comes along when something needs it.
+        let d = Request {
+            with_dependencies: true,
+            ..things(&["nt-1"])
+        };
+        assert_eq!(sel(Command::Start, d).unwrap(), ["nt-1", "tools-1"]);
+    }
+
+    #[test]
+    fn case34_filters() {
+        let c = |p: &str| Some(p.to_string());
+        let r = Request {
+            container_filter: c("*-a"),
+            ..things(&["web"])
+        };
+        assert_eq!(sel(Command::Status, r).unwrap(), ["web-a"]);
+        let r = Request {
+            ship_filter: c("ship*2"),
+            ..things(&["web"])
+        };
+        assert_eq!(sel(Command::Status, r).unwrap(), ["web-b"]);
+        let r = Request {
+            container_filter: c("*-b"),
+            ship_filter: c("ship*2"),
+            ..things(&["web", "webapp1"])
+        };
+        assert_eq!(sel(Command::Status, r).unwrap(), ["web-b", "webapp1-b"]);
+    }
+
+    #[test]
+    fn filters_apply_without_things() {
+        // MaestroNG ignored -C/-S here and acted on everything.
+        let r = Request {
+            container_filter: Some("web*".into()),
+            ..Request::default()
+        };
+        assert_eq!(
+            sel(Command::Start, r).unwrap(),
+            ["web-a", "web-b", "webapp1-a", "webapp1-b"]
+        );
+        let r = Request {
+            ship_filter: Some("ship2".into()),
+            all: true,
+            ..Request::default()
+        };
+        assert_eq!(
+            sel(Command::Stop, r).unwrap(),
+            ["web-b", "webapp1-b", "zk-2"]
+        );
+    }
+
+    #[test]
+    fn dependencies_follow_the_direction() {
+        let d = Request {
+            with_dependencies: true,
+            ..things(&["kafka-1"])
+        };
+        assert_eq!(
+            sel(Command::Start, d.clone()).unwrap(),
+            ["kafka-1", "zk-1", "zk-2"]
+        );
+        assert_eq!(
+            sel(Command::Stop, d).unwrap(),
+            ["kafka-1", "web-a", "web-b"]
+        );
+        // No things: -d implied unless -i; -i keeps only the things.
+        let i = Request {
+            ignore_dependencies: true,
+            ..things(&["web-a"])
+        };
+        assert_eq!(sel(Command::Start, i).unwrap(), ["web-a"]);
+        assert_eq!(sel(Command::Start, things(&["web-a"])).unwrap(), ["web-a"]);
+    }
+
+    #[test]
+    fn unknown_things_are_usage_errors_with_a_hint() {
+        let e = sel(Command::Start, things(&["kafak"])).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.message()
+                .contains("kafak is neither a service nor a container")
+        );
+        assert!(e.message().contains("kafka"), "{}", e.message());
+    }
+
+    #[test]
+    fn waits_are_transitive_within_the_play() {
+        let e = env();
+        let selected: BTreeSet<String> = ["zk-1", "zk-2", "web-a", "webapp1-a"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let deps = dependencies(&e, &selected, false);
+        let of = |n: &str| deps.iter().find(|(i, _)| i == n).unwrap().1.clone();
+        // web requires kafka requires zk: kafka is not in the play, zk is.
+        assert_eq!(of("web-a"), ["zk-1", "zk-2"]);
+        assert!(of("zk-1").is_empty());
+        assert!(of("webapp1-a").is_empty());
+        assert!(
+            dependencies(&e, &selected, true)
+                .iter()
+                .all(|(_, d)| d.is_empty())
+        );
+    }
+}

@@ -1,0 +1,328 @@
+//! Lifecycle checks (`maestro::lifecycle::run_state`) against containers on
+//! the lab's ship1: checks that wait for a service to come up, and the
+//! container watcher that ends a wait the moment the container dies.
+//!
+//! Each test creates its own `maestro-lab/box:1` container (busybox: `sh`,
+//! `httpd`), publishes its port 8080 on a port the daemon picks, and loads
+//! an environment file (the lab's ships plus one service whose named port
+//! `web` maps to that host port) through `maestro::config`, so the checks run
+//! exactly as configured by a user.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use maestro::config::model::LifecycleState;
+use maestro::config::{Environment, load_str};
+use maestro::docker::Docker;
+use maestro::docker::models::{
+    ContainerCreateBody, HostConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+};
+use maestro::events::State;
+use maestro::exec::CancelToken;
+use maestro::lifecycle::{CheckFailure, Target, run_state};
+use maestro_tests::Lab;
+
+fn unique() -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "t-lifecycle-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn load(lab: &Lab, services: &str) -> Environment {
+    let ships = std::fs::read_to_string(lab.var("MAESTRO_LAB_YAML")).unwrap();
+    let yaml = format!("name: t-lifecycle\n{ships}\n{services}");
+    let dir = std::env::temp_dir();
+    load_str(&yaml, &dir).unwrap_or_else(|e| panic!("{e}\n{yaml}"))
+}
+
+/// A container on ship1 and the environment that describes it; removed on
+/// drop, even when the test fails.
+struct Boxed {
+    docker: Docker,
+    env: Environment,
+    name: String,
+    id: String,
+    /// When the container was started.
+    started: Instant,
+}
+
+impl Drop for Boxed {
+    fn drop(&mut self) {
+        let _ = self.docker.remove(&self.id, true, true);
+    }
+}
+
+struct Options {
+    restart_always: bool,
+}
+
+/// Creates and starts a container running `script`, then loads an
+/// environment whose instance (named like the container) has `lifecycle`
+/// (YAML, indented for the instance's `lifecycle:` key).
+fn boxed(script: &str, lifecycle: &str) -> Boxed {
+    boxed_with(
+        script,
+        lifecycle,
+        Options {
+            restart_always: false,
+        },
+    )
+}
+
+fn boxed_with(script: &str, lifecycle: &str, opts: Options) -> Boxed {
+    let lab = Lab::get();
+    let name = unique();
+    let image = lab.var("MAESTRO_LAB_IMAGE");
+    let ships = load(&lab, "");
+    let docker = Docker::new(&ships.ships["ship1"]).unwrap();
+    let body = ContainerCreateBody {
+        image: Some(image.clone()),
+        cmd: Some(vec!["sh".into(), "-c".into(), script.into()]),
+        exposed_ports: Some(vec!["8080/tcp".into()]),
+        labels: Some([("maestro.test".to_string(), "lifecycle".to_string())].into()),
+        host_config: Some(HostConfig {
+            port_bindings: Some(
+                [(
+                    "8080/tcp".to_string(),
+                    Some(vec![PortBinding {
+                        host_ip: None,
+                        host_port: Some(String::new()),
+                    }]),
+                )]
+                .into(),
+            ),
+            restart_policy: opts.restart_always.then_some(RestartPolicy {
+                name: Some(RestartPolicyNameEnum::ALWAYS),
+                maximum_retry_count: None,
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let id = docker.create(&name, &body).unwrap().id;
+    let mut b = Boxed {
+        docker,
+        env: ships,
+        name: name.clone(),
+        id,
+        started: Instant::now(),
+    };
+    b.started = Instant::now();
+    b.docker.start(&b.id).unwrap();
+    // The host port the daemon picked (none once the container exited:
+    // then no check reaches it anyway).
+    let d = b.docker.inspect(&b.id).unwrap();
+    let port = match d.raw["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostPort"].as_str() {
+        Some(p) => p.to_string(),
+        None if !d.state.running => "1".to_string(),
+        None => panic!("no host port: {}", d.raw["NetworkSettings"]),
+    };
+    b.env = load(
+        &lab,
+        &format!(
+            "services:\n  box:\n    image: {image}\n    env: {{SECRET_TOKEN: s3cr3t-value}}\n    instances:\n      {name}:\n        ship: ship1\n        ports: {{web: \"8080:{port}\"}}\n        lifecycle:\n{lifecycle}"
+        ),
+    );
+    b
+}
+
+/// Runs `state`'s checks; returns the result, how long the call took, and
+/// the progress it reported.
+fn run(b: &Boxed, state: LifecycleState) -> (Result<(), CheckFailure>, Duration, Vec<String>) {
+    let inst = &b.env.instances[&b.name];
+    let container_env = b.env.container_env(inst);
+    let target = Target {
+        instance: inst,
+        ship: &b.env.ships["ship1"],
+        docker: &b.docker,
+        container_id: Some(&b.id),
+        container_env: &container_env,
+    };
+    let seen = Mutex::new(Vec::new());
+    let progress = |s: State| seen.lock().unwrap().push(s.to_string());
+    let start = Instant::now();
+    let r = run_state(state, &target, &CancelToken::new(), &progress);
+    (r, start.elapsed(), seen.into_inner().unwrap())
+}
+
+const HTTPD_LATE: &str = "sleep 0.6; exec httpd -f -p 8080 -h /";
+
+#[test]
+fn running_tcp_check_passes_once_the_port_opens() {
+    let b = boxed(
+        HTTPD_LATE,
+        "          running: [{type: tcp, port: web, max_wait: 20}]\n",
+    );
+    let (r, _, progress) = run(&b, LifecycleState::Running);
+    assert_eq!(r, Ok(()));
+    // It waited for the server: the published port refuses connections
+    // until httpd listens (no false positive from the daemon's proxy).
+    let since_start = b.started.elapsed();
+    assert!(since_start >= Duration::from_millis(600), "{since_start:?}");
+    assert!(since_start < Duration::from_secs(10), "{since_start:?}");
+    assert_eq!(progress, ["checking tcp:web"]);
+}
+
+#[test]
+fn http_check_waits_for_the_body_to_match() {
+    let script = "mkdir -p /www; echo state=starting > /www/status; httpd -f -p 8080 -h /www & sleep 0.6; echo state=READY > /www/status; wait";
+    let b = boxed(
+        script,
+        "          running:\n            - {type: http, port: web, path: status, match_regex: 'state=READY', max_wait: 20}\n",
+    );
+    let (r, _, progress) = run(&b, LifecycleState::Running);
+    assert_eq!(r, Ok(()));
+    // httpd answered 200 from the start; only the body made it pass.
+    assert!(b.started.elapsed() >= Duration::from_millis(600));
+    assert_eq!(progress, ["checking http:web"]);
+
+    // A body that never matches fails after max_wait, saying why.
+    let b2 = boxed(
+        script,
+        "          running:\n            - {type: http, port: web, path: /status, match_regex: NEVER, max_wait: 1}\n",
+    );
+    let (r, took, _) = run(&b2, LifecycleState::Running);
+    let m = r.unwrap_err().message;
+    assert_eq!(
+        m,
+        "running check http:web did not pass within 1s: status 200, body does not match the regex"
+    );
+    assert!(took >= Duration::from_secs(1), "{took:?}");
+}
+
+#[test]
+fn rexec_check_runs_inside_the_container() {
+    let b = boxed(
+        "sleep 0.6; touch /tmp/ready; exec sleep 600",
+        "          running: [{type: rexec, command: test -f /tmp/ready, attempts: 20}]\n          pre-stop: [{type: rexec, command: test -f /tmp/never, attempts: 1}]\n",
+    );
+    let (r, _, progress) = run(&b, LifecycleState::Running);
+    assert_eq!(r, Ok(()));
+    assert!(b.started.elapsed() >= Duration::from_millis(600));
+    assert_eq!(progress, ["checking rexec:test -f /tmp/ready"]);
+
+    let (r, _, _) = run(&b, LifecycleState::PreStop);
+    let m = r.unwrap_err().message;
+    assert!(
+        m.starts_with("pre-stop check rexec:test -f /tmp/never did not pass within 1 attempts ("),
+        "{m}"
+    );
+    assert!(m.ends_with("): exit code 1"), "{m}");
+}
+
+#[test]
+fn exec_check_sees_the_container_environment() {
+    let b = boxed(
+        "exec sleep 600",
+        "          running:\n            - {type: exec, command: [sh, -c, '[ \"$SECRET_TOKEN\" = s3cr3t-value ] && [ \"$CONTAINER_HOST_ADDRESS\" = 10.213.0.11 ]'], attempts: 1}\n          pre-stop:\n            - {type: exec, command: [sh, -c, 'echo \"$SECRET_TOKEN\"; exit 1'], attempts: 1}\n",
+    );
+    let (r, _, _) = run(&b, LifecycleState::Running);
+    assert_eq!(r, Ok(()));
+    // A failure never shows the environment (nor the command's output).
+    let (r, _, _) = run(&b, LifecycleState::PreStop);
+    let f = r.unwrap_err();
+    assert!(!f.message.contains("s3cr3t-value"), "{f:?}");
+    assert!(f.message.ends_with("exit code 1"), "{f:?}");
+}
+
+#[test]
+fn a_container_that_dies_during_the_wait_ends_it_at_once_with_its_logs() {
+    let b = boxed(
+        "echo booting; echo 'fatal: no config file' >&2; sleep 0.5; exit 3",
+        "          running: [{type: tcp, port: web, max_wait: 60}, {type: sleep, wait: 60}]\n",
+    );
+    let (r, took, _) = run(&b, LifecycleState::Running);
+    let f = r.unwrap_err();
+    assert_eq!(
+        f.message,
+        "container exited (code 3) while waiting for tcp:web, sleep:60s"
+    );
+    let logs = f.logs.expect("the container's logs");
+    assert!(logs.contains("booting"), "{logs}");
+    assert!(logs.contains("fatal: no config file"), "{logs}");
+    // Well before max_wait: the exit is seen within about a second.
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
+
+#[test]
+fn a_container_that_already_exited_fails_without_waiting() {
+    let b = boxed(
+        "echo bye; exit 2",
+        "          running: [{type: tcp, port: web, max_wait: 60}]\n",
+    );
+    // Let it exit.
+    b.docker.wait(&b.id).unwrap();
+    let (r, took, progress) = run(&b, LifecycleState::Running);
+    let f = r.unwrap_err();
+    assert_eq!(
+        f.message,
+        "container exited (code 2) while waiting for tcp:web"
+    );
+    assert_eq!(f.logs.as_deref(), Some("bye"));
+    assert!(progress.is_empty(), "no check was started: {progress:?}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+
+    // With no checks at all, the same: no idle wait.
+    let b = boxed("exit 5", "          stopped: []\n");
+    b.docker.wait(&b.id).unwrap();
+    let (r, took, _) = run(&b, LifecycleState::Running);
+    assert_eq!(
+        r.unwrap_err().message,
+        "container exited (code 5) (running state)"
+    );
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
+
+#[test]
+fn a_restarting_container_fails_the_wait() {
+    let b = boxed_with(
+        "echo attempt; sleep 0.3; exit 7",
+        "          running: [{type: tcp, port: web, max_wait: 60}]\n",
+        Options {
+            restart_always: true,
+        },
+    );
+    let (r, took, _) = run(&b, LifecycleState::Running);
+    let f = r.unwrap_err();
+    assert!(
+        f.message
+            .starts_with("container is restarting (exited with code 7)")
+            || f.message.starts_with("container restarted")
+            || f.message.starts_with("container exited (code 7)"),
+        "{f:?}"
+    );
+    assert!(f.message.ends_with(" while waiting for tcp:web"), "{f:?}");
+    assert!(f.logs.unwrap_or_default().contains("attempt"));
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
+
+#[test]
+fn stopped_state_passes_for_an_exited_container_and_not_for_a_running_one() {
+    let b = boxed(
+        "exec sleep 600",
+        "          stopped: [{type: sleep, wait: 0.2}]\n          pre-stop: []\n",
+    );
+    // Running: pre-stop (no checks) holds, stopped does not.
+    let (r, _, _) = run(&b, LifecycleState::PreStop);
+    assert_eq!(r, Ok(()));
+    let (r, _, _) = run(&b, LifecycleState::Stopped);
+    assert_eq!(
+        r.unwrap_err(),
+        CheckFailure {
+            message: "container is running while waiting for sleep:0.2s".into(),
+            logs: None
+        }
+    );
+    b.docker.kill(&b.id, None).unwrap();
+    b.docker.wait(&b.id).unwrap();
+    let (r, took, progress) = run(&b, LifecycleState::Stopped);
+    assert_eq!(r, Ok(()));
+    assert!(took >= Duration::from_millis(200));
+    assert_eq!(progress, ["checking sleep:0.2s"]);
+    let (r, _, _) = run(&b, LifecycleState::PreStart);
+    assert_eq!(r, Ok(()));
+}
