@@ -543,3 +543,53 @@ fn logs_follow_sees_new_lines_and_reattaches_after_a_restart() {
     assert_eq!(before, sorted, "{o}");
     assert!(Path::new(&p.dir).exists());
 }
+
+/// Pushes a fresh one-layer image to the lab registry with the docker CLI
+/// (from ship2), so that a pull elsewhere has a layer to download.
+fn push_unique_image(lab: &Lab) -> String {
+    let image = format!(
+        "{}/maestro-test/{}:1",
+        lab.var("MAESTRO_LAB_REGISTRY"),
+        unique("layer")
+    );
+    let host = format!("unix://{}", lab.var("MAESTRO_LAB_SHIP2_SOCKET"));
+    let script = format!(
+        "set -e; d=$(mktemp -d); head -c 300000 /dev/urandom > $d/blob; \
+         tar -C $d -c blob | docker -H {host} import - {image} >/dev/null; rm -r $d; \
+         docker --config {cfg} -H {host} push {image} >/dev/null; \
+         docker -H {host} rmi {image} >/dev/null",
+        cfg = lab.dir().join("dockercfg").display()
+    );
+    let out = Command::new("sh").args(["-c", &script]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "pushing a test image failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    image
+}
+
+#[test]
+fn pull_reports_layer_progress_as_json_events() {
+    let lab = Lab::get();
+    let image = push_unique_image(&lab);
+    let inst = unique("progress");
+    let p = Project::new(&lab, &box_service("web", &image, &[(&inst, "ship3")]), None);
+    let out = p.run(&["pull", "--progress", "json", &inst]);
+    let _ = p.docker("ship3").image_remove(&image, true);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let states: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["event"] == "instance")
+        .collect();
+    let percents: Vec<u64> = states
+        .iter()
+        .filter(|v| v["state"] == "pulling")
+        .filter_map(|v| v["percent"].as_u64())
+        .collect();
+    assert!(percents.contains(&100), "{stdout}");
+    assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
+    assert_eq!(states.last().unwrap()["text"], "done", "{stdout}");
+}
