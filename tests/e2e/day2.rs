@@ -186,6 +186,42 @@ fn pull_with_a_wrong_password_names_the_registry_and_never_the_password() {
     for secret in [wrong, lab.var("MAESTRO_LAB_REGISTRY_PASSWORD").as_str()] {
         assert!(!stdout.contains(secret) && !stderr.contains(secret));
     }
+    assert!(
+        !row.contains("gave up"),
+        "no retry policy, one attempt: {row}"
+    );
+}
+
+#[test]
+fn pull_retries_on_listed_statuses_and_says_when_it_gives_up() {
+    let lab = Lab::get();
+    let image = registry_image(&lab);
+    let inst = unique("retry");
+    let p = Project::new(
+        &lab,
+        &box_service("web", &image, &[(&inst, "ship2")]),
+        Some("Wr0ng-Pa55word-x9"),
+    );
+    // dockerd answers a refused pull with 500.
+    let file = p.dir.join("lab.yaml");
+    let fragment = std::fs::read_to_string(&file).unwrap();
+    let at = fragment.find("    password:").unwrap();
+    let mut with_retry = fragment.clone();
+    with_retry.insert_str(at, "    retry: {attempts: 3, when: [500]}\n");
+    std::fs::write(&file, with_retry).unwrap();
+    let started = Instant::now();
+    let out = p.run(&["pull", "-r", "--progress", "json", &inst]);
+    let took = started.elapsed();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("(gave up after 3 attempts)"), "{stdout}");
+    // Three attempts, one second apart.
+    let attempts = stdout
+        .lines()
+        .filter(|l| l.contains(r#""state":"pulling""#))
+        .count();
+    assert_eq!(attempts, 3, "{stdout}");
+    assert!(took >= Duration::from_secs(2), "{took:?}");
 }
 
 #[test]
