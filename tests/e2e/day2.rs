@@ -320,7 +320,10 @@ fn a_failing_auditor_stops_the_pull_unless_its_errors_are_ignored() {
     let _ = std::fs::remove_file(&script);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains(&inst), "{stdout}");
-    assert!(stderr.contains("warning: audit[0] (exec)"), "{stderr}");
+    assert!(
+        stderr.contains("maestro: warning: audit[0] (exec)"),
+        "{stderr}"
+    );
 }
 
 /// Removes the test's containers even when the test fails.

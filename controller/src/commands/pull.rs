@@ -8,16 +8,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::cli::Selection;
-use crate::plan::selection::{self, SelectError};
-
 use crate::audit::{Auditors, PlayInfo};
-use crate::cli::{GlobalArgs, PullArgs};
+use crate::cli::{GlobalArgs, PullArgs, Selection};
 use crate::config::model::Environment;
-use crate::docker::Docker;
 use crate::events::State;
 use crate::exec::pull::{PullSpec, Pulled, pull_image};
 use crate::exec::{self, CancelToken, Completion, Direction, Limits, Node, Play, TaskFailure};
+use crate::plan::selection::{self, SelectError};
 use crate::registry_auth::{self, Credentials, Lookup};
 use crate::render;
 
@@ -54,28 +51,13 @@ pub fn run_play(env: &Environment, selected: &[String], args: &PullArgs, lookup:
     let info = PlayInfo::new("pull", selected.to_vec());
     if let Err(e) = auditors.action(&info) {
         print_warnings(&auditors);
-        eprintln!("error: {e}");
+        eprintln!("maestro: {e}");
         return 1;
     }
 
     // One client per ship in play; a ship whose client cannot be built
     // fails its rows with the reason.
-    let ships: BTreeSet<&str> = selected
-        .iter()
-        .filter_map(|i| env.instances.get(i))
-        .map(|i| i.ship.as_str())
-        .collect();
-    let dockers: BTreeMap<&str, Result<Docker, String>> = ships
-        .iter()
-        .map(|s| {
-            let d = env
-                .ships
-                .get(*s)
-                .ok_or_else(|| format!("unknown ship {s}"))
-                .and_then(|ship| Docker::new(ship).map_err(|e| e.to_string()));
-            (*s, d)
-        })
-        .collect();
+    let dockers = super::orchestrate::clients(env, selected);
     // Credentials once per image.
     let images: BTreeSet<&str> = selected
         .iter()
@@ -103,7 +85,7 @@ pub fn run_play(env: &Environment, selected: &[String], args: &PullArgs, lookup:
             .into_iter()
             .collect();
         first_of.entry(key).or_insert(name.as_str());
-        let docker = &dockers[inst.ship.as_str()];
+        let docker = &dockers[&inst.ship];
         let creds = &creds[inst.image.as_str()];
         let retry = env.registry_for(&inst.image).map(|r| &r.retry);
         let image = inst.image.as_str();
@@ -158,7 +140,7 @@ pub fn run_play(env: &Environment, selected: &[String], args: &PullArgs, lookup:
         }
         Err(e) => {
             auditors.error(&info, &e.to_string());
-            eprintln!("error: {e}");
+            eprintln!("maestro: {e}");
             2
         }
     };
@@ -168,7 +150,7 @@ pub fn run_play(env: &Environment, selected: &[String], args: &PullArgs, lookup:
 
 fn print_warnings(auditors: &Auditors) {
     for w in auditors.take_warnings() {
-        anstream::eprintln!("warning: {w}");
+        anstream::eprintln!("maestro: warning: {w}");
     }
 }
 
