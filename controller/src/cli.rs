@@ -59,6 +59,10 @@ pub enum Command {
     Kill(StopArgs),
     /// Remove stopped containers.
     Clean(PlayArgs),
+    /// Pull each selected instance's image on its ship, all ships at once.
+    Pull(PullArgs),
+    /// Show the logs of one or more containers, merged, from every ship.
+    Logs(LogsArgs),
 }
 
 /// Things and the flags every orchestration command takes.
@@ -182,4 +186,37 @@ pub struct ConfigArgs {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Ask the registry even when the ship has the image (pulls it when
+    /// the registry has a newer one).
+    #[arg(short = 'r', long = "refresh-images")]
+    pub refresh: bool,
+    /// How to show progress.
+    #[arg(long, value_enum, default_value_t = crate::render::Progress::Auto)]
+    pub progress: crate::render::Progress,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Keep following new output (re-attaching when a container restarts)
+    /// until Ctrl-C.
+    #[arg(short = 'F', long = "follow")]
+    pub follow: bool,
+    /// Only the last N lines of each container.
+    #[arg(short = 'n', long = "lines", value_name = "N")]
+    pub lines: Option<u64>,
+    /// Only output since T: a Unix time, an RFC 3339 time
+    /// (2026-11-24T20:00:00Z) or an age such as 30s, 10m, 2h, 1d.
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+    /// Prefix each line with its timestamp.
+    #[arg(short = 't', long = "timestamps")]
+    pub timestamps: bool,
+    /// Instances or services (at least one).
+    pub things: Vec<String>,
 }

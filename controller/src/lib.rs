@@ -16,4 +16,5 @@ pub mod events;
 pub mod exec;
 pub mod lifecycle;
 pub mod plan;
+pub mod registry_auth;
 pub mod render;

@@ -1,5 +1,6 @@
 //! One end-to-end test binary; one module per area.
 mod config;
+mod day2;
 mod docker;
 mod lab;
 mod lifecycle;

@@ -3,7 +3,9 @@
 
 pub mod deptree;
 pub mod dump;
+pub mod logs;
 pub mod orchestrate;
+pub mod pull;
 pub mod ships;
 pub mod status;
 pub mod validate;
@@ -39,6 +41,8 @@ pub fn run(cli: Cli) -> i32 {
             &args,
             &orchestrate::Options::default(),
         ),
+        Command::Pull(args) => pull::run(&cli.global, &args),
+        Command::Logs(args) => logs::run(&cli.global, &args),
     }
 }
 

@@ -175,7 +175,7 @@ pub fn run(global: &GlobalArgs, command: Command, args: &PlayArgs, opts: &Option
 
 /// Ctrl-C: the first one cancels the play (tasks in flight finish, the rest
 /// is reported as not attempted, exit 130); a second one exits at once.
-fn install_interrupt_handler(cancel: &CancelToken) {
+pub fn install_interrupt_handler(cancel: &CancelToken) {
     static PRESSED: AtomicUsize = AtomicUsize::new(0);
     let cancel = cancel.clone();
     let installed = ctrlc::set_handler(move || {

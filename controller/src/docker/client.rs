@@ -686,9 +686,10 @@ impl Docker {
             .map_err(|e| match e.kind {
                 // Failing before any progress (unknown image, no credentials)
                 // comes as an error status: report it as the pull's failure.
-                ErrorKind::Daemon { message, .. } => self.err(ErrorKind::Pull {
+                ErrorKind::Daemon { status, message } => self.err(ErrorKind::Pull {
                     image: reference.to_string(),
                     message,
+                    status: Some(status),
                 }),
                 _ => e,
             })?;
@@ -776,6 +777,7 @@ impl Iterator for Pull<'_> {
                 d.err(ErrorKind::Pull {
                     image: self.image.clone(),
                     message,
+                    status: None,
                 })
             }),
             Err(e) => Err(json_stream_error(d, e, "pull progress")),

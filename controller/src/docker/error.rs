@@ -55,8 +55,13 @@ pub enum ErrorKind {
     ApiVersion { requested: String, detail: String },
     /// The daemon answered with an error status and message.
     Daemon { status: u16, message: String },
-    /// A pull reported an error in its progress stream.
-    Pull { image: String, message: String },
+    /// A pull failed: the daemon refused it (`status`: its HTTP status) or
+    /// reported an error in its progress stream (`status`: None).
+    Pull {
+        image: String,
+        message: String,
+        status: Option<u16>,
+    },
     /// The response was not what the Engine API promises (truncated, not JSON,
     /// too large).
     Protocol { detail: String },
@@ -191,7 +196,7 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            ErrorKind::Pull { image, message } => write!(
+            ErrorKind::Pull { image, message, .. } => write!(
                 f,
                 "pulling {image} failed: {message}; check the image name and the registry credentials"
             ),

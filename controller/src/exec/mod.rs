@@ -5,6 +5,7 @@
 
 pub mod cancel;
 pub mod container_spec;
+pub mod pull;
 pub mod scheduler;
 pub mod tasks;
 

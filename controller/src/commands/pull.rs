@@ -1,0 +1,188 @@
+//! `maestro pull [things]`: pulls each selected instance's image on its
+//! ship, every ship at once, with live progress per row.
+//!
+//! Pulls are independent of each other, so the play has no dependency
+//! edges (MaestroNG's `-i`): ordering them would only make the play
+//! slower. Two instances with the same image on the same ship share one
+//! pull: the second waits for the first and finds the image there.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::audit::{Auditors, PlayInfo};
+use crate::cli::{GlobalArgs, PullArgs, Selection};
+use crate::config::model::Environment;
+use crate::events::State;
+use crate::exec::pull::{PullSpec, Pulled, pull_image};
+use crate::exec::{self, CancelToken, Completion, Direction, Limits, Node, Play, TaskFailure};
+use crate::plan::selection::{self, SelectError};
+use crate::registry_auth::{self, Credentials, Lookup};
+use crate::render;
+
+pub fn run(global: &GlobalArgs, args: &PullArgs) -> i32 {
+    let loaded = match super::load(global) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let env = &loaded.env;
+    let selected = match select(env, &args.selection) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("maestro: {}", e.message());
+            return e.exit_code();
+        }
+    };
+    run_play(env, &selected, args, &Lookup::from_process())
+}
+
+/// The selected instances in dependency order (the rows' order). Things
+/// resolve as for `start` (MaestroNG's rules for pull are the same): no
+/// things means every service not marked `omit` with what it requires
+/// (unless `-i`), `-d` adds what the things require, `-C`/`-S` filter.
+pub fn select(env: &Environment, sel: &Selection) -> Result<Vec<String>, SelectError> {
+    let req = super::orchestrate::request(sel, true, false);
+    let chosen = selection::select(env, selection::Command::Start, &req)?;
+    let order = super::dump::ordered_instances(env, &[]).map_err(SelectError::Usage)?;
+    Ok(order.into_iter().filter(|i| chosen.contains(i)).collect())
+}
+
+/// Runs the pull play over `selected` and returns the exit code.
+pub fn run_play(env: &Environment, selected: &[String], args: &PullArgs, lookup: &Lookup) -> i32 {
+    let auditors = Auditors::from_environment(env);
+    let info = PlayInfo::new("pull", selected.to_vec());
+    if let Err(e) = auditors.action(&info) {
+        print_warnings(&auditors);
+        eprintln!("maestro: {e}");
+        return 1;
+    }
+
+    // One client per ship in play; a ship whose client cannot be built
+    // fails its rows with the reason.
+    let dockers = super::orchestrate::clients(env, selected);
+    // Credentials once per image.
+    let images: BTreeSet<&str> = selected
+        .iter()
+        .filter_map(|i| env.instances.get(i))
+        .map(|i| i.image.as_str())
+        .collect();
+    let creds: BTreeMap<&str, Result<Option<Credentials>, String>> = images
+        .iter()
+        .map(|img| {
+            let c = registry_auth::for_image(env, img, lookup).map_err(|e| e.to_string());
+            (*img, c)
+        })
+        .collect();
+
+    let mut first_of: BTreeMap<(&str, &str), &str> = BTreeMap::new();
+    let mut nodes = Vec::new();
+    for name in selected {
+        let Some(inst) = env.instances.get(name) else {
+            continue;
+        };
+        let key = (inst.ship.as_str(), inst.image.as_str());
+        let deps: Vec<String> = first_of
+            .get(&key)
+            .map(|d| d.to_string())
+            .into_iter()
+            .collect();
+        first_of.entry(key).or_insert(name.as_str());
+        let docker = &dockers[&inst.ship];
+        let creds = &creds[inst.image.as_str()];
+        let retry = env.registry_for(&inst.image).map(|r| &r.retry);
+        let image = inst.image.as_str();
+        let refresh = args.refresh;
+        nodes.push(Node::new(
+            name.as_str(),
+            inst.service.as_str(),
+            inst.ship.as_str(),
+            deps,
+            move |ctx| {
+                let docker = docker.as_ref().map_err(|e| TaskFailure::fatal(e.clone()))?;
+                let credentials = creds
+                    .as_ref()
+                    .map_err(|e| TaskFailure::fatal(e.clone()))?
+                    .as_ref();
+                let spec = PullSpec {
+                    image,
+                    credentials,
+                    retry,
+                    refresh,
+                };
+                match pull_image(docker, &spec, ctx).map_err(TaskFailure::fatal)? {
+                    Pulled::Downloaded => ctx.emit(State::Done),
+                    Pulled::UpToDate | Pulled::Present => ctx.emit(State::UpToDate),
+                }
+                Ok(Completion::Done)
+            },
+        ));
+    }
+    let play = Play {
+        command: "pull".into(),
+        direction: Direction::Forward,
+        limits: Limits::new(
+            args.selection.concurrency,
+            env.ships
+                .values()
+                .map(|s| (s.name.as_str(), s.max_concurrency)),
+        ),
+        nodes,
+    };
+    let cancel = CancelToken::new();
+    super::orchestrate::install_interrupt_handler(&cancel);
+    let report = render::with_progress(args.progress, |sink| exec::run(play, sink, &cancel));
+    let code = match report {
+        Ok(r) => {
+            match r.summary.failures.first() {
+                None if r.summary.exit_code() == 0 => auditors.success(&info),
+                Some(f) => auditors.error(&info, &format!("{}: {}", f.id, f.message)),
+                None => auditors.error(&info, "interrupted"),
+            }
+            r.summary.exit_code()
+        }
+        Err(e) => {
+            auditors.error(&info, &e.to_string());
+            eprintln!("maestro: {e}");
+            2
+        }
+    };
+    print_warnings(&auditors);
+    code
+}
+
+fn print_warnings(auditors: &Auditors) {
+    for w in auditors.take_warnings() {
+        anstream::eprintln!("maestro: warning: {w}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ENV: &str = "name: t\nships:\n  s: {ip: 127.0.0.1}\nservices:\n  db:\n    image: db\n    instances:\n      db-1: {ship: s}\n  web:\n    image: web\n    requires: [db]\n    instances:\n      web-2: {ship: s}\n      web-1: {ship: s}\n  tool:\n    image: tool\n    omit: true\n    instances:\n      tool-1: {ship: s}\n";
+
+    #[test]
+    fn selection_of_things_in_dependency_order() {
+        let env = crate::config::load_str(ENV, std::path::Path::new("/tmp")).unwrap();
+        let sel = |things: &[&str], deps: bool, ignore: bool| {
+            let s = Selection {
+                things: things.iter().map(|s| s.to_string()).collect(),
+                with_dependencies: deps,
+                ignore_dependencies: ignore,
+                container_filter: None,
+                ship_filter: None,
+                concurrency: 0,
+            };
+            select(&env, &s)
+        };
+        assert_eq!(sel(&[], false, false).unwrap(), ["db-1", "web-1", "web-2"]);
+        assert_eq!(sel(&["web"], false, false).unwrap(), ["web-1", "web-2"]);
+        assert_eq!(sel(&["web-2"], true, false).unwrap(), ["db-1", "web-2"]);
+        assert_eq!(sel(&["tool"], false, false).unwrap(), ["tool-1"]);
+        let e = sel(&["wbe"], false, false).unwrap_err();
+        assert!(
+            e.message()
+                .contains("wbe is neither a service nor a container"),
+            "{e:?}"
+        );
+    }
+}

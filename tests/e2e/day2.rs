@@ -1,0 +1,634 @@
+//! Day-two commands against the lab: `maestro pull` with the lab
+//! registry's credentials, `maestro logs`, auditors around a play.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use maestro::config::model::Environment;
+use maestro::docker::models::ContainerCreateBody;
+use maestro::docker::{Docker, RegistryAuth, filters};
+use maestro_tests::{Lab, bin};
+
+fn unique(tag: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "t-day2-{}-{tag}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A folder with `lab.yaml` (the lab's fragment, the registry password
+/// replaced when asked) and a `maestro.yaml` including it.
+struct Project {
+    dir: PathBuf,
+    env: Environment,
+}
+
+impl Project {
+    fn new(lab: &Lab, services: &str, password: Option<&str>) -> Project {
+        let dir = std::env::temp_dir().join(unique("proj"));
+        std::fs::create_dir_all(dir.join("dockercfg")).unwrap();
+        let mut fragment = std::fs::read_to_string(lab.var("MAESTRO_LAB_YAML")).unwrap();
+        if let Some(pw) = password {
+            let real = lab.var("MAESTRO_LAB_REGISTRY_PASSWORD");
+            assert!(
+                fragment.contains(&real),
+                "the lab fragment holds the password"
+            );
+            fragment = fragment.replace(&real, pw);
+        }
+        std::fs::write(dir.join("lab.yaml"), fragment).unwrap();
+        let text = format!("name: day2\n{{% include \"lab.yaml\" %}}\n{services}");
+        std::fs::write(dir.join("maestro.yaml"), &text).unwrap();
+        let env = maestro::config::load(
+            &dir.join("maestro.yaml"),
+            &maestro::config::LoadOptions::from_process(false),
+        )
+        .unwrap()
+        .env;
+        Project { dir, env }
+    }
+
+    fn docker(&self, ship: &str) -> Docker {
+        Docker::new(&self.env.ships[ship]).unwrap()
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin("maestro"));
+        c.current_dir(&self.dir)
+            .args(args)
+            // The user's own Docker configuration stays out of the tests.
+            .env("DOCKER_CONFIG", self.dir.join("dockercfg"))
+            .env("NO_COLOR", "1");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn registry_image(lab: &Lab) -> String {
+    format!(
+        "{}/{}",
+        lab.var("MAESTRO_LAB_REGISTRY"),
+        lab.var("MAESTRO_LAB_IMAGE")
+    )
+}
+
+fn lab_auth(lab: &Lab) -> RegistryAuth {
+    RegistryAuth {
+        username: lab.var("MAESTRO_LAB_REGISTRY_USER"),
+        password: lab.var("MAESTRO_LAB_REGISTRY_PASSWORD"),
+        server_address: lab.var("MAESTRO_LAB_REGISTRY"),
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// How many `pull` events of `image` the ship reported between `since`
+/// and now (waits until a second after now has passed).
+fn pull_events(docker: &Docker, image: &str, since: i64) -> usize {
+    let until = now() + 1;
+    docker
+        .events(
+            &filters([("type", "image"), ("event", "pull"), ("image", image)]),
+            Some(since),
+            Some(until),
+        )
+        .unwrap()
+        .filter_map(Result::ok)
+        .count()
+}
+
+fn box_service(name: &str, image: &str, instances: &[(&str, &str)]) -> String {
+    let mut s = format!("services:\n  {name}:\n    image: {image}\n    instances:\n");
+    for (i, ship) in instances {
+        s.push_str(&format!("      {i}: {{ship: {ship}}}\n"));
+    }
+    s
+}
+
+#[test]
+fn pull_with_the_right_password_downloads_the_image() {
+    let lab = Lab::get();
+    let image = registry_image(&lab);
+    let inst = unique("pull");
+    let p = Project::new(&lab, &box_service("web", &image, &[(&inst, "ship1")]), None);
+    let docker = p.docker("ship1");
+    // Only the registry's tag goes; the lab's own tag of the same image
+    // stays, so nothing else on the ship is disturbed.
+    match docker.image_remove(&image, false) {
+        Ok(()) => {}
+        Err(e) if e.is_not_found() => {}
+        Err(e) => panic!("{e}"),
+    }
+    assert!(docker.image_inspect(&image).unwrap_err().is_not_found());
+    let since = now() - 1;
+    let out = p.run(&["pull", "--progress", "plain", &inst]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let row = stdout.lines().rfind(|l| l.contains(&inst)).unwrap();
+    assert!(row.ends_with(" done"), "{stdout}");
+    assert!(stdout.contains("pull: 1 done"), "{stdout}");
+    docker.image_inspect(&image).unwrap();
+    assert!(pull_events(&docker, &image, since) >= 1);
+}
+
+#[test]
+fn pull_with_a_wrong_password_names_the_registry_and_never_the_password() {
+    let lab = Lab::get();
+    let image = registry_image(&lab);
+    let inst = unique("badpw");
+    let wrong = "Wr0ng-Pa55word-x9";
+    let p = Project::new(
+        &lab,
+        &box_service("web", &image, &[(&inst, "ship2")]),
+        Some(wrong),
+    );
+    // -r: ask the registry even though the ship may have the image.
+    let out = p.run(&["pull", "-r", "--progress", "plain", &inst]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let row = stdout
+        .lines()
+        .find(|l| l.contains(&inst) && l.contains("failed:"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(row.contains("registry 10.213.0.30:5000"), "{row}");
+    assert!(
+        row.contains("authentication required") || row.contains("unauthorized"),
+        "{row}"
+    );
+    assert!(
+        row.contains("credentials of user `maestro` from registries."),
+        "{row}"
+    );
+    for secret in [wrong, lab.var("MAESTRO_LAB_REGISTRY_PASSWORD").as_str()] {
+        assert!(!stdout.contains(secret) && !stderr.contains(secret));
+    }
+    assert!(
+        !row.contains("gave up"),
+        "no retry policy, one attempt: {row}"
+    );
+}
+
+#[test]
+fn pull_retries_on_listed_statuses_and_says_when_it_gives_up() {
+    let lab = Lab::get();
+    let image = registry_image(&lab);
+    let inst = unique("retry");
+    let p = Project::new(
+        &lab,
+        &box_service("web", &image, &[(&inst, "ship2")]),
+        Some("Wr0ng-Pa55word-x9"),
+    );
+    // dockerd answers a refused pull with 500.
+    let file = p.dir.join("lab.yaml");
+    let fragment = std::fs::read_to_string(&file).unwrap();
+    let at = fragment.find("    password:").unwrap();
+    let mut with_retry = fragment.clone();
+    with_retry.insert_str(at, "    retry: {attempts: 3, when: [500]}\n");
+    std::fs::write(&file, with_retry).unwrap();
+    let started = Instant::now();
+    let out = p.run(&["pull", "-r", "--progress", "json", &inst]);
+    let took = started.elapsed();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("(gave up after 3 attempts)"), "{stdout}");
+    // Three attempts, one second apart.
+    let attempts = stdout
+        .lines()
+        .filter(|l| l.contains(r#""state":"pulling""#))
+        .count();
+    assert_eq!(attempts, 3, "{stdout}");
+    assert!(took >= Duration::from_secs(2), "{took:?}");
+}
+
+#[test]
+fn an_image_already_present_is_not_pulled_again_without_r() {
+    let lab = Lab::get();
+    let image = registry_image(&lab);
+    let inst = unique("present");
+    let audit_log = std::env::temp_dir().join(format!("{inst}.log"));
+    let services = format!(
+        "audit:\n  - type: log\n    file: {}\n{}",
+        audit_log.display(),
+        box_service("web", &image, &[(&inst, "ship2")])
+    );
+    let p = Project::new(&lab, &services, None);
+    let docker = p.docker("ship2");
+    docker
+        .pull_all(&image, Some(&lab_auth(&lab)), |_| {})
+        .unwrap();
+    let id_before = docker.image_inspect(&image).unwrap().id;
+    // Event times are whole seconds: start counting after the set-up pull's.
+    let setup = now();
+    while now() == setup {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let since = now();
+    let out = p.run(&["pull", "--progress", "plain"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let row = stdout.lines().rfind(|l| l.contains(&inst)).unwrap();
+    assert!(row.ends_with(" up to date"), "{stdout}");
+    assert!(!stdout.contains("pulling"), "no pull was started: {stdout}");
+    assert_eq!(pull_events(&docker, &image, since), 0, "the daemon pulled");
+
+    // With -r the registry is asked; the image stays the same.
+    let since = now() - 1;
+    let out = p.run(&["pull", "-r", "--progress", "plain"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("pulling"), "{stdout}");
+    let row = stdout.lines().rfind(|l| l.contains(&inst)).unwrap();
+    assert!(row.ends_with(" up to date"), "{stdout}");
+    assert!(pull_events(&docker, &image, since) >= 1);
+    assert_eq!(docker.image_inspect(&image).unwrap().id, id_before);
+
+    // The log auditor saw both plays, start and success.
+    let log = std::fs::read_to_string(&audit_log).unwrap();
+    let _ = std::fs::remove_file(&audit_log);
+    let user = maestro::audit::current_user();
+    assert_eq!(
+        log.matches(&format!(" INFO: {user} is pulling {inst}."))
+            .count(),
+        2,
+        "{log}"
+    );
+    assert_eq!(
+        log.matches(&format!(" INFO: Pull of {inst} succeeded."))
+            .count(),
+        2,
+        "{log}"
+    );
+}
+
+#[test]
+fn a_failing_auditor_stops_the_pull_unless_its_errors_are_ignored() {
+    let lab = Lab::get();
+    let image = registry_image(&lab);
+    let inst = unique("audit");
+    // sh reads the script file (`args` is split on whitespace).
+    let script = std::env::temp_dir().join(format!("{inst}.sh"));
+    std::fs::write(&script, "echo 'audit backend down' >&2; exit 7\n").unwrap();
+    let services = |ignore: bool| {
+        format!(
+            "audit:\n  - type: exec\n    script: /bin/sh\n    args: {}\n    ignore_errors: {ignore}\n{}",
+            script.display(),
+            box_service("web", &image, &[(&inst, "ship3")])
+        )
+    };
+    let strict = Project::new(&lab, &services(false), None);
+    let out = strict.run(&["pull", "--progress", "plain"]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("auditor failed, nothing was done"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("exited with 7: audit backend down"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains(&inst), "no play ran: {stdout}");
+
+    let lenient = Project::new(&lab, &services(true), None);
+    let out = lenient.run(&["pull", "--progress", "plain"]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    let _ = std::fs::remove_file(&script);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains(&inst), "{stdout}");
+    assert!(
+        stderr.contains("maestro: warning: audit[0] (exec)"),
+        "{stderr}"
+    );
+}
+
+/// Removes the test's containers even when the test fails.
+struct Containers {
+    made: Vec<(Docker, String)>,
+}
+
+impl Containers {
+    fn new() -> Self {
+        Containers { made: Vec::new() }
+    }
+
+    /// Creates and starts `name` on the ship running `script` with sh.
+    fn run(&mut self, p: &Project, lab: &Lab, ship: &str, name: &str, script: &str, tty: bool) {
+        let docker = p.docker(ship);
+        let body = ContainerCreateBody {
+            image: Some(lab.var("MAESTRO_LAB_IMAGE")),
+            cmd: Some(vec!["sh".into(), "-c".into(), script.into()]),
+            tty: Some(tty),
+            labels: Some([("maestro.test".to_string(), "day2".to_string())].into()),
+            ..Default::default()
+        };
+        docker.create(name, &body).unwrap();
+        docker.start(name).unwrap();
+        self.made.push((docker, name.to_string()));
+    }
+}
+
+impl Drop for Containers {
+    fn drop(&mut self) {
+        for (d, n) in &self.made {
+            let _ = d.remove(n, true, true);
+        }
+    }
+}
+
+/// Prints `<tag> 1` .. `<tag> 5` then sleeps; with `err`, one more line
+/// on stderr (whose place among the others the daemon does not keep).
+fn lines_script(tag: &str, err: bool) -> String {
+    let e = if err {
+        format!("echo {tag} err >&2; ")
+    } else {
+        String::new()
+    };
+    format!("for i in 1 2 3 4 5; do echo {tag} $i; done; {e}sleep 600")
+}
+
+fn wait_for_output(p: &Project, args: &[&str], want: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = p.run(args);
+        let s = text(&out.stdout);
+        if s.contains(want) || Instant::now() > deadline {
+            return s;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn logs_of_one_container_and_the_last_n_lines() {
+    let lab = Lab::get();
+    let a = unique("one");
+    let p = Project::new(
+        &lab,
+        &box_service("web", &lab.var("MAESTRO_LAB_IMAGE"), &[(&a, "ship1")]),
+        None,
+    );
+    let mut c = Containers::new();
+    c.run(&p, &lab, "ship1", &a, &lines_script("alpha", false), false);
+    let all = wait_for_output(&p, &["logs", &a], "alpha 5");
+    assert_eq!(all, "alpha 1\nalpha 2\nalpha 3\nalpha 4\nalpha 5\n");
+    let out = p.run(&["logs", "-n", "2", &a]);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), "alpha 4\nalpha 5\n");
+    let out = p.run(&["logs", "-t", "-n", "1", &a]);
+    let stamped = text(&out.stdout);
+    assert!(
+        stamped.starts_with("20") && stamped.ends_with("Z alpha 5\n"),
+        "{stamped}"
+    );
+}
+
+#[test]
+fn logs_of_a_service_on_two_ships_are_merged_with_prefixes() {
+    let lab = Lab::get();
+    let (a, b) = (unique("ma"), unique("mb"));
+    let p = Project::new(
+        &lab,
+        &box_service(
+            "web",
+            &lab.var("MAESTRO_LAB_IMAGE"),
+            &[(&a, "ship1"), (&b, "ship2")],
+        ),
+        None,
+    );
+    let mut c = Containers::new();
+    c.run(&p, &lab, "ship1", &a, &lines_script("from-a", true), false);
+    c.run(&p, &lab, "ship2", &b, &lines_script("from-b", true), false);
+    wait_for_output(&p, &["logs", &a], "from-a 5");
+    wait_for_output(&p, &["logs", &b], "from-b 5");
+    for args in [vec!["logs", "web"], vec!["logs", a.as_str(), b.as_str()]] {
+        let out = p.run(&args);
+        assert!(out.status.success());
+        let stdout = text(&out.stdout);
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines.len(), 10, "{stdout}");
+        for i in 1..=5 {
+            assert!(
+                lines.contains(&format!("{a} | from-a {i}").as_str()),
+                "{stdout}"
+            );
+            assert!(
+                lines.contains(&format!("{b} | from-b {i}").as_str()),
+                "{stdout}"
+            );
+        }
+        // Each container's lines keep their order.
+        let of_a: Vec<&&str> = lines.iter().filter(|l| l.starts_with(&a)).collect();
+        assert!(of_a[0].ends_with("from-a 1") && of_a[4].ends_with("from-a 5"));
+        assert!(text(&out.stderr).contains(&format!("{b} | from-b err")));
+    }
+}
+
+#[test]
+fn logs_of_a_tty_container_are_raw() {
+    let lab = Lab::get();
+    let a = unique("tty");
+    let p = Project::new(
+        &lab,
+        &box_service("web", &lab.var("MAESTRO_LAB_IMAGE"), &[(&a, "ship3")]),
+        None,
+    );
+    let mut c = Containers::new();
+    c.run(
+        &p,
+        &lab,
+        "ship3",
+        &a,
+        "echo hello tty; echo err >&2; sleep 600",
+        true,
+    );
+    let out = wait_for_output(&p, &["logs", &a], "err");
+    assert_eq!(out, "hello tty\r\nerr\r\n");
+}
+
+#[test]
+fn logs_without_things_or_of_absent_containers_fail_clearly() {
+    let lab = Lab::get();
+    let (a, b) = (unique("gone"), unique("here"));
+    let p = Project::new(
+        &lab,
+        &box_service(
+            "web",
+            &lab.var("MAESTRO_LAB_IMAGE"),
+            &[(&a, "ship1"), (&b, "ship2")],
+        ),
+        None,
+    );
+    let out = p.run(&["logs"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("logs needs at least one service or container"));
+
+    let out = p.run(&["logs", &a]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!("{a} (on ship1) does not exist\n")
+    );
+
+    // One of two exists: its logs, a note for the other, exit 0.
+    let mut c = Containers::new();
+    c.run(&p, &lab, "ship2", &b, &lines_script("bee", false), false);
+    wait_for_output(&p, &["logs", &b], "bee 5");
+    let out = p.run(&["logs", "web"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains(&format!("{b} | bee 5")));
+    assert!(text(&out.stderr).contains(&format!("{a} (on ship1) does not exist")));
+}
+
+#[test]
+fn logs_follow_sees_new_lines_and_reattaches_after_a_restart() {
+    let lab = Lab::get();
+    let a = unique("follow");
+    let p = Project::new(
+        &lab,
+        &box_service("web", &lab.var("MAESTRO_LAB_IMAGE"), &[(&a, "ship1")]),
+        None,
+    );
+    let mut c = Containers::new();
+    c.run(
+        &p,
+        &lab,
+        "ship1",
+        &a,
+        "trap 'exit 0' TERM; n=0; while true; do n=$((n+1)); echo tick $n; sleep 0.2; done",
+        false,
+    );
+    let mut child = p
+        .command(&["logs", "-F", &a])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let collect = |mut r: Box<dyn Read + Send>| {
+        let buf = Arc::new(Mutex::new(String::new()));
+        let b = buf.clone();
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = r.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                b.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&chunk[..n]));
+            }
+        });
+        buf
+    };
+    let out = collect(Box::new(child.stdout.take().unwrap()));
+    let err = collect(Box::new(child.stderr.take().unwrap()));
+    let wait = |what: &dyn Fn(&str) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if what(&out.lock().unwrap()) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    };
+    // New lines keep coming while following.
+    assert!(wait(&|s| s.contains("tick 8\n")), "{}", out.lock().unwrap());
+    let docker = p.docker("ship1");
+    docker.stop(&a, Some(Duration::from_secs(5))).unwrap();
+    docker.start(&a).unwrap();
+    // After the restart the counter starts again at 1.
+    let reattached = wait(&|s| s.matches("tick 1\n").count() == 2 && s.contains("tick 4\n"));
+    let _ = child.kill();
+    let _ = child.wait();
+    let o = out.lock().unwrap().clone();
+    assert!(reattached, "stdout: {o}\nstderr: {}", err.lock().unwrap());
+    assert!(
+        err.lock()
+            .unwrap()
+            .contains(&format!("{a} (on ship1) has died, waiting for respawn...")),
+        "{}",
+        err.lock().unwrap()
+    );
+    // Nothing of the first run was shown twice.
+    let first_run_end = o.rfind("tick 1\n").unwrap();
+    let before: Vec<&str> = o[..first_run_end].lines().collect();
+    let mut sorted = before.clone();
+    sorted.dedup();
+    assert_eq!(before, sorted, "{o}");
+    assert!(Path::new(&p.dir).exists());
+}
+
+/// Pushes a fresh one-layer image to the lab registry with the docker CLI
+/// (from ship2), so that a pull elsewhere has a layer to download.
+fn push_unique_image(lab: &Lab) -> String {
+    let image = format!(
+        "{}/maestro-test/{}:1",
+        lab.var("MAESTRO_LAB_REGISTRY"),
+        unique("layer")
+    );
+    let host = format!("unix://{}", lab.var("MAESTRO_LAB_SHIP2_SOCKET"));
+    let script = format!(
+        "set -e; d=$(mktemp -d); head -c 300000 /dev/urandom > $d/blob; \
+         tar -C $d -c blob | docker -H {host} import - {image} >/dev/null; rm -r $d; \
+         docker --config {cfg} -H {host} push {image} >/dev/null; \
+         docker -H {host} rmi {image} >/dev/null",
+        cfg = lab.dir().join("dockercfg").display()
+    );
+    let out = Command::new("sh").args(["-c", &script]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "pushing a test image failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    image
+}
+
+#[test]
+fn pull_reports_layer_progress_as_json_events() {
+    let lab = Lab::get();
+    let image = push_unique_image(&lab);
+    let inst = unique("progress");
+    let p = Project::new(&lab, &box_service("web", &image, &[(&inst, "ship3")]), None);
+    let out = p.run(&["pull", "--progress", "json", &inst]);
+    let _ = p.docker("ship3").image_remove(&image, true);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let states: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["event"] == "instance")
+        .collect();
+    let percents: Vec<u64> = states
+        .iter()
+        .filter(|v| v["state"] == "pulling")
+        .filter_map(|v| v["percent"].as_u64())
+        .collect();
+    assert!(percents.contains(&100), "{stdout}");
+    assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
+    assert_eq!(states.last().unwrap()["text"], "done", "{stdout}");
+}
