@@ -79,8 +79,8 @@ fn clients(env: &Environment) -> Res<BTreeMap<String, Docker>> {
     Ok(out)
 }
 
-/// The smallest create body that gives the same container: image,
-/// command, exposed and published ports.
+/// A minimal create body: image, command, exposed and published ports
+/// (maestro also sends the environment, labels and hostname).
 fn body(i: &Instance) -> ContainerCreateBody {
     let mut exposed = Vec::new();
     let mut bindings = HashMap::new();
@@ -114,7 +114,7 @@ fn timed_call<T>(call: impl FnOnce() -> Result<T, maestro::docker::Error>) -> Re
     Ok(t.elapsed())
 }
 
-/// The instances of each ship, in file order.
+/// The instances of each ship, by name.
 fn per_ship(env: &Environment) -> BTreeMap<&str, Vec<&Instance>> {
     let mut out: BTreeMap<&str, Vec<&Instance>> = BTreeMap::new();
     for i in env.instances.values() {
@@ -123,8 +123,8 @@ fn per_ship(env: &Environment) -> BTreeMap<&str, Vec<&Instance>> {
     out
 }
 
-/// Runs `work` on every item of every ship's list: `workers(ship)` threads
-/// per ship share that ship's list, all ships at once. Returns the first
+/// Runs `work` on every item of every ship's list: the list's count of
+/// threads share it, all ships at once. Returns the first
 /// error, after every thread has finished.
 fn pool<T: Sync>(
     lists: &[(&Docker, usize, Vec<T>)],
