@@ -57,6 +57,9 @@ pub enum Command {
     Stop(StopArgs),
     /// Kill containers (SIGKILL), dependents first.
     Kill(StopArgs),
+    /// Stop and start containers again, dependencies first, each service
+    /// batch by batch (a rolling restart).
+    Restart(RestartArgs),
     /// Remove stopped containers.
     Clean(PlayArgs),
     /// Pull each selected instance's image on its ship, all ships at once.
@@ -129,6 +132,39 @@ pub struct StopArgs {
     /// Act on everything when no things are given (implies -s).
     #[arg(short = 'a', long = "all")]
     pub all: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestartArgs {
+    #[command(flatten)]
+    pub play: PlayArgs,
+    /// Let service names stand for all their instances.
+    #[arg(short = 's', long = "expand-services")]
+    pub expand_services: bool,
+    /// Act on everything when no things are given (implies -s).
+    #[arg(short = 'a', long = "all")]
+    pub all: bool,
+    /// Pull each instance's image on its ship first (asking the registry).
+    #[arg(short = 'r', long = "refresh-images", conflicts_with = "reuse")]
+    pub refresh_images: bool,
+    /// Start the stopped container again instead of recreating it
+    /// (configuration changes are then not applied).
+    #[arg(long)]
+    pub reuse: bool,
+    /// Seconds to wait between two batches of a service.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub step_delay: u64,
+    /// Seconds to wait between the stop and the start of an instance.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub stop_start_delay: u64,
+    /// Leave alone running containers whose image (after -r's pull) and
+    /// configuration are current.
+    #[arg(long)]
+    pub only_if_changed: bool,
+    /// Instances of one service restarted at once: a count, or a
+    /// percentage of the service's instances (25%).
+    #[arg(long, value_name = "N|N%", default_value = "1")]
+    pub batch: crate::plan::restart::Batch,
 }
 
 #[derive(Debug, Clone, Args)]

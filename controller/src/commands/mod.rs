@@ -6,6 +6,7 @@ pub mod dump;
 pub mod logs;
 pub mod orchestrate;
 pub mod pull;
+pub mod restart;
 pub mod ships;
 pub mod status;
 pub mod validate;
@@ -41,6 +42,7 @@ pub fn run(cli: Cli) -> i32 {
             &args,
             &orchestrate::Options::default(),
         ),
+        Command::Restart(args) => restart::run(&cli.global, &args),
         Command::Pull(args) => pull::run(&cli.global, &args),
         Command::Logs(args) => logs::run(&cli.global, &args),
     }

@@ -6,6 +6,7 @@
 pub mod cancel;
 pub mod container_spec;
 pub mod pull;
+pub mod restart;
 pub mod scheduler;
 pub mod tasks;
 

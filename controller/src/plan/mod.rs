@@ -6,6 +6,7 @@ pub mod deptree;
 pub mod fnmatch;
 pub mod graph;
 pub mod observe;
+pub mod restart;
 pub mod selection;
 pub mod steps;
 

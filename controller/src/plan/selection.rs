@@ -27,6 +27,7 @@ pub enum Command {
     Kill,
     Clean,
     Status,
+    Restart,
 }
 
 impl Command {
@@ -37,6 +38,7 @@ impl Command {
             Command::Kill => "kill",
             Command::Clean => "clean",
             Command::Status => "status",
+            Command::Restart => "restart",
         }
     }
 
@@ -44,6 +46,14 @@ impl Command {
     /// whole service by accident.
     pub fn is_reverse(self) -> bool {
         matches!(self, Command::Stop | Command::Kill)
+    }
+
+    /// Stop, kill and restart interrupt running services: they refuse a
+    /// service name without `-s` and "no things" without `-a`, and `-d`
+    /// adds what depends on the things (MaestroNG's `needed_for`). Restart
+    /// still runs forward (dependencies first, #186).
+    pub fn interrupts(self) -> bool {
+        matches!(self, Command::Stop | Command::Kill | Command::Restart)
     }
 }
 
@@ -88,11 +98,11 @@ pub fn select(
     command: Command,
     req: &Request,
 ) -> Result<BTreeSet<String>, SelectError> {
-    let expand = req.expand_services || req.all || !command.is_reverse();
+    let expand = req.expand_services || req.all || !command.interrupts();
     let mut with_deps = req.with_dependencies;
     let mut chosen: BTreeSet<String> = BTreeSet::new();
     if req.things.is_empty() {
-        if command.is_reverse() && !req.all {
+        if command.interrupts() && !req.all {
             return Err(SelectError::Refused(format!(
                 "No services or containers specified for {}, and --all not set.",
                 command.name()
@@ -129,7 +139,7 @@ pub fn select(
             .collect();
         let mut extra = BTreeSet::new();
         for s in services {
-            let related = if command.is_reverse() {
+            let related = if command.interrupts() {
                 graph.reverse_closure(s)
             } else {
                 graph.closure(s)

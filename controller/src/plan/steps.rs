@@ -229,9 +229,10 @@ fn decide(command: Command, config_hash: &str, seen: &Seen, opts: PlanOptions) -
         }
         (Command::Start, Some(c)) if opts.reuse => Action::StartExisting { container: c },
         (Command::Start, Some(c)) => Action::Create { replace: Some(c) },
-        (Command::Stop, Some(c)) if c.running => Action::Stop { container: c },
+        // Restart's first half is a stop (its own plan: `plan::restart`).
+        (Command::Stop | Command::Restart, Some(c)) if c.running => Action::Stop { container: c },
         (Command::Kill, Some(c)) if c.running => Action::Kill { container: c },
-        (Command::Stop | Command::Kill, c) => Action::Down { container: c },
+        (Command::Stop | Command::Kill | Command::Restart, c) => Action::Down { container: c },
         (Command::Clean, Some(c)) if c.running => Action::SkipRunning { container: c },
         (Command::Clean, Some(c)) => Action::Remove { container: c },
         (Command::Clean | Command::Status, None) => Action::Absent,

@@ -1,0 +1,181 @@
+//! `maestro restart`: config -> selection (like `stop`: `-s`/`-a` safety,
+//! `-d` adds dependents) -> observe -> restart plan (dependencies first,
+//! services rolling batch by batch) -> restart tasks -> events -> renderer,
+//! with the auditors told before and after.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::audit::{Auditors, PlayInfo};
+use crate::cli::{GlobalArgs, RestartArgs};
+use crate::exec::restart::{Outcome, RestartFlags, RestartShared, run_restart};
+use crate::exec::tasks::Shared;
+use crate::exec::{self, CancelToken, Direction, Limits, Node, Play, Report};
+use crate::plan::observe;
+use crate::plan::restart::{self as restart_plan, RestartOptions};
+use crate::plan::selection::{self, Command};
+use crate::registry_auth::{self, Lookup};
+use crate::render;
+
+use super::orchestrate::{clients, install_interrupt_handler, request};
+
+pub fn run(global: &GlobalArgs, args: &RestartArgs) -> i32 {
+    let loaded = match super::load(global) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let env = &loaded.env;
+    let sel = &args.play.selection;
+    let req = request(sel, args.expand_services, args.all);
+    let selected = match selection::select(env, Command::Restart, &req) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("maestro: {}", e.message());
+            return e.exit_code();
+        }
+    };
+    let deps = selection::dependencies(env, &selected, sel.ignore_dependencies);
+    let dockers = clients(env, &selected);
+    let observed = observe::observe(env, &selected, &dockers);
+    let options = RestartOptions {
+        reuse: args.reuse,
+        only_if_changed: args.only_if_changed,
+        batch: args.batch,
+    };
+    let plan = restart_plan::plan(env, &deps, &observed, options);
+    if args.play.dry_run {
+        print!("{plan}");
+        return 0;
+    }
+
+    let auditors = Auditors::from_environment(env);
+    let info = PlayInfo::new(
+        "restart",
+        plan.steps.iter().map(|s| s.instance.clone()).collect(),
+    );
+    if let Err(e) = auditors.action(&info) {
+        print_warnings(&auditors);
+        eprintln!("maestro: {e}");
+        return 1;
+    }
+
+    // Credentials once per image, only when `-r` pulls.
+    let lookup = Lookup::from_process();
+    let credentials: BTreeMap<String, Result<_, String>> = if args.refresh_images {
+        plan.steps
+            .iter()
+            .filter_map(|s| env.instances.get(&s.instance))
+            .map(|i| {
+                let c = registry_auth::for_image(env, &i.image, &lookup).map_err(|e| e.to_string());
+                (i.image.clone(), c)
+            })
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
+    let shared = RestartShared::new(
+        Shared {
+            env,
+            dockers: &dockers,
+            refresh_images: false,
+        },
+        RestartFlags {
+            refresh_images: args.refresh_images,
+            reuse: args.reuse,
+            only_if_changed: args.only_if_changed,
+            step_delay: Duration::from_secs(args.step_delay),
+            stop_start_delay: Duration::from_secs(args.stop_start_delay),
+        },
+        credentials,
+    );
+    let nodes: Vec<Node<'_>> = plan
+        .steps
+        .iter()
+        .map(|step| {
+            let shared = &shared;
+            Node::new(
+                step.instance.clone(),
+                step.service.clone(),
+                step.ship.clone(),
+                step.deps.clone(),
+                move |ctx| run_restart(shared, step, ctx),
+            )
+        })
+        .collect();
+    let play = Play {
+        command: "restart".into(),
+        direction: Direction::Forward,
+        limits: Limits::new(
+            sel.concurrency,
+            env.ships
+                .values()
+                .map(|s| (s.name.as_str(), s.max_concurrency)),
+        ),
+        nodes,
+    };
+    let cancel = CancelToken::new();
+    install_interrupt_handler(&cancel);
+    let report = render::with_progress(args.play.progress, |sink| exec::run(play, sink, &cancel));
+    let code = match report {
+        Ok(report) => {
+            let code = report.summary.exit_code();
+            if code == 0 {
+                auditors.success(&info);
+            } else {
+                let recap = recap(&report, &shared.outcome());
+                eprintln!("maestro: {recap}");
+                auditors.error(&info, &recap);
+            }
+            code
+        }
+        Err(e) => {
+            eprintln!("maestro: {e}");
+            auditors.error(&info, &e.to_string());
+            2
+        }
+    };
+    print_warnings(&auditors);
+    code
+}
+
+/// What a restart that did not finish did: restarted, up to date, failed
+/// (with why), and never touched (their old containers still run).
+pub fn recap(report: &Report, outcome: &Outcome) -> String {
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    let mut parts = vec![format!("restarted: {}", list(&outcome.restarted))];
+    if !outcome.up_to_date.is_empty() {
+        parts.push(format!("up to date: {}", list(&outcome.up_to_date)));
+    }
+    let failed: Vec<String> = report
+        .summary
+        .failures
+        .iter()
+        .map(|f| {
+            let first = f.message.lines().next().unwrap_or("");
+            format!("{} ({first})", f.id)
+        })
+        .collect();
+    parts.push(format!("failed: {}", list(&failed)));
+    parts.push(format!(
+        "not touched: {}",
+        list(&report.summary.not_attempted)
+    ));
+    let verb = if report.summary.interrupted {
+        "restart interrupted"
+    } else {
+        "restart stopped"
+    };
+    format!("{verb}; {}", parts.join("; "))
+}
+
+fn print_warnings(auditors: &Auditors) {
+    for w in auditors.take_warnings() {
+        anstream::eprintln!("maestro: warning: {w}");
+    }
+}
