@@ -5,3 +5,4 @@ mod docker;
 mod lab;
 mod lifecycle;
 mod orchestration;
+mod restart;

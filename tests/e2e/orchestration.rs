@@ -17,20 +17,20 @@ const SHIPS: [&str; 3] = ["ship1", "ship2", "ship3"];
 /// One test's environment: a folder with `maestro.yaml` (the lab's ships
 /// and registry, then the test's services with `{P}` replaced by the
 /// prefix) and the guard that removes its containers.
-struct TestEnv {
-    lab: Lab,
-    name: String,
-    prefix: String,
-    dir: PathBuf,
+pub(crate) struct TestEnv {
+    pub(crate) lab: Lab,
+    pub(crate) name: String,
+    pub(crate) prefix: String,
+    pub(crate) dir: PathBuf,
 }
 
 impl TestEnv {
-    fn new(tag: &str, services: &str) -> TestEnv {
+    pub(crate) fn new(tag: &str, services: &str) -> TestEnv {
         Self::with_extra(tag, "", services)
     }
 
     /// `extra_ships` is YAML indented under `ships:` added after the lab's.
-    fn with_extra(tag: &str, extra_ships: &str, services: &str) -> TestEnv {
+    pub(crate) fn with_extra(tag: &str, extra_ships: &str, services: &str) -> TestEnv {
         let lab = Lab::get();
         let pid = std::process::id();
         let prefix = format!("o{pid}-{tag}");
@@ -62,11 +62,11 @@ impl TestEnv {
     }
 
     /// An instance name of this test.
-    fn n(&self, short: &str) -> String {
+    pub(crate) fn n(&self, short: &str) -> String {
         format!("{}-{short}", self.prefix)
     }
 
-    fn cmd(&self, args: &[&str]) -> Command {
+    pub(crate) fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(bin("maestro"));
         cmd.args(args)
             .current_dir(&self.dir)
@@ -78,12 +78,12 @@ impl TestEnv {
         cmd
     }
 
-    fn maestro(&self, args: &[&str]) -> Output {
+    pub(crate) fn maestro(&self, args: &[&str]) -> Output {
         self.cmd(args).output().unwrap()
     }
 
     /// `docker inspect` of a container of this test, by instance name.
-    fn inspect(&self, ship: &str, instance: &str) -> Option<Value> {
+    pub(crate) fn inspect(&self, ship: &str, instance: &str) -> Option<Value> {
         let out = self
             .lab
             .docker(ship)
@@ -129,20 +129,20 @@ impl Drop for TestEnv {
     }
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn code(o: &Output) -> i32 {
+pub(crate) fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
 
 #[track_caller]
-fn assert_code(o: &Output, want: i32) {
+pub(crate) fn assert_code(o: &Output, want: i32) {
     assert_eq!(
         code(o),
         want,
@@ -167,19 +167,19 @@ fn nanos_of_day(ts: &str) -> u128 {
     ((h * 60 + m) * 60 + s) * 1_000_000_000 + frac[..9].parse::<u128>().unwrap()
 }
 
-fn started_at(v: &Value) -> u128 {
+pub(crate) fn started_at(v: &Value) -> u128 {
     nanos_of_day(v["State"]["StartedAt"].as_str().unwrap())
 }
 
-fn finished_at(v: &Value) -> u128 {
+pub(crate) fn finished_at(v: &Value) -> u128 {
     nanos_of_day(v["State"]["FinishedAt"].as_str().unwrap())
 }
 
-fn id(v: &Value) -> String {
+pub(crate) fn id(v: &Value) -> String {
     v["Id"].as_str().unwrap().to_string()
 }
 
-fn running(v: &Value) -> bool {
+pub(crate) fn running(v: &Value) -> bool {
     v["State"]["Running"].as_bool().unwrap()
 }
 
