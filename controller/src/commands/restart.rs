@@ -157,7 +157,9 @@ pub fn recap(report: &Report, outcome: &Outcome) -> String {
         .failures
         .iter()
         .map(|f| {
+            // The reason without the log lines the table already showed.
             let first = f.message.lines().next().unwrap_or("");
+            let first = first.strip_suffix("; last log lines:").unwrap_or(first);
             format!("{} ({first})", f.id)
         })
         .collect();
