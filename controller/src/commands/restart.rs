@@ -181,3 +181,42 @@ fn print_warnings(auditors: &Auditors) {
         anstream::eprintln!("maestro: warning: {w}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{Failure, Summary};
+
+    #[test]
+    fn recap_names_restarted_failed_and_untouched() {
+        let summary = Summary {
+            command: "restart".into(),
+            total: 4,
+            done: 2,
+            skipped: 0,
+            failed: 1,
+            aborted: 1,
+            elapsed: Duration::from_secs(3),
+            interrupted: false,
+            failures: vec![Failure {
+                id: "web-2".into(),
+                message: "running checks failed: giving up; last log lines:\n    boom".into(),
+                fatal: true,
+            }],
+            not_attempted: vec!["web-3".into()],
+        };
+        let report = Report {
+            nodes: Vec::new(),
+            summary,
+        };
+        let outcome = Outcome {
+            restarted: vec!["web-1".into()],
+            up_to_date: vec!["web-0".into()],
+        };
+        assert_eq!(
+            recap(&report, &outcome),
+            "restart stopped; restarted: web-1; up to date: web-0; \
+             failed: web-2 (running checks failed: giving up); not touched: web-3"
+        );
+    }
+}

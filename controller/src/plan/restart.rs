@@ -269,6 +269,38 @@ services:
     }
 
     #[test]
+    fn selection_is_as_safe_as_stop_and_d_adds_dependents() {
+        use crate::plan::selection::{Command, Request, select};
+        let env = crate::config::load_str(ENV, std::path::Path::new(".")).unwrap();
+        let e = select(&env, Command::Restart, &Request::default()).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "No services or containers specified for restart, and --all not set."
+        );
+        let things = |t: &[&str]| Request {
+            things: t.iter().map(|s| s.to_string()).collect(),
+            ..Request::default()
+        };
+        let e = select(&env, Command::Restart, &things(&["zk"])).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "zk is a service but --expand-services was not specified"
+        );
+        let d = Request {
+            with_dependencies: true,
+            ..things(&["zk-1"])
+        };
+        let chosen: Vec<String> = select(&env, Command::Restart, &d)
+            .unwrap()
+            .into_iter()
+            .collect();
+        assert_eq!(
+            chosen,
+            ["web-1", "web-2", "web-3", "web-4", "web-5", "zk-1"]
+        );
+    }
+
+    #[test]
     fn batch_flag() {
         assert_eq!("3".parse::<Batch>(), Ok(Batch::Count(3)));
         assert_eq!("25%".parse::<Batch>(), Ok(Batch::Percent(25)));
