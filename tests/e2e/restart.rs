@@ -22,6 +22,15 @@ fn edit(t: &TestEnv, f: impl FnOnce(String) -> String) {
     std::fs::write(&path, f(text)).unwrap();
 }
 
+/// Adds a `log` auditor writing to `audit.log` next to the environment
+/// file; returns a reader of that file.
+fn audit_log(t: &TestEnv) -> impl Fn() -> String + '_ {
+    edit(t, |s| {
+        format!("{s}\naudit:\n  - {{type: log, file: audit.log}}\n")
+    });
+    move || std::fs::read_to_string(t.dir.join("audit.log")).unwrap_or_default()
+}
+
 /// `docker inspect` of the three instances `x1..x3` on ship1..ship3.
 fn three(t: &TestEnv) -> Vec<Option<Value>> {
     (1..=3)
@@ -161,6 +170,7 @@ fn a_broken_upgrade_stops_after_the_first_instance() {
 ";
     let t = TestEnv::new("broken", services);
     assert_code(&t.maestro(&["start"]), 0);
+    let audit = audit_log(&t);
     let before = three(&t);
     edit(&t, |s| {
         s.replace(
@@ -181,6 +191,12 @@ fn a_broken_upgrade_stops_after_the_first_instance() {
         err.contains(&format!("restarted: none; failed: {}", t.n("x1")))
             && err.contains(&format!("not touched: {}, {}", t.n("x2"), t.n("x3"))),
         "{err}"
+    );
+    let log = audit();
+    assert!(log.contains(" is restarting "), "{log}");
+    assert!(
+        log.contains("ERROR: Failed to restart") && log.contains("not touched: "),
+        "{log}"
     );
     let after = three(&t);
     // The first instance was replaced (and is down); the others were not
@@ -359,6 +375,7 @@ fn restart_goes_dependencies_first_one_instance_at_a_time() {
         stderr(&out)
     );
     assert_code(&t.maestro(&["start"]), 0);
+    let audit = audit_log(&t);
     let get = |n: &str, ship: &str| t.inspect(ship, &t.n(n)).unwrap();
     let (a1, a2, b1) = (get("a1", "ship1"), get("a2", "ship2"), get("b1", "ship3"));
 
@@ -378,6 +395,16 @@ fn restart_goes_dependencies_first_one_instance_at_a_time() {
         "b1 stopped before a2 was back"
     );
     assert!(started_at(&r1) > started_at(&a1) && started_at(&rb) > started_at(&b1));
+    let log = audit();
+    assert!(
+        log.contains(&format!(
+            "INFO: Restart of {}, {}, {} succeeded.",
+            t.n("a1"),
+            t.n("a2"),
+            t.n("b1")
+        )),
+        "{log}"
+    );
 
     // Recreating: new containers, started dependencies first.
     let out = t.maestro(&["restart", "-a", "--progress", "plain"]);
