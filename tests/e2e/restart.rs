@@ -433,3 +433,39 @@ fn restart_goes_dependencies_first_one_instance_at_a_time() {
         "{text}"
     );
 }
+
+#[test]
+fn refresh_pulls_from_the_registry_first_and_only_if_changed_then_compares() {
+    let services = "
+  app:
+    image: {REGISTRY}/maestro-lab/box:1
+    instances:
+      {P}-x1: {ship: ship1, stop_timeout: 1, command: sleep 3600}
+";
+    let t = TestEnv::new("rpull", services);
+    assert_code(&t.maestro(&["start"]), 0);
+    let first = t.inspect("ship1", &t.n("x1")).unwrap();
+    // -r asks the registry (the ship has that image: nothing newer), so
+    // the container is current and left alone.
+    let out = t.maestro(&[
+        "restart",
+        "-r",
+        "--only-if-changed",
+        &t.n("x1"),
+        "--progress",
+        "json",
+    ]);
+    assert_code(&out, 0);
+    let text = stdout(&out);
+    assert!(text.contains("\"state\":\"pulling\""), "{text}");
+    assert!(text.contains("\"state\":\"up_to_date\""), "{text}");
+    let same = t.inspect("ship1", &t.n("x1")).unwrap();
+    assert_eq!(id(&first), id(&same));
+    // Without --only-if-changed it is recreated from the pulled image.
+    let out = t.maestro(&["restart", "-r", &t.n("x1"), "--progress", "plain"]);
+    assert_code(&out, 0);
+    let new = t.inspect("ship1", &t.n("x1")).unwrap();
+    assert_ne!(id(&first), id(&new));
+    assert!(running(&new));
+    assert_eq!(new["Image"], first["Image"]);
+}
