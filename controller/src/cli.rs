@@ -73,7 +73,7 @@ pub enum Command {
 pub struct Selection {
     /// Services or instances (containers); default: every service.
     pub things: Vec<String>,
-    /// Also act on the instances the things depend on (for stop and kill:
+    /// Also act on the instances the things depend on (for stop, kill and restart:
     /// that depend on the things). Implied when no things are given.
     #[arg(short = 'd', long = "with-dependencies")]
     pub with_dependencies: bool,
