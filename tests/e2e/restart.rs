@@ -469,3 +469,54 @@ fn refresh_pulls_from_the_registry_first_and_only_if_changed_then_compares() {
     assert!(running(&new));
     assert_eq!(new["Image"], first["Image"]);
 }
+
+#[test]
+fn running_checks_that_do_not_pass_stop_the_roll() {
+    let services = "
+  web:
+    image: {IMAGE}
+    instances:
+      {P}-x1: {ship: ship1, stop_timeout: 1, command: sleep 3600}
+      {P}-x2: {ship: ship2, stop_timeout: 1, command: sleep 3600}
+      {P}-x3: {ship: ship3, stop_timeout: 1, command: sleep 3600}
+";
+    let t = TestEnv::new("badcheck", services);
+    assert_code(&t.maestro(&["start"]), 0);
+    let before = three(&t);
+    // The new configuration's check can never pass.
+    edit(&t, |s| {
+        s.replace(
+            "    instances:\n",
+            "    lifecycle:\n      running: [{type: rexec, command: 'test -e /ready', attempts: 3}]\n    instances:\n",
+        )
+    });
+    let out = t.maestro(&[
+        "restart",
+        "-s",
+        "web",
+        "--batch",
+        "2",
+        "--progress",
+        "plain",
+    ]);
+    assert_code(&out, 1);
+    let text = stdout(&out);
+    assert!(text.contains("running checks failed"), "{text}");
+    let after = three(&t);
+    // The first batch (two instances) was restarted and failed its checks;
+    // the third instance kept its container.
+    for k in 0..2 {
+        assert_ne!(
+            id(before[k].as_ref().unwrap()),
+            id(after[k].as_ref().unwrap())
+        );
+    }
+    let (b, a) = (before[2].as_ref().unwrap(), after[2].as_ref().unwrap());
+    assert_eq!(id(b), id(a));
+    assert!(running(a));
+    assert!(
+        stderr(&out).contains(&format!("not touched: {}", t.n("x3"))),
+        "{}",
+        stderr(&out)
+    );
+}
