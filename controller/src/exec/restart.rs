@@ -178,6 +178,7 @@ pub fn run_restart(
             start_action(flags.reuse, Some(container))
         }
         RestartAction::Start { container } => start_action(flags.reuse, container.as_ref()),
+        // Answered at the top: nothing to start on a ship that is down.
         RestartAction::HostDown { .. } => return Ok(Completion::Done),
     };
     let result = run_step(&shared.tasks, &part(start), ctx);
