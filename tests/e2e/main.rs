@@ -2,6 +2,7 @@
 mod config;
 mod day2;
 mod docker;
+mod examples;
 mod guest;
 mod lab;
 mod lifecycle;
