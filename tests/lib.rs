@@ -7,6 +7,9 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
 
 /// The lab's exports (`MAESTRO_LAB_*`), read from `lab.env`.
 #[derive(Debug, Clone)]
@@ -102,4 +105,193 @@ pub fn bin(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// The plain lab ships that tests deploy to.
+pub const SHIPS: [&str; 3] = ["ship1", "ship2", "ship3"];
+
+/// One test's environment for the built `maestro` binary: a folder with
+/// `maestro.yaml` (the lab's ships and registry, then the test's services
+/// with `{P}` replaced by the prefix, `{IMAGE}`, `{REGISTRY}` and `{DIR}` by
+/// the lab image, the lab registry and the folder) and the guard that
+/// removes its containers, even when the test fails.
+///
+/// The environment name (`e2e-<tag>-<pid>`), the instance prefix
+/// (`t<pid>-<tag>`) and the folder are unique per test process and tag, so
+/// tests run in parallel; tags must be unique across the test binary.
+pub struct TestEnv {
+    pub lab: Lab,
+    /// The environment name (`maestro.environment` label of its containers).
+    pub name: String,
+    /// What `{P}` stands for in instance names.
+    pub prefix: String,
+    /// The folder holding `maestro.yaml`; removed at the end.
+    pub dir: PathBuf,
+}
+
+impl TestEnv {
+    pub fn new(tag: &str, services: &str) -> TestEnv {
+        Self::with_extra(tag, "", services)
+    }
+
+    /// `extra_ships` is YAML indented under `ships:` added after the lab's.
+    pub fn with_extra(tag: &str, extra_ships: &str, services: &str) -> TestEnv {
+        let lab = Lab::get();
+        let pid = std::process::id();
+        let prefix = format!("t{pid}-{tag}");
+        let name = format!("e2e-{tag}-{pid}");
+        let dir = std::env::temp_dir().join(format!("maestro-e2e-{pid}-{tag}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let fragment = std::fs::read_to_string(lab.var("MAESTRO_LAB_YAML")).unwrap();
+        let fragment = fragment.replacen("ships:\n", &format!("ships:\n{extra_ships}"), 1);
+        let text = format!(
+            // The lab is shared by parallel tests on two cores: a start can
+            // take longer than the default 5 s request timeout.
+            "name: {name}\n__maestro: {{schema: 2}}\nship_defaults: {{timeout: 30}}\n{fragment}\nservices:\n{}",
+            services
+                .replace("{P}", &prefix)
+                .replace("{IMAGE}", &lab.var("MAESTRO_LAB_IMAGE"))
+                .replace("{REGISTRY}", &lab.var("MAESTRO_LAB_REGISTRY"))
+                .replace("{DIR}", &dir.display().to_string())
+        );
+        std::fs::write(dir.join("maestro.yaml"), text).unwrap();
+        let env = TestEnv {
+            lab,
+            name,
+            prefix,
+            dir,
+        };
+        env.remove_containers();
+        env
+    }
+
+    /// An instance name of this test.
+    pub fn n(&self, short: &str) -> String {
+        format!("{}-{short}", self.prefix)
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(bin("maestro"));
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env_remove("MAESTRO_FILE")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    pub fn maestro(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    /// `docker inspect` of a container of this test, by instance name.
+    pub fn inspect(&self, ship: &str, instance: &str) -> Option<Value> {
+        let out = self
+            .lab
+            .docker(ship)
+            .args(["inspect", instance])
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            return None;
+        }
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v.get(0).cloned()
+    }
+
+    pub fn remove_containers(&self) {
+        for ship in SHIPS {
+            let out = self
+                .lab
+                .docker(ship)
+                .args(["ps", "-aq", "--filter"])
+                .arg(format!("label=maestro.environment={}", self.name))
+                .output();
+            let Ok(out) = out else { continue };
+            let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
+            if !ids.is_empty() {
+                let _ = self
+                    .lab
+                    .docker(ship)
+                    .args(["rm", "-f", "-v"])
+                    .args(&ids)
+                    .output();
+            }
+        }
+    }
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        self.remove_containers();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A command's standard output as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A command's standard error as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A command's exit code (-1 when killed by a signal).
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+/// Asserts the exit code, showing both outputs when it differs.
+#[track_caller]
+pub fn assert_code(o: &Output, want: i32) {
+    assert_eq!(
+        code(o),
+        want,
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(o),
+        stderr(o)
+    );
+}
+
+/// A Docker timestamp (`2026-11-24T20:27:22.123456789Z`) as nanoseconds
+/// of the day, enough to order events of one test.
+pub fn nanos_of_day(ts: &str) -> u128 {
+    let time = ts.split('T').nth(1).unwrap().trim_end_matches('Z');
+    let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
+    let mut parts = hms.split(':').map(|p| p.parse::<u128>().unwrap());
+    let (h, m, s) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    let frac = format!("{frac:0<9}");
+    ((h * 60 + m) * 60 + s) * 1_000_000_000 + frac[..9].parse::<u128>().unwrap()
+}
+
+/// `State.StartedAt` of an inspected container.
+pub fn started_at(v: &Value) -> u128 {
+    nanos_of_day(v["State"]["StartedAt"].as_str().unwrap())
+}
+
+/// `State.FinishedAt` of an inspected container.
+pub fn finished_at(v: &Value) -> u128 {
+    nanos_of_day(v["State"]["FinishedAt"].as_str().unwrap())
+}
+
+/// The ID of an inspected container.
+pub fn id(v: &Value) -> String {
+    v["Id"].as_str().unwrap().to_string()
+}
+
+/// Whether an inspected container runs.
+pub fn running(v: &Value) -> bool {
+    v["State"]["Running"].as_bool().unwrap()
 }

@@ -2,6 +2,8 @@
 mod config;
 mod day2;
 mod docker;
+mod examples;
+mod guest;
 mod lab;
 mod lifecycle;
 mod orchestration;

@@ -11,9 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::orchestration::{
-    TestEnv, assert_code, finished_at, id, running, started_at, stderr, stdout,
-};
+use maestro_tests::{TestEnv, assert_code, finished_at, id, running, started_at, stderr, stdout};
 
 /// Rewrites the test's environment file, e.g. to change the image.
 fn edit(t: &TestEnv, f: impl FnOnce(String) -> String) {
