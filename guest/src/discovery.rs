@@ -311,15 +311,15 @@ mod tests {
 
     #[test]
     fn specific_host_reads_the_normalised_variable() {
-        let env = env_of(&[("MY_SVC_V2_WEB_1_HOST", "10.0.0.1")]);
+        let env = env_of(&[("MY_SVC_V2_WEB_1_HOST", "10.213.0.1")]);
         assert_eq!(
             specific_host(&env, "my-svc.v2", "web-1"),
-            Ok("10.0.0.1".into())
+            Ok("10.213.0.1".into())
         );
         // `zk.1` and `zk-1` share one variable name, as in MaestroNG.
         assert_eq!(
             specific_host(&env, "my.svc-v2", "web.1"),
-            Ok("10.0.0.1".into())
+            Ok("10.213.0.1".into())
         );
         assert_eq!(
             specific_host(&env, "my-svc.v2", "web-2"),
@@ -405,7 +405,7 @@ mod tests {
     fn normalised_names_apply_to_service_container_and_port() {
         let env = env_of(&[
             ("MY_SVC_V2_INSTANCES", "web-1"),
-            ("MY_SVC_V2_WEB_1_HOST", "10.0.0.1"),
+            ("MY_SVC_V2_WEB_1_HOST", "10.213.0.1"),
             ("MY_SVC_V2_WEB_1_HTTP_ALT_PORT", "81"),
             ("MY_SVC_V2_WEB_1_HTTP_ALT_INTERNAL_PORT", "8081"),
         ]);
@@ -419,7 +419,7 @@ mod tests {
         );
         assert_eq!(
             node_list(&env, "my-svc.v2", &["http-alt"], 1),
-            Ok(vec!["10.0.0.1:81".into()])
+            Ok(vec!["10.213.0.1:81".into()])
         );
         assert_eq!(instances(&env, "my-svc.v2"), vec!["web-1".to_string()]);
     }

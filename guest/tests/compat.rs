@@ -94,13 +94,13 @@ const ODD_PORTS: &[(&str, &str)] = &[
 /// Names that normalise: dashes, dots, spaces, Unicode letters.
 const ODD_NAMES: &[(&str, &str)] = &[
     ("MY_SVC_V2_INSTANCES", "web-1,web.2,web 3"),
-    ("MY_SVC_V2_WEB_1_HOST", "10.0.0.1"),
+    ("MY_SVC_V2_WEB_1_HOST", "10.213.0.1"),
     ("MY_SVC_V2_WEB_1_HTTP_ALT_PORT", "81"),
-    ("MY_SVC_V2_WEB_2_HOST", "10.0.0.2"),
+    ("MY_SVC_V2_WEB_2_HOST", "10.213.0.2"),
     ("MY_SVC_V2_WEB_2_HTTP_ALT_PORT", "82"),
-    ("MY_SVC_V2_WEB_3_HOST", "10.0.0.3"),
+    ("MY_SVC_V2_WEB_3_HOST", "10.213.0.3"),
     ("MY_SVC_V2_WEB_3_HTTP_ALT_PORT", "83"),
-    ("CAFÉ_CRÈME_1_HOST", "10.0.0.9"),
+    ("CAFÉ_CRÈME_1_HOST", "10.213.0.9"),
     ("CAFÉ_CRÈME_1_HTTP_PORT", "8080"),
     ("CAFÉ_INSTANCES", "crème-1"),
     ("STRASSE_INSTANCES", "a"),

@@ -206,3 +206,33 @@ fn dump_redacts_secrets_unless_asked() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["instances"].as_array().unwrap().len(), 1);
 }
+
+/// `maestro dump | head` closes the pipe early: the output stops there,
+/// quietly, without a panic and without an error exit.
+#[test]
+fn dump_into_a_closed_pipe_stops_quietly() {
+    let mut services = String::from("name: big\nships:\n  s1: {ip: 10.213.0.11}\nservices:\n");
+    for i in 0..200 {
+        services.push_str(&format!(
+            "  svc{i}:\n    image: lab/app:1\n    env: {{A: '{}'}}\n    instances:\n      app-{i}: {{ship: s1}}\n",
+            "x".repeat(400)
+        ));
+    }
+    let dir = folder("pipe", &services);
+    let mut child = Command::new(bin("maestro"))
+        .args(["dump", "--show-secrets"])
+        .current_dir(&dir)
+        .env_remove("MAESTRO_FILE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The dump is far larger than a pipe's buffer: closing the read end
+    // before reading anything makes the writer hit a broken pipe.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}

@@ -75,9 +75,9 @@ fn receiver(n: usize, status: u16) -> (String, crossbeam_channel::Receiver<Recei
 
 fn auditors(entries: Vec<Auditor>) -> Auditors {
     let targets = [
-        ("web-1", "10.0.0.1", "web"),
-        ("web-2", "10.0.0.2", "web"),
-        ("db-1", "10.0.0.3", "db"),
+        ("web-1", "10.213.0.1", "web"),
+        ("web-2", "10.213.0.2", "web"),
+        ("db-1", "10.213.0.3", "db"),
     ]
     .into_iter()
     .map(|(c, ip, s)| (c.to_string(), (ip.to_string(), s.to_string())))
@@ -269,8 +269,8 @@ fn exec_auditor_gets_targets_on_stdin_and_the_play_in_args_and_env() {
         serde_json::from_slice(&std::fs::read(dir.join("stdin.action")).unwrap()).unwrap();
     assert_eq!(
         stdin,
-        json!({"web-1": {"ship": "10.0.0.1", "service": "web"},
-               "db-1": {"ship": "10.0.0.3", "service": "db"}})
+        json!({"web-1": {"ship": "10.213.0.1", "service": "web"},
+               "db-1": {"ship": "10.213.0.3", "service": "db"}})
     );
     assert_eq!(
         std::fs::read_to_string(dir.join("args.success")).unwrap(),

@@ -10,8 +10,8 @@ pub fn run(global: &GlobalArgs, args: &DeptreeArgs) -> i32 {
     };
     match deptree::services_for(&l.env, &args.things) {
         Ok(services) => {
-            print!("{}", deptree::render(&l.env, &services, args.recursive));
-            0
+            let tree = deptree::render(&l.env, &services, args.recursive);
+            super::print_stdout(&tree).err().unwrap_or(0)
         }
         Err(msg) => {
             eprintln!("maestro: {msg}");

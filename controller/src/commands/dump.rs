@@ -22,7 +22,11 @@ pub fn run(global: &GlobalArgs, with_config: bool, show_secrets: bool, things: &
     match document(&l, things, with_config, show_secrets) {
         Ok(doc) => {
             match serde_json::to_string_pretty(&doc) {
-                Ok(s) => println!("{s}"),
+                Ok(s) => {
+                    if let Err(code) = super::print_stdout(&format!("{s}\n")) {
+                        return code;
+                    }
+                }
                 Err(e) => {
                     eprintln!("maestro: cannot write JSON: {e}");
                     return 2;

@@ -70,3 +70,18 @@ pub fn load(global: &GlobalArgs) -> Result<Loaded, i32> {
         e.exit_code()
     })
 }
+
+/// Writes a command's output to stdout. A reader that went away early
+/// (`maestro dump | head`) is not an error: the output stops there, as with
+/// other Unix tools. Any other write error is reported, with exit code 2.
+pub fn print_stdout(text: &str) -> Result<(), i32> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("maestro: cannot write to standard output: {e}");
+            Err(2)
+        }
+        _ => Ok(()),
+    }
+}

@@ -92,8 +92,7 @@ pub fn run(global: &GlobalArgs, command: Command, args: &PlayArgs, opts: &Option
         PlanOptions { reuse: opts.reuse },
     );
     if args.dry_run {
-        print!("{plan}");
-        return 0;
+        return super::print_stdout(&plan.to_string()).err().unwrap_or(0);
     }
 
     let auditors = Auditors::from_environment(env);

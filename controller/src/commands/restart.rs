@@ -44,8 +44,7 @@ pub fn run(global: &GlobalArgs, args: &RestartArgs) -> i32 {
     };
     let plan = restart_plan::plan(env, &deps, &observed, options);
     if args.play.dry_run {
-        print!("{plan}");
-        return 0;
+        return super::print_stdout(&plan.to_string()).err().unwrap_or(0);
     }
 
     let auditors = Auditors::from_environment(env);

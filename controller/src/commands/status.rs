@@ -108,8 +108,12 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> i32 {
         StatusFormat::Json => write_json(env, &lines, &mut out),
         StatusFormat::Table => write_table(env, &lines, args, &mut out),
     };
-    if written.is_err() {
-        return 2;
+    if let Err(e) = written {
+        // A reader that went away early (`| head`) is no failure.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("maestro: cannot write to standard output: {e}");
+            return 2;
+        }
     }
     for l in &lines {
         if let Seen::HostDown(reason) = l.seen {
@@ -328,8 +332,8 @@ mod tests {
 
     const ENV: &str = "name: t
 ships:
-  ship1: {ip: 10.0.0.1}
-  ship2: {ip: 10.0.0.2}
+  ship1: {ip: 10.213.0.1}
+  ship2: {ip: 10.213.0.2}
 services:
   zk:
     image: zk:3
@@ -403,10 +407,10 @@ services:
         );
         assert_eq!(
             render(&["-F", "-H"], false),
-            " #  INSTANCE  SERVICE  HOST      CONTAINER  STATUS             IMAGE    PORTS
-1.  zk-1      zk       10.0.0.1  3:0123456  running for 3m12s  zk:3     client:2181 up, gossip:9000/udp udp
-2.  zk-2      zk       10.0.0.2  -          host down          zk:3
-3.  kafka-1   kafka    10.0.0.1  -          absent             kafka:2
+            " #  INSTANCE  SERVICE  HOST        CONTAINER  STATUS             IMAGE    PORTS
+1.  zk-1      zk       10.213.0.1  3:0123456  running for 3m12s  zk:3     client:2181 up, gossip:9000/udp udp
+2.  zk-2      zk       10.213.0.2  -          host down          zk:3
+3.  kafka-1   kafka    10.213.0.1  -          absent             kafka:2
 "
         );
     }
@@ -426,6 +430,6 @@ services:
         assert_eq!(rows[1]["status"], "host down");
         assert_eq!(rows[1]["error"], "ship `ship2`: refused");
         assert_eq!(rows[2]["status"], "absent");
-        assert_eq!(rows[2]["host"], "10.0.0.1");
+        assert_eq!(rows[2]["host"], "10.213.0.1");
     }
 }

@@ -6,14 +6,14 @@ pub fn run(global: &GlobalArgs) -> i32 {
     match super::load(global) {
         Ok(l) => {
             let e = &l.env;
-            println!(
-                "{}: valid: {} ships, {} services, {} instances",
+            let summary = format!(
+                "{}: valid: {} ships, {} services, {} instances\n",
                 global.file.display(),
                 e.ships.len(),
                 e.services.len(),
                 e.instances.len()
             );
-            0
+            super::print_stdout(&summary).err().unwrap_or(0)
         }
         Err(code) => code,
     }

@@ -8,7 +8,7 @@ use super::model::*;
 use super::ship::ApiVersion;
 use super::{Environment, LoadError, LoadOptions, load, load_str};
 
-const SHIPS: &str = "name: t\nships:\n  s1: {ip: 10.0.0.1}\n  s2: {ip: 10.0.0.2}\n";
+const SHIPS: &str = "name: t\nships:\n  s1: {ip: 10.213.0.1}\n  s2: {ip: 10.213.0.2}\n";
 
 fn ok(yaml: &str) -> Environment {
     match load_str(yaml, Path::new(".")) {
@@ -284,7 +284,7 @@ fn case14_name_normalisation() {
         "{SHIPS}services:\n  my-svc.v2: {{image: a, instances: {{web-1: {{ship: s1, ports: {{http-alt: 81}}}}}}}}\n"
     ));
     let env = env_of(&e, "web-1");
-    assert_eq!(env["MY_SVC_V2_WEB_1_HOST"], "10.0.0.1");
+    assert_eq!(env["MY_SVC_V2_WEB_1_HOST"], "10.213.0.1");
     assert_eq!(env["MY_SVC_V2_WEB_1_HTTP_ALT_PORT"], "81");
     assert_eq!(env["MY_SVC_V2_INSTANCES"], "web-1");
 }
@@ -304,7 +304,7 @@ const ZK_KAFKA: &str = "services:\n  zookeeper:\n    image: zk\n    instances:\n
 fn case15_link_variable_scope() {
     let e = ok(&format!("{SHIPS}{ZK_KAFKA}"));
     let k = env_of(&e, "k1");
-    assert_eq!(k["ZOOKEEPER_ZK_1_HOST"], "10.0.0.1");
+    assert_eq!(k["ZOOKEEPER_ZK_1_HOST"], "10.213.0.1");
     assert_eq!(k["ZOOKEEPER_ZK_1_CLIENT_PORT"], "2182");
     assert!(!k.contains_key("ZOOKEEPER_ZK_1_CLIENT_INTERNAL_PORT"));
     assert_eq!(k["KAFKA_K1_BROKER_INTERNAL_PORT"], "9092");
@@ -329,7 +329,7 @@ fn case16_transitive_requires_direct_wants_info() {
         svc("C", "")
     );
     let e = ok(&yaml);
-    assert_eq!(env_of(&e, "a")["C_C_HOST"], "10.0.0.1");
+    assert_eq!(env_of(&e, "a")["C_C_HOST"], "10.213.0.1");
     let yaml = format!(
         "{SHIPS}services:\n{}{}{}",
         svc("A", "wants_info: [B],"),
@@ -440,7 +440,10 @@ fn case28_extra_hosts_ship_reference() {
     let e = ok(&format!(
         "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a: {{ship: s2, extra_hosts: {{db: {{ship: s1}}, gw: 10.9.9.9}}}}\n"
     ));
-    assert_eq!(e.instances["a"].extra_hosts, ["db:10.0.0.1", "gw:10.9.9.9"]);
+    assert_eq!(
+        e.instances["a"].extra_hosts,
+        ["db:10.213.0.1", "gw:10.9.9.9"]
+    );
     let out = err(&format!(
         "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a: {{ship: s2, extra_hosts: {{db: {{ship: s9}}}}}}\n"
     ));
@@ -509,7 +512,7 @@ fn case36_http_check_defaults_and_service_checks_first() {
                     path.as_str(),
                     method.as_str()
                 ),
-                (8080, "10.0.0.1", "http", "/", "get")
+                (8080, "10.213.0.1", "http", "/", "get")
             );
             assert_eq!((match_regex, *max_wait), (&None, 300.0));
         }
@@ -519,7 +522,7 @@ fn case36_http_check_defaults_and_service_checks_first() {
     // No shared mutation: b gets only the service check, with its own host and port.
     let b = &e.instances["b"].lifecycle[&LifecycleState::Running];
     assert_eq!(b.len(), 1);
-    assert!(matches!(&b[0], Check::Http { target_port: 81, host, .. } if host == "10.0.0.2"));
+    assert!(matches!(&b[0], Check::Http { target_port: 81, host, .. } if host == "10.213.0.2"));
 }
 
 #[test]
@@ -570,7 +573,7 @@ fn host_port_conflicts_on_one_ship() {
 #[test]
 fn ships_defaults_and_connection_options() {
     let e = ok(
-        "name: t\nship_defaults: {timeout: 9, api_version: 1.20, max_concurrency: 3}\nships:\n  a: {ip: 10.0.0.1}\n  b: {ip: 10.0.0.2, endpoint: b.local, tls: true, tls_cert: c.pem, tls_key: k.pem, api_version: auto}\n  c: {ip: 10.0.0.3, ssh_tunnel: {user: ops, key: id_ed25519}, socket_path: /run/docker.sock}\n",
+        "name: t\nship_defaults: {timeout: 9, api_version: 1.20, max_concurrency: 3}\nships:\n  a: {ip: 10.213.0.1}\n  b: {ip: 10.213.0.2, endpoint: b.local, tls: true, tls_cert: c.pem, tls_key: k.pem, api_version: auto}\n  c: {ip: 10.213.0.3, ssh_tunnel: {user: ops, key: id_ed25519}, socket_path: /run/docker.sock}\n",
     );
     let a = &e.ships["a"];
     assert_eq!(
@@ -580,7 +583,7 @@ fn ships_defaults_and_connection_options() {
             a.timeout.as_secs(),
             a.max_concurrency
         ),
-        ("10.0.0.1", 2375, 9, 3)
+        ("10.213.0.1", 2375, 9, 3)
     );
     assert_eq!(a.api_version, ApiVersion::Fixed("1.20".into()));
     let b = &e.ships["b"];
@@ -828,7 +831,7 @@ fn more_errors_are_located() {
 name: t
 ship_provider: dynamic
 ships:
-  s1: {ip: 10.0.0.1, docker_port: 70000}
+  s1: {ip: 10.213.0.1, docker_port: 70000}
 registries:
   r: {registry: x, retry: {attempts: 0, when: [42]}}
 services:

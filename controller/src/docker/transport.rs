@@ -420,8 +420,8 @@ mod tests {
     fn ship() -> Ship {
         Ship {
             name: "s".into(),
-            ip: "10.0.0.1".into(),
-            endpoint: "10.0.0.2".into(),
+            ip: "10.213.0.1".into(),
+            endpoint: "10.213.0.2".into(),
             docker_port: 2375,
             socket_path: None,
             api_version: ApiVersion::Auto,
@@ -446,9 +446,9 @@ mod tests {
         let b = connect(&ship()).unwrap();
         assert_eq!(
             (b.kind, b.base.as_str()),
-            (TransportKind::Tcp, "http://10.0.0.2:2375")
+            (TransportKind::Tcp, "http://10.213.0.2:2375")
         );
-        assert_eq!(b.ctx.endpoint, "tcp://10.0.0.2:2375");
+        assert_eq!(b.ctx.endpoint, "tcp://10.213.0.2:2375");
 
         let s = Ship {
             socket_path: Some("/run/d.sock".into()),
@@ -469,7 +469,7 @@ mod tests {
         };
         let b = connect(&s).unwrap();
         assert_eq!(b.kind, TransportKind::Ssh);
-        assert_eq!(b.ctx.endpoint, "ssh://u@10.0.0.2:2222 -> /run/d.sock");
+        assert_eq!(b.ctx.endpoint, "ssh://u@10.213.0.2:2222 -> /run/d.sock");
         assert!(b.forwarder.is_some());
 
         let s = Ship {
@@ -478,7 +478,7 @@ mod tests {
         };
         assert_eq!(
             connect(&s).unwrap().ctx.endpoint,
-            "ssh://u@10.0.0.2:2222 -> 127.0.0.1:2375"
+            "ssh://u@10.213.0.2:2222 -> 127.0.0.1:2375"
         );
     }
 
@@ -497,7 +497,7 @@ mod tests {
         let b = connect(&s).unwrap();
         assert_eq!(
             (b.kind, b.base.as_str()),
-            (TransportKind::Tls, "https://10.0.0.2:2376")
+            (TransportKind::Tls, "https://10.213.0.2:2376")
         );
         assert!(b.warning.unwrap().contains("ship `s`"));
     }

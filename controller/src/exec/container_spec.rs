@@ -176,7 +176,7 @@ mod tests {
         let yaml = "name: prod
 __maestro: {schema: 2}
 ships:
-  s1: {ip: 10.0.0.1}
+  s1: {ip: 10.213.0.1}
 services:
   db:
     image: reg:5000/db:9
@@ -206,8 +206,8 @@ services:
         privileged: true
         cap_add: [NET_ADMIN]
         cap_drop: [MKNOD]
-        extra_hosts: {gw: 10.0.0.254, s1host: {ship: s1}}
-        dns: [10.0.0.53]
+        extra_hosts: {gw: 10.213.0.254, s1host: {ship: s1}}
+        dns: [10.213.0.53]
         restart: on-failure:3
         stop_timeout: 7
         limits: {memory: 64m, swap: 128m}
@@ -235,7 +235,7 @@ services:
         assert!(env.contains(&"GREETING=hi".to_string()));
         assert!(env.contains(&"CONTAINER_NAME=web-1".to_string()));
         assert!(env.contains(&"MAESTRO_ENVIRONMENT_NAME=prod".to_string()));
-        assert!(env.contains(&"DB_DB_1_HOST=10.0.0.1".to_string()));
+        assert!(env.contains(&"DB_DB_1_HOST=10.213.0.1".to_string()));
         assert_eq!(
             v["Labels"],
             json!({"team": "edge", "maestro.environment": "prod", "maestro.service": "web",
@@ -261,8 +261,8 @@ services:
         assert_eq!(h["CapDrop"], json!(["MKNOD"]));
         let mut hosts: Vec<String> = serde_json::from_value(h["ExtraHosts"].clone()).unwrap();
         hosts.sort();
-        assert_eq!(hosts, ["gw:10.0.0.254", "s1host:10.0.0.1"]);
-        assert_eq!(h["Dns"], json!(["10.0.0.53"]));
+        assert_eq!(hosts, ["gw:10.213.0.254", "s1host:10.213.0.1"]);
+        assert_eq!(h["Dns"], json!(["10.213.0.53"]));
         assert_eq!(
             h["RestartPolicy"],
             json!({"Name": "on-failure", "MaximumRetryCount": 3})
@@ -285,7 +285,7 @@ services:
     #[test]
     fn minimal_instance_and_network_mode() {
         let yaml = "name: e
-ships: {s1: {ip: 10.0.0.1}}
+ships: {s1: {ip: 10.213.0.1}}
 services:
   tool:
     image: box:1
@@ -295,7 +295,7 @@ services:
         // An unknown key is a config error; check with a valid one instead.
         assert!(crate::config::load_str(yaml, std::path::Path::new(".")).is_err());
         let yaml = "name: e
-ships: {s1: {ip: 10.0.0.1}}
+ships: {s1: {ip: 10.213.0.1}}
 services:
   tool:
     image: box:1

@@ -188,10 +188,10 @@ mod tests {
 
     #[test]
     fn envfrom_env_adds_the_container_variables_to_maestros() {
-        let e = env(&[("SVC_HOST", "10.0.0.1"), ("SVC_PORT", "2181")]);
+        let e = env(&[("SVC_HOST", "10.213.0.1"), ("SVC_PORT", "2181")]);
         let stop = CancelToken::new();
         // The container's variables and maestro's own (PATH, to find sh).
-        let ok = sh(r#"[ "$SVC_HOST:$SVC_PORT" = 10.0.0.1:2181 ] && [ -n "$PATH" ]"#);
+        let ok = sh(r#"[ "$SVC_HOST:$SVC_PORT" = 10.213.0.1:2181 ] && [ -n "$PATH" ]"#);
         assert_eq!(attempt(&ok, &e, None, &stop), Attempt::Pass);
         let wrong = sh(r#"[ "$SVC_HOST" = other ]"#);
         assert_eq!(
@@ -202,7 +202,7 @@ mod tests {
 
     #[test]
     fn envfrom_stdin_sends_a_json_object_and_leaves_the_environment_alone() {
-        let e = env(&[("SVC_HOST", "10.0.0.1"), ("QUOTE", "a \"b\"\nc")]);
+        let e = env(&[("SVC_HOST", "10.213.0.1"), ("QUOTE", "a \"b\"\nc")]);
         let file = std::env::temp_dir().join(format!("maestro-exec-stdin-{}", std::process::id()));
         let script = format!(r#"[ -z "$SVC_HOST" ] && cat > {}"#, file.display());
         let out = check(&sh(&script), 1, EnvFrom::Stdin, &e, &CancelToken::new());
@@ -210,7 +210,7 @@ mod tests {
         let doc: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
         let _ = std::fs::remove_file(&file);
-        assert_eq!(doc["SVC_HOST"], "10.0.0.1");
+        assert_eq!(doc["SVC_HOST"], "10.213.0.1");
         assert_eq!(doc["QUOTE"], "a \"b\"\nc");
         // Maestro's own environment is in the document too.
         assert!(doc["PATH"].is_string(), "{doc}");

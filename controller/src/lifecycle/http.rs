@@ -149,10 +149,18 @@ pub fn attempt(agent: &Agent, spec: &Spec, timeout: Duration) -> Attempt {
         .limit(BODY_LIMIT)
         .read_to_vec()
     {
-        Ok(body) if re.is_match(&String::from_utf8_lossy(&body)) => Attempt::Pass,
+        Ok(body) if search(re, &String::from_utf8_lossy(&body)) => Attempt::Pass,
         Ok(_) => Attempt::Retry(format!("status {status}, body does not match the regex")),
         Err(e) => Attempt::Retry(format!("status {status}, reading the body: {e}")),
     }
+}
+
+/// Python's `re.search`, which MaestroNG used: there `$` also matches just
+/// before a final newline (`' ok$'` finds `api ok\n`), where regex-lite's
+/// `$` only matches at the very end. Trying the body without that newline
+/// as well gives the same answers.
+fn search(re: &Regex, body: &str) -> bool {
+    re.is_match(body) || body.strip_suffix('\n').is_some_and(|b| re.is_match(b))
 }
 
 fn invalid_request(spec: &Spec) -> String {
@@ -295,6 +303,15 @@ mod tests {
     }
 
     #[test]
+    fn dollar_matches_before_a_final_newline_as_in_python() {
+        let re = compile(" ok$").unwrap();
+        assert!(search(&re, "api-1 ok\n"));
+        assert!(search(&re, "api-1 ok"));
+        assert!(!search(&re, "api-1 ok\n\n"));
+        assert!(!search(&re, "api-1 ok then"));
+    }
+
+    #[test]
     fn bad_regex_and_method_are_errors() {
         let h = BTreeMap::new();
         let e = spec(
@@ -316,7 +333,10 @@ mod tests {
 
     #[test]
     fn urls() {
-        assert_eq!(url("http", "10.0.0.1", 80, "/x"), "http://10.0.0.1:80/x");
+        assert_eq!(
+            url("http", "10.213.0.1", 80, "/x"),
+            "http://10.213.0.1:80/x"
+        );
         assert_eq!(url("https", "::1", 443, "/"), "https://[::1]:443/");
     }
 

@@ -224,9 +224,9 @@ mod tests {
 
     const ENV: &str = "name: t
 ships:
-  ship1: {ip: 10.0.0.1}
-  ship2: {ip: 10.0.0.2}
-  ship3: {ip: 10.0.0.3}
+  ship1: {ip: 10.213.0.1}
+  ship2: {ip: 10.213.0.2}
+  ship3: {ip: 10.213.0.3}
 services:
   zk:
     image: zk:3

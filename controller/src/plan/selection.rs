@@ -206,8 +206,8 @@ mod tests {
 
     const ENV: &str = "name: t
 ships:
-  ship1: {ip: 10.0.0.1}
-  ship2: {ip: 10.0.0.2}
+  ship1: {ip: 10.213.0.1}
+  ship2: {ip: 10.213.0.2}
 services:
   zk:
     image: zk

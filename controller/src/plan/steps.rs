@@ -250,8 +250,8 @@ mod tests {
 
     const ENV: &str = "name: t
 ships:
-  ship1: {ip: 10.0.0.1}
-  ship2: {ip: 10.0.0.2}
+  ship1: {ip: 10.213.0.1}
+  ship2: {ip: 10.213.0.2}
 services:
   zk:
     image: zk:3
@@ -318,14 +318,14 @@ services:
     fn start_with_a_ship_down_blocks_its_dependents() {
         let seen = [(
             "zk-2",
-            Seen::HostDown("ship `ship2` (tcp://10.0.0.2:2375): refused".into()),
+            Seen::HostDown("ship `ship2` (tcp://10.213.0.2:2375): refused".into()),
         )];
         assert_eq!(
             run(Command::Start, &seen, PlanOptions::default()),
             "start plan:
   kafka-1 (ship1) after zk-1,zk-2: not started: zk-2 is on a ship that did not answer
   zk-1 (ship1): create and start: no container
-  zk-2 (ship2): host down: ship `ship2` (tcp://10.0.0.2:2375): refused
+  zk-2 (ship2): host down: ship `ship2` (tcp://10.213.0.2:2375): refused
 1 of 3 instances to change
 "
         );
