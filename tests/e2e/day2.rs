@@ -631,4 +631,12 @@ fn pull_reports_layer_progress_as_json_events() {
     assert!(percents.contains(&100), "{stdout}");
     assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
     assert_eq!(states.last().unwrap()["text"], "done", "{stdout}");
+    // Every event carries the time since the play began, never going back.
+    let times: Vec<f64> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["t"].as_f64())
+        .collect::<Option<_>>()
+        .unwrap_or_else(|| panic!("an event without `t`: {stdout}"));
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    assert!(times.last() > times.first(), "{times:?}");
 }
