@@ -425,6 +425,19 @@ fn status_table_and_json_match_the_ships() {
     assert_eq!(w1_row["container"], id(&w1));
     assert_eq!(w1_row["ship"], "ship1");
     assert_eq!(w1_row["ports"][1]["up"], true, "{w1_row}");
+    // -c 1: one ship list at a time, the same rows.
+    let one = t.maestro(&["status", "-c", "1", "--format", "json"]);
+    assert_code(&one, 1);
+    let statuses = |text: String| {
+        let mut v: Vec<(String, String)> = text
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .map(|r| (r["instance"].to_string(), r["status"].to_string()))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(statuses(stdout(&one)), statuses(stdout(&js)));
 
     // After starting the omitted service by name, everything runs: exit 0.
     assert_code(&t.maestro(&["start", "tools"]), 0);
