@@ -21,7 +21,7 @@ use super::models::{
     ContainerCreateBody, ContainerDetails, ContainerSummary, Created, Event, ExecConfig,
     ExecDetails, ExecOutput, ImageInspect, ImageSummary, Version, WaitResult,
 };
-use super::query::{Filters, Query, seg, split_reference};
+use super::query::{Filters, Query, seg};
 use super::ssh::Forwarder;
 use super::stream::{Frame, Frames, Framing, JsonStream, ProgressMessage, PullEvent, StreamKind};
 use super::transport::{self, TransportKind};
@@ -706,7 +706,9 @@ impl Docker {
     /// progress comes back event by event; an error in the stream ends it
     /// with `ErrorKind::Pull`.
     pub fn pull(&self, reference: &str, auth: Option<&RegistryAuth>) -> Result<Pull<'_>, Error> {
-        let (repo, tag) = split_reference(reference);
+        // The one splitter of the workspace: a digest goes in `tag` (a tag
+        // before it is dropped), as the Docker CLI sends it.
+        let (repo, tag) = maestro_common::image_details(reference);
         let mut q = Query::new();
         q.push("fromImage", repo);
         q.push("tag", tag);
