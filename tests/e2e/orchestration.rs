@@ -5,11 +5,10 @@
 //! containers at the end, even when it fails.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use maestro_tests::{Lab, bin};
+use maestro_tests::{Lab, TempDir, bin, text};
 use serde_json::Value;
 
 const SHIPS: [&str; 3] = ["ship1", "ship2", "ship3"];
@@ -21,7 +20,7 @@ struct TestEnv {
     lab: Lab,
     name: String,
     prefix: String,
-    dir: PathBuf,
+    dir: TempDir,
 }
 
 impl TestEnv {
@@ -35,11 +34,10 @@ impl TestEnv {
         let pid = std::process::id();
         let prefix = format!("o{pid}-{tag}");
         let name = format!("orch-{tag}-{pid}");
-        let dir = std::env::temp_dir().join(format!("maestro-e2e-orch-{pid}-{tag}"));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let fragment = std::fs::read_to_string(lab.var("MAESTRO_LAB_YAML")).unwrap();
-        let fragment = fragment.replacen("ships:\n", &format!("ships:\n{extra_ships}"), 1);
+        let dir = TempDir::new("orch", tag);
+        let fragment = lab
+            .fragment()
+            .replacen("ships:\n", &format!("ships:\n{extra_ships}"), 1);
         let text = format!(
             // The lab is shared by parallel tests on two cores: a start can
             // take longer than the default 5 s request timeout.
@@ -50,7 +48,7 @@ impl TestEnv {
                 .replace("{REGISTRY}", &lab.var("MAESTRO_LAB_REGISTRY"))
                 .replace("{DIR}", &dir.display().to_string())
         );
-        std::fs::write(dir.join("maestro.yaml"), text).unwrap();
+        dir.write("maestro.yaml", &text);
         let env = TestEnv {
             lab,
             name,
@@ -124,17 +122,17 @@ impl TestEnv {
 
 impl Drop for TestEnv {
     fn drop(&mut self) {
+        // The folder goes with `dir`.
         self.remove_containers();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
 fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    text(&o.stdout)
 }
 
 fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    text(&o.stderr)
 }
 
 fn code(o: &Output) -> i32 {
