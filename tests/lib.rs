@@ -4,12 +4,18 @@
 //! The lab (`scripts/lab up`) writes its exports to `$MAESTRO_LAB_DIR/lab.env`
 //! (default `/var/tmp/mlab`), so `cargo test` works in any shell once the lab
 //! is up. Tests never skip when it is missing: they fail and say how to start it.
+//!
+//! Also what several test modules need: unique names, temporary folders
+//! removed on drop, the lab registry's image and credentials.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use maestro::docker::RegistryAuth;
 
 /// The lab's exports (`MAESTRO_LAB_*`), read from `lab.env`.
 #[derive(Debug, Clone)]
@@ -74,6 +80,60 @@ impl Lab {
         PathBuf::from(self.var(&format!("MAESTRO_LAB_{}_SOCKET", ship.to_uppercase())))
     }
 
+    /// The lab's YAML fragment (`ships:` and `registries:`, with the
+    /// registry's password), for a test's environment file.
+    pub fn fragment(&self) -> String {
+        let file = self.var("MAESTRO_LAB_YAML");
+        std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("cannot read {file}: {e}"))
+    }
+
+    /// The lab image in the lab registry, e.g. `10.213.0.30:5000/maestro-lab/box:1`.
+    pub fn registry_image(&self) -> String {
+        format!(
+            "{}/{}",
+            self.var("MAESTRO_LAB_REGISTRY"),
+            self.var("MAESTRO_LAB_IMAGE")
+        )
+    }
+
+    /// The lab registry's credentials.
+    pub fn registry_auth(&self) -> RegistryAuth {
+        RegistryAuth {
+            username: self.var("MAESTRO_LAB_REGISTRY_USER"),
+            password: self.var("MAESTRO_LAB_REGISTRY_PASSWORD"),
+            server_address: self.var("MAESTRO_LAB_REGISTRY"),
+        }
+    }
+
+    /// Pushes a fresh image of one 300 kB layer to the lab registry with
+    /// the docker CLI (from ship2), so that a pull elsewhere has a layer to
+    /// download; returns its reference.
+    pub fn push_unique_image(&self) -> String {
+        let image = format!(
+            "{}/maestro-test/{}:1",
+            self.var("MAESTRO_LAB_REGISTRY"),
+            unique("push", "layer")
+        );
+        let host = format!("unix://{}", self.ship_socket("ship2").display());
+        let script = format!(
+            "set -e; d=$(mktemp -d); head -c 300000 /dev/urandom > $d/blob; \
+             tar -C $d -c blob | docker -H {host} import - {image} >/dev/null; rm -r $d; \
+             docker --config {cfg} -H {host} push {image} >/dev/null; \
+             docker -H {host} rmi {image} >/dev/null",
+            cfg = self.dir().join("dockercfg").display()
+        );
+        let out = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run sh: {e}"));
+        assert!(
+            out.status.success(),
+            "pushing a test image failed: {}",
+            text(&out.stderr)
+        );
+        image
+    }
+
     /// The `docker` CLI aimed at a ship's unix socket, for test set-up and checks.
     pub fn docker(&self, ship: &str) -> std::process::Command {
         let mut cmd = std::process::Command::new("docker");
@@ -126,7 +186,7 @@ pub struct TestEnv {
     /// What `{P}` stands for in instance names.
     pub prefix: String,
     /// The folder holding `maestro.yaml`; removed at the end.
-    pub dir: PathBuf,
+    pub dir: TempDir,
 }
 
 impl TestEnv {
@@ -140,11 +200,10 @@ impl TestEnv {
         let pid = std::process::id();
         let prefix = format!("t{pid}-{tag}");
         let name = format!("e2e-{tag}-{pid}");
-        let dir = std::env::temp_dir().join(format!("maestro-e2e-{pid}-{tag}"));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let fragment = std::fs::read_to_string(lab.var("MAESTRO_LAB_YAML")).unwrap();
-        let fragment = fragment.replacen("ships:\n", &format!("ships:\n{extra_ships}"), 1);
+        let dir = TempDir::new("e2e", tag);
+        let fragment = lab
+            .fragment()
+            .replacen("ships:\n", &format!("ships:\n{extra_ships}"), 1);
         let text = format!(
             // The lab is shared by parallel tests on two cores: a start can
             // take longer than the default 5 s request timeout.
@@ -155,7 +214,7 @@ impl TestEnv {
                 .replace("{REGISTRY}", &lab.var("MAESTRO_LAB_REGISTRY"))
                 .replace("{DIR}", &dir.display().to_string())
         );
-        std::fs::write(dir.join("maestro.yaml"), text).unwrap();
+        dir.write("maestro.yaml", &text);
         let env = TestEnv {
             lab,
             name,
@@ -294,4 +353,61 @@ pub fn id(v: &Value) -> String {
 /// Whether an inspected container runs.
 pub fn running(v: &Value) -> bool {
     v["State"]["Running"].as_bool().unwrap()
+}
+/// A name no other test, and no other test run, uses (several engineers
+/// share the lab): `t-<area>-<pid>-<tag>-<n>`.
+pub fn unique(area: &str, tag: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "t-{area}-{}-{tag}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A process's output as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A fresh folder under the system's temporary folder, removed with
+/// everything in it on drop (also when the test fails).
+#[derive(Debug)]
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// `<tmp>/<unique(area, tag)>`, created empty.
+    pub fn new(area: &str, tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(unique(area, tag));
+        std::fs::create_dir_all(&dir)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        TempDir(dir)
+    }
+
+    /// Writes `name` in the folder; returns its path.
+    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let file = self.0.join(name);
+        std::fs::write(&file, contents)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));
+        file
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

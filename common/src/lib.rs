@@ -81,7 +81,8 @@ pub fn split_instances(value: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Splits an image reference into repository and tag the way MaestroNG does,
-/// but also understands digests: `repo@sha256:...` keeps the digest as its
+/// but also understands digests (the controller's Docker client sends the
+/// two halves as a pull's `fromImage` and `tag`): `repo@sha256:...` keeps the digest as its
 /// "tag" part and the whole reference as repository is never mis-split.
 ///
 /// - `stackbrew/ubuntu:13.10` -> (`stackbrew/ubuntu`, `13.10`)
@@ -165,6 +166,16 @@ mod tests {
             ("quay.io:8081/foo/bar", "1.2")
         );
         assert_eq!(image_details("ubuntu@sha256:abc"), ("ubuntu", "sha256:abc"));
+        // A registry with a port, with and without a tag.
+        assert_eq!(
+            image_details("10.213.0.30:5000/maestro-lab/box:1"),
+            ("10.213.0.30:5000/maestro-lab/box", "1")
+        );
+        assert_eq!(
+            image_details("10.213.0.30:5000/box"),
+            ("10.213.0.30:5000/box", "latest")
+        );
+        assert_eq!(image_details("busybox"), ("busybox", "latest"));
         assert_eq!(
             image_details("ubuntu:22.04@sha256:abc"),
             ("ubuntu", "sha256:abc")

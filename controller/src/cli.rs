@@ -87,7 +87,8 @@ pub struct Selection {
     #[arg(short = 'S', long = "ship-filter", value_name = "PATTERN")]
     pub ship_filter: Option<String>,
     /// Tasks in flight at once over all ships (0: no global limit; each
-    /// ship's `max_concurrency` still holds).
+    /// ship's `max_concurrency` still holds); for `status`, ship list
+    /// requests at once.
     #[arg(
         short = 'c',
         long = "concurrency",

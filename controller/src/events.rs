@@ -7,8 +7,8 @@
 //! `failed: ...`, `aborted`), so the output looks familiar to its users.
 
 use std::fmt;
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -255,24 +255,45 @@ pub trait EventSink: Send + Sync {
     fn emit(&self, event: Event);
 }
 
-/// A sink backed by a channel: workers emit, one render thread receives.
-/// Dropping every clone of the sink ends the receiver's iteration.
-#[derive(Debug, Clone)]
-pub struct ChannelSink {
-    tx: crossbeam_channel::Sender<Event>,
+/// An event and when it was emitted: the time since the play's channel
+/// was made (monotonic), for `--progress json` and "where the time goes".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stamped {
+    pub at: Duration,
+    pub event: Event,
 }
 
-/// A channel-backed sink and the receiving end for the render thread.
-pub fn channel() -> (ChannelSink, crossbeam_channel::Receiver<Event>) {
+/// A sink backed by a channel: workers emit, one render thread receives.
+/// Each event is stamped as it is emitted. Dropping every clone of the
+/// sink ends the receiver's iteration.
+#[derive(Debug, Clone)]
+pub struct ChannelSink {
+    tx: crossbeam_channel::Sender<Stamped>,
+    start: Instant,
+    /// Held while stamping and sending, so the receiver sees the stamps in
+    /// increasing order whichever worker thread emits.
+    order: Arc<Mutex<()>>,
+}
+
+/// A channel-backed sink and the receiving end for the render thread; the
+/// stamps count from this call.
+pub fn channel() -> (ChannelSink, crossbeam_channel::Receiver<Stamped>) {
     let (tx, rx) = crossbeam_channel::unbounded();
-    (ChannelSink { tx }, rx)
+    let sink = ChannelSink {
+        tx,
+        start: Instant::now(),
+        order: Arc::default(),
+    };
+    (sink, rx)
 }
 
 impl EventSink for ChannelSink {
     fn emit(&self, event: Event) {
+        let _order = self.order.lock().unwrap_or_else(|p| p.into_inner());
+        let at = self.start.elapsed();
         // A gone renderer must not stop the work: the outcome is still
         // returned to the command, which maps it to an exit code.
-        let _ = self.tx.send(event);
+        let _ = self.tx.send(Stamped { at, event });
     }
 }
 
@@ -373,6 +394,27 @@ mod tests {
             assert_eq!(state.to_string(), word);
             assert_eq!(state.kind(), kind, "{word}");
         }
+    }
+
+    #[test]
+    fn channel_stamps_increase_across_threads() {
+        let (sink, rx) = channel();
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                let sink = sink.clone();
+                s.spawn(move || {
+                    for _ in 0..200 {
+                        sink.emit(Event::Note {
+                            message: "x".into(),
+                        });
+                    }
+                });
+            }
+        });
+        drop(sink);
+        let stamps: Vec<Duration> = rx.iter().map(|s| s.at).collect();
+        assert_eq!(stamps.len(), 800);
+        assert!(stamps.windows(2).all(|w| w[0] <= w[1]));
     }
 
     #[test]

@@ -88,11 +88,7 @@ pub fn specific_port(
     default: Option<&str>,
 ) -> Result<String> {
     let value = env(&port_var(service, container, port));
-    int_or_default(value, default).ok_or_else(|| {
-        DiscoveryError(format!(
-            "No port {port} defined for container {container} of service {service}"
-        ))
-    })
+    port_or_default(value, default, "port", service, container, port)
 }
 
 /// `get_specific_exposed_port(service, container, port, default)`: the port
@@ -105,9 +101,22 @@ pub fn specific_exposed_port(
     default: Option<&str>,
 ) -> Result<String> {
     let value = env(&internal_port_var(service, container, port));
+    port_or_default(value, default, "internal port", service, container, port)
+}
+
+/// A port variable's value (or the default) as a number, else MaestroNG's
+/// "No <what> <port> defined for container <c> of service <s>".
+fn port_or_default(
+    value: Option<String>,
+    default: Option<&str>,
+    what: &str,
+    service: &str,
+    container: &str,
+    port: &str,
+) -> Result<String> {
     int_or_default(value, default).ok_or_else(|| {
         DiscoveryError(format!(
-            "No internal port {port} defined for container {container} of service {service}"
+            "No {what} {port} defined for container {container} of service {service}"
         ))
     })
 }

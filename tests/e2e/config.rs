@@ -2,10 +2,10 @@
 //! deptree, dump and config. No daemon needed.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use maestro_tests::bin;
+use maestro_tests::{TempDir, bin, text};
 
 const ENV: &str = "name: demo
 ships:
@@ -29,16 +29,13 @@ services:
 ";
 
 /// A fresh folder for one test, holding `maestro.yaml` with `text`.
-fn folder(test: &str, text: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("maestro-e2e-config-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("maestro.yaml"), text).unwrap();
+fn folder(test: &str, text: &str) -> TempDir {
+    let dir = TempDir::new("config", test);
+    dir.write("maestro.yaml", text);
     dir
 }
 
-fn maestro(dir: &PathBuf, args: &[&str], stdin: Option<&str>) -> Output {
+fn maestro(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(bin("maestro"));
     cmd.args(args).current_dir(dir).env_remove("MAESTRO_FILE");
     cmd.stdin(Stdio::piped())
@@ -51,10 +48,6 @@ fn maestro(dir: &PathBuf, args: &[&str], stdin: Option<&str>) -> Output {
     }
     drop(input);
     child.wait_with_output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 #[test]

@@ -2,38 +2,27 @@
 //! registry's credentials, `maestro logs`, auditors around a play.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use maestro::config::model::Environment;
 use maestro::docker::models::ContainerCreateBody;
-use maestro::docker::{Docker, RegistryAuth, filters};
-use maestro_tests::{Lab, bin};
-
-fn unique(tag: &str) -> String {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "t-day2-{}-{tag}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
+use maestro::docker::{Docker, filters};
+use maestro_tests::{Lab, TempDir, bin, text, unique};
 
 /// A folder with `lab.yaml` (the lab's fragment, the registry password
 /// replaced when asked) and a `maestro.yaml` including it.
 struct Project {
-    dir: PathBuf,
+    dir: TempDir,
     env: Environment,
 }
 
 impl Project {
     fn new(lab: &Lab, services: &str, password: Option<&str>) -> Project {
-        let dir = std::env::temp_dir().join(unique("proj"));
+        let dir = TempDir::new("day2", "proj");
         std::fs::create_dir_all(dir.join("dockercfg")).unwrap();
-        let mut fragment = std::fs::read_to_string(lab.var("MAESTRO_LAB_YAML")).unwrap();
+        let mut fragment = lab.fragment();
         if let Some(pw) = password {
             let real = lab.var("MAESTRO_LAB_REGISTRY_PASSWORD");
             assert!(
@@ -42,15 +31,12 @@ impl Project {
             );
             fragment = fragment.replace(&real, pw);
         }
-        std::fs::write(dir.join("lab.yaml"), fragment).unwrap();
+        dir.write("lab.yaml", &fragment);
         let text = format!("name: day2\n{{% include \"lab.yaml\" %}}\n{services}");
-        std::fs::write(dir.join("maestro.yaml"), &text).unwrap();
-        let env = maestro::config::load(
-            &dir.join("maestro.yaml"),
-            &maestro::config::LoadOptions::from_process(false),
-        )
-        .unwrap()
-        .env;
+        let file = dir.write("maestro.yaml", &text);
+        let env = maestro::config::load(&file, &maestro::config::LoadOptions::from_process(false))
+            .unwrap()
+            .env;
         Project { dir, env }
     }
 
@@ -70,32 +56,6 @@ impl Project {
 
     fn run(&self, args: &[&str]) -> Output {
         self.command(args).output().unwrap()
-    }
-}
-
-impl Drop for Project {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn registry_image(lab: &Lab) -> String {
-    format!(
-        "{}/{}",
-        lab.var("MAESTRO_LAB_REGISTRY"),
-        lab.var("MAESTRO_LAB_IMAGE")
-    )
-}
-
-fn lab_auth(lab: &Lab) -> RegistryAuth {
-    RegistryAuth {
-        username: lab.var("MAESTRO_LAB_REGISTRY_USER"),
-        password: lab.var("MAESTRO_LAB_REGISTRY_PASSWORD"),
-        server_address: lab.var("MAESTRO_LAB_REGISTRY"),
     }
 }
 
@@ -132,8 +92,8 @@ fn box_service(name: &str, image: &str, instances: &[(&str, &str)]) -> String {
 #[test]
 fn pull_with_the_right_password_downloads_the_image() {
     let lab = Lab::get();
-    let image = registry_image(&lab);
-    let inst = unique("pull");
+    let image = lab.registry_image();
+    let inst = unique("day2", "pull");
     let p = Project::new(&lab, &box_service("web", &image, &[(&inst, "ship1")]), None);
     let docker = p.docker("ship1");
     // Only the registry's tag goes; the lab's own tag of the same image
@@ -158,8 +118,8 @@ fn pull_with_the_right_password_downloads_the_image() {
 #[test]
 fn pull_with_a_wrong_password_names_the_registry_and_never_the_password() {
     let lab = Lab::get();
-    let image = registry_image(&lab);
-    let inst = unique("badpw");
+    let image = lab.registry_image();
+    let inst = unique("day2", "badpw");
     let wrong = "Wr0ng-Pa55word-x9";
     let p = Project::new(
         &lab,
@@ -195,8 +155,8 @@ fn pull_with_a_wrong_password_names_the_registry_and_never_the_password() {
 #[test]
 fn pull_retries_on_listed_statuses_and_says_when_it_gives_up() {
     let lab = Lab::get();
-    let image = registry_image(&lab);
-    let inst = unique("retry");
+    let image = lab.registry_image();
+    let inst = unique("day2", "retry");
     let p = Project::new(
         &lab,
         &box_service("web", &image, &[(&inst, "ship2")]),
@@ -227,8 +187,8 @@ fn pull_retries_on_listed_statuses_and_says_when_it_gives_up() {
 #[test]
 fn an_image_already_present_is_not_pulled_again_without_r() {
     let lab = Lab::get();
-    let image = registry_image(&lab);
-    let inst = unique("present");
+    let image = lab.registry_image();
+    let inst = unique("day2", "present");
     let audit_log = std::env::temp_dir().join(format!("{inst}.log"));
     let services = format!(
         "audit:\n  - type: log\n    file: {}\n{}",
@@ -238,7 +198,7 @@ fn an_image_already_present_is_not_pulled_again_without_r() {
     let p = Project::new(&lab, &services, None);
     let docker = p.docker("ship2");
     docker
-        .pull_all(&image, Some(&lab_auth(&lab)), |_| {})
+        .pull_all(&image, Some(&lab.registry_auth()), |_| {})
         .unwrap();
     let id_before = docker.image_inspect(&image).unwrap().id;
     // Event times are whole seconds: start counting after the set-up pull's.
@@ -288,8 +248,8 @@ fn an_image_already_present_is_not_pulled_again_without_r() {
 #[test]
 fn a_failing_auditor_stops_the_pull_unless_its_errors_are_ignored() {
     let lab = Lab::get();
-    let image = registry_image(&lab);
-    let inst = unique("audit");
+    let image = lab.registry_image();
+    let inst = unique("day2", "audit");
     // sh reads the script file (`args` is split on whitespace).
     let script = std::env::temp_dir().join(format!("{inst}.sh"));
     std::fs::write(&script, "echo 'audit backend down' >&2; exit 7\n").unwrap();
@@ -386,7 +346,7 @@ fn wait_for_output(p: &Project, args: &[&str], want: &str) -> String {
 #[test]
 fn logs_of_one_container_and_the_last_n_lines() {
     let lab = Lab::get();
-    let a = unique("one");
+    let a = unique("day2", "one");
     let p = Project::new(
         &lab,
         &box_service("web", &lab.var("MAESTRO_LAB_IMAGE"), &[(&a, "ship1")]),
@@ -410,7 +370,7 @@ fn logs_of_one_container_and_the_last_n_lines() {
 #[test]
 fn logs_of_a_service_on_two_ships_are_merged_with_prefixes() {
     let lab = Lab::get();
-    let (a, b) = (unique("ma"), unique("mb"));
+    let (a, b) = (unique("day2", "ma"), unique("day2", "mb"));
     let p = Project::new(
         &lab,
         &box_service(
@@ -451,7 +411,7 @@ fn logs_of_a_service_on_two_ships_are_merged_with_prefixes() {
 #[test]
 fn logs_of_a_tty_container_are_raw() {
     let lab = Lab::get();
-    let a = unique("tty");
+    let a = unique("day2", "tty");
     let p = Project::new(
         &lab,
         &box_service("web", &lab.var("MAESTRO_LAB_IMAGE"), &[(&a, "ship3")]),
@@ -473,7 +433,7 @@ fn logs_of_a_tty_container_are_raw() {
 #[test]
 fn logs_without_things_or_of_absent_containers_fail_clearly() {
     let lab = Lab::get();
-    let (a, b) = (unique("gone"), unique("here"));
+    let (a, b) = (unique("day2", "gone"), unique("day2", "here"));
     let p = Project::new(
         &lab,
         &box_service(
@@ -507,7 +467,7 @@ fn logs_without_things_or_of_absent_containers_fail_clearly() {
 #[test]
 fn logs_follow_sees_new_lines_and_reattaches_after_a_restart() {
     let lab = Lab::get();
-    let a = unique("follow");
+    let a = unique("day2", "follow");
     let p = Project::new(
         &lab,
         &box_service("web", &lab.var("MAESTRO_LAB_IMAGE"), &[(&a, "ship1")]),
@@ -580,39 +540,14 @@ fn logs_follow_sees_new_lines_and_reattaches_after_a_restart() {
     let mut sorted = before.clone();
     sorted.dedup();
     assert_eq!(before, sorted, "{o}");
-    assert!(Path::new(&p.dir).exists());
-}
-
-/// Pushes a fresh one-layer image to the lab registry with the docker CLI
-/// (from ship2), so that a pull elsewhere has a layer to download.
-fn push_unique_image(lab: &Lab) -> String {
-    let image = format!(
-        "{}/maestro-test/{}:1",
-        lab.var("MAESTRO_LAB_REGISTRY"),
-        unique("layer")
-    );
-    let host = format!("unix://{}", lab.var("MAESTRO_LAB_SHIP2_SOCKET"));
-    let script = format!(
-        "set -e; d=$(mktemp -d); head -c 300000 /dev/urandom > $d/blob; \
-         tar -C $d -c blob | docker -H {host} import - {image} >/dev/null; rm -r $d; \
-         docker --config {cfg} -H {host} push {image} >/dev/null; \
-         docker -H {host} rmi {image} >/dev/null",
-        cfg = lab.dir().join("dockercfg").display()
-    );
-    let out = Command::new("sh").args(["-c", &script]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "pushing a test image failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    image
+    assert!(p.dir.exists());
 }
 
 #[test]
 fn pull_reports_layer_progress_as_json_events() {
     let lab = Lab::get();
-    let image = push_unique_image(&lab);
-    let inst = unique("progress");
+    let image = lab.push_unique_image();
+    let inst = unique("day2", "progress");
     let p = Project::new(&lab, &box_service("web", &image, &[(&inst, "ship3")]), None);
     let out = p.run(&["pull", "--progress", "json", &inst]);
     let _ = p.docker("ship3").image_remove(&image, true);
@@ -631,4 +566,12 @@ fn pull_reports_layer_progress_as_json_events() {
     assert!(percents.contains(&100), "{stdout}");
     assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
     assert_eq!(states.last().unwrap()["text"], "done", "{stdout}");
+    // Every event carries the time since the play began, never going back.
+    let times: Vec<f64> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["t"].as_f64())
+        .collect::<Option<_>>()
+        .unwrap_or_else(|| panic!("an event without `t`: {stdout}"));
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    assert!(times.last() > times.first(), "{times:?}");
 }

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use maestro::config::ship::{ApiVersion, Ship, SshTunnel, Tls};
 use maestro::docker::models::ContainerCreateBody;
 use maestro::docker::{
-    Docker, ErrorKind, LogOptions, PullEvent, RegistryAuth, StreamKind, TransportKind, filters,
+    Docker, ErrorKind, LogOptions, PullEvent, StreamKind, TransportKind, filters,
 };
-use maestro_tests::Lab;
+use maestro_tests::{Lab, TempDir, unique};
 
 const TICKER: &str = "echo hi; echo oops >&2; while true; do echo tick; sleep 0.2; done";
 
@@ -74,15 +74,6 @@ fn ssh_ship(lab: &Lab) -> Ship {
     }
 }
 
-fn unique(tag: &str) -> String {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "t-docker-{}-{tag}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
 /// Removes the test's containers even when the test fails.
 struct Cleanup<'a> {
     docker: &'a Docker,
@@ -122,7 +113,7 @@ fn ticker_body(lab: &Lab, script: &str) -> ContainerCreateBody {
 /// create / start / inspect / logs follow / exec / stop / remove.
 fn round_trip(docker: &Docker, lab: &Lab, tag: &str) {
     let mut guard = Cleanup::new(docker);
-    let name = guard.add(&unique(tag));
+    let name = guard.add(&unique("docker", tag));
     let created = docker.create(&name, &ticker_body(lab, TICKER)).unwrap();
     assert!(!created.id.is_empty());
     docker.start(&name).unwrap();
@@ -267,7 +258,7 @@ fn tty_logs_are_raw() {
     let lab = Lab::get();
     let docker = Docker::new(&tcp_ship(&lab)).unwrap();
     let mut guard = Cleanup::new(&docker);
-    let name = guard.add(&unique("tty"));
+    let name = guard.add(&unique("docker", "tty"));
     let body = ContainerCreateBody {
         tty: Some(true),
         ..ticker_body(&lab, "echo hello tty; echo err >&2")
@@ -289,7 +280,7 @@ fn kill_wait_rename_and_events() {
     let lab = Lab::get();
     let docker = Docker::new(&tcp_ship(&lab)).unwrap();
     let mut guard = Cleanup::new(&docker);
-    let name = guard.add(&unique("kill"));
+    let name = guard.add(&unique("docker", "kill"));
     let renamed = guard.add(&format!("{name}-renamed"));
     let since = now();
     let id = docker.create(&name, &ticker_body(&lab, TICKER)).unwrap().id;
@@ -466,16 +457,10 @@ fn plain_http_to_the_tls_port_says_so() {
     assert!(e.to_string().contains("this daemon speaks TLS"), "{e}");
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(unique(tag));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 #[test]
 fn ssh_with_a_wrong_key_shows_ssh_message() {
     let lab = Lab::get();
-    let dir = temp_dir("key");
+    let dir = TempDir::new("docker", "key");
     let key = dir.join("id_ed25519");
     let st = std::process::Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-f"])
@@ -509,7 +494,7 @@ fn ssh_with_a_wrong_key_shows_ssh_message() {
 #[test]
 fn ssh_with_an_unknown_host_key_refuses() {
     let lab = Lab::get();
-    let dir = temp_dir("kh");
+    let dir = TempDir::new("docker", "kh");
     let kh = dir.join("known_hosts");
     std::fs::write(&kh, "").unwrap();
     let ship = Ship {
@@ -606,57 +591,15 @@ fn unanswered_address_times_out_or_is_unreachable() {
     assert!(e.to_string().contains("10.213.0.99"), "{e}");
 }
 
-fn registry_image(lab: &Lab) -> String {
-    format!(
-        "{}/{}",
-        lab.var("MAESTRO_LAB_REGISTRY"),
-        lab.var("MAESTRO_LAB_IMAGE")
-    )
-}
-
-fn lab_auth(lab: &Lab) -> RegistryAuth {
-    RegistryAuth {
-        username: lab.var("MAESTRO_LAB_REGISTRY_USER"),
-        password: lab.var("MAESTRO_LAB_REGISTRY_PASSWORD"),
-        server_address: lab.var("MAESTRO_LAB_REGISTRY"),
-    }
-}
-
-/// Pushes a fresh one-layer image to the lab registry with the docker CLI
-/// (from ship2), so that a pull elsewhere has a layer to download.
-fn push_unique_image(lab: &Lab) -> String {
-    let image = format!(
-        "{}/maestro-test/{}:1",
-        lab.var("MAESTRO_LAB_REGISTRY"),
-        unique("pull")
-    );
-    let host = format!("unix://{}", lab.var("MAESTRO_LAB_SHIP2_SOCKET"));
-    let script = format!(
-        "set -e; d=$(mktemp -d); echo {image} > $d/marker; \
-         tar -C $d -c marker | docker -H {host} import - {image} >/dev/null; rm -r $d; \
-         docker --config {cfg} -H {host} push {image} >/dev/null; \
-         docker -H {host} rmi {image} >/dev/null",
-        cfg = lab.dir().join("dockercfg").display()
-    );
-    let out = std::process::Command::new("sh")
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "pushing a test image failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    image
-}
-
 #[test]
 fn pull_from_the_lab_registry_with_credentials() {
     let lab = Lab::get();
-    let image = push_unique_image(&lab);
+    let image = lab.push_unique_image();
     let docker = Docker::new(&base(&lab, "ship3", 2375)).unwrap();
     let mut events = Vec::new();
-    let result = docker.pull_all(&image, Some(&lab_auth(&lab)), |e| events.push(e.clone()));
+    let result = docker.pull_all(&image, Some(&lab.registry_auth()), |e| {
+        events.push(e.clone())
+    });
     let _ = docker.image_remove(&image, true);
     result.unwrap();
     let layer_statuses: Vec<&str> = events
@@ -678,10 +621,12 @@ fn pull_from_the_lab_registry_with_credentials() {
 fn pull_of_a_present_image_is_up_to_date() {
     let lab = Lab::get();
     let docker = Docker::new(&base(&lab, "ship3", 2375)).unwrap();
-    let image = registry_image(&lab);
+    let image = lab.registry_image();
     let mut events = Vec::new();
     docker
-        .pull_all(&image, Some(&lab_auth(&lab)), |e| events.push(e.clone()))
+        .pull_all(&image, Some(&lab.registry_auth()), |e| {
+            events.push(e.clone())
+        })
         .unwrap();
     assert!(
         events.iter().any(
@@ -696,7 +641,7 @@ fn pull_of_a_present_image_is_up_to_date() {
 fn pull_without_credentials_is_refused_clearly() {
     let lab = Lab::get();
     let docker = Docker::new(&base(&lab, "ship3", 2375)).unwrap();
-    let image = registry_image(&lab);
+    let image = lab.registry_image();
     let e = docker.pull_all(&image, None, |_| {}).unwrap_err();
     eprintln!("{e}");
     let s = e.to_string();
@@ -715,7 +660,7 @@ fn pull_of_a_missing_image_reports_the_error() {
     let docker = Docker::new(&base(&lab, "ship3", 2375)).unwrap();
     let image = format!("{}/maestro-lab/nope:9", lab.var("MAESTRO_LAB_REGISTRY"));
     let e = docker
-        .pull_all(&image, Some(&lab_auth(&lab)), |_| {})
+        .pull_all(&image, Some(&lab.registry_auth()), |_| {})
         .unwrap_err();
     assert!(e.to_string().contains("maestro-lab/nope"), "{e}");
 }
@@ -763,7 +708,7 @@ fn concurrent_requests_through_ssh_while_four_logs_follow() {
     let lab = Lab::get();
     let docker = Docker::new(&ssh_ship(&lab)).unwrap();
     let mut guard = Cleanup::new(&docker);
-    let name = guard.add(&unique("follow"));
+    let name = guard.add(&unique("docker", "follow"));
     docker.create(&name, &ticker_body(&lab, TICKER)).unwrap();
     docker.start(&name).unwrap();
     let opts = LogOptions {
@@ -787,7 +732,7 @@ fn concurrent_requests_through_ssh_while_four_logs_follow() {
 #[test]
 fn tls_with_a_client_certificate_from_another_ca_is_rejected() {
     let lab = Lab::get();
-    let dir = temp_dir("cert");
+    let dir = TempDir::new("docker", "cert");
     let pki = lab.dir().join("pki");
     let script = format!(
         "set -e; cd {d}; openssl req -newkey rsa:2048 -nodes -keyout key.pem -subj /CN=stranger -out req.csr 2>/dev/null; \
@@ -935,10 +880,11 @@ fn forwarder_ends_when_maestro_is_killed() {
 
 /// A unix socket that relays to shiptls's TLS port, so TLS can be tested
 /// over a unix socket and over the SSH forwarder (the lab's SSH ship has no
-/// TLS daemon). The relay lives as long as the test process.
-fn tls_relay_socket(lab: &Lab) -> PathBuf {
+/// TLS daemon). The relay lives as long as the test process; its folder
+/// as long as the returned guard.
+fn tls_relay_socket(lab: &Lab) -> (TempDir, PathBuf) {
     use std::os::unix::net::UnixListener;
-    let dir = temp_dir("relay");
+    let dir = TempDir::new("docker", "relay");
     let path = dir.join("tls.sock");
     let listener = UnixListener::bind(&path).unwrap();
     let target = format!("{}:2376", lab.ship_ip("shiptls"));
@@ -960,29 +906,28 @@ fn tls_relay_socket(lab: &Lab) -> PathBuf {
             });
         }
     });
-    path
+    (dir, path)
 }
 
 #[test]
 fn tls_over_a_unix_socket() {
     let lab = Lab::get();
+    let (_relay_dir, relay) = tls_relay_socket(&lab);
     let ship = Ship {
         // The certificate is checked against the endpoint, 10.213.0.21.
-        socket_path: Some(tls_relay_socket(&lab)),
+        socket_path: Some(relay),
         ..tls_ship(&lab)
     };
     let docker = Docker::new(&ship).unwrap();
     assert_eq!(docker.transport(), TransportKind::Tls);
     docker.ping().unwrap();
     assert_eq!(docker.api_version().unwrap(), "1.41");
-    let relay = ship.socket_path.unwrap();
-    std::fs::remove_dir_all(relay.parent().unwrap()).unwrap();
 }
 
 #[test]
 fn tls_over_ssh() {
     let lab = Lab::get();
-    let relay = tls_relay_socket(&lab);
+    let (_relay_dir, relay) = tls_relay_socket(&lab);
     let over_ssh = |verify: bool| Ship {
         socket_path: Some(relay.clone()),
         ssh_tunnel: Some(tunnel(&lab)),
@@ -1020,7 +965,7 @@ fn events_stream_as_they_happen() {
     let lab = Lab::get();
     let docker = Docker::new(&unix_ship(&lab)).unwrap();
     let mut guard = Cleanup::new(&docker);
-    let name = guard.add(&unique("events"));
+    let name = guard.add(&unique("docker", "events"));
     // No `until`: the stream stays open and delivers events live.
     let mut events = docker
         .events(&filters([("container", name.as_str())]), None, None)

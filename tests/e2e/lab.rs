@@ -2,24 +2,15 @@
 //! the TLS and SSH ships are reachable only the way they should be, the
 //! registry wants credentials, and containers reach other ships.
 
-use maestro_tests::Lab;
+use maestro_tests::{Lab, text, unique};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A name no other test run uses (several engineers share the lab).
-fn unique(prefix: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("{prefix}-{}-{nanos}", std::process::id())
-}
 
 /// Sends a bare HTTP/1.0 `GET` over a connected stream; returns the whole answer.
 fn http_get(mut stream: impl Read + Write, path: &str) -> String {
@@ -54,10 +45,6 @@ fn run(cmd: &mut Command) -> Output {
     cmd.stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// `curl` with a status code on stdout; `Err(stderr)` when no HTTP answer came.
@@ -228,7 +215,7 @@ fn wait_for_socket(fwd: &mut Forward, sock: &Path) {
 #[test]
 fn ssh_ship_is_reachable_through_an_ssh_socket_forward() {
     let lab = Lab::get();
-    let dir = std::env::temp_dir().join(unique("mlab-ssh"));
+    let dir = std::env::temp_dir().join(unique("lab", "mlab-ssh"));
     std::fs::create_dir_all(&dir).unwrap();
     // One forward to the remote docker socket, one to its loopback TCP
     // listener (MaestroNG's kind of tunnel).
@@ -279,7 +266,7 @@ fn ssh_ship_is_reachable_through_an_ssh_socket_forward() {
 #[test]
 fn ssh_ship_refuses_an_unknown_key() {
     let lab = Lab::get();
-    let dir = std::env::temp_dir().join(unique("mlab-sshkey"));
+    let dir = std::env::temp_dir().join(unique("lab", "mlab-sshkey"));
     std::fs::create_dir_all(&dir).unwrap();
     let key = dir.join("id");
     let keygen = run(Command::new("ssh-keygen")
@@ -361,7 +348,7 @@ fn registry_refuses_a_pull_without_login_and_serves_one_with_it() {
         lab.var("MAESTRO_LAB_REGISTRY"),
         lab.var("MAESTRO_LAB_IMAGE2")
     );
-    let cfg = DockerConfig(std::env::temp_dir().join(unique("mlab-dockercfg")));
+    let cfg = DockerConfig(std::env::temp_dir().join(unique("lab", "mlab-dockercfg")));
     std::fs::create_dir_all(&cfg.0).unwrap();
     let docker = |args: &[&str]| {
         let mut cmd = lab.docker(ship);
@@ -476,11 +463,11 @@ impl Drop for Container<'_> {
 #[test]
 fn container_on_ship1_reaches_a_port_published_on_ship2() {
     let lab = Lab::get();
-    let token = unique("token");
+    let token = unique("lab", "token");
     let server = Container {
         lab: &lab,
         ship: "ship2",
-        name: unique("mlab-e2e-server"),
+        name: unique("lab", "mlab-e2e-server"),
     };
     let script = format!(
         "mkdir -p /tmp/www && echo {token} > /tmp/www/t && trap 'exit 0' TERM; \
@@ -513,7 +500,7 @@ fn container_on_ship1_reaches_a_port_published_on_ship2() {
     let client = Container {
         lab: &lab,
         ship: "ship1",
-        name: unique("mlab-e2e-client"),
+        name: unique("lab", "mlab-e2e-client"),
     };
     let target = format!("{} {port}", lab.ship_ip("ship2"));
     // httpd may need a moment after `docker run` returns: retry a few times.

@@ -9,7 +9,6 @@
 //! exactly as configured by a user.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use maestro::config::model::LifecycleState;
@@ -22,20 +21,10 @@ use maestro::docker::models::{
 use maestro::events::State;
 use maestro::exec::CancelToken;
 use maestro::lifecycle::{CheckFailure, Target, run_state};
-use maestro_tests::Lab;
-
-fn unique() -> String {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "t-lifecycle-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
+use maestro_tests::{Lab, unique};
 
 fn load(lab: &Lab, services: &str) -> Environment {
-    let ships = std::fs::read_to_string(lab.var("MAESTRO_LAB_YAML")).unwrap();
-    let yaml = format!("name: t-lifecycle\n{ships}\n{services}");
+    let yaml = format!("name: t-lifecycle\n{}\n{services}", lab.fragment());
     let dir = std::env::temp_dir();
     load_str(&yaml, &dir).unwrap_or_else(|e| panic!("{e}\n{yaml}"))
 }
@@ -72,7 +61,7 @@ fn boxed(script: &str, lifecycle: &str) -> Boxed {
 
 fn boxed_with(script: &str, lifecycle: &str, opts: Options) -> Boxed {
     let lab = Lab::get();
-    let name = unique();
+    let name = unique("lifecycle", "box");
     let image = lab.var("MAESTRO_LAB_IMAGE");
     let ships = load(&lab, "");
     // A patient client: the lab's daemons share a small machine.

@@ -255,6 +255,19 @@ fn status_table_and_json_match_the_ships() {
     assert_eq!(w1_row["container"], id(&w1));
     assert_eq!(w1_row["ship"], "ship1");
     assert_eq!(w1_row["ports"][1]["up"], true, "{w1_row}");
+    // -c 1: one ship list at a time, the same rows.
+    let one = t.maestro(&["status", "-c", "1", "--format", "json"]);
+    assert_code(&one, 1);
+    let statuses = |text: String| {
+        let mut v: Vec<(String, String)> = text
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .map(|r| (r["instance"].to_string(), r["status"].to_string()))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(statuses(stdout(&one)), statuses(stdout(&js)));
 
     // After starting the omitted service by name, everything runs: exit 0.
     assert_code(&t.maestro(&["start", "tools"]), 0);
@@ -691,4 +704,38 @@ fn a_container_dying_during_its_checks_fails_with_its_logs() {
     );
     let text = stdout(&out);
     assert!(text.contains("giving up"), "{text}");
+}
+
+#[test]
+fn stop_runs_its_checks_and_a_failed_stop_does_not_halt_the_play() {
+    let t = TestEnv::new(
+        "stopchk",
+        "
+  a:
+    image: {IMAGE}
+    lifecycle:
+      pre-stop: [{type: rexec, command: [sh, -c, 'test -e /bin/sh'], attempts: 3}]
+      stopped: [{type: sleep, wait: 0.2}]
+    instances:
+      {P}-a1: {ship: ship1, command: sleep 3600, stop_timeout: 1}
+  b:
+    image: {IMAGE}
+    requires: [a]
+    lifecycle:
+      pre-stop: [{type: exec, command: 'false', attempts: 2}]
+    instances:
+      {P}-b1: {ship: ship2, command: sleep 3600, stop_timeout: 1}
+",
+    );
+    assert_code(&t.maestro(&["start"]), 0);
+    // b (stopped first) fails its pre-stop check: reported, not fatal, a
+    // is still stopped, and the exit code says something failed.
+    let out = t.maestro(&["stop", "-a", "--progress", "plain"]);
+    assert_code(&out, 1);
+    let text = stdout(&out);
+    assert!(text.contains("pre-stop checks failed"), "{text}");
+    assert!(text.contains("stop: 1 done, 1 failed"), "{text}");
+    assert!(running(&t.inspect("ship2", &t.n("b1")).unwrap()));
+    let a1 = t.inspect("ship1", &t.n("a1")).unwrap();
+    assert!(!running(&a1));
 }

@@ -1,6 +1,7 @@
 //! `maestro status`: one container list request per ship (ships in
-//! parallel), one row per instance in dependency order, MaestroNG's
-//! columns; `-F` adds the image and whether each port answers, `-H` shows
+//! parallel, at most `-c` at once), one row per instance in dependency
+//! order, MaestroNG's columns; `-F` adds the image and whether each port
+//! answers as two more columns, `-H` shows
 //! ship addresses, `--format json` prints one object per instance per line.
 //! Exit 0 when every selected instance runs, 1 when any is down, absent or
 //! on a ship that did not answer, 2 on errors.
@@ -16,7 +17,7 @@ use crate::cli::{GlobalArgs, StatusArgs, StatusFormat};
 use crate::config::Environment;
 use crate::config::model::{Instance, Protocol};
 use crate::events::{Kind, human_duration};
-use crate::plan::observe::{Seen, observe};
+use crate::plan::observe::{Seen, observe_limited};
 use crate::plan::selection::{self, Command};
 use crate::render::table::{paint, style_of};
 
@@ -88,7 +89,8 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> i32 {
         }
     };
     let dockers = clients(env, &selected);
-    let observed = observe(env, &selected, &dockers);
+    // `-c`: list requests in flight at once (0: every ship at once).
+    let observed = observe_limited(env, &selected, &dockers, args.selection.concurrency);
     let mut lines: Vec<Line<'_>> = order
         .iter()
         .filter(|n| selected.contains(*n))

@@ -48,7 +48,9 @@ impl Environment {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A `registries` entry. `Debug` never shows the password (`dump`
+/// redacts it from the serialised form).
+#[derive(Clone, Serialize)]
 pub struct Registry {
     pub name: String,
     /// URL, e.g. `https://quay.io/v1/`; `http://` means an insecure registry.
@@ -57,6 +59,19 @@ pub struct Registry {
     pub password: Option<String>,
     pub email: Option<String>,
     pub retry: Retry,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("name", &self.name)
+            .field("registry", &self.registry)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("email", &self.email)
+            .field("retry", &self.retry)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

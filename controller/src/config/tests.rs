@@ -729,6 +729,12 @@ fn registries_and_audit() {
         "name: t\nships: {a: {ip: x}}\nregistries:\n  r: {registry: 'https://r.example/v1/', username: u, password: p, retry: {attempts: 5, when: [500, 502]}}\naudit:\n  - {type: log, file: /tmp/audit.log}\n  - {type: slack, channel: '#ops', token: t, level: debug}\n  - {type: http, endpoint: 'http://127.0.0.1/h', payload: {text: '{what}'}}\n  - {type: exec, script: /bin/true, ignore_errors: true}\n",
     );
     assert_eq!(e.registries["r"].retry.when, [500, 502]);
+    // Debug output (logs, panics) never carries the password.
+    let shown = format!("{:?}", e.registries["r"]);
+    assert!(
+        shown.contains("<redacted>") && !shown.contains("\"p\""),
+        "{shown}"
+    );
     assert_eq!(e.audit.len(), 4);
     assert_eq!(e.audit[1].level, AuditLevel::Debug);
     assert!(

@@ -2,8 +2,10 @@
 //!
 //! `Docker` is `Sync`: share one per ship between threads; its agent pools
 //! and reuses connections. Plain calls are cut by the ship's `timeout`;
-//! streaming calls (logs, events, pull, exec output, wait) only by the
-//! connect and send phases, never while data flows.
+//! calls that wait on containers or disks (create, start, stop, kill,
+//! remove) by a longer limit (see [`call_limit`]); streaming calls (logs,
+//! events, pull, exec output, wait) only by the connect and send phases,
+//! never while data flows.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,7 +21,7 @@ use super::models::{
     ContainerCreateBody, ContainerDetails, ContainerSummary, Created, Event, ExecConfig,
     ExecDetails, ExecOutput, ImageInspect, ImageSummary, Version, WaitResult,
 };
-use super::query::{Filters, Query, seg, split_reference};
+use super::query::{Filters, Query, seg};
 use super::ssh::Forwarder;
 use super::stream::{Frame, Frames, Framing, JsonStream, ProgressMessage, PullEvent, StreamKind};
 use super::transport::{self, TransportKind};
@@ -33,15 +35,33 @@ const ERROR_BODY: u64 = 64 << 10;
 /// Most output `exec` collects before it gives up.
 pub const EXEC_OUTPUT_LIMIT: usize = 16 << 20;
 
+/// The least time a call that makes the daemon wait on containers or
+/// disks may take: a loaded daemon can spend tens of seconds starting a
+/// container or removing its volumes, which the ship's `timeout` (meant to
+/// tell an unreachable host quickly) must not cut.
+pub const LONG_CALL: Duration = Duration::from_secs(60);
+
 /// How long a call may take.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Timing {
-    /// The ship's timeout.
+    /// The ship's timeout: questions (ping, inspect, list).
     Normal,
-    /// The ship's timeout plus this (stop waits for the container).
-    Plus(Duration),
+    /// Work on containers or disks: the ship's timeout but at least
+    /// [`LONG_CALL`], plus the time the daemon is asked to wait (stop's
+    /// grace period).
+    Long(Duration),
     /// Only connecting and sending are timed.
     Stream,
+}
+
+/// The whole-call limit of a call of `timing` on a ship whose timeout is
+/// `ship`; `None`: not limited as a whole (streams).
+fn call_limit(timing: Timing, ship: Duration) -> Option<Duration> {
+    match timing {
+        Timing::Normal => Some(ship),
+        Timing::Long(wait) => Some(ship.max(LONG_CALL) + wait),
+        Timing::Stream => None,
+    }
 }
 
 /// Options of `logs`.
@@ -240,7 +260,18 @@ impl Docker {
                 self.agent.run(self.timed(req, timing))
             }
         };
-        let resp = result.map_err(|e| self.with_ssh(self.ctx.transport(e)))?;
+        let resp = result.map_err(|e| {
+            let mut err = self.ctx.transport(e);
+            // Say the limit this call really had (connecting is always cut
+            // by the ship's timeout).
+            if let (ErrorKind::Timeout { after, phase }, Some(limit)) =
+                (&mut err.kind, call_limit(timing, self.timeout))
+                && phase != "connect"
+            {
+                *after = limit;
+            }
+            self.with_ssh(err)
+        })?;
         self.check(resp)
     }
 
@@ -251,10 +282,12 @@ impl Docker {
     ) -> http::Request<S> {
         match timing {
             Timing::Normal => req,
-            Timing::Plus(d) => self
+            // A host that is down still fails within the ship's timeout.
+            Timing::Long(_) => self
                 .agent
                 .configure_request(req)
-                .timeout_global(Some(self.timeout + d))
+                .timeout_global(call_limit(timing, self.timeout))
+                .timeout_connect(Some(self.timeout))
                 .build(),
             Timing::Stream => self
                 .agent
@@ -407,7 +440,7 @@ impl Docker {
             self.url("/containers/create", &q)?,
             Some(self.json_body(body)?),
             &[],
-            Timing::Normal,
+            Timing::Long(Duration::ZERO),
         )?;
         self.read_json(resp, SMALL, "/containers/create")
     }
@@ -417,24 +450,25 @@ impl Docker {
         self.post_empty(
             &format!("/containers/{}/start", seg(id)),
             Query::new(),
-            Timing::Normal,
+            Timing::Long(Duration::ZERO),
         )
         .map(|_| ())
     }
 
     /// `POST /containers/{id}/stop?t=`; already stopped is fine. The call
-    /// may take the stop timeout on top of the ship's timeout.
+    /// may take the stop timeout (the daemon's default: 10 s) on top of the
+    /// long-call limit.
     pub fn stop(&self, id: &str, timeout: Option<Duration>) -> Result<(), Error> {
         let mut q = Query::new();
-        let mut extra = Duration::from_secs(10);
+        let mut grace = Duration::from_secs(10);
         if let Some(t) = timeout {
             q.push("t", &t.as_secs().to_string());
-            extra = t;
+            grace = t;
         }
         self.post_empty(
             &format!("/containers/{}/stop", seg(id)),
             q,
-            Timing::Plus(extra + Duration::from_secs(2)),
+            Timing::Long(grace),
         )
         .map(|_| ())
     }
@@ -445,8 +479,13 @@ impl Docker {
         if let Some(s) = signal {
             q.push("signal", s);
         }
-        self.post_empty(&format!("/containers/{}/kill", seg(id)), q, Timing::Normal)
-            .map(|_| ())
+        // The daemon answers a SIGKILL once the container is dead.
+        self.post_empty(
+            &format!("/containers/{}/kill", seg(id)),
+            q,
+            Timing::Long(Duration::ZERO),
+        )
+        .map(|_| ())
     }
 
     /// `DELETE /containers/{id}?v=&force=`.
@@ -459,7 +498,7 @@ impl Docker {
             self.url(&format!("/containers/{}", seg(id)), &q)?,
             None,
             &[],
-            Timing::Plus(Duration::from_secs(10)),
+            Timing::Long(Duration::ZERO),
         )?;
         self.read_bytes(resp, SMALL).map(|_| ())
     }
@@ -657,7 +696,7 @@ impl Docker {
             self.url(&format!("/images/{}", seg(name)), &q)?,
             None,
             &[],
-            Timing::Plus(Duration::from_secs(30)),
+            Timing::Long(Duration::ZERO),
         )?;
         self.read_bytes(resp, LIST).map(|_| ())
     }
@@ -667,7 +706,9 @@ impl Docker {
     /// progress comes back event by event; an error in the stream ends it
     /// with `ErrorKind::Pull`.
     pub fn pull(&self, reference: &str, auth: Option<&RegistryAuth>) -> Result<Pull<'_>, Error> {
-        let (repo, tag) = split_reference(reference);
+        // The one splitter of the workspace: a digest goes in `tag` (a tag
+        // before it is dropped), as the Docker CLI sends it.
+        let (repo, tag) = maestro_common::image_details(reference);
         let mut q = Query::new();
         q.push("fromImage", repo);
         q.push("tag", tag);
@@ -837,6 +878,24 @@ fn daemon_message(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn questions_keep_the_ship_timeout_and_work_gets_at_least_a_minute() {
+        let secs = Duration::from_secs;
+        assert_eq!(call_limit(Timing::Normal, secs(5)), Some(secs(5)));
+        assert_eq!(
+            call_limit(Timing::Long(Duration::ZERO), secs(5)),
+            Some(LONG_CALL)
+        );
+        // stop: the grace period on top.
+        assert_eq!(call_limit(Timing::Long(secs(10)), secs(5)), Some(secs(70)));
+        // A ship with a longer timeout keeps it.
+        assert_eq!(
+            call_limit(Timing::Long(Duration::ZERO), secs(90)),
+            Some(secs(90))
+        );
+        assert_eq!(call_limit(Timing::Stream, secs(5)), None);
+    }
 
     #[test]
     fn daemon_messages_from_json_or_text() {

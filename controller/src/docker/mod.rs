@@ -23,7 +23,7 @@ pub mod version;
 pub use auth::RegistryAuth;
 pub use client::{Docker, LogOptions, OutputStream};
 pub use error::{Error, ErrorKind};
-pub use query::{Filters, filters, split_reference};
+pub use query::{Filters, filters};
 pub use stream::{Frame, PullEvent, StreamKind};
 pub use survey::{ShipReport, render_ships, survey};
 pub use transport::TransportKind;

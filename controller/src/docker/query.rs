@@ -1,5 +1,4 @@
-//! Building request URLs: query strings, filters, path segments and image
-//! references.
+//! Building request URLs: query strings, filters and path segments.
 
 use std::collections::BTreeMap;
 
@@ -13,22 +12,6 @@ pub fn filters<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Filte
         f.entry(k.to_string()).or_default().push(v.to_string());
     }
     f
-}
-
-/// `registry:5000/repo:tag` -> (`registry:5000/repo`, `tag`); a digest
-/// (`repo@sha256:...`) goes in `tag`, as the Docker CLI sends it.
-pub fn split_reference(reference: &str) -> (&str, &str) {
-    if let Some((repo, digest)) = reference.split_once('@') {
-        return (repo, digest);
-    }
-    let last_slash = reference.rfind('/').map_or(0, |i| i + 1);
-    match reference[last_slash..].rfind(':') {
-        Some(i) => (
-            &reference[..last_slash + i],
-            &reference[last_slash + i + 1..],
-        ),
-        None => (reference, "latest"),
-    }
 }
 
 /// A query string under construction (`?a=1&b=x`).
@@ -89,20 +72,6 @@ pub(crate) fn seg(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn splits_image_references() {
-        assert_eq!(
-            split_reference("10.213.0.30:5000/maestro-lab/box:1"),
-            ("10.213.0.30:5000/maestro-lab/box", "1")
-        );
-        assert_eq!(
-            split_reference("10.213.0.30:5000/box"),
-            ("10.213.0.30:5000/box", "latest")
-        );
-        assert_eq!(split_reference("busybox"), ("busybox", "latest"));
-        assert_eq!(split_reference("box@sha256:abc"), ("box", "sha256:abc"));
-    }
 
     #[test]
     fn query_and_filters_are_encoded() {

@@ -74,6 +74,26 @@ impl CancelToken {
     }
 }
 
+/// Runs `body` with a token another thread cancels after `after`, for
+/// tests of waits that must end early; returns what `body` returned and
+/// how long it took.
+#[cfg(test)]
+pub(crate) fn cancelled_after<R>(
+    after: Duration,
+    body: impl FnOnce(&CancelToken) -> R,
+) -> (R, Duration) {
+    let token = CancelToken::new();
+    let start = std::time::Instant::now();
+    let out = std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(after);
+            token.cancel();
+        });
+        body(&token)
+    });
+    (out, start.elapsed())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,24 @@ pub const LABEL_SERVICE: &str = "maestro.service";
 pub const LABEL_INSTANCE: &str = "maestro.instance";
 pub const LABEL_CONFIG_HASH: &str = "maestro.config-hash";
 
+/// Adds a host binding to a container port (`8080/tcp`); a port may have
+/// several (one per host address).
+fn bind(
+    bindings: &mut HashMap<String, Option<Vec<PortBinding>>>,
+    key: String,
+    host_ip: Option<String>,
+    host_port: String,
+) {
+    bindings
+        .entry(key)
+        .or_insert_with(|| Some(Vec::new()))
+        .get_or_insert_with(Vec::new)
+        .push(PortBinding {
+            host_ip,
+            host_port: Some(host_port),
+        });
+}
+
 /// The body of `POST /containers/create?name=<instance name>`.
 /// `container_env` is `Environment::container_env(instance)`.
 pub fn container_spec(
@@ -34,28 +52,14 @@ pub fn container_spec(
                 let key = format!("{cport}/{proto}");
                 let hport = u32::from(port.external.start) + n as u32;
                 exposed.push(key.clone());
-                bindings
-                    .entry(key)
-                    .or_insert_with(|| Some(Vec::new()))
-                    .get_or_insert_with(Vec::new)
-                    .push(PortBinding {
-                        host_ip: host_ip.clone(),
-                        host_port: Some(hport.to_string()),
-                    });
+                bind(&mut bindings, key, host_ip.clone(), hport.to_string());
             }
         } else {
             let key = port.exposed_key();
             exposed.push(key.clone());
             // A single container port onto a host range: Docker picks a
             // free port of the range.
-            bindings
-                .entry(key)
-                .or_insert_with(|| Some(Vec::new()))
-                .get_or_insert_with(Vec::new)
-                .push(PortBinding {
-                    host_ip,
-                    host_port: Some(port.external.to_string()),
-                });
+            bind(&mut bindings, key, host_ip, port.external.to_string());
         }
     }
     exposed.sort();

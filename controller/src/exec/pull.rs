@@ -1,6 +1,6 @@
 //! The pull task: bring an image onto a ship, with live progress and the
-//! registry's retry policy. Used by `maestro pull`, and meant for `start`
-//! when an image is missing or `-r` is given.
+//! registry's retry policy. Used by `maestro pull`, and by `start` when
+//! the ship lacks an image or `-r` is given.
 
 use std::collections::BTreeMap;
 use std::time::Duration;

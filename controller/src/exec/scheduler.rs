@@ -529,6 +529,19 @@ pub fn run(
         .iter()
         .map(|node| (node.id.clone(), node.service.clone(), node.ship.clone()))
         .collect();
+    // The rows the scheduler itself decides (failed, aborted) are reported
+    // as a task would report them.
+    let emit_for = |i: usize, state: State| {
+        let (id, service, ship) = &labels[i];
+        TaskContext {
+            id,
+            service,
+            ship,
+            cancel,
+            sink,
+        }
+        .emit(state);
+    };
     let mut works: Vec<Option<Work<'_>>> = nodes.into_iter().map(|node| Some(node.work)).collect();
 
     let mut status = vec![Status::Pending; n];
@@ -659,18 +672,21 @@ pub fn run(
                     true
                 }
                 Err(TaskFailure { message, fatal }) => {
-                    let (id, service, ship) = &labels[i];
-                    sink.emit(Event::Instance(InstanceEvent {
-                        instance: id.clone(),
-                        service: service.clone(),
-                        ship: ship.clone(),
-                        container: None,
-                        state: State::Failed {
+                    emit_for(
+                        i,
+                        State::Failed {
                             message: message.clone(),
                         },
-                    }));
-                    if fatal {
-                        halted.get_or_insert(AbortReason::Failed { id: id.clone() });
+                    );
+                    // After Ctrl-C the rest is aborted because of the
+                    // interruption, even when a task's failure (often the
+                    // interruption itself) reaches here first.
+                    if fatal && cancel.is_cancelled() {
+                        halted.get_or_insert(AbortReason::Interrupted);
+                    } else if fatal {
+                        halted.get_or_insert(AbortReason::Failed {
+                            id: labels[i].0.clone(),
+                        });
                     }
                     outcomes[i] = Some(Outcome::Failed { message, fatal });
                     // A non-fatal failure (stop, kill) does not hold up the
@@ -694,16 +710,12 @@ pub fn run(
     let reason = halted.unwrap_or(AbortReason::Interrupted);
     for &i in &graph.rows {
         if status[i] == Status::Pending {
-            let (id, service, ship) = &labels[i];
-            sink.emit(Event::Instance(InstanceEvent {
-                instance: id.clone(),
-                service: service.clone(),
-                ship: ship.clone(),
-                container: None,
-                state: State::Aborted {
+            emit_for(
+                i,
+                State::Aborted {
                     reason: reason.clone(),
                 },
-            }));
+            );
             outcomes[i] = Some(Outcome::Aborted(reason.clone()));
         }
     }

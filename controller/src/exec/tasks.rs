@@ -17,14 +17,16 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::container_spec::container_spec;
+use super::pull::{PullSpec, pull_image};
 use super::scheduler::{Completion, TaskContext, TaskFailure, TaskResult};
+use crate::config::Environment;
 use crate::config::model::{Instance, LifecycleState};
-use crate::config::{Environment, model::Registry};
-use crate::docker::{Docker, LogOptions, PullEvent, RegistryAuth, split_reference};
+use crate::docker::{Docker, LogOptions};
 use crate::events::State;
 use crate::lifecycle::{self, Target};
 use crate::plan::observe::container_display;
 use crate::plan::{Action, Step};
+use crate::registry_auth::{self, Lookup};
 
 /// Lines of a dead container's log shown in its failure.
 const LOG_TAIL: u64 = 20;
@@ -249,50 +251,44 @@ impl Task<'_, '_> {
         }
     }
 
-    /// Pulls the image when the ship lacks it, or always with `-r`.
+    /// Pulls the image when the ship lacks it, or always with `-r`, the
+    /// way `maestro pull` does (same credentials, retries and progress).
     fn ensure_image(&self) -> Result<(), String> {
-        let (repo, tag) = split_reference(&self.instance.image);
+        let image = &self.instance.image;
         // An untagged image means `:latest` (MaestroNG compared the bare
         // name against tags and pulled on every start).
-        let reference = if self.instance.image.contains('@') {
-            self.instance.image.clone()
+        let reference = if image.contains('@') {
+            image.clone()
         } else {
+            let (repo, tag) = maestro_common::image_details(image);
             format!("{repo}:{tag}")
         };
-        if !self.shared.refresh_images {
-            match self.docker.image_inspect(&reference) {
-                Ok(_) => return Ok(()),
-                Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(format!("cannot inspect image {reference}: {e}")),
-            }
+        if !self.shared.refresh_images && self.ship_has_image(&reference)? {
+            return Ok(());
         }
-        self.ctx.emit(State::Pulling { percent: None });
-        let auth = self
-            .shared
-            .env
-            .registry_for(&self.instance.image)
-            .and_then(registry_auth);
-        let mut layers: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-        let mut last: Option<u8> = None;
-        let result = self.docker.pull_all(&reference, auth.as_ref(), |ev| {
-            if let PullEvent::Layer {
-                id,
-                current: Some(c),
-                total: Some(t),
-                ..
-            } = ev
-                && *t > 0
-            {
-                layers.insert(id.clone(), (*c, *t));
-                let sum: u64 = layers.values().map(|(c, t)| (c * 100 / t).min(100)).sum();
-                let pct = u8::try_from(sum / layers.len() as u64).unwrap_or(100);
-                if last != Some(pct) {
-                    last = Some(pct);
-                    self.ctx.emit(State::Pulling { percent: Some(pct) });
-                }
-            }
-        });
-        result.map_err(|e| format!("cannot pull {reference}: {e}"))
+        // Credentials are looked up only now: a start that pulls nothing
+        // never reads the Docker configuration.
+        let env = self.shared.env;
+        let credentials = registry_auth::for_image(env, image, &Lookup::from_process())
+            .map_err(|e| format!("cannot pull {reference}: {e}"))?;
+        let spec = PullSpec {
+            image: &reference,
+            credentials: credentials.as_ref(),
+            retry: env.registry_for(image).map(|r| &r.retry),
+            // Presence was checked above.
+            refresh: true,
+        };
+        pull_image(self.docker, &spec, self.ctx)
+            .map(|_| ())
+            .map_err(|e| format!("cannot pull {reference}: {e}"))
+    }
+
+    fn ship_has_image(&self, reference: &str) -> Result<bool, String> {
+        match self.docker.image_inspect(reference) {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(format!("cannot inspect image {reference}: {e}")),
+        }
     }
 
     /// stop (`kill` false: pre-stop checks, stop with the grace period) or
@@ -344,49 +340,9 @@ fn indent_logs(text: &str) -> String {
     out
 }
 
-/// The credentials to send for a registry, when it has a user name.
-pub fn registry_auth(r: &Registry) -> Option<RegistryAuth> {
-    let username = r.username.clone()?;
-    let rest = r
-        .registry
-        .split_once("://")
-        .map_or(r.registry.as_str(), |(_, x)| x);
-    let server_address = rest.split('/').next().unwrap_or(rest).to_string();
-    Some(RegistryAuth {
-        username,
-        password: r.password.clone().unwrap_or_default(),
-        server_address,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::model::Retry;
-
-    #[test]
-    fn registry_auth_names_the_server_and_hides_the_password() {
-        let r = Registry {
-            name: "lab".into(),
-            registry: "https://10.213.0.30:5000/v2/".into(),
-            username: Some("maestro".into()),
-            password: Some("s3cret".into()),
-            email: None,
-            retry: Retry {
-                attempts: 3,
-                when: vec![],
-            },
-        };
-        let auth = registry_auth(&r).unwrap();
-        assert_eq!(auth.server_address, "10.213.0.30:5000");
-        assert_eq!(auth.username, "maestro");
-        assert!(!format!("{auth:?}").contains("s3cret"));
-        let anonymous = Registry {
-            username: None,
-            ..r
-        };
-        assert!(registry_auth(&anonymous).is_none());
-    }
 
     #[test]
     fn logs_are_indented_under_the_message() {

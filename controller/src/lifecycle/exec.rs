@@ -119,7 +119,7 @@ fn wait(child: &mut Child, stop: &CancelToken) -> Option<std::io::Result<ExitSta
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Instant;
+    use crate::exec::cancel::cancelled_after;
 
     fn sh(script: &str) -> Vec<String> {
         vec!["sh".into(), "-c".into(), script.into()]
@@ -240,16 +240,10 @@ mod tests {
 
     #[test]
     fn stop_kills_a_running_command() {
-        let stop = CancelToken::new();
-        let start = Instant::now();
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                std::thread::sleep(Duration::from_millis(100));
-                stop.cancel();
-            });
-            let out = check(&sh("sleep 30"), 1, EnvFrom::Env, &env(&[]), &stop);
-            assert_eq!(out, Outcome::Stopped);
+        let (out, took) = cancelled_after(Duration::from_millis(100), |stop| {
+            check(&sh("sleep 30"), 1, EnvFrom::Env, &env(&[]), stop)
         });
-        assert!(start.elapsed() < Duration::from_secs(5));
+        assert_eq!(out, Outcome::Stopped);
+        assert!(took < Duration::from_secs(5));
     }
 }

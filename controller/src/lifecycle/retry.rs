@@ -135,6 +135,7 @@ pub fn detached(stop: &CancelToken, f: impl FnOnce() -> Attempt + Send + 'static
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exec::cancel::cancelled_after;
 
     fn fast() -> impl Iterator<Item = Duration> {
         std::iter::repeat(Duration::from_millis(1))
@@ -213,37 +214,23 @@ mod tests {
 
     #[test]
     fn stop_cuts_the_wait_short() {
-        let stop = CancelToken::new();
-        let start = Instant::now();
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                std::thread::sleep(Duration::from_millis(100));
-                stop.cancel();
-            });
-            let out = retry(Budget::attempts(600), &stop, |_| {
-                Attempt::Retry("no".into())
-            });
-            assert_eq!(out, Outcome::Stopped);
+        let (out, took) = cancelled_after(Duration::from_millis(100), |stop| {
+            retry(Budget::attempts(600), stop, |_| Attempt::Retry("no".into()))
         });
-        assert!(start.elapsed() < Duration::from_secs(5));
+        assert_eq!(out, Outcome::Stopped);
+        assert!(took < Duration::from_secs(5));
     }
 
     #[test]
     fn detached_returns_on_stop_while_the_attempt_blocks() {
-        let stop = CancelToken::new();
-        let start = Instant::now();
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                std::thread::sleep(Duration::from_millis(50));
-                stop.cancel();
-            });
-            let a = detached(&stop, || {
+        let (a, took) = cancelled_after(Duration::from_millis(50), |stop| {
+            detached(stop, || {
                 std::thread::sleep(Duration::from_secs(20));
                 Attempt::Pass
-            });
-            assert_eq!(a, Attempt::Retry("stopped".into()));
+            })
         });
-        assert!(start.elapsed() < Duration::from_secs(2));
+        assert_eq!(a, Attempt::Retry("stopped".into()));
+        assert!(took < Duration::from_secs(2));
         assert_eq!(
             detached(&CancelToken::new(), || Attempt::Pass),
             Attempt::Pass

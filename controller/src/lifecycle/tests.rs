@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::config::{Environment, load_str};
+use crate::exec::cancel::cancelled_after;
 
 fn env(checks: &str, port: u16) -> Environment {
     let yaml = format!(
@@ -169,24 +170,14 @@ fn cancel_ends_every_wait_promptly() {
     let port = free_port();
     let checks = "          pre-start:\n            - {type: sleep, wait: 60}\n            - {type: tcp, port: client}\n            - {type: exec, command: [sleep, '30']}\n";
     let e = env(checks, port);
-    let cancel = CancelToken::new();
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            std::thread::sleep(Duration::from_millis(200));
-            cancel.cancel();
-        });
-        let (r, _) = run(&e, LifecycleState::PreStart, &cancel);
-        assert_eq!(
-            r.unwrap_err().message,
-            "interrupted while waiting for sleep:60s, tcp:client, exec:sleep 30"
-        );
+    let ((r, _), took) = cancelled_after(Duration::from_millis(200), |cancel| {
+        run(&e, LifecycleState::PreStart, cancel)
     });
-    assert!(
-        start.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        start.elapsed()
+    assert_eq!(
+        r.unwrap_err().message,
+        "interrupted while waiting for sleep:60s, tcp:client, exec:sleep 30"
     );
+    assert!(took < Duration::from_secs(10), "{took:?}");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! happened and, when it died, its last log lines.
 
 use crate::config::model::LifecycleState;
+use crate::docker::models::ContainerState;
 use crate::docker::{Docker, LogOptions};
 
 /// Log lines shown when a container died during its checks.
@@ -38,8 +39,7 @@ pub struct Watch<'a> {
     docker: &'a Docker,
     id: Option<&'a str>,
     condition: Condition,
-    /// When the container last started, as first seen: a different value
-    /// later means it crashed and was restarted between two looks.
+    /// When the container last started, as first seen (see `running`).
     started_at: Option<String>,
 }
 
@@ -84,40 +84,7 @@ impl<'a> Watch<'a> {
         match self.condition {
             Condition::Down if state.running => Seen::Left("container is running".into()),
             Condition::Down => Seen::Holds,
-            Condition::Running => self.running(state),
-        }
-    }
-
-    fn running(&mut self, s: crate::docker::models::ContainerState) -> Seen {
-        if s.restarting {
-            return Seen::Left(format!(
-                "container is restarting (exited with code {})",
-                s.exit_code
-            ));
-        }
-        if s.paused {
-            return Seen::Left("container was paused".into());
-        }
-        if s.running {
-            let first = self.started_at.get_or_insert_with(|| s.started_at.clone());
-            if *first != s.started_at {
-                return Seen::Left("container restarted".into());
-            }
-            return Seen::Holds;
-        }
-        if s.oom_killed {
-            return Seen::Left(format!(
-                "container was killed for lack of memory (code {})",
-                s.exit_code
-            ));
-        }
-        match s.status.as_str() {
-            "exited" | "dead" if !s.error.is_empty() => {
-                Seen::Left(format!("container failed: {}", s.error))
-            }
-            "exited" | "dead" => Seen::Left(format!("container exited (code {})", s.exit_code)),
-            "created" => Seen::Left("container is not running (created, never started)".into()),
-            other => Seen::Left(format!("container is not running ({other})")),
+            Condition::Running => running(&state, &mut self.started_at),
         }
     }
 
@@ -137,5 +104,125 @@ impl<'a> Watch<'a> {
         }
         let text = String::from_utf8_lossy(&out).trim_end().to_string();
         (!text.is_empty()).then_some(text)
+    }
+}
+
+/// Whether a container that must be running still is. `started_at` keeps
+/// its start time as first seen: a different one later means it crashed and
+/// was restarted between two looks.
+fn running(s: &ContainerState, started_at: &mut Option<String>) -> Seen {
+    if s.restarting {
+        return Seen::Left(format!(
+            "container is restarting (exited with code {})",
+            s.exit_code
+        ));
+    }
+    if s.paused {
+        return Seen::Left("container was paused".into());
+    }
+    if s.running {
+        let first = started_at.get_or_insert_with(|| s.started_at.clone());
+        if *first != s.started_at {
+            return Seen::Left("container restarted".into());
+        }
+        return Seen::Holds;
+    }
+    if s.oom_killed {
+        return Seen::Left(format!(
+            "container was killed for lack of memory (code {})",
+            s.exit_code
+        ));
+    }
+    match s.status.as_str() {
+        "exited" | "dead" if !s.error.is_empty() => {
+            Seen::Left(format!("container failed: {}", s.error))
+        }
+        "exited" | "dead" => Seen::Left(format!("container exited (code {})", s.exit_code)),
+        "created" => Seen::Left("container is not running (created, never started)".into()),
+        other => Seen::Left(format!("container is not running ({other})")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(status: &str, f: impl FnOnce(&mut ContainerState)) -> ContainerState {
+        let mut s = ContainerState {
+            status: status.into(),
+            running: status == "running",
+            started_at: "t1".into(),
+            ..Default::default()
+        };
+        f(&mut s);
+        s
+    }
+
+    fn left(s: &ContainerState) -> String {
+        match running(s, &mut None) {
+            Seen::Left(m) => m,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn what_a_container_that_must_run_did() {
+        assert_eq!(running(&state("running", |_| {}), &mut None), Seen::Holds);
+        let exited = state("exited", |s| s.exit_code = 3);
+        assert_eq!(left(&exited), "container exited (code 3)");
+        let oom = state("exited", |s| {
+            s.exit_code = 137;
+            s.oom_killed = true;
+        });
+        assert_eq!(
+            left(&oom),
+            "container was killed for lack of memory (code 137)"
+        );
+        let restarting = state("restarting", |s| {
+            s.running = true;
+            s.restarting = true;
+            s.exit_code = 7;
+        });
+        assert_eq!(
+            left(&restarting),
+            "container is restarting (exited with code 7)"
+        );
+        let paused = state("paused", |s| {
+            s.running = true;
+            s.paused = true;
+        });
+        assert_eq!(left(&paused), "container was paused");
+        assert_eq!(
+            left(&state("created", |_| {})),
+            "container is not running (created, never started)"
+        );
+        let failed = state("exited", |s| {
+            s.exit_code = 127;
+            s.error = "exec: \"nope\": executable file not found".into();
+        });
+        assert_eq!(
+            left(&failed),
+            "container failed: exec: \"nope\": executable file not found"
+        );
+    }
+
+    #[test]
+    fn a_restart_between_two_looks_is_seen() {
+        let mut first = None;
+        assert_eq!(running(&state("running", |_| {}), &mut first), Seen::Holds);
+        assert_eq!(running(&state("running", |_| {}), &mut first), Seen::Holds);
+        let again = state("running", |s| s.started_at = "t2".into());
+        assert_eq!(
+            running(&again, &mut first),
+            Seen::Left("container restarted".into())
+        );
+    }
+
+    #[test]
+    fn conditions_of_the_states() {
+        assert_eq!(Condition::of(LifecycleState::Running), Condition::Running);
+        assert_eq!(Condition::of(LifecycleState::PreStop), Condition::Running);
+        assert_eq!(Condition::of(LifecycleState::PreStart), Condition::Down);
+        assert_eq!(Condition::of(LifecycleState::Stopped), Condition::Down);
     }
 }

@@ -3,6 +3,7 @@
 //! instance name, as MaestroNG names containers).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::config::Environment;
 use crate::docker::Docker;
@@ -84,39 +85,36 @@ pub fn observe(
     selected: &BTreeSet<String>,
     dockers: &BTreeMap<String, Result<Docker, String>>,
 ) -> Observed {
+    observe_limited(env, selected, dockers, 0)
+}
+
+/// [`observe`] with at most `limit` list requests in flight (0: every ship
+/// at once), for `status -c`.
+pub fn observe_limited(
+    env: &Environment,
+    selected: &BTreeSet<String>,
+    dockers: &BTreeMap<String, Result<Docker, String>>,
+    limit: usize,
+) -> Observed {
     let mut by_ship: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for name in selected {
         if let Some(i) = env.instances.get(name) {
             by_ship.entry(i.ship.as_str()).or_default().push(name);
         }
     }
-    let lists: Vec<(&str, Result<Vec<ContainerSummary>, String>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = by_ship
-            .keys()
-            .map(|&ship| {
-                s.spawn(move || {
-                    let result = match dockers.get(ship) {
-                        Some(Ok(d)) => d
-                            .containers(true, &Default::default())
-                            .map_err(|e| e.to_string()),
-                        Some(Err(e)) => Err(e.clone()),
-                        None => Err(format!("ship `{ship}` has no client")),
-                    };
-                    (ship, result)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or(("", Err("internal error: listing panicked".into())))
-            })
-            .collect()
+    let ships: Vec<&str> = by_ship.keys().copied().collect();
+    let lists = at_most(&ships, limit, |&ship| match dockers.get(ship) {
+        Some(Ok(d)) => d
+            .containers(true, &Default::default())
+            .map_err(|e| e.to_string()),
+        Some(Err(e)) => Err(e.clone()),
+        None => Err(format!("ship `{ship}` has no client")),
     });
     let mut seen = BTreeMap::new();
-    for (ship, result) in lists {
+    for (ship, result) in ships.iter().zip(lists) {
         let names = by_ship.get(ship).cloned().unwrap_or_default();
+        let result =
+            result.unwrap_or_else(|| Err("internal error: listing the containers panicked".into()));
         match result {
             Ok(list) => {
                 for name in names {
@@ -137,6 +135,47 @@ pub fn observe(
         }
     }
     Observed { seen }
+}
+
+/// `work` over `items` on at most `limit` threads at once (0: one thread
+/// per item); the results in the items' order, `None` where `work`
+/// panicked.
+fn at_most<T: Sync, R: Send>(
+    items: &[T],
+    limit: usize,
+    work: impl Fn(&T) -> R + Sync,
+) -> Vec<Option<R>> {
+    let threads = if limit == 0 {
+        items.len()
+    } else {
+        limit.min(items.len())
+    };
+    let next = AtomicUsize::new(0);
+    let done: Vec<(usize, R)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else {
+                            return out;
+                        };
+                        out.push((i, work(item)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    let mut results: Vec<Option<R>> = items.iter().map(|_| None).collect();
+    for (i, r) in done {
+        results[i] = Some(r);
+    }
+    results
 }
 
 /// Seconds from the daemon's status text (`Up 3 minutes`, `Exited (0) 2
@@ -180,6 +219,54 @@ pub fn status_secs(status: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn at_most_keeps_the_limit_and_the_order() {
+        use std::time::Duration;
+        let items: Vec<usize> = (0..12).collect();
+        for limit in [1, 3, 0] {
+            let (now, peak) = (AtomicUsize::new(0), AtomicUsize::new(0));
+            let out = at_most(&items, limit, |&i| {
+                let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(n, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(20));
+                now.fetch_sub(1, Ordering::SeqCst);
+                i * 10
+            });
+            let want: Vec<Option<usize>> = items.iter().map(|i| Some(i * 10)).collect();
+            assert_eq!(out, want);
+            let peak = peak.load(Ordering::SeqCst);
+            assert!(
+                peak <= if limit == 0 { 12 } else { limit },
+                "{limit}: {peak}"
+            );
+            if limit == 1 {
+                assert_eq!(peak, 1);
+            }
+        }
+    }
+
+    #[test]
+    fn every_instance_of_a_ship_without_a_client_is_host_down() {
+        let env = crate::config::load_str(
+            "name: t\nships:\n  a: {ip: 127.0.0.1}\n  b: {ip: 127.0.0.2}\n  c: {ip: 127.0.0.3}\nservices:\n  s:\n    image: x\n    instances:\n      s-1: {ship: a}\n      s-2: {ship: b}\n      s-3: {ship: c}\n      s-4: {ship: a}\n",
+            std::path::Path::new("/tmp"),
+        )
+        .unwrap();
+        let selected: BTreeSet<String> = env.instances.keys().cloned().collect();
+        let dockers: BTreeMap<String, Result<Docker, String>> = ["a", "b"]
+            .iter()
+            .map(|s| (s.to_string(), Err(format!("{s} is broken"))))
+            .collect();
+        let seen = observe_limited(&env, &selected, &dockers, 1);
+        assert_eq!(seen.get("s-1"), &Seen::HostDown("a is broken".into()));
+        assert_eq!(seen.get("s-4"), &Seen::HostDown("a is broken".into()));
+        assert_eq!(seen.get("s-2"), &Seen::HostDown("b is broken".into()));
+        assert_eq!(
+            seen.get("s-3"),
+            &Seen::HostDown("ship `c` has no client".into())
+        );
+    }
 
     #[test]
     fn status_words_to_seconds() {

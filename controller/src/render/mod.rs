@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
-use crate::events::{self, ChannelSink, Event};
+use crate::events::{self, ChannelSink, Event, Stamped};
 
 pub use json::JsonRenderer;
 pub use plain::PlainRenderer;
@@ -41,7 +41,9 @@ const TICK: Duration = Duration::from_millis(100);
 
 /// Consumes events on the render thread.
 pub trait Renderer: Send {
-    fn event(&mut self, event: &Event) -> io::Result<()>;
+    /// One event, `at` the time since the play began (see
+    /// [`events::Stamped`]).
+    fn event(&mut self, at: Duration, event: &Event) -> io::Result<()>;
 
     /// Called when no event arrived for a moment (to animate spinners).
     fn tick(&mut self) -> io::Result<()> {
@@ -95,13 +97,13 @@ impl Progress {
 
 /// Feeds `renderer` until every sender is gone. A renderer that fails (a
 /// closed pipe) stops drawing; the work goes on and its exit code stands.
-pub fn drive(events: Receiver<Event>, renderer: &mut dyn Renderer) -> io::Result<()> {
+pub fn drive(events: Receiver<Stamped>, renderer: &mut dyn Renderer) -> io::Result<()> {
     let mut next_tick = Instant::now() + TICK;
     loop {
         // Tick by the clock, not by silence: a busy play sends events more
         // often than every TICK and its spinners must still turn.
         match events.recv_deadline(next_tick) {
-            Ok(event) => renderer.event(&event)?,
+            Ok(s) => renderer.event(s.at, &s.event)?,
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return renderer.finish(),
         }

@@ -29,7 +29,7 @@ impl<W: Write> PlainRenderer<W> {
 }
 
 impl<W: Write + Send> Renderer for PlainRenderer<W> {
-    fn event(&mut self, event: &Event) -> io::Result<()> {
+    fn event(&mut self, _at: std::time::Duration, event: &Event) -> io::Result<()> {
         match event {
             Event::Play { rows, .. } => {
                 self.table = Table::new(rows);

@@ -115,7 +115,7 @@ fn scripted_start() -> Vec<Event> {
 fn plain(events: &[Event]) -> String {
     let mut r = PlainRenderer::new(AutoStream::never(Vec::new()));
     for e in events {
-        r.event(e).unwrap();
+        r.event(Duration::ZERO, e).unwrap();
     }
     r.finish().unwrap();
     String::from_utf8(r.into_inner().into_inner()).unwrap()
@@ -158,7 +158,7 @@ fn plain_renderer_prints_one_line_per_state_change_without_escapes() {
 fn plain_renderer_colours_outcomes_when_allowed() {
     let mut r = PlainRenderer::new(AutoStream::always(Vec::new()));
     for e in scripted_start() {
-        r.event(&e).unwrap();
+        r.event(Duration::ZERO, &e).unwrap();
     }
     let text = String::from_utf8(r.into_inner().into_inner()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -208,25 +208,30 @@ fn plain_renderer_skips_the_initial_waiting_and_unknown_rows() {
 #[test]
 fn json_renderer_prints_one_object_per_event() {
     let mut r = JsonRenderer::new(Vec::new());
-    for e in scripted_start() {
-        r.event(&e).unwrap();
+    // An event every quarter second.
+    for (e, at) in scripted_start()
+        .iter()
+        .zip((0..).map(|i| Duration::from_millis(250 * i)))
+    {
+        r.event(at, e).unwrap();
     }
     let text = String::from_utf8(r.into_inner()).unwrap();
     insta::assert_snapshot!(text, @r#"
-    {"event":"play","command":"start","total":4,"rows":[{"number":1,"instance":"zk-1","service":"zookeeper","ship":"ship1"},{"number":2,"instance":"kafka-1","service":"kafka","ship":"ship2"},{"number":3,"instance":"kafka-2","service":"kafka","ship":"ship3"},{"number":4,"instance":"web-1","service":"web","ship":"ship1"}]}
-    {"event":"instance","instance":"zk-1","service":"zookeeper","ship":"ship1","state":"pulling","percent":42,"text":"pulling 42%"}
-    {"event":"instance","instance":"zk-1","service":"zookeeper","ship":"ship1","state":"creating","text":"creating"}
-    {"event":"instance","instance":"zk-1","service":"zookeeper","ship":"ship1","container":"3.9:1a2b3c4","state":"starting","text":"starting"}
-    {"event":"instance","instance":"zk-1","service":"zookeeper","ship":"ship1","state":"checking","what":"tcp:client","text":"checking tcp:client"}
-    {"event":"instance","instance":"zk-1","service":"zookeeper","ship":"ship1","state":"started","text":"started"}
-    {"event":"instance","instance":"kafka-2","service":"kafka","ship":"ship3","container":"2.8:9f8e7d6","state":"up_for","secs":192,"text":"up for 3m12s"}
-    {"event":"instance","instance":"kafka-1","service":"kafka","ship":"ship2","state":"failed","message":"check tcp:broker did not pass within 30s","text":"failed: check tcp:broker did not pass within 30s"}
-    {"event":"instance","instance":"web-1","service":"web","ship":"ship1","state":"aborted","reason":{"cause":"failed","id":"kafka-1"},"text":"aborted: kafka-1 failed"}
-    {"event":"summary","command":"start","total":4,"done":2,"skipped":0,"failed":1,"aborted":1,"elapsed":2340,"interrupted":false,"failures":[{"id":"kafka-1","message":"check tcp:broker did not pass within 30s","fatal":true}],"not_attempted":["web-1"]}
+    {"event":"play","command":"start","total":4,"rows":[{"number":1,"instance":"zk-1","service":"zookeeper","ship":"ship1"},{"number":2,"instance":"kafka-1","service":"kafka","ship":"ship2"},{"number":3,"instance":"kafka-2","service":"kafka","ship":"ship3"},{"number":4,"instance":"web-1","service":"web","ship":"ship1"}],"t":0.0}
+    {"event":"instance","instance":"zk-1","service":"zookeeper","ship":"ship1","state":"pulling","percent":42,"text":"pulling 42%","t":0.25}
+    {"event":"instance","instance":"zk-1","service":"zookeeper","ship":"ship1","state":"creating","text":"creating","t":0.5}
+    {"event":"instance","instance":"zk-1","service":"zookeeper","ship":"ship1","container":"3.9:1a2b3c4","state":"starting","text":"starting","t":0.75}
+    {"event":"instance","instance":"zk-1","service":"zookeeper","ship":"ship1","state":"checking","what":"tcp:client","text":"checking tcp:client","t":1.0}
+    {"event":"instance","instance":"zk-1","service":"zookeeper","ship":"ship1","state":"started","text":"started","t":1.25}
+    {"event":"instance","instance":"kafka-2","service":"kafka","ship":"ship3","container":"2.8:9f8e7d6","state":"up_for","secs":192,"text":"up for 3m12s","t":1.5}
+    {"event":"instance","instance":"kafka-1","service":"kafka","ship":"ship2","state":"failed","message":"check tcp:broker did not pass within 30s","text":"failed: check tcp:broker did not pass within 30s","t":1.75}
+    {"event":"instance","instance":"web-1","service":"web","ship":"ship1","state":"aborted","reason":{"cause":"failed","id":"kafka-1"},"text":"aborted: kafka-1 failed","t":2.0}
+    {"event":"summary","command":"start","total":4,"done":2,"skipped":0,"failed":1,"aborted":1,"elapsed":2340,"interrupted":false,"failures":[{"id":"kafka-1","message":"check tcp:broker did not pass within 30s","fatal":true}],"not_attempted":["web-1"],"t":2.25}
     "#);
     for line in text.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         assert!(v["event"].is_string());
+        assert!(v["t"].is_f64(), "{line}");
     }
 }
 
@@ -268,6 +273,16 @@ fn with_renderer_draws_everything_before_returning() {
     .unwrap();
     assert_eq!(report.summary.exit_code(), 0);
     let text = buf.text();
+    // Every line has the time it was emitted, never going back.
+    let times: Vec<f64> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["t"].as_f64().unwrap()
+        })
+        .collect();
+    assert_eq!(times.len(), 5);
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
     let kinds: Vec<String> = text
         .lines()
         .map(|l| {
@@ -327,7 +342,7 @@ fn tty_renderer_leaves_the_whole_final_table_and_summary() {
         false,
     );
     for e in scripted_start() {
-        r.event(&e).unwrap();
+        r.event(Duration::ZERO, &e).unwrap();
         r.tick().unwrap();
     }
     r.finish().unwrap();
@@ -357,7 +372,7 @@ fn tty_renderer_updates_rows_in_place_on_a_terminal() {
     let events = scripted_start();
     // Midway: zk-1 is checking, the others wait; one line per row.
     for e in &events[..5] {
-        r.event(e).unwrap();
+        r.event(Duration::ZERO, e).unwrap();
     }
     r.tick().unwrap();
     // indicatif limits its redraw rate; a tick after a pause draws.
@@ -383,7 +398,7 @@ fn tty_renderer_updates_rows_in_place_on_a_terminal() {
     assert!(out.text().is_empty());
 
     for e in &events[5..] {
-        r.event(e).unwrap();
+        r.event(Duration::ZERO, e).unwrap();
     }
     r.finish().unwrap();
     // The live rows were cleared from the terminal; the final table went out.
@@ -417,7 +432,7 @@ fn tty_renderer_is_compact_when_the_rows_do_not_fit() {
 
     // Only the row with work under way is on screen, with the counts.
     for e in &events[..5] {
-        r.event(e).unwrap();
+        r.event(Duration::ZERO, e).unwrap();
     }
     let lines = screen(&mut r);
     assert_eq!(lines.len(), 3, "{lines:#?}");
@@ -427,7 +442,7 @@ fn tty_renderer_is_compact_when_the_rows_do_not_fit() {
 
     // Finished rows leave; a failure stays in view.
     for e in &events[5..8] {
-        r.event(e).unwrap();
+        r.event(Duration::ZERO, e).unwrap();
     }
     let lines = screen(&mut r);
     assert_eq!(lines.len(), 3, "{lines:#?}");
@@ -442,7 +457,7 @@ fn tty_renderer_is_compact_when_the_rows_do_not_fit() {
     );
 
     for e in &events[8..] {
-        r.event(e).unwrap();
+        r.event(Duration::ZERO, e).unwrap();
     }
     r.finish().unwrap();
     assert_eq!(out.text().lines().count(), 8);

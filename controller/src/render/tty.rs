@@ -166,7 +166,7 @@ fn counts_line(table: &Table) -> String {
 }
 
 impl Renderer for TtyRenderer {
-    fn event(&mut self, event: &Event) -> io::Result<()> {
+    fn event(&mut self, _at: std::time::Duration, event: &Event) -> io::Result<()> {
         self.dirty = true;
         match event {
             Event::Play { rows, .. } => {
