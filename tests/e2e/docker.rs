@@ -843,14 +843,9 @@ fn assert_ends(pid: u32) {
     }
 }
 
-/// The next forwarder started removes the private folder a killed maestro
-/// left behind.
-fn assert_folder_swept(lab: &Lab, probe_pid: u32) {
-    let dir = std::env::temp_dir().join(format!("maestro-ssh-{probe_pid}-0"));
-    assert!(dir.exists(), "{} missing", dir.display());
-    let docker = Docker::new(&ssh_ship(lab)).unwrap();
-    docker.ping().unwrap();
-    assert!(!dir.exists(), "{} left behind", dir.display());
+/// The private folder of the forwarders of the maestro process `pid`.
+fn forwarder_dir(pid: u32) -> PathBuf {
+    std::env::temp_dir().join(format!("maestro-ssh-{pid}-0"))
 }
 
 #[test]
@@ -872,10 +867,17 @@ fn forwarder_ends_when_maestro_is_interrupted() {
 fn forwarder_ends_when_maestro_is_killed() {
     let lab = Lab::get();
     let (mut probe, ssh) = start_probe(&lab);
+    // Checked while the probe lives: forwarders only sweep the folders of
+    // dead processes, and other tests start forwarders concurrently.
+    let dir = forwarder_dir(probe.id());
+    assert!(dir.exists(), "{} missing", dir.display());
     probe.kill().unwrap();
     probe.wait().unwrap();
     assert_ends(ssh);
-    assert_folder_swept(&lab, probe.id());
+    // The next forwarder started (this one, or another test's) removes the
+    // folder the killed maestro left behind.
+    Docker::new(&ssh_ship(&lab)).unwrap().ping().unwrap();
+    assert!(!dir.exists(), "{} left behind", dir.display());
 }
 
 /// A unix socket that relays to shiptls's TLS port, so TLS can be tested
