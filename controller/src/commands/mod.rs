@@ -5,6 +5,7 @@ pub mod deptree;
 pub mod dump;
 pub mod logs;
 pub mod orchestrate;
+pub mod play;
 pub mod pull;
 pub mod restart;
 pub mod ships;

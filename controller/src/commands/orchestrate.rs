@@ -3,17 +3,15 @@
 //! and after, and Ctrl-C turned into a cancellation.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::audit::{Auditors, PlayInfo};
+use crate::audit::PlayInfo;
 use crate::cli::{GlobalArgs, PlayArgs, Selection};
 use crate::config::Environment;
 use crate::docker::Docker;
 use crate::exec::tasks::{Shared, run_step};
-use crate::exec::{self, CancelToken, Direction, Limits, Node, Play};
+use crate::exec::{Direction, Node, Play};
 use crate::plan::selection::{self, Command, Request};
 use crate::plan::{self as planning, PlanOptions};
-use crate::render;
 
 /// What the command line asked for, beyond the selection.
 #[derive(Debug, Clone, Default)]
@@ -95,21 +93,10 @@ pub fn run(global: &GlobalArgs, command: Command, args: &PlayArgs, opts: &Option
         return super::print_stdout(&plan.to_string()).err().unwrap_or(0);
     }
 
-    let auditors = Auditors::from_environment(env);
-    let info = PlayInfo {
-        action: command.name().to_string(),
-        what: plan.steps.iter().map(|s| s.instance.clone()).collect(),
-        who: std::env::var("USER")
-            .or_else(|_| std::env::var("LOGNAME"))
-            .unwrap_or_else(|_| "unknown".into()),
-    };
-    if let Err(e) = auditors.action(&info) {
-        eprintln!("maestro: {}", e.message);
-        return 1;
-    }
-
-    let cancel = CancelToken::new();
-    install_interrupt_handler(&cancel);
+    let info = PlayInfo::new(
+        command.name(),
+        plan.steps.iter().map(|s| s.instance.clone()).collect(),
+    );
     let shared = Shared {
         env,
         dockers: &dockers,
@@ -136,55 +123,19 @@ pub fn run(global: &GlobalArgs, command: Command, args: &PlayArgs, opts: &Option
         } else {
             Direction::Forward
         },
-        limits: Limits::new(
-            sel.concurrency,
-            env.ships
-                .values()
-                .map(|s| (s.name.as_str(), s.max_concurrency)),
-        ),
+        limits: super::play::limits(env, sel.concurrency),
         nodes,
     };
-    let report = render::with_progress(args.progress, |sink| exec::run(play, sink, &cancel));
-    match report {
-        Ok(report) => {
-            let code = report.summary.exit_code();
-            if code == 0 {
-                auditors.success(&info);
-            } else {
-                let mut msg = format!(
-                    "{}: {} failed, {} not attempted",
-                    command.name(),
-                    report.summary.failed,
-                    report.summary.aborted
-                );
-                if report.summary.interrupted {
-                    msg.push_str(" (interrupted)");
-                }
-                auditors.error(&info, &msg);
-            }
-            code
+    super::play::run_audited(env, &info, args.progress, play, |report| {
+        let mut msg = format!(
+            "{}: {} failed, {} not attempted",
+            command.name(),
+            report.summary.failed,
+            report.summary.aborted
+        );
+        if report.summary.interrupted {
+            msg.push_str(" (interrupted)");
         }
-        Err(e) => {
-            eprintln!("maestro: {e}");
-            auditors.error(&info, &e.to_string());
-            2
-        }
-    }
-}
-
-/// Ctrl-C: the first one cancels the play (tasks in flight finish, the rest
-/// is reported as not attempted, exit 130); a second one exits at once.
-pub fn install_interrupt_handler(cancel: &CancelToken) {
-    static PRESSED: AtomicUsize = AtomicUsize::new(0);
-    let cancel = cancel.clone();
-    let installed = ctrlc::set_handler(move || {
-        if PRESSED.fetch_add(1, Ordering::SeqCst) == 0 {
-            cancel.cancel();
-        } else {
-            std::process::exit(130);
-        }
-    });
-    if let Err(e) = installed {
-        eprintln!("maestro: warning: Ctrl-C will end maestro at once: {e}");
-    }
+        msg
+    })
 }

@@ -8,15 +8,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::audit::{Auditors, PlayInfo};
+use crate::audit::PlayInfo;
 use crate::cli::{GlobalArgs, PullArgs, Selection};
 use crate::config::model::Environment;
 use crate::events::State;
 use crate::exec::pull::{PullSpec, Pulled, pull_image};
-use crate::exec::{self, CancelToken, Completion, Direction, Limits, Node, Play, TaskFailure};
+use crate::exec::{Completion, Direction, Node, Play, TaskFailure};
 use crate::plan::selection::{self, SelectError};
 use crate::registry_auth::{self, Credentials, Lookup};
-use crate::render;
 
 pub fn run(global: &GlobalArgs, args: &PullArgs) -> i32 {
     let loaded = match super::load(global) {
@@ -47,13 +46,7 @@ pub fn select(env: &Environment, sel: &Selection) -> Result<Vec<String>, SelectE
 
 /// Runs the pull play over `selected` and returns the exit code.
 pub fn run_play(env: &Environment, selected: &[String], args: &PullArgs, lookup: &Lookup) -> i32 {
-    let auditors = Auditors::from_environment(env);
     let info = PlayInfo::new("pull", selected.to_vec());
-    if let Err(e) = auditors.action(&info) {
-        print_warnings(&auditors);
-        eprintln!("maestro: {e}");
-        return 1;
-    }
 
     // One client per ship in play; a ship whose client cannot be built
     // fails its rows with the reason.
@@ -118,40 +111,15 @@ pub fn run_play(env: &Environment, selected: &[String], args: &PullArgs, lookup:
     let play = Play {
         command: "pull".into(),
         direction: Direction::Forward,
-        limits: Limits::new(
-            args.selection.concurrency,
-            env.ships
-                .values()
-                .map(|s| (s.name.as_str(), s.max_concurrency)),
-        ),
+        limits: super::play::limits(env, args.selection.concurrency),
         nodes,
     };
-    let cancel = CancelToken::new();
-    super::orchestrate::install_interrupt_handler(&cancel);
-    let report = render::with_progress(args.progress, |sink| exec::run(play, sink, &cancel));
-    let code = match report {
-        Ok(r) => {
-            match r.summary.failures.first() {
-                None if r.summary.exit_code() == 0 => auditors.success(&info),
-                Some(f) => auditors.error(&info, &format!("{}: {}", f.id, f.message)),
-                None => auditors.error(&info, "interrupted"),
-            }
-            r.summary.exit_code()
+    super::play::run_audited(env, &info, args.progress, play, |r| {
+        match r.summary.failures.first() {
+            Some(f) => format!("{}: {}", f.id, f.message),
+            None => "interrupted".into(),
         }
-        Err(e) => {
-            auditors.error(&info, &e.to_string());
-            eprintln!("maestro: {e}");
-            2
-        }
-    };
-    print_warnings(&auditors);
-    code
-}
-
-fn print_warnings(auditors: &Auditors) {
-    for w in auditors.take_warnings() {
-        anstream::eprintln!("maestro: warning: {w}");
-    }
+    })
 }
 
 #[cfg(test)]

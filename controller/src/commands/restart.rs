@@ -6,18 +6,17 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::audit::{Auditors, PlayInfo};
+use crate::audit::PlayInfo;
 use crate::cli::{GlobalArgs, RestartArgs};
 use crate::exec::restart::{Outcome, RestartFlags, RestartShared, run_restart};
 use crate::exec::tasks::Shared;
-use crate::exec::{self, CancelToken, Direction, Limits, Node, Play, Report};
+use crate::exec::{Direction, Node, Play, Report};
 use crate::plan::observe;
 use crate::plan::restart::{self as restart_plan, RestartOptions};
 use crate::plan::selection::{self, Command};
 use crate::registry_auth::{self, Lookup};
-use crate::render;
 
-use super::orchestrate::{clients, install_interrupt_handler, request};
+use super::orchestrate::{clients, request};
 
 pub fn run(global: &GlobalArgs, args: &RestartArgs) -> i32 {
     let loaded = match super::load(global) {
@@ -47,16 +46,10 @@ pub fn run(global: &GlobalArgs, args: &RestartArgs) -> i32 {
         return super::print_stdout(&plan.to_string()).err().unwrap_or(0);
     }
 
-    let auditors = Auditors::from_environment(env);
     let info = PlayInfo::new(
         "restart",
         plan.steps.iter().map(|s| s.instance.clone()).collect(),
     );
-    if let Err(e) = auditors.action(&info) {
-        print_warnings(&auditors);
-        eprintln!("maestro: {e}");
-        return 1;
-    }
 
     // Credentials once per image, only when `-r` pulls.
     let lookup = Lookup::from_process();
@@ -104,37 +97,14 @@ pub fn run(global: &GlobalArgs, args: &RestartArgs) -> i32 {
     let play = Play {
         command: "restart".into(),
         direction: Direction::Forward,
-        limits: Limits::new(
-            sel.concurrency,
-            env.ships
-                .values()
-                .map(|s| (s.name.as_str(), s.max_concurrency)),
-        ),
+        limits: super::play::limits(env, sel.concurrency),
         nodes,
     };
-    let cancel = CancelToken::new();
-    install_interrupt_handler(&cancel);
-    let report = render::with_progress(args.play.progress, |sink| exec::run(play, sink, &cancel));
-    let code = match report {
-        Ok(report) => {
-            let code = report.summary.exit_code();
-            if code == 0 {
-                auditors.success(&info);
-            } else {
-                let recap = recap(&report, &shared.outcome());
-                eprintln!("maestro: {recap}");
-                auditors.error(&info, &recap);
-            }
-            code
-        }
-        Err(e) => {
-            eprintln!("maestro: {e}");
-            auditors.error(&info, &e.to_string());
-            2
-        }
-    };
-    print_warnings(&auditors);
-    code
+    super::play::run_audited(env, &info, args.play.progress, play, |report| {
+        let recap = recap(report, &shared.outcome());
+        eprintln!("maestro: {recap}");
+        recap
+    })
 }
 
 /// What a restart that did not finish did: restarted, up to date, failed
@@ -173,12 +143,6 @@ pub fn recap(report: &Report, outcome: &Outcome) -> String {
         "restart stopped"
     };
     format!("{verb}; {}", parts.join("; "))
-}
-
-fn print_warnings(auditors: &Auditors) {
-    for w in auditors.take_warnings() {
-        anstream::eprintln!("maestro: warning: {w}");
-    }
 }
 
 #[cfg(test)]

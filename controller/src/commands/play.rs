@@ -1,0 +1,83 @@
+//! The frame every command that changes containers runs its play in
+//! (start, stop, kill, clean, restart, pull): the auditors are told the play
+//! starts, and one that refuses stops it before any change; the scheduler
+//! runs it with the chosen renderer and Ctrl-C handling; the auditors hear
+//! how it ended, and their warnings are printed.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::audit::{Auditors, PlayInfo};
+use crate::config::Environment;
+use crate::exec::{self, CancelToken, Limits, Play, Report};
+use crate::render::{self, Progress};
+
+/// The per-ship limits of the environment's ships under the `-c` limit.
+pub fn limits(env: &Environment, concurrency: usize) -> Limits {
+    Limits::new(
+        concurrency,
+        env.ships
+            .values()
+            .map(|s| (s.name.as_str(), s.max_concurrency)),
+    )
+}
+
+/// Runs `play` under the environment's auditors and returns the exit code.
+/// `failure` turns the report of a play that did not succeed into the
+/// message the auditors get.
+pub fn run_audited(
+    env: &Environment,
+    info: &PlayInfo,
+    progress: Progress,
+    play: Play<'_>,
+    failure: impl FnOnce(&Report) -> String,
+) -> i32 {
+    let auditors = Auditors::from_environment(env);
+    if let Err(e) = auditors.action(info) {
+        print_warnings(&auditors);
+        eprintln!("maestro: {e}");
+        return 1;
+    }
+    let cancel = CancelToken::new();
+    install_interrupt_handler(&cancel);
+    let code = match render::with_progress(progress, |sink| exec::run(play, sink, &cancel)) {
+        Ok(report) => {
+            let code = report.summary.exit_code();
+            if code == 0 {
+                auditors.success(info);
+            } else {
+                auditors.error(info, &failure(&report));
+            }
+            code
+        }
+        Err(e) => {
+            eprintln!("maestro: {e}");
+            auditors.error(info, &e.to_string());
+            2
+        }
+    };
+    print_warnings(&auditors);
+    code
+}
+
+fn print_warnings(auditors: &Auditors) {
+    for w in auditors.take_warnings() {
+        anstream::eprintln!("maestro: warning: {w}");
+    }
+}
+
+/// Ctrl-C: the first one cancels the play (tasks in flight finish, the rest
+/// is reported as not attempted, exit 130); a second one exits at once.
+fn install_interrupt_handler(cancel: &CancelToken) {
+    static PRESSED: AtomicUsize = AtomicUsize::new(0);
+    let cancel = cancel.clone();
+    let installed = ctrlc::set_handler(move || {
+        if PRESSED.fetch_add(1, Ordering::SeqCst) == 0 {
+            cancel.cancel();
+        } else {
+            std::process::exit(130);
+        }
+    });
+    if let Err(e) = installed {
+        eprintln!("maestro: warning: Ctrl-C will end maestro at once: {e}");
+    }
+}
