@@ -739,3 +739,135 @@ fn stop_runs_its_checks_and_a_failed_stop_does_not_halt_the_play() {
     let a1 = t.inspect("ship1", &t.n("a1")).unwrap();
     assert!(!running(&a1));
 }
+
+/// A TCP relay on loopback to a lab daemon, which the test can sever at any
+/// moment: from then on the "ship" behind it refuses every connection, as a
+/// daemon that went away mid-run does, while the lab's daemons stay up for
+/// the other tests.
+struct Relay {
+    port: u16,
+    severed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    streams: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Relay {
+    fn to(target: String) -> Relay {
+        use std::net::{Shutdown, TcpListener, TcpStream};
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let relay = Relay {
+            port,
+            severed: Default::default(),
+            streams: Default::default(),
+        };
+        let (severed, streams) = (relay.severed.clone(), relay.streams.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if severed.load(Ordering::SeqCst) {
+                    // Dropping the listener makes later connects refused.
+                    return;
+                }
+                let Ok(client) = conn else { continue };
+                let Ok(daemon) = TcpStream::connect(&target) else {
+                    continue;
+                };
+                {
+                    let mut open = streams.lock().unwrap();
+                    open.push(client.try_clone().unwrap());
+                    open.push(daemon.try_clone().unwrap());
+                }
+                let (mut c2, mut d2) = (client.try_clone().unwrap(), daemon.try_clone().unwrap());
+                let (mut c1, mut d1) = (client, daemon);
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c1, &mut d1);
+                    let _ = d1.shutdown(Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut d2, &mut c2);
+                    let _ = c2.shutdown(Shutdown::Write);
+                });
+            }
+        });
+        relay
+    }
+
+    /// Closes every open connection and stops listening.
+    fn sever(&self) {
+        use std::sync::atomic::Ordering;
+        self.severed.store(true, Ordering::SeqCst);
+        for s in self.streams.lock().unwrap().drain(..) {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+        // Wake the accept loop so it sees the flag and drops the listener.
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+#[test]
+fn a_ship_whose_daemon_goes_away_mid_run_fails_its_own_tasks_and_says_so() {
+    let lab = maestro_tests::Lab::get();
+    let relay = Relay::to(format!("{}:2375", lab.ship_ip("ship1")));
+    let flaky = format!(
+        "  flaky:\n    ip: {}\n    endpoint: 127.0.0.1\n    docker_port: {}\n    timeout: 5\n",
+        lab.ship_ip("ship1"),
+        relay.port
+    );
+    let t = TestEnv::with_extra(
+        "midrun",
+        &flaky,
+        "
+  a:
+    image: {IMAGE}
+    lifecycle:
+      running: [{type: sleep, wait: 2}]
+    instances:
+      {P}-a1: {ship: ship2, command: sleep 3600, stop_timeout: 1}
+  b:
+    image: {IMAGE}
+    requires: [a]
+    instances:
+      {P}-b1: {ship: flaky, command: sleep 3600, stop_timeout: 1}
+",
+    );
+    let mut child = t.cmd(&["start", "--progress", "json"]).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut events = Vec::new();
+    let mut severed = false;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        // The flaky ship answered while the play was planned; it goes away
+        // while its dependency is still being checked.
+        if !severed && v["instance"] == t.n("a1") && v["state"] == "checking" {
+            relay.sever();
+            severed = true;
+        }
+        events.push(v);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(severed, "a1 was never checked: {events:?}");
+    assert_code(&out, 1);
+
+    let last_state = |name: &str| {
+        events
+            .iter()
+            .rev()
+            .find(|e| e["instance"] == name && e["state"].is_string())
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(last_state(&t.n("a1"))["state"], "started", "{events:?}");
+    let b1 = last_state(&t.n("b1"));
+    assert_eq!(b1["state"], "failed", "{events:?}");
+    // The failure names the ship and how it was reached.
+    let message = b1["message"].as_str().unwrap();
+    assert!(message.contains("flaky"), "{message}");
+    assert!(
+        message.contains(&format!("127.0.0.1:{}", relay.port)),
+        "{message}"
+    );
+    // Nothing of b1 was created behind the user's back.
+    assert!(t.inspect("ship1", &t.n("b1")).is_none());
+    assert!(running(&t.inspect("ship2", &t.n("a1")).unwrap()));
+}
