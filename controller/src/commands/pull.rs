@@ -6,7 +6,7 @@
 //! slower. Two instances with the same image on the same ship share one
 //! pull: the second waits for the first and finds the image there.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::audit::PlayInfo;
 use crate::cli::{GlobalArgs, PullArgs, Selection};
@@ -15,7 +15,7 @@ use crate::events::State;
 use crate::exec::pull::{PullSpec, Pulled, pull_image};
 use crate::exec::{Completion, Direction, Node, Play, TaskFailure};
 use crate::plan::selection::{self, SelectError};
-use crate::registry_auth::{self, Credentials, Lookup};
+use crate::registry_auth::{self, Lookup};
 
 pub fn run(global: &GlobalArgs, args: &PullArgs) -> i32 {
     let loaded = match super::load(global) {
@@ -51,19 +51,7 @@ pub fn run_play(env: &Environment, selected: &[String], args: &PullArgs, lookup:
     // One client per ship in play; a ship whose client cannot be built
     // fails its rows with the reason.
     let dockers = super::orchestrate::clients(env, selected);
-    // Credentials once per image.
-    let images: BTreeSet<&str> = selected
-        .iter()
-        .filter_map(|i| env.instances.get(i))
-        .map(|i| i.image.as_str())
-        .collect();
-    let creds: BTreeMap<&str, Result<Option<Credentials>, String>> = images
-        .iter()
-        .map(|img| {
-            let c = registry_auth::for_image(env, img, lookup).map_err(|e| e.to_string());
-            (*img, c)
-        })
-        .collect();
+    let creds = registry_auth::for_instances(env, selected.iter().map(String::as_str), lookup);
 
     let mut first_of: BTreeMap<(&str, &str), &str> = BTreeMap::new();
     let mut nodes = Vec::new();

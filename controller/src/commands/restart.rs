@@ -53,15 +53,8 @@ pub fn run(global: &GlobalArgs, args: &RestartArgs) -> i32 {
 
     // Credentials once per image, only when `-r` pulls.
     let lookup = Lookup::from_process();
-    let credentials: BTreeMap<String, Result<_, String>> = if args.refresh_images {
-        plan.steps
-            .iter()
-            .filter_map(|s| env.instances.get(&s.instance))
-            .map(|i| {
-                let c = registry_auth::for_image(env, &i.image, &lookup).map_err(|e| e.to_string());
-                (i.image.clone(), c)
-            })
-            .collect()
+    let credentials = if args.refresh_images {
+        registry_auth::for_instances(env, plan.steps.iter().map(|s| s.instance.as_str()), &lookup)
     } else {
         BTreeMap::new()
     };

@@ -8,6 +8,7 @@
 //! `RegistryAuth`'s `Debug` hides them and errors only name files, hosts
 //! and helpers.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -83,6 +84,29 @@ pub fn for_image(
         Some(reg) => for_registry(reg, lookup),
         None => from_docker_config(&image_host(image), lookup),
     }
+}
+
+/// The credentials of every image the named instances use, each image
+/// looked up once (a credential helper runs once per image, not per
+/// instance). A lookup that failed keeps its message, for the rows of the
+/// instances that need it.
+pub fn for_instances<'a>(
+    env: &Environment,
+    instances: impl IntoIterator<Item = &'a str>,
+    lookup: &Lookup,
+) -> BTreeMap<String, Result<Option<Credentials>, String>> {
+    let images: BTreeSet<&str> = instances
+        .into_iter()
+        .filter_map(|name| env.instances.get(name))
+        .map(|i| i.image.as_str())
+        .collect();
+    images
+        .into_iter()
+        .map(|image| {
+            let found = for_image(env, image, lookup).map_err(|e| e.to_string());
+            (image.to_string(), found)
+        })
+        .collect()
 }
 
 /// A `registries` entry: its own username and password, else the Docker
