@@ -8,6 +8,7 @@ pub mod filters;
 pub mod json;
 pub mod net;
 pub mod render;
+pub mod undefined;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -171,9 +172,10 @@ fn execvp(program: &std::ffi::OsStr, args: &[std::ffi::OsString]) -> std::io::Er
     let mut argv: Vec<*const libc::c_char> = words.iter().map(|w| w.as_ptr()).collect();
     argv.push(std::ptr::null());
     // SAFETY: `argv` is a NULL-terminated array of pointers into `words`,
-    // which outlives the call. The Rust runtime ignores SIGPIPE, and an
-    // ignored signal stays ignored across execve: restore the default so
-    // the service sees the SIGPIPE a shell would have left it.
+    // which outlives the call. A caller under Rust's start-up code (the
+    // binary has none, tests do) ignores SIGPIPE, and an ignored signal
+    // stays ignored across execve: restore the default so the service sees
+    // the SIGPIPE a shell would have left it.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         libc::execvp(argv[0], argv.as_ptr());

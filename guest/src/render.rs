@@ -12,8 +12,8 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use minijinja::value::{Kwargs, Value};
-use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
+use minijinja::value::{Kwargs, Object, ObjectRepr, Value};
+use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
 
 use crate::discovery::{self, DiscoveryError};
 use crate::net;
@@ -47,7 +47,30 @@ pub fn render(name: &str, source: &str, vars: Arc<Vars>) -> Result<String, Rende
     let template = jinja.template_from_named_str(name, source)?;
     let env_value = Value::from_pairs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let ctx = Value::from_pairs([("env", env_value)]);
-    Ok(template.render(ctx)?)
+    template
+        .render(ctx)
+        .map_err(|e| undefined_error(&e, source, &vars).unwrap_or_else(|| e.into()))
+}
+
+/// "undefined value: `env.X` is undefined (in NAME:LINE)" for an undefined
+/// value whose variable can be told from its line (see `undefined.rs`).
+fn undefined_error(e: &Error, source: &str, vars: &Vars) -> Option<RenderError> {
+    if e.kind() != ErrorKind::UndefinedError || e.detail().is_some() {
+        return None;
+    }
+    let line = e.line()?;
+    let mut globals: Vec<&str> = FUNCTIONS.iter().map(|(name, _)| *name).collect();
+    globals.push("range");
+    let names = crate::undefined::names_on_line(source, line, &|k| vars.contains_key(k), &globals);
+    let what = match names.as_slice() {
+        [] => return None,
+        [one] => format!("`{one}` is"),
+        many => format!("one of `{}` is", many.join("`, `")),
+    };
+    Some(RenderError(format!(
+        "undefined value: {what} undefined (in {}:{line})",
+        e.name().unwrap_or("template")
+    )))
 }
 
 /// Renders the file at `src` and writes the result to `dst` atomically, so a
@@ -102,113 +125,223 @@ fn environment(vars: Arc<Vars>) -> Result<Environment<'static>, RenderError> {
     );
     crate::filters::register(&mut jinja);
 
-    let v = Arc::clone(&vars);
-    jinja.add_function("env_name", move || -> Result<String, Error> {
-        Ok(discovery::environment_name(&lookup(&v)))
-    });
-    let v = Arc::clone(&vars);
-    jinja.add_function("service_name", move || {
-        discovery::service_name(&lookup(&v)).map_err(invalid)
-    });
-    let v = Arc::clone(&vars);
-    jinja.add_function("container_name", move || {
-        discovery::container_name(&lookup(&v)).map_err(invalid)
-    });
-    let v = Arc::clone(&vars);
-    jinja.add_function(
-        "host_address",
-        move |resolve: Option<bool>, kwargs: Kwargs| {
-            let resolve = match (resolve, kwargs.get::<Option<bool>>("resolve")?) {
-                (Some(_), Some(_)) => return Err(duplicate("resolve")),
-                (p, k) => p.or(k).unwrap_or(false),
-            };
-            kwargs.assert_all_used()?;
-            let address = discovery::host_address(&lookup(&v)).map_err(invalid)?;
-            if resolve {
-                return Ok(net::resolve_ipv4(&address).map_err(invalid)?.to_string());
-            }
-            Ok(address)
-        },
-    );
-    jinja.add_function("internal_address", |interface: Option<String>| {
-        let interface = interface.as_deref().unwrap_or(net::DEFAULT_INTERFACE);
-        net::internal_address(interface)
-            .map(|ip| ip.to_string())
-            .map_err(invalid)
-    });
-    let v = Arc::clone(&vars);
-    jinja.add_function(
-        "port",
-        move |name: String, default: Option<Value>, kwargs: Kwargs| {
-            let default = default_arg(default, &kwargs)?;
-            discovery::port(&lookup(&v), &name, default.as_deref())
-                .map(int_value)
-                .map_err(invalid)
-        },
-    );
-    let v = Arc::clone(&vars);
-    jinja.add_function("host", move |service: String, container: String| {
-        discovery::specific_host(&lookup(&v), &service, &container).map_err(invalid)
-    });
-    let v = Arc::clone(&vars);
-    jinja.add_function(
-        "specific_port",
-        move |service: String,
-              container: String,
-              port: String,
-              default: Option<Value>,
-              kwargs: Kwargs| {
-            let default = default_arg(default, &kwargs)?;
-            discovery::specific_port(&lookup(&v), &service, &container, &port, default.as_deref())
-                .map(int_value)
-                .map_err(invalid)
-        },
-    );
-    let v = Arc::clone(&vars);
-    jinja.add_function(
-        "specific_exposed_port",
-        move |service: String,
-              container: String,
-              port: String,
-              default: Option<Value>,
-              kwargs: Kwargs| {
-            let default = default_arg(default, &kwargs)?;
-            discovery::specific_exposed_port(
-                &lookup(&v),
-                &service,
-                &container,
-                &port,
-                default.as_deref(),
-            )
-            .map(int_value)
-            .map_err(invalid)
-        },
-    );
-    let v = Arc::clone(&vars);
-    jinja.add_function(
-        "node_list",
-        move |service: String,
-              ports: Option<Vec<String>>,
-              minimum: Option<usize>,
-              kwargs: Kwargs| {
-            let ports = match (ports, kwargs.get::<Option<Vec<String>>>("ports")?) {
-                (Some(_), Some(_)) => return Err(duplicate("ports")),
-                (p, k) => p.or(k).unwrap_or_default(),
-            };
-            let minimum = match (minimum, kwargs.get::<Option<usize>>("minimum")?) {
-                (Some(_), Some(_)) => return Err(duplicate("minimum")),
-                (m, k) => m.or(k).unwrap_or(1),
-            };
-            kwargs.assert_all_used()?;
-            let ports: Vec<&str> = ports.iter().map(String::as_str).collect();
-            discovery::node_list(&lookup(&v), &service, &ports, minimum).map_err(invalid)
-        },
-    );
-    let v = Arc::clone(&vars);
-    jinja.add_function("instances", move |service: String| {
-        discovery::instances(&lookup(&v), &service)
-    });
+    for (name, which) in FUNCTIONS {
+        let function = GuestFunction {
+            which,
+            vars: Arc::clone(&vars),
+        };
+        jinja.add_global(name, Value::from_object(function));
+    }
     Ok(jinja)
+}
+
+/// The guestutils functions, by their template names.
+const FUNCTIONS: [(&str, Which); 11] = [
+    ("env_name", Which::EnvName),
+    ("service_name", Which::ServiceName),
+    ("container_name", Which::ContainerName),
+    ("host_address", Which::HostAddress),
+    ("internal_address", Which::InternalAddress),
+    ("port", Which::Port),
+    ("host", Which::Host),
+    ("specific_port", Which::SpecificPort),
+    ("specific_exposed_port", Which::SpecificExposedPort),
+    ("node_list", Which::NodeList),
+    ("instances", Which::Instances),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Which {
+    EnvName,
+    ServiceName,
+    ContainerName,
+    HostAddress,
+    InternalAddress,
+    Port,
+    Host,
+    SpecificPort,
+    SpecificExposedPort,
+    NodeList,
+    Instances,
+}
+
+/// A guestutils function as a template value. One object type for all of
+/// them, with the arguments read by hand, rather than a closure each:
+/// minijinja compiles its argument conversion once per closure signature,
+/// which cost about 15 KB of the binary.
+struct GuestFunction {
+    which: Which,
+    vars: Arc<Vars>,
+}
+
+/// `{{ port }}` (not called) shows this; never the variables.
+impl fmt::Debug for GuestFunction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = FUNCTIONS
+            .iter()
+            .find(|(_, w)| *w == self.which)
+            .map_or("?", |(n, _)| n);
+        write!(f, "<function {name}>")
+    }
+}
+
+impl Object for GuestFunction {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_ref(), f)
+    }
+
+    fn call(self: &Arc<Self>, _: &mut State<'_, '_>, values: &[Value]) -> Result<Value, Error> {
+        let args = Args::new(values)?;
+        let env = lookup(&self.vars);
+        let value = match self.which {
+            Which::EnvName => {
+                args.done(0)?;
+                Value::from(discovery::environment_name(&env))
+            }
+            Which::ServiceName => {
+                args.done(0)?;
+                Value::from(discovery::service_name(&env).map_err(invalid)?)
+            }
+            Which::ContainerName => {
+                args.done(0)?;
+                Value::from(discovery::container_name(&env).map_err(invalid)?)
+            }
+            Which::HostAddress => {
+                let resolve = args.get(0, "resolve")?.is_some_and(|v| v.is_true());
+                args.done(1)?;
+                let address = discovery::host_address(&env).map_err(invalid)?;
+                if resolve {
+                    Value::from(net::resolve_ipv4(&address).map_err(invalid)?.to_string())
+                } else {
+                    Value::from(address)
+                }
+            }
+            Which::InternalAddress => {
+                let interface = args.string(0, "interface")?;
+                args.done(1)?;
+                let interface = interface.as_deref().unwrap_or(net::DEFAULT_INTERFACE);
+                Value::from(
+                    net::internal_address(interface)
+                        .map_err(invalid)?
+                        .to_string(),
+                )
+            }
+            Which::Port => {
+                let name = args.required(0, "name")?;
+                let default = args.default(1)?;
+                args.done(2)?;
+                int_value(discovery::port(&env, &name, default.as_deref()).map_err(invalid)?)
+            }
+            Which::Host => {
+                let service = args.required(0, "service")?;
+                let container = args.required(1, "container")?;
+                args.done(2)?;
+                Value::from(discovery::specific_host(&env, &service, &container).map_err(invalid)?)
+            }
+            Which::SpecificPort | Which::SpecificExposedPort => {
+                let service = args.required(0, "service")?;
+                let container = args.required(1, "container")?;
+                let port = args.required(2, "port")?;
+                let default = args.default(3)?;
+                args.done(4)?;
+                let lookup = if self.which == Which::SpecificPort {
+                    discovery::specific_port
+                } else {
+                    discovery::specific_exposed_port
+                };
+                int_value(
+                    lookup(&env, &service, &container, &port, default.as_deref())
+                        .map_err(invalid)?,
+                )
+            }
+            Which::NodeList => {
+                let service = args.required(0, "service")?;
+                let ports = match args.get(1, "ports")? {
+                    Some(v) => v.try_iter()?.map(|p| p.to_string()).collect(),
+                    None => Vec::new(),
+                };
+                let minimum = match args.get(2, "minimum")? {
+                    Some(v) => usize::try_from(v)?,
+                    None => 1,
+                };
+                args.done(3)?;
+                let ports: Vec<&str> = ports.iter().map(String::as_str).collect();
+                Value::from(discovery::node_list(&env, &service, &ports, minimum).map_err(invalid)?)
+            }
+            Which::Instances => {
+                let service = args.required(0, "service")?;
+                args.done(1)?;
+                Value::from(discovery::instances(&env, &service))
+            }
+        };
+        Ok(value)
+    }
+}
+
+/// A call's arguments: positional ones, then keyword ones, as Python binds
+/// them. Each parameter is taken by position or by name, not both.
+struct Args<'a> {
+    positional: &'a [Value],
+    kwargs: Kwargs,
+}
+
+impl<'a> Args<'a> {
+    fn new(values: &'a [Value]) -> Result<Self, Error> {
+        let (positional, kwargs) = match values.split_last() {
+            Some((last, rest)) if last.is_kwargs() => (rest, Kwargs::try_from(last.clone())?),
+            _ => (
+                values,
+                Kwargs::from_iter(std::iter::empty::<(&str, Value)>()),
+            ),
+        };
+        if positional.iter().any(Value::is_undefined) {
+            return Err(Error::from(ErrorKind::UndefinedError));
+        }
+        Ok(Args { positional, kwargs })
+    }
+
+    /// Parameter `index`, or keyword `name`; `none` counts as not given.
+    fn get(&self, index: usize, name: &'static str) -> Result<Option<Value>, Error> {
+        let keyword: Option<Value> = self.kwargs.get(name)?;
+        match (self.positional.get(index), keyword) {
+            (Some(_), Some(_)) => Err(duplicate(name)),
+            (p, k) => Ok(p
+                .cloned()
+                .or(k)
+                .filter(|v| !v.is_none() && !v.is_undefined())),
+        }
+    }
+
+    fn string(&self, index: usize, name: &'static str) -> Result<Option<String>, Error> {
+        Ok(self.get(index, name)?.map(|v| v.to_string()))
+    }
+
+    fn required(&self, index: usize, name: &'static str) -> Result<String, Error> {
+        self.string(index, name)?.ok_or_else(|| {
+            Error::new(
+                ErrorKind::MissingArgument,
+                format!("missing argument {name}"),
+            )
+        })
+    }
+
+    /// The `default` argument. Numbers are taken in their decimal form, as
+    /// Python's `int(default)`.
+    fn default(&self, index: usize) -> Result<Option<String>, Error> {
+        self.string(index, "default")
+    }
+
+    /// No positional argument past `count`, no keyword left unread.
+    fn done(&self, count: usize) -> Result<(), Error> {
+        if self.positional.len() > count {
+            return Err(Error::from(ErrorKind::TooManyArguments));
+        }
+        self.kwargs.assert_all_used()
+    }
 }
 
 fn lookup(vars: &Vars) -> impl Fn(&str) -> Option<String> + '_ {
@@ -224,20 +357,6 @@ fn duplicate(name: &'static str) -> Error {
         ErrorKind::TooManyArguments,
         format!("{name} given both by position and by keyword"),
     )
-}
-
-/// The `default` argument, by position or keyword; `none` means no default.
-/// Numbers are taken in their decimal form, as Python's `int(default)`.
-fn default_arg(positional: Option<Value>, kwargs: &Kwargs) -> Result<Option<String>, Error> {
-    let keyword: Option<Value> = kwargs.get("default")?;
-    kwargs.assert_all_used()?;
-    let value = match (positional, keyword) {
-        (Some(_), Some(_)) => return Err(duplicate("default")),
-        (p, k) => p.or(k),
-    };
-    Ok(value
-        .filter(|v| !v.is_none() && !v.is_undefined())
-        .map(|v| v.to_string()))
 }
 
 /// Ports are integers in Python; keep them numbers so `port('x') + 1` works.
@@ -375,6 +494,11 @@ mod tests {
             assert!(!message.contains("s3cr3t"), "{source}: {message}");
             assert!(message.contains("t.conf:1"), "{source}: {message}");
         }
+    }
+
+    #[test]
+    fn a_function_shown_without_a_call_names_itself_only() {
+        assert_eq!(ok("{{ node_list }}"), "<function node_list>");
     }
 
     #[test]
