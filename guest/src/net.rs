@@ -2,7 +2,8 @@
 //! address on an interface, and DNS resolution of the host address.
 
 use std::ffi::CStr;
-use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::ffi::CString;
+use std::net::Ipv4Addr;
 
 use crate::discovery::DiscoveryError;
 
@@ -69,21 +70,47 @@ pub fn resolve_ipv4(host: &str) -> Result<Ipv4Addr, DiscoveryError> {
     if let Ok(ip) = host.parse::<Ipv4Addr>() {
         return Ok(ip);
     }
-    let failed = |detail: String| {
+    let failed = |detail: &str| {
         DiscoveryError(format!(
             "Cannot resolve container host address {host}: {detail}"
         ))
     };
-    let addrs = (host, 0)
-        .to_socket_addrs()
-        .map_err(|e| failed(e.to_string()))?;
-    addrs
-        .filter_map(|a| match a {
-            SocketAddr::V4(v4) => Some(*v4.ip()),
-            SocketAddr::V6(_) => None,
-        })
-        .next()
-        .ok_or_else(|| failed("no IPv4 address".to_owned()))
+    let name = CString::new(host).map_err(|_| failed("contains a NUL byte"))?;
+    getaddrinfo_ipv4(&name).map_err(|e| failed(&e))
+}
+
+/// `getaddrinfo(3)` for IPv4 only, called directly: `ToSocketAddrs` would
+/// bring std's address parsing and formatting for a single lookup.
+fn getaddrinfo_ipv4(name: &CStr) -> Result<Ipv4Addr, String> {
+    // SAFETY: an all-zero addrinfo is the documented "no hints" value.
+    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
+    hints.ai_family = libc::AF_INET;
+    hints.ai_socktype = libc::SOCK_STREAM;
+    let mut list: *mut libc::addrinfo = std::ptr::null_mut();
+    // SAFETY: `name` is NUL-terminated, `hints` and `list` outlive the call.
+    let rc = unsafe { libc::getaddrinfo(name.as_ptr(), std::ptr::null(), &hints, &mut list) };
+    if rc != 0 {
+        // SAFETY: gai_strerror returns a static NUL-terminated message.
+        let message = unsafe { CStr::from_ptr(libc::gai_strerror(rc)) };
+        return Err(message.to_string_lossy().into_owned());
+    }
+    let mut found = None;
+    let mut cursor = list;
+    while !cursor.is_null() && found.is_none() {
+        // SAFETY: `cursor` is a node of the list getaddrinfo returned, valid
+        // until freeaddrinfo; an AF_INET entry's address is a sockaddr_in.
+        unsafe {
+            let entry = &*cursor;
+            if entry.ai_family == libc::AF_INET && !entry.ai_addr.is_null() {
+                let sin = &*(entry.ai_addr as *const libc::sockaddr_in);
+                found = Some(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)));
+            }
+            cursor = entry.ai_next;
+        }
+    }
+    // SAFETY: `list` came from a successful getaddrinfo and is freed once.
+    unsafe { libc::freeaddrinfo(list) };
+    found.ok_or_else(|| "no IPv4 address".to_owned())
 }
 
 #[cfg(test)]
@@ -110,5 +137,16 @@ mod tests {
             Ok(Ipv4Addr::new(10, 213, 0, 11))
         );
         assert_eq!(resolve_ipv4("localhost"), Ok(Ipv4Addr::LOCALHOST));
+    }
+
+    #[test]
+    fn a_name_that_cannot_be_looked_up_is_an_error_naming_it() {
+        // No lookup is sent for it: tests do not ask the machine's resolver.
+        assert_eq!(
+            resolve_ipv4("a\0b"),
+            Err(DiscoveryError(
+                "Cannot resolve container host address a\0b: contains a NUL byte".into()
+            ))
+        );
     }
 }
