@@ -12,7 +12,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use minijinja::value::{Kwargs, Object, ObjectRepr, Value};
+use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr, Value};
 use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
 
 use crate::discovery::{self, DiscoveryError};
@@ -45,8 +45,7 @@ impl From<Error> for RenderError {
 pub fn render(name: &str, source: &str, vars: Arc<Vars>) -> Result<String, RenderError> {
     let jinja = environment(Arc::clone(&vars))?;
     let template = jinja.template_from_named_str(name, source)?;
-    let env_value = Value::from_pairs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let ctx = Value::from_pairs([("env", env_value)]);
+    let ctx = minijinja::context! { env => Value::from_object(EnvVars(Arc::clone(&vars))) };
     template
         .render(ctx)
         .map_err(|e| undefined_error(&e, source, &vars).unwrap_or_else(|| e.into()))
@@ -133,6 +132,28 @@ fn environment(vars: Arc<Vars>) -> Result<Environment<'static>, RenderError> {
         jinja.add_global(name, Value::from_object(function));
     }
     Ok(jinja)
+}
+
+/// `env` in templates: the container's variables, read in place (copying
+/// them into a template map would sort them first, with code compiled for
+/// that alone).
+struct EnvVars(Arc<Vars>);
+
+/// Never the values: they may be secrets.
+impl fmt::Debug for EnvVars {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<environment of {} variables>", self.0.len())
+    }
+}
+
+impl Object for EnvVars {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.0.get(key.as_str()?).map(|v| Value::from(v.as_str()))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.0.keys().map(|k| Value::from(k.as_str())).collect())
+    }
 }
 
 /// The guestutils functions, by their template names.
@@ -410,6 +431,14 @@ mod tests {
             ok("{{ env.SERVICE_NAME }}/{{ env['CONTAINER_NAME'] }}\n"),
             "kafka/kafka-1\n"
         );
+        assert_eq!(ok("{{ env | length }}"), "11");
+        assert_eq!(
+            ok(
+                "{% for k in env %}{% if k in ['SERVICE_NAME', 'CONTAINER_NAME'] %}{{ k }} {% endif %}{% endfor %}"
+            ),
+            "CONTAINER_NAME SERVICE_NAME "
+        );
+        assert_eq!(ok("{{ env.NOPE is defined }}"), "False");
         assert_eq!(
             ok("{{ env_name() }} {{ service_name() }} {{ container_name() }} {{ host_address() }}"),
             "prod kafka kafka-1 10.213.0.11"
