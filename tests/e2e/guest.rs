@@ -6,7 +6,10 @@
 //! instance through the addresses it was given; the test then checks each
 //! of those from outside with `docker exec`.
 
-use maestro_tests::{TestEnv, assert_code, stdout};
+use std::path::PathBuf;
+use std::process::Command;
+
+use maestro_tests::{Lab, TempDir, TestEnv, assert_code, stderr, stdout, unique};
 
 /// A zookeeper-like instance answers every connection on its `client` port
 /// (2181 inside, a host port per instance outside) with `imok <its name>`,
@@ -127,4 +130,101 @@ fn kafka_finds_renders_and_reaches_every_zookeeper_through_maestro_guest() {
     let answers = exec(&["cat", "/tmp/zk.answers"]);
     let want: Vec<String> = zks.iter().map(|z| format!("imok {z}")).collect();
     assert_eq!(answers.lines().collect::<Vec<_>>(), want, "{answers}");
+}
+
+/// The binary `scripts/build-guest` makes: the one images get.
+fn shipped_guest() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = Command::new(root.join("scripts/build-guest"))
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    PathBuf::from(stdout(&out).trim_end())
+}
+
+/// Removes a test image on drop, also when the test fails.
+struct ImageGuard<'a>(&'a Lab, &'a str, String);
+
+impl Drop for ImageGuard<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.docker(self.1).args(["rmi", "-f", &self.2]).output();
+    }
+}
+
+#[test]
+fn the_shipped_guest_is_static_and_runs_alone_in_an_image_from_scratch() {
+    let lab = Lab::get();
+    let guest = shipped_guest();
+
+    // Not dynamic: no interpreter, nothing for ldd to list.
+    let ldd = Command::new("ldd").arg(&guest).output().unwrap();
+    let said = format!("{}{}", stdout(&ldd), stderr(&ldd));
+    assert!(
+        said.contains("not a dynamic executable") || said.contains("statically linked"),
+        "ldd {}: {said}",
+        guest.display()
+    );
+
+    // An image whose only file is the binary (`docker import` of a tar of
+    // it: the image has no base, as `FROM scratch`).
+    let dir = TempDir::new("guest", "scratch");
+    std::fs::copy(&guest, dir.join("maestro-guest")).unwrap();
+    let tar = dir.join("rootfs.tar");
+    let out = Command::new("tar")
+        .arg("-C")
+        .arg(&*dir)
+        .arg("-cf")
+        .arg(&tar)
+        .arg("maestro-guest")
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    let image = format!("maestro-test/{}:1", unique("guest", "scratch"));
+    let _guard = ImageGuard(&lab, "ship1", image.clone());
+    let out = lab
+        .docker("ship1")
+        .arg("import")
+        .arg(&tar)
+        .arg(&image)
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+
+    let conf = TempDir::new("guest", "scratch-conf");
+    conf.write(
+        "t.j2",
+        "zk={{ node_list('zookeeper', ports=['client']) | join(',') }}\n",
+    );
+    let run = |args: &[&str]| {
+        lab.docker("ship1")
+            .args(["run", "--rm", "--network", "none"])
+            .args(["-e", "SERVICE_NAME=kafka", "-e", "CONTAINER_NAME=kafka-1"])
+            .args(["-e", "ZOOKEEPER_INSTANCES=zk-1,zk-2"])
+            .args(["-e", "ZOOKEEPER_ZK_1_HOST=10.213.0.11"])
+            .args(["-e", "ZOOKEEPER_ZK_1_CLIENT_PORT=2181"])
+            .args(["-e", "ZOOKEEPER_ZK_2_HOST=10.213.0.12"])
+            .args(["-e", "ZOOKEEPER_ZK_2_CLIENT_PORT=2182"])
+            .arg("-v")
+            .arg(format!("{}:/conf:ro", conf.display()))
+            .arg(&image)
+            .arg("/maestro-guest")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let listed = run(&["node-list", "zookeeper", "client", "--separator", ","]);
+    assert_code(&listed, 0);
+    assert_eq!(stdout(&listed), "10.213.0.11:2181,10.213.0.12:2182\n");
+    let rendered = run(&["render", "/conf/t.j2"]);
+    assert_code(&rendered, 0);
+    assert_eq!(stdout(&rendered), "zk=10.213.0.11:2181,10.213.0.12:2182\n");
+    // A missing port: exit 2 with MaestroNG's message.
+    let missing = run(&["specific-port", "zookeeper", "zk-1", "admin"]);
+    assert_code(&missing, 2);
+    assert!(
+        stderr(&missing).contains("No port admin defined for container zk-1 of service zookeeper"),
+        "{}",
+        stderr(&missing)
+    );
 }
