@@ -233,6 +233,36 @@ mod tests {
     }
 
     #[test]
+    fn broken_templates_give_an_answer_not_a_panic() {
+        let sources = [
+            "{",
+            "{{",
+            "{%",
+            "{#",
+            "}}",
+            "{{ 'open",
+            "{{ \"é\\",
+            "é{{é}}é",
+            "{{ x.",
+            "{{ env[",
+            "{{ env['x",
+            "{{ is not }}",
+            "{% for %}",
+            "{% set = %}",
+            "{{ | d }}",
+            "{{\n\n",
+            "a\n{{ env.€ }}\n{% if x is not",
+            "{{ 1.5e3 ~ ü }}",
+        ];
+        for source in sources {
+            for line in 0..5 {
+                let _ = names(source, line);
+            }
+        }
+        assert_eq!(names("é{{ ü ~ nope }}", 1), ["nope"]);
+    }
+
+    #[test]
     fn strings_comments_and_text_are_not_expressions() {
         assert_eq!(
             names("nosuch {# other #} {{ 'quoted' }}", 1),
