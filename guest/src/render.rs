@@ -126,6 +126,7 @@ fn environment(vars: Arc<Vars>) -> Result<Environment<'static>, RenderError> {
 
     for (name, which) in FUNCTIONS {
         let function = GuestFunction {
+            name,
             which,
             vars: Arc::clone(&vars),
         };
@@ -191,6 +192,7 @@ enum Which {
 /// minijinja compiles its argument conversion once per closure signature,
 /// which cost about 4 KB of the binary.
 struct GuestFunction {
+    name: &'static str,
     which: Which,
     vars: Arc<Vars>,
 }
@@ -198,11 +200,7 @@ struct GuestFunction {
 /// `{{ port }}` (not called) shows this; never the variables.
 impl fmt::Debug for GuestFunction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = FUNCTIONS
-            .iter()
-            .find(|(_, w)| *w == self.which)
-            .map_or("?", |(n, _)| n);
-        write!(f, "<function {name}>")
+        write!(f, "<function {}>", self.name)
     }
 }
 
@@ -242,7 +240,7 @@ impl Object for GuestFunction {
                 }
             }
             Which::InternalAddress => {
-                let interface = args.string(0, "interface")?;
+                let interface = args.string(0, "iface")?;
                 args.done(1)?;
                 let interface = interface.as_deref().unwrap_or(net::DEFAULT_INTERFACE);
                 Value::from(
@@ -496,6 +494,7 @@ mod tests {
         assert_eq!(ok("{{ host('zookeeper', 'zk-2') }}"), "10.213.0.12");
         assert_eq!(ok("{{ instances('zookeeper') | join(' ') }}"), "zk-1 zk-2");
         assert_eq!(ok("{{ internal_address('lo') }}"), "127.0.0.1");
+        assert_eq!(ok("{{ internal_address(iface='lo') }}"), "127.0.0.1");
     }
 
     #[test]
