@@ -1,16 +1,34 @@
-//! A stable hash of an instance's resolved configuration: the orchestration
-//! stores it in a container label to tell whether the container must be
-//! recreated. SHA-256 over the canonical JSON of the instance (maps
-//! sorted; without `config_hash`, and without `lifecycle`, whose checks
-//! run around the container but are not part of it) and over what its environment is computed from: the ship's address, the
-//! service's digest (its variables and link variables, see
-//! `ContainerEnvs::seal`) and the instance's own variables. Hashing the
-//! sources rather than the built map keeps validation fast when deep
-//! `requires` chains give every container thousands of variables.
+//! The configuration hash stored in each container's `maestro.config-hash`
+//! label: it tells whether a running container was created from what the
+//! file says now, or must be recreated.
+//!
+//! The hash is SHA-256 over an explicit record of what the container is
+//! created from ([`RecordV1`]), not over the internal `Instance`: a field
+//! added to the model for another purpose must not make every running
+//! container of every user look changed after an upgrade. The record is
+//! hashed as compact JSON with sorted keys, followed by what the container
+//! environment is computed from (the ship's address, the service's digest of
+//! its variables and link variables, see `ContainerEnvs::seal`, and the
+//! instance's own variables). Hashing those sources rather than the built
+//! map keeps validation fast when deep `requires` chains give every
+//! container thousands of variables.
+//!
+//! Rules that keep labels of earlier releases valid:
+//! - Version 1's JSON is exactly what the first releases hashed (the whole
+//!   instance less `lifecycle`, whose checks run around the container but
+//!   are not part of it), so their labels match without migration. A test
+//!   pins the value.
+//! - A container option added later joins the record with
+//!   `skip_serializing_if` its default: a file that does not use it keeps
+//!   its hash. Changing the meaning or shape of an existing field needs a
+//!   new record version (and a label value that says which).
 
+use std::collections::BTreeMap;
+
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::model::Instance;
+use super::model::{Bind, Instance, Limits, LogConfig, Port, RestartPolicy, Ulimit};
 
 pub fn config_hash(
     inst: &Instance,
@@ -19,14 +37,10 @@ pub fn config_hash(
     user: &[(String, String)],
 ) -> String {
     let mut h = Sha256::new();
-    let Ok(mut json) = serde_json::to_value(inst) else {
-        return String::new();
-    };
-    if let Some(o) = json.as_object_mut() {
-        o.remove("config_hash");
-        o.remove("lifecycle");
-    }
-    h.update(json.to_string().as_bytes());
+    // A record of strings, numbers and maps always serialises.
+    let json = serde_json::to_value(RecordV1::from(inst))
+        .map_or_else(|_| String::new(), |v| v.to_string());
+    h.update(json.as_bytes());
     h.update([0]);
     h.update(ship_ip.as_bytes());
     h.update([0]);
@@ -38,4 +52,279 @@ pub fn config_hash(
         h.update([0]);
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a container is created from, version 1. Field names and shapes are
+/// frozen (see the module's rules); `serde_json::Value` sorts the keys.
+#[derive(Serialize)]
+struct RecordV1<'a> {
+    name: &'a str,
+    service: &'a str,
+    ship: &'a str,
+    image: &'a str,
+    command: Option<&'a [String]>,
+    ports: BTreeMap<&'a str, PortV1<'a>>,
+    volumes: Vec<BindV1<'a>>,
+    container_volumes: &'a [String],
+    volumes_from: &'a [String],
+    links: &'a BTreeMap<String, String>,
+    privileged: bool,
+    cap_add: &'a [String],
+    cap_drop: &'a [String],
+    extra_hosts: &'a [String],
+    net: Option<&'a str>,
+    dns: &'a [String],
+    restart: RestartV1<'a>,
+    stop_timeout: u64,
+    limits: LimitsV1,
+    ulimits: BTreeMap<&'a str, UlimitV1>,
+    log: Option<LogV1<'a>>,
+    security_opt: &'a [String],
+    workdir: Option<&'a str>,
+    username: Option<&'a str>,
+    labels: &'a BTreeMap<String, String>,
+    lxc_conf: &'a BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct PortV1<'a> {
+    /// A number or a range, as text: `9092`, `7000-7002`.
+    exposed: String,
+    external: String,
+    host_ip: &'a str,
+    protocol: &'a str,
+}
+
+#[derive(Serialize)]
+struct BindV1<'a> {
+    host: &'a str,
+    target: &'a str,
+    mode: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct RestartV1<'a> {
+    name: &'a str,
+    maximum_retry_count: u64,
+}
+
+#[derive(Serialize)]
+struct LimitsV1 {
+    memory: Option<u64>,
+    swap: Option<i64>,
+    cpu: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct UlimitV1 {
+    soft: i64,
+    hard: i64,
+}
+
+#[derive(Serialize)]
+struct LogV1<'a> {
+    driver: &'a str,
+    options: &'a BTreeMap<String, String>,
+}
+
+impl<'a> From<&'a Instance> for RecordV1<'a> {
+    fn from(i: &'a Instance) -> Self {
+        let port = |p: &'a Port| PortV1 {
+            exposed: p.exposed.to_string(),
+            external: p.external.to_string(),
+            host_ip: &p.host_ip,
+            protocol: p.protocol.as_str(),
+        };
+        let bind = |b: &'a Bind| BindV1 {
+            host: &b.host,
+            target: &b.target,
+            mode: b.mode.as_deref(),
+        };
+        let RestartPolicy {
+            name,
+            maximum_retry_count,
+        } = &i.restart;
+        let Limits { memory, swap, cpu } = i.limits;
+        RecordV1 {
+            name: &i.name,
+            service: &i.service,
+            ship: &i.ship,
+            image: &i.image,
+            command: i.command.as_deref(),
+            ports: i.ports.iter().map(|(k, p)| (k.as_str(), port(p))).collect(),
+            volumes: i.volumes.iter().map(bind).collect(),
+            container_volumes: &i.container_volumes,
+            volumes_from: &i.volumes_from,
+            links: &i.links,
+            privileged: i.privileged,
+            cap_add: &i.cap_add,
+            cap_drop: &i.cap_drop,
+            extra_hosts: &i.extra_hosts,
+            net: i.net.as_deref(),
+            dns: &i.dns,
+            restart: RestartV1 {
+                name,
+                maximum_retry_count: *maximum_retry_count,
+            },
+            stop_timeout: i.stop_timeout,
+            limits: LimitsV1 { memory, swap, cpu },
+            ulimits: i
+                .ulimits
+                .iter()
+                .map(|(k, &Ulimit { soft, hard })| (k.as_str(), UlimitV1 { soft, hard }))
+                .collect(),
+            log: i
+                .log
+                .as_ref()
+                .map(|LogConfig { driver, options }| LogV1 { driver, options }),
+            security_opt: &i.security_opt,
+            workdir: i.workdir.as_deref(),
+            username: i.username.as_deref(),
+            labels: &i.labels,
+            lxc_conf: &i.lxc_conf,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::config::model::{
+        Bind, Check, LifecycleState, Limits, LogConfig, Port, PortRange, Protocol, RestartPolicy,
+        Ulimit,
+    };
+
+    /// An instance with every field set to something other than its default.
+    pub(super) fn fixed() -> Instance {
+        let range = |start, end| PortRange { start, end };
+        Instance {
+            name: "kafka-1".into(),
+            service: "kafka".into(),
+            ship: "ship1".into(),
+            image: "reg.example:5000/kafka:2.8".into(),
+            command: Some(vec!["run".into(), "--fast".into()]),
+            ports: BTreeMap::from([
+                (
+                    "broker".into(),
+                    Port {
+                        exposed: range(9092, 9092),
+                        external: range(19092, 19092),
+                        protocol: Protocol::Tcp,
+                        host_ip: "0.0.0.0".into(),
+                    },
+                ),
+                (
+                    "gossip".into(),
+                    Port {
+                        exposed: range(7000, 7002),
+                        external: range(17000, 17002),
+                        protocol: Protocol::Udp,
+                        host_ip: "10.213.0.11".into(),
+                    },
+                ),
+            ]),
+            volumes: vec![Bind {
+                host: "/data/kafka".into(),
+                target: "/var/lib/kafka".into(),
+                mode: Some("ro".into()),
+            }],
+            container_volumes: vec!["/scratch".into()],
+            volumes_from: vec!["kafka-data".into()],
+            links: BTreeMap::from([("zk-1".into(), "zk".into())]),
+            lifecycle: BTreeMap::from([(
+                LifecycleState::Running,
+                vec![Check::Sleep { wait: 1.0 }],
+            )]),
+            privileged: true,
+            cap_add: vec!["NET_ADMIN".into()],
+            cap_drop: vec!["MKNOD".into()],
+            extra_hosts: vec!["db:10.213.0.12".into()],
+            net: Some("bridge".into()),
+            dns: vec!["10.213.0.1".into()],
+            restart: RestartPolicy {
+                name: "on-failure".into(),
+                maximum_retry_count: 3,
+            },
+            stop_timeout: 30,
+            limits: Limits {
+                memory: Some(1 << 30),
+                swap: Some(-1),
+                cpu: Some(512),
+            },
+            ulimits: BTreeMap::from([(
+                "nofile".into(),
+                Ulimit {
+                    soft: 1024,
+                    hard: 4096,
+                },
+            )]),
+            log: Some(LogConfig {
+                driver: "json-file".into(),
+                options: BTreeMap::from([("max-size".into(), "10m".into())]),
+            }),
+            security_opt: vec!["no-new-privileges".into()],
+            workdir: Some("/srv".into()),
+            username: Some("kafka".into()),
+            labels: BTreeMap::from([("team".into(), "data".into())]),
+            lxc_conf: BTreeMap::from([("lxc.cgroup.cpuset.cpus".into(), "0".into())]),
+            config_hash: "ignored".into(),
+        }
+    }
+
+    const USER: [(&str, &str); 1] = [("HEAP", "1g")];
+
+    fn hash(i: &Instance) -> String {
+        let user: Vec<(String, String)> = USER
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        config_hash(i, "10.213.0.11", &[7; 32], &user)
+    }
+
+    /// The value the first releases computed for `fixed()` (SHA-256 of the
+    /// whole instance's JSON less `lifecycle`): containers they created
+    /// carry it, and must not look changed.
+    const EARLIER_RELEASE: &str =
+        "a41b99f6897b81318a5d8a9b5776c26bdabf70fe086c248e32bd833cb1d6c8d1";
+
+    #[test]
+    fn the_hash_of_a_fixed_instance_is_pinned_and_matches_earlier_releases() {
+        assert_eq!(hash(&fixed()), EARLIER_RELEASE);
+    }
+
+    #[test]
+    fn the_record_is_the_frozen_json_of_version_1() {
+        let json = serde_json::to_value(RecordV1::from(&fixed()))
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            json,
+            r#"{"cap_add":["NET_ADMIN"],"cap_drop":["MKNOD"],"command":["run","--fast"],"container_volumes":["/scratch"],"dns":["10.213.0.1"],"extra_hosts":["db:10.213.0.12"],"image":"reg.example:5000/kafka:2.8","labels":{"team":"data"},"limits":{"cpu":512,"memory":1073741824,"swap":-1},"links":{"zk-1":"zk"},"log":{"driver":"json-file","options":{"max-size":"10m"}},"lxc_conf":{"lxc.cgroup.cpuset.cpus":"0"},"name":"kafka-1","net":"bridge","ports":{"broker":{"exposed":"9092","external":"19092","host_ip":"0.0.0.0","protocol":"tcp"},"gossip":{"exposed":"7000-7002","external":"17000-17002","host_ip":"10.213.0.11","protocol":"udp"}},"privileged":true,"restart":{"maximum_retry_count":3,"name":"on-failure"},"security_opt":["no-new-privileges"],"service":"kafka","ship":"ship1","stop_timeout":30,"ulimits":{"nofile":{"hard":4096,"soft":1024}},"username":"kafka","volumes":[{"host":"/data/kafka","mode":"ro","target":"/var/lib/kafka"}],"volumes_from":["kafka-data"],"workdir":"/srv"}"#
+        );
+    }
+
+    #[test]
+    fn checks_and_the_stored_hash_are_not_part_of_it() {
+        let mut i = fixed();
+        i.lifecycle.clear();
+        i.config_hash = "something else".into();
+        assert_eq!(hash(&i), EARLIER_RELEASE);
+    }
+
+    #[test]
+    fn every_source_changes_it() {
+        let base = hash(&fixed());
+        let mut i = fixed();
+        i.ports.get_mut("broker").unwrap().host_ip = "127.0.0.1".into();
+        assert_ne!(hash(&i), base);
+        let mut i = fixed();
+        i.limits.memory = None;
+        assert_ne!(hash(&i), base);
+        let user = vec![("HEAP".to_string(), "2g".to_string())];
+        assert_ne!(config_hash(&fixed(), "10.213.0.11", &[7; 32], &user), base);
+        assert_ne!(config_hash(&fixed(), "10.213.0.12", &[7; 32], &user), base);
+        assert_ne!(config_hash(&fixed(), "10.213.0.11", &[8; 32], &user), base);
+    }
 }
