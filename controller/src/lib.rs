@@ -14,6 +14,8 @@ pub mod config;
 pub mod docker;
 pub mod events;
 pub mod exec;
+pub mod graph;
+pub mod labels;
 pub mod lifecycle;
 pub mod plan;
 pub mod registry_auth;

@@ -18,7 +18,7 @@ use super::services::{Ctx, Extra, NameRef, SERVICE_KEYS, ServiceExtra, parse_ser
 use super::ship::parse_ships;
 use super::suggest::did_you_mean;
 use super::yaml::Node;
-use crate::plan::graph::{Graph, format_cycle};
+use crate::graph::{Graph, format_cycle};
 
 const TOP: [&str; 8] = [
     "__maestro",

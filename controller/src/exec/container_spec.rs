@@ -5,15 +5,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::config::model::Instance;
+
 use crate::docker::models::{
     ContainerCreateBody, HostConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard_stubs::models::{HostConfigLogConfig, ResourcesUlimits};
-
-pub const LABEL_ENVIRONMENT: &str = "maestro.environment";
-pub const LABEL_SERVICE: &str = "maestro.service";
-pub const LABEL_INSTANCE: &str = "maestro.instance";
-pub const LABEL_CONFIG_HASH: &str = "maestro.config-hash";
 
 /// Adds a host binding to a container port (`8080/tcp`); a port may have
 /// several (one per host address).
@@ -80,10 +76,10 @@ pub fn container_spec(
     volumes.dedup();
 
     let mut labels: HashMap<String, String> = i.labels.clone().into_iter().collect();
-    labels.insert(LABEL_ENVIRONMENT.into(), environment.into());
-    labels.insert(LABEL_SERVICE.into(), i.service.clone());
-    labels.insert(LABEL_INSTANCE.into(), i.name.clone());
-    labels.insert(LABEL_CONFIG_HASH.into(), i.config_hash.clone());
+    labels.insert(crate::labels::ENVIRONMENT.into(), environment.into());
+    labels.insert(crate::labels::SERVICE.into(), i.service.clone());
+    labels.insert(crate::labels::INSTANCE.into(), i.name.clone());
+    labels.insert(crate::labels::CONFIG_HASH.into(), i.config_hash.clone());
 
     let restart_name = match i.restart.name.as_str() {
         "always" => RestartPolicyNameEnum::ALWAYS,

@@ -27,7 +27,6 @@ use super::scheduler::{Completion, TaskContext, TaskFailure, TaskResult};
 use super::tasks::{Shared, run_step};
 use crate::docker::Docker;
 use crate::events::State;
-use crate::exec::container_spec::LABEL_CONFIG_HASH;
 use crate::plan::observe::Container;
 use crate::plan::restart::{RestartAction, RestartStep};
 use crate::plan::{Action, Step};
@@ -248,7 +247,7 @@ fn is_current(
         .config
         .labels
         .as_ref()
-        .and_then(|l| l.get(LABEL_CONFIG_HASH));
+        .and_then(|l| l.get(crate::labels::CONFIG_HASH));
     Ok(wanted.as_deref() == Some(details.image.as_str())
         && label.map(String::as_str) == Some(config_hash))
 }

@@ -278,7 +278,7 @@ impl fmt::Display for GraphError {
 impl std::error::Error for GraphError {}
 
 /// The static shape of a play, computed before anything runs.
-struct Graph {
+struct Shape {
     /// For each node (input index): the nodes that wait on it in this
     /// play's direction.
     waiters: Vec<Vec<usize>>,
@@ -295,7 +295,7 @@ struct Graph {
     ship_limits: Vec<usize>,
 }
 
-impl Graph {
+impl Shape {
     fn build(
         nodes: &[Node<'_>],
         direction: Direction,
@@ -332,13 +332,9 @@ impl Graph {
             }
         }
 
-        let forward = topo_order(&deps, &dependents).map_err(|stuck| {
-            GraphError::Cycle(
-                find_cycle(&deps, &stuck)
-                    .into_iter()
-                    .map(|i| nodes[i].id.clone())
-                    .collect(),
-            )
+        // Ties go by input order, so rows are stable.
+        let forward = crate::graph::topo_order(&deps).map_err(|cycle| {
+            GraphError::Cycle(cycle.into_iter().map(|i| nodes[i].id.clone()).collect())
         })?;
         let mut numbers = vec![0; n];
         for (pos, &i) in forward.iter().enumerate() {
@@ -403,53 +399,6 @@ impl Graph {
     }
 }
 
-/// Kahn's algorithm, ties broken by input order so rows are stable.
-/// `Err` carries the nodes left over when a cycle stalls it.
-fn topo_order(deps: &[Vec<usize>], dependents: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
-    let mut remaining: Vec<usize> = deps.iter().map(Vec::len).collect();
-    let mut ready: BTreeSet<usize> = (0..deps.len()).filter(|&i| remaining[i] == 0).collect();
-    let mut order = Vec::with_capacity(deps.len());
-    while let Some(i) = ready.pop_first() {
-        order.push(i);
-        for &w in &dependents[i] {
-            remaining[w] -= 1;
-            if remaining[w] == 0 {
-                ready.insert(w);
-            }
-        }
-    }
-    if order.len() == deps.len() {
-        Ok(order)
-    } else {
-        Err((0..deps.len()).filter(|&i| remaining[i] > 0).collect())
-    }
-}
-
-/// Walks from a stuck node along its stuck dependencies until one repeats;
-/// returns that loop, first node repeated at the end.
-fn find_cycle(deps: &[Vec<usize>], stuck: &[usize]) -> Vec<usize> {
-    let is_stuck = |i: usize| stuck.contains(&i);
-    let Some(&start) = stuck.first() else {
-        return Vec::new();
-    };
-    let mut path = vec![start];
-    let mut current = start;
-    loop {
-        // Every stuck node has at least one stuck dependency, else Kahn
-        // would have released it.
-        let Some(&next) = deps[current].iter().find(|&&d| is_stuck(d)) else {
-            return path;
-        };
-        if let Some(pos) = path.iter().position(|&p| p == next) {
-            let mut cycle = path.split_off(pos);
-            cycle.push(next);
-            return cycle;
-        }
-        path.push(next);
-        current = next;
-    }
-}
-
 /// A job for a worker, and what it sends back.
 struct Job<'a> {
     index: usize,
@@ -506,18 +455,18 @@ pub fn run(
         limits,
         nodes,
     } = play;
-    let graph = Graph::build(&nodes, direction, &limits)?;
+    let shape = Shape::build(&nodes, direction, &limits)?;
     let n = nodes.len();
     let started_at = Instant::now();
 
     sink.emit(Event::Play {
         command: command.clone(),
         total: n,
-        rows: graph
+        rows: shape
             .rows
             .iter()
             .map(|&i| Row {
-                number: graph.numbers[i],
+                number: shape.numbers[i],
                 instance: nodes[i].id.clone(),
                 service: nodes[i].service.clone(),
                 ship: nodes[i].ship.clone(),
@@ -547,21 +496,21 @@ pub fn run(
     let mut status = vec![Status::Pending; n];
     let mut outcomes: Vec<Option<Outcome>> = vec![None; n];
     let mut times: Vec<(Option<Duration>, Option<Duration>)> = vec![(None, None); n];
-    let mut remaining = graph.prereqs.clone();
+    let mut remaining = shape.prereqs.clone();
     // Ready nodes per ship, by rank, so earlier rows are preferred. One
     // queue per ship: a saturated ship is skipped in O(1), not node by node.
-    let mut ready: Vec<BTreeSet<(usize, usize)>> = vec![BTreeSet::new(); graph.ship_limits.len()];
+    let mut ready: Vec<BTreeSet<(usize, usize)>> = vec![BTreeSet::new(); shape.ship_limits.len()];
     for i in (0..n).filter(|&i| remaining[i] == 0) {
-        ready[graph.ship_of[i]].insert((graph.rank[i], i));
+        ready[shape.ship_of[i]].insert((shape.rank[i], i));
     }
     let mut in_flight = 0usize;
-    let mut in_flight_ship = vec![0usize; graph.ship_limits.len()];
+    let mut in_flight_ship = vec![0usize; shape.ship_limits.len()];
     let global_limit = if limits.global == 0 {
         usize::MAX
     } else {
         limits.global
     };
-    let pool = graph.pool_size(limits.global).max(1);
+    let pool = shape.pool_size(limits.global).max(1);
     let mut halted: Option<AbortReason> = None;
     let mut interrupted = false;
 
@@ -623,7 +572,7 @@ pub fn run(
                     let next = ready
                         .iter()
                         .enumerate()
-                        .filter(|&(s, _)| in_flight_ship[s] < graph.ship_limits[s])
+                        .filter(|&(s, _)| in_flight_ship[s] < shape.ship_limits[s])
                         .filter_map(|(s, queue)| queue.first().map(|&(rank, i)| (rank, s, i)))
                         .min();
                     let Some((_, s, i)) = next else {
@@ -659,7 +608,7 @@ pub fn run(
                 break;
             };
             in_flight -= 1;
-            in_flight_ship[graph.ship_of[i]] -= 1;
+            in_flight_ship[shape.ship_of[i]] -= 1;
             status[i] = Status::Finished;
             times[i].1 = Some(started_at.elapsed());
             let releases_waiters = match result {
@@ -695,10 +644,10 @@ pub fn run(
                 }
             };
             if releases_waiters {
-                for &w in &graph.waiters[i] {
+                for &w in &shape.waiters[i] {
                     remaining[w] -= 1;
                     if remaining[w] == 0 {
-                        ready[graph.ship_of[w]].insert((graph.rank[w], w));
+                        ready[shape.ship_of[w]].insert((shape.rank[w], w));
                     }
                 }
             }
@@ -708,7 +657,7 @@ pub fn run(
     });
 
     let reason = halted.unwrap_or(AbortReason::Interrupted);
-    for &i in &graph.rows {
+    for &i in &shape.rows {
         if status[i] == Status::Pending {
             emit_for(
                 i,
@@ -733,7 +682,7 @@ pub fn run(
         not_attempted: Vec::new(),
     };
     let mut reports = Vec::with_capacity(n);
-    for &i in &graph.rows {
+    for &i in &shape.rows {
         let outcome = outcomes[i]
             .take()
             .unwrap_or(Outcome::Aborted(reason.clone()));
@@ -757,7 +706,7 @@ pub fn run(
         reports.push(NodeReport {
             id: id.clone(),
             ship: ship.clone(),
-            number: graph.numbers[i],
+            number: shape.numbers[i],
             outcome,
             started: times[i].0,
             finished: times[i].1,

@@ -1,10 +1,9 @@
 //! Planning: which instances a command works on (`selection`), what the
 //! ships hold now (`observe`), what each instance needs and why (`plan`),
-//! the dependency graph between services (`graph`) and the `deptree` view.
+//! and the `deptree` view (the graph itself is `crate::graph`).
 
 pub mod deptree;
 pub mod fnmatch;
-pub mod graph;
 pub mod observe;
 pub mod restart;
 pub mod selection;

@@ -52,7 +52,7 @@ impl Container {
             config_hash: s
                 .labels
                 .as_ref()
-                .and_then(|l| l.get(crate::exec::container_spec::LABEL_CONFIG_HASH))
+                .and_then(|l| l.get(crate::labels::CONFIG_HASH))
                 .cloned(),
         }
     }

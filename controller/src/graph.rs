@@ -1,6 +1,9 @@
-//! A directed dependency graph over names ("a depends on b"), with the
-//! algorithms planning needs: transitive closure, Kahn order and cycles
-//! reported as full paths. Pure; knows nothing of YAML or Docker.
+//! Dependency graphs, and the one topological sort of the program.
+//!
+//! [`topo_order`] orders nodes given by index (the scheduler's play);
+//! [`Graph`] is a graph over names ("a depends on b") with what validation,
+//! selection and `deptree` need: transitive closure, order and every cycle
+//! as a full path. Pure; knows nothing of YAML or Docker.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -74,38 +77,17 @@ impl Graph {
     /// Kahn's algorithm: dependencies first, ties broken by name. Err with
     /// one cycle (as a path `a, b, c, a`) when there is none.
     pub fn order(&self) -> Result<Vec<String>, Vec<String>> {
-        let mut missing: BTreeMap<&str, usize> = self
-            .deps
+        // Indices in name order, so ties in `topo_order` go by name.
+        let names: Vec<&str> = self.nodes().collect();
+        let index: BTreeMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+        let deps: Vec<Vec<usize>> = names
             .iter()
-            .map(|(k, d)| (k.as_str(), d.len()))
+            .map(|n| self.deps(n).filter_map(|d| index.get(d).copied()).collect())
             .collect();
-        let mut ready: BTreeSet<&str> = missing
-            .iter()
-            .filter(|(_, c)| **c == 0)
-            .map(|(k, _)| *k)
-            .collect();
-        let mut rdeps: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for (k, d) in &self.deps {
-            for x in d {
-                rdeps.entry(x.as_str()).or_default().push(k.as_str());
-            }
-        }
-        let mut out = Vec::with_capacity(self.deps.len());
-        while let Some(n) = ready.pop_first() {
-            out.push(n.to_string());
-            for m in rdeps.get(n).into_iter().flatten() {
-                if let Some(c) = missing.get_mut(m) {
-                    *c -= 1;
-                    if *c == 0 {
-                        ready.insert(m);
-                    }
-                }
-            }
-        }
-        if out.len() == self.deps.len() {
-            Ok(out)
-        } else {
-            Err(self.cycles().into_iter().next().unwrap_or_default())
+        match topo_order(&deps) {
+            Ok(order) => Ok(order.into_iter().map(|i| names[i].to_string()).collect()),
+            // The cycle as validation reports it: from its smallest name.
+            Err(_) => Err(self.cycles().into_iter().next().unwrap_or_default()),
         }
     }
 
@@ -160,6 +142,61 @@ impl Graph {
     }
 }
 
+/// Kahn's algorithm over nodes `0..deps.len()`, where `deps[i]` lists the
+/// nodes `i` depends on (no duplicates): dependencies first, ties broken by
+/// index. `Err` holds one cycle as a closed path of indices (`[a, b, a]`).
+pub fn topo_order(deps: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); deps.len()];
+    for (i, d) in deps.iter().enumerate() {
+        for &j in d {
+            dependents[j].push(i);
+        }
+    }
+    let mut remaining: Vec<usize> = deps.iter().map(Vec::len).collect();
+    let mut ready: BTreeSet<usize> = (0..deps.len()).filter(|&i| remaining[i] == 0).collect();
+    let mut order = Vec::with_capacity(deps.len());
+    while let Some(i) = ready.pop_first() {
+        order.push(i);
+        for &w in &dependents[i] {
+            remaining[w] -= 1;
+            if remaining[w] == 0 {
+                ready.insert(w);
+            }
+        }
+    }
+    if order.len() == deps.len() {
+        Ok(order)
+    } else {
+        let stuck: Vec<usize> = (0..deps.len()).filter(|&i| remaining[i] > 0).collect();
+        Err(find_cycle(deps, &stuck))
+    }
+}
+
+/// Walks from a stuck node along its stuck dependencies until one repeats;
+/// returns that loop, first node repeated at the end.
+fn find_cycle(deps: &[Vec<usize>], stuck: &[usize]) -> Vec<usize> {
+    let is_stuck = |i: usize| stuck.contains(&i);
+    let Some(&start) = stuck.first() else {
+        return Vec::new();
+    };
+    let mut path = vec![start];
+    let mut current = start;
+    loop {
+        // Every stuck node has at least one stuck dependency, else Kahn
+        // would have released it.
+        let Some(&next) = deps[current].iter().find(|&&d| is_stuck(d)) else {
+            return path;
+        };
+        if let Some(pos) = path.iter().position(|&p| p == next) {
+            let mut cycle = path.split_off(pos);
+            cycle.push(next);
+            return cycle;
+        }
+        path.push(next);
+        current = next;
+    }
+}
+
 /// A cycle as a closed path starting at its smallest node.
 fn rotate(cycle: &[&str]) -> Vec<String> {
     let min = cycle
@@ -207,6 +244,17 @@ mod tests {
             g.reverse_closure("c"),
             BTreeSet::from(["a".into(), "b".into(), "d".into()])
         );
+    }
+
+    #[test]
+    fn topo_order_breaks_ties_by_index_and_returns_a_cycle_path() {
+        assert_eq!(topo_order(&[vec![2], vec![], vec![1]]), Ok(vec![1, 2, 0]));
+        assert_eq!(topo_order(&[vec![], vec![], vec![]]), Ok(vec![0, 1, 2]));
+        assert_eq!(
+            topo_order(&[vec![1], vec![2], vec![0], vec![]]),
+            Err(vec![0, 1, 2, 0])
+        );
+        assert_eq!(topo_order(&[vec![0]]), Err(vec![0, 0]));
     }
 
     #[test]
