@@ -451,7 +451,7 @@ fn logs_without_things_or_of_absent_containers_fail_clearly() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stderr),
-        format!("{a} (on ship1) does not exist\n")
+        format!("maestro: {a} (on ship1) does not exist\n")
     );
 
     // One of two exists: its logs, a note for the other, exit 0.
@@ -541,6 +541,56 @@ fn logs_follow_sees_new_lines_and_reattaches_after_a_restart() {
     sorted.dedup();
     assert_eq!(before, sorted, "{o}");
     assert!(p.dir.exists());
+}
+
+/// `maestro logs -F web | head -1`: once the reader of the output is gone,
+/// the next write ends the command, though the container goes on printing
+/// and the reader thread is blocked on the followed stream.
+#[test]
+fn logs_follow_ends_when_its_output_is_closed() {
+    let lab = Lab::get();
+    let a = unique("day2", "piped");
+    let p = Project::new(
+        &lab,
+        &box_service("web", &lab.var("MAESTRO_LAB_IMAGE"), &[(&a, "ship1")]),
+        None,
+    );
+    let mut c = Containers::new();
+    c.run(
+        &p,
+        &lab,
+        "ship1",
+        &a,
+        "trap 'exit 0' TERM; n=0; while true; do n=$((n+1)); echo tick $n; sleep 0.2; done",
+        false,
+    );
+    let mut child = p
+        .command(&["logs", "-F", &a])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 4];
+    stdout.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"tick");
+    drop(stdout);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    let status = status.expect("logs -F still running 10 s after its output was closed");
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert_eq!(err, "");
 }
 
 #[test]

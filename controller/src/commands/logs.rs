@@ -5,10 +5,14 @@
 //! One reader thread per container feeds a channel; this thread alone
 //! writes. With `-F` a reader whose container stops waits for the ship to
 //! report a `start` of that container name (a restart, or a new container
-//! of the same name) and attaches again, until Ctrl-C.
+//! of the same name) and attaches again, until Ctrl-C, or until the reader
+//! of our output goes away (`maestro logs -F web | head -1`): then the
+//! command ends at its next write, as other Unix tools do, without waiting
+//! for the readers, which may be blocked on a quiet stream.
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anstyle::{AnsiColor, Style};
@@ -42,13 +46,13 @@ struct Target {
 
 pub fn run(global: &GlobalArgs, args: &LogsArgs) -> i32 {
     if args.things.is_empty() {
-        eprintln!("logs needs at least one service or container");
+        eprintln!("maestro: logs needs at least one service or container");
         return 2;
     }
     let since = match args.since.as_deref().map(time::parse_since).transpose() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("--since: {e}");
+            eprintln!("maestro: --since: {e}");
             return 2;
         }
     };
@@ -59,7 +63,7 @@ pub fn run(global: &GlobalArgs, args: &LogsArgs) -> i32 {
     let targets = match resolve(&loaded.env, &args.things) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("maestro: {e}");
             return 2;
         }
     };
@@ -107,7 +111,7 @@ const COLOURS: [AnsiColor; 6] = [
 ];
 
 fn show(env: &Environment, targets: &[Target], opts: &LogOptions) -> i32 {
-    let mut dockers: BTreeMap<&str, Docker> = BTreeMap::new();
+    let mut dockers: BTreeMap<&str, Arc<Docker>> = BTreeMap::new();
     for t in targets {
         if dockers.contains_key(t.ship.as_str()) {
             continue;
@@ -117,9 +121,9 @@ fn show(env: &Environment, targets: &[Target], opts: &LogOptions) -> i32 {
         };
         match Docker::new(ship) {
             Ok(d) => {
-                dockers.insert(t.ship.as_str(), d);
+                dockers.insert(t.ship.as_str(), Arc::new(d));
             }
-            Err(e) => eprintln!("{e}"),
+            Err(e) => eprintln!("maestro: {e}"),
         }
     }
     let width = targets.iter().map(|t| t.instance.len()).max().unwrap_or(0);
@@ -127,36 +131,43 @@ fn show(env: &Environment, targets: &[Target], opts: &LogOptions) -> i32 {
     let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
     let mut existing = 0usize;
     let mut failed = false;
-    std::thread::scope(|scope| {
-        for (idx, t) in targets.iter().enumerate() {
-            let Some(docker) = dockers.get(t.ship.as_str()) else {
+    for (idx, t) in targets.iter().enumerate() {
+        let Some(docker) = dockers.get(t.ship.as_str()) else {
+            failed = true;
+            continue;
+        };
+        match docker.inspect(&t.instance) {
+            Ok(_) => existing += 1,
+            Err(e) if e.is_not_found() => {
+                eprintln!("maestro: {} (on {}) does not exist", t.instance, t.ship);
+                continue;
+            }
+            Err(e) => {
+                eprintln!("maestro: {}: {e}", t.instance);
                 failed = true;
                 continue;
-            };
-            match docker.inspect(&t.instance) {
-                Ok(_) => existing += 1,
-                Err(e) if e.is_not_found() => {
-                    eprintln!("{} (on {}) does not exist", t.instance, t.ship);
-                    continue;
-                }
-                Err(e) => {
-                    eprintln!("{}: {e}", t.instance);
-                    failed = true;
-                    continue;
-                }
             }
-            let tx = tx.clone();
-            scope.spawn(move || {
-                if let Err(e) = read(docker, idx, t, opts, &tx) {
-                    let _ = tx.send(Msg::Note(format!("{}: {e}", t.instance)));
-                }
-                let _ = tx.send(Msg::End(idx));
-            });
         }
-        drop(tx);
-        write_all(rx, targets, prefixed, width);
-    });
-    if existing == 0 || failed { 1 } else { 0 }
+        // Detached, not scoped: when our reader goes away the command
+        // returns at once, whatever the readers are blocked on.
+        let (docker, t, opts, tx) = (Arc::clone(docker), t.clone(), opts.clone(), tx.clone());
+        std::thread::spawn(move || {
+            if let Err(e) = read(&docker, idx, &t, &opts, &tx) {
+                let _ = tx.send(Msg::Note(format!("{}: {e}", t.instance)));
+            }
+            let _ = tx.send(Msg::End(idx));
+        });
+    }
+    drop(tx);
+    match write_all(rx, targets, prefixed, width) {
+        Ok(()) if existing == 0 || failed => 1,
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("maestro: cannot write to standard output: {e}");
+            2
+        }
+    }
 }
 
 /// Reads one container's log (following restarts with `-F`).
@@ -261,13 +272,14 @@ fn wait_for_restart(
 }
 
 /// The single writer: lines of each container with its prefix, stdout
-/// frames to stdout and stderr frames to stderr.
+/// frames to stdout and stderr frames to stderr. Returns when every reader
+/// has ended, or at the first failed write to standard output.
 fn write_all(
     rx: crossbeam_channel::Receiver<Msg>,
     targets: &[Target],
     prefixed: bool,
     width: usize,
-) {
+) -> std::io::Result<()> {
     let mut out = anstream::stdout();
     let mut err = anstream::stderr();
     // Partial lines per (container, stream), when prefixing.
@@ -276,14 +288,22 @@ fn write_all(
         let style = Style::new().fg_color(Some(COLOURS[idx % COLOURS.len()].into()));
         format!("{style}{:<width$} |{style:#} ", targets[idx].instance).into_bytes()
     };
+    // Standard error is where we would report a failure: its own write
+    // errors are ignored.
+    let mut send = |is_err: bool, text: &[u8]| -> std::io::Result<()> {
+        if is_err {
+            let _ = err.write_all(text).and_then(|()| err.flush());
+            Ok(())
+        } else {
+            out.write_all(text).and_then(|()| out.flush())
+        }
+    };
     for msg in rx {
         match msg {
             Msg::Out { idx, stream, data } => {
                 let is_err = stream == StreamKind::Stderr;
-                let w: &mut dyn Write = if is_err { &mut err } else { &mut out };
                 if !prefixed {
-                    let _ = w.write_all(&data);
-                    let _ = w.flush();
+                    send(is_err, &data)?;
                     continue;
                 }
                 let buf = partial.entry((idx, is_err)).or_default();
@@ -294,26 +314,22 @@ fn write_all(
                     text.extend(prefix(idx));
                     text.extend(line);
                 }
-                let _ = w.write_all(&text);
-                let _ = w.flush();
+                send(is_err, &text)?;
             }
-            Msg::Note(n) => {
-                let _ = writeln!(err, "{n}");
-            }
+            Msg::Note(n) => send(true, format!("maestro: {n}\n").as_bytes())?,
             Msg::End(idx) => {
                 for is_err in [false, true] {
                     if let Some(rest) = partial.remove(&(idx, is_err))
                         && !rest.is_empty()
                     {
-                        let w: &mut dyn Write = if is_err { &mut err } else { &mut out };
                         let mut text = prefix(idx);
                         text.extend(rest);
                         text.push(b'\n');
-                        let _ = w.write_all(&text);
+                        send(is_err, &text)?;
                     }
                 }
             }
         }
     }
-    let _ = out.flush();
+    Ok(())
 }
