@@ -587,7 +587,12 @@ fn logs_follow_ends_when_its_output_is_closed() {
         std::thread::sleep(Duration::from_millis(50));
     };
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     let status = status.expect("logs -F still running 10 s after its output was closed");
     assert_eq!(status.code(), Some(0), "{err}");
     assert_eq!(err, "");
