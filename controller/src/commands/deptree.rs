@@ -10,7 +10,7 @@ pub fn run(global: &GlobalArgs, args: &DeptreeArgs) -> i32 {
     };
     match deptree::services_for(&l.env, &args.things) {
         Ok(services) => {
-            let tree = deptree::render(&l.env, &services, args.recursive);
+            let tree = crate::render::deptree::render(&l.env, &services, args.recursive);
             super::print_stdout(&tree).err().unwrap_or(0)
         }
         Err(msg) => {

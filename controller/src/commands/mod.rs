@@ -76,8 +76,16 @@ pub fn load(global: &GlobalArgs) -> Result<Loaded, i32> {
 /// (`maestro dump | head`) is not an error: the output stops there, as with
 /// other Unix tools. Any other write error is reported, with exit code 2.
 pub fn print_stdout(text: &str) -> Result<(), i32> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
+    write_stdout(&mut std::io::stdout().lock(), text)
+}
+
+/// As [`print_stdout`], for text with colour codes: they are dropped when
+/// standard output is not a terminal or `NO_COLOR` is set.
+pub fn print_stdout_styled(text: &str) -> Result<(), i32> {
+    write_stdout(&mut anstream::stdout().lock(), text)
+}
+
+fn write_stdout(out: &mut impl std::io::Write, text: &str) -> Result<(), i32> {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             eprintln!("maestro: cannot write to standard output: {e}");

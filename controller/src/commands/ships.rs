@@ -10,7 +10,7 @@ use crate::docker;
 /// 0 when every ship answered, 1 otherwise.
 pub fn run_with(ships: &[Ship], out: &mut impl Write) -> i32 {
     let reports = docker::survey(ships);
-    let text = docker::render_ships(&reports);
+    let text = crate::render::ships::table(&reports);
     if out.write_all(text.as_bytes()).is_err() {
         return 1;
     }

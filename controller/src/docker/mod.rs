@@ -25,5 +25,5 @@ pub use client::{Docker, LogOptions, OutputStream};
 pub use error::{Error, ErrorKind};
 pub use query::{Filters, filters};
 pub use stream::{Frame, PullEvent, StreamKind};
-pub use survey::{ShipReport, render_ships, survey};
+pub use survey::{ShipReport, ShipStatus, survey};
 pub use transport::TransportKind;

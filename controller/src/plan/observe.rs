@@ -178,6 +178,72 @@ fn at_most<T: Sync, R: Send>(
     results
 }
 
+/// How long a port may take to accept a connection when probed.
+const PORT_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// A named port of an instance and whether it accepted a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortState {
+    pub name: String,
+    /// The host side: `9092` or `7000-7002`.
+    pub port: String,
+    pub protocol: crate::config::model::Protocol,
+    /// Accepted a TCP connection (never for UDP, ranges or an instance that
+    /// is not running, which are not probed).
+    pub up: bool,
+}
+
+/// Connects to every TCP port of every running instance at its ship's
+/// address (`(address, instance, running)`), all at once, each with a
+/// short timeout; the states in the same order. UDP cannot be probed.
+pub fn probe_ports(
+    targets: &[(&str, &crate::config::model::Instance, bool)],
+) -> Vec<Vec<PortState>> {
+    use crate::config::model::Protocol;
+    std::thread::scope(|s| {
+        let handles: Vec<Vec<_>> = targets
+            .iter()
+            .map(|&(ip, instance, running)| {
+                instance
+                    .ports
+                    .iter()
+                    .map(|(name, p)| {
+                        let port = p.external;
+                        let probe = running && p.protocol == Protocol::Tcp && !port.is_range();
+                        let handle = probe.then(|| s.spawn(move || reachable(ip, port.start)));
+                        (name, p, handle)
+                    })
+                    .collect()
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|ports| {
+                ports
+                    .into_iter()
+                    .map(|(name, p, handle)| PortState {
+                        name: name.clone(),
+                        port: p.external.to_string(),
+                        protocol: p.protocol,
+                        up: handle.is_some_and(|h| h.join().unwrap_or(false)),
+                    })
+                    .collect()
+            })
+            .collect()
+    })
+}
+
+fn reachable(ip: &str, port: u16) -> bool {
+    use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+    let addrs: Vec<SocketAddr> = (ip, port)
+        .to_socket_addrs()
+        .map(|a| a.collect())
+        .unwrap_or_default();
+    addrs
+        .iter()
+        .any(|a| TcpStream::connect_timeout(a, PORT_TIMEOUT).is_ok())
+}
+
 /// Seconds from the daemon's status text (`Up 3 minutes`, `Exited (0) 2
 /// hours ago`, `Up About a minute (healthy)`), as Docker's `HumanDuration`
 /// words them. Coarse (the list call has no timestamps) but it costs no

@@ -20,8 +20,12 @@
 //! };
 //! ```
 
+pub mod columns;
+pub mod deptree;
 pub mod json;
 pub mod plain;
+pub mod ships;
+pub mod status;
 pub mod table;
 pub mod tty;
 
