@@ -978,7 +978,7 @@ fn deptree_includes_volumes_from_services() {
     ));
     let services = crate::plan::deptree::services_for(&e, &[]).unwrap();
     assert_eq!(
-        crate::plan::deptree::render(&e, &services, false),
+        crate::render::deptree::render(&e, &services, false),
         "app\n \\- data\n\ndata\n"
     );
 }
