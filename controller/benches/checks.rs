@@ -10,7 +10,7 @@ use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use maestro::exec::CancelToken;
-use maestro::lifecycle::retry::Outcome;
+use maestro::lifecycle::retry::Verdict;
 use maestro::lifecycle::tcp;
 
 const RUNS: usize = 5;
@@ -56,7 +56,7 @@ fn maestrong(port: u16) {
 
 fn maestro(port: u16) {
     let out = tcp::check("127.0.0.1", port, 60, &CancelToken::new());
-    assert_eq!(out, Outcome::Passed);
+    assert_eq!(out, Verdict::Passed);
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {

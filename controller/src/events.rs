@@ -237,16 +237,22 @@ fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 }
 
 impl Summary {
-    /// The process exit code of the command that ran this play: 130 after
-    /// Ctrl-C, 1 when anything failed or was not attempted, else 0.
-    pub fn exit_code(&self) -> i32 {
+    /// How the command that ran this play ends: interrupted after Ctrl-C,
+    /// a failure when anything failed or was not attempted, else success.
+    pub fn exit_status(&self) -> crate::exit::ExitStatus {
+        use crate::exit::ExitStatus;
         if self.interrupted {
-            130
+            ExitStatus::Interrupted
         } else if self.failed > 0 || self.aborted > 0 {
-            1
+            ExitStatus::Failure
         } else {
-            0
+            ExitStatus::Success
         }
+    }
+
+    /// The process exit code of [`Summary::exit_status`].
+    pub fn exit_code(&self) -> i32 {
+        self.exit_status().code()
     }
 }
 

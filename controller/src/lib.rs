@@ -14,6 +14,7 @@ pub mod config;
 pub mod docker;
 pub mod events;
 pub mod exec;
+pub mod exit;
 pub mod graph;
 pub mod labels;
 pub mod lifecycle;

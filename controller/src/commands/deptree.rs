@@ -1,21 +1,14 @@
 //! `maestro deptree [-r] [things]`.
 
-use crate::cli::{DeptreeArgs, GlobalArgs};
-use crate::plan::deptree;
+use super::{Context, Outcome};
+use crate::cli::DeptreeArgs;
+use crate::exit::ExitStatus;
+use crate::plan::selection::{Request, Verb};
 
-pub fn run(global: &GlobalArgs, args: &DeptreeArgs) -> i32 {
-    let l = match super::load(global) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    match deptree::services_for(&l.env, &args.things) {
-        Ok(services) => {
-            let tree = crate::render::deptree::render(&l.env, &services, args.recursive);
-            super::print_stdout(&tree).err().unwrap_or(0)
-        }
-        Err(msg) => {
-            eprintln!("maestro: {msg}");
-            2
-        }
-    }
+pub fn run(ctx: &Context, args: &DeptreeArgs) -> Outcome {
+    let selection = ctx.select(Verb::Deptree, &Request::things(&args.things))?;
+    let services: Vec<String> = selection.services.into_iter().collect();
+    let tree = crate::render::deptree::render(ctx.env(), &services, args.recursive);
+    super::print_stdout(&tree)?;
+    Ok(ExitStatus::Success)
 }

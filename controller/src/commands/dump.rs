@@ -3,96 +3,34 @@
 //! Passwords, tokens, headers and environment values are redacted unless
 //! `--show-secrets` is given.
 
-use std::collections::BTreeSet;
-
 use serde_json::{Value, json};
 
-use crate::cli::GlobalArgs;
+use super::{Context, Outcome};
 use crate::config::ship::{ApiVersion, Ship};
-use crate::config::validate::service_graph;
-use crate::config::{Environment, Loaded, yaml};
+use crate::config::{Loaded, yaml};
+use crate::exit::{ExitStatus, Failed};
+use crate::plan::selection::{Request, Selection, Verb};
 
 pub const REDACTED: &str = "<redacted>";
 
-pub fn run(global: &GlobalArgs, with_config: bool, show_secrets: bool, things: &[String]) -> i32 {
-    let l = match super::load(global) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    match document(&l, things, with_config, show_secrets) {
-        Ok(doc) => {
-            match serde_json::to_string_pretty(&doc) {
-                Ok(s) => {
-                    if let Err(code) = super::print_stdout(&format!("{s}\n")) {
-                        return code;
-                    }
-                }
-                Err(e) => {
-                    eprintln!("maestro: cannot write JSON: {e}");
-                    return 2;
-                }
-            }
-            0
-        }
-        Err(msg) => {
-            eprintln!("maestro: {msg}");
-            2
-        }
-    }
+pub fn run(ctx: &Context, with_config: bool, show_secrets: bool, things: &[String]) -> Outcome {
+    let selection = ctx.select(Verb::Dump, &Request::things(things))?;
+    let doc = document(ctx.loaded(), &selection, with_config, show_secrets);
+    let text = serde_json::to_string_pretty(&doc)
+        .map_err(|e| Failed::error(format_args!("cannot write JSON: {e}")))?;
+    super::print_stdout(&format!("{text}\n"))?;
+    Ok(ExitStatus::Success)
 }
 
-/// Instance names in dependency order (dependencies first, then by name),
-/// limited to `things` and what they depend on when things are given.
-pub fn ordered_instances(env: &Environment, things: &[String]) -> Result<Vec<String>, String> {
-    let graph = service_graph(&env.services, false);
-    let order = graph
-        .order()
-        .map_err(|c| format!("dependency cycle: {}", c.join(" -> ")))?;
-    let wanted: Option<BTreeSet<String>> = if things.is_empty() {
-        None
-    } else {
-        let mut set = BTreeSet::new();
-        for t in things {
-            let (services, only): (Vec<String>, Option<&str>) = if env.services.contains_key(t) {
-                (vec![t.clone()], None)
-            } else if let Some(i) = env.instances.get(t) {
-                (vec![i.service.clone()], Some(t.as_str()))
-            } else {
-                return Err(env.unknown_thing(t));
-            };
-            for s in &services {
-                match only {
-                    Some(i) => {
-                        set.insert(i.to_string());
-                    }
-                    None => set.extend(env.services[s].instances.iter().cloned()),
-                }
-                for d in graph.closure(s) {
-                    set.extend(env.services[&d].instances.iter().cloned());
-                }
-            }
-        }
-        Some(set)
-    };
-    Ok(order
-        .iter()
-        .flat_map(|s| env.services[s].instances.iter())
-        .filter(|i| wanted.as_ref().is_none_or(|w| w.contains(*i)))
-        .cloned()
-        .collect())
-}
-
-pub fn document(
-    l: &Loaded,
-    things: &[String],
-    with_config: bool,
-    show_secrets: bool,
-) -> Result<Value, String> {
+/// The dump of the selected instances (in dependency order), with the
+/// environment around them.
+pub fn document(l: &Loaded, selection: &Selection, with_config: bool, show_secrets: bool) -> Value {
     let env = &l.env;
-    let instances: Vec<Value> = ordered_instances(env, things)?
+    let instances: Vec<Value> = selection
+        .ordered
         .iter()
-        .map(|n| {
-            let i = &env.instances[n];
+        .filter_map(|n| env.instances.get(n))
+        .map(|i| {
             let mut v = serde_json::to_value(i).unwrap_or(Value::Null);
             if let Some(o) = v.as_object_mut() {
                 o.insert("env".into(), json!(env.container_env(i)));
@@ -115,7 +53,7 @@ pub fn document(
     if !show_secrets {
         redact(&mut doc);
     }
-    Ok(doc)
+    doc
 }
 
 fn ship_json(s: &Ship) -> Value {

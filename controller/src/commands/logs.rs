@@ -18,9 +18,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anstyle::{AnsiColor, Style};
 use crossbeam_channel::Sender;
 
-use crate::cli::{GlobalArgs, LogsArgs};
+use super::{Context, Outcome};
+use crate::cli::LogsArgs;
 use crate::config::model::Environment;
 use crate::docker::{Docker, LogOptions, StreamKind, filters};
+use crate::exit::{ExitStatus, Failed};
+use crate::plan::selection::{Request, Verb};
+use crate::render::message;
 
 mod time;
 
@@ -44,29 +48,24 @@ struct Target {
     ship: String,
 }
 
-pub fn run(global: &GlobalArgs, args: &LogsArgs) -> i32 {
-    if args.things.is_empty() {
-        eprintln!("maestro: logs needs at least one service or container");
-        return 2;
-    }
-    let since = match args.since.as_deref().map(time::parse_since).transpose() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("maestro: --since: {e}");
-            return 2;
-        }
-    };
-    let loaded = match super::load(global) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    let targets = match resolve(&loaded.env, &args.things) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("maestro: {e}");
-            return 2;
-        }
-    };
+pub fn run(ctx: &Context, args: &LogsArgs) -> Outcome {
+    let since = args
+        .since
+        .as_deref()
+        .map(time::parse_since)
+        .transpose()
+        .map_err(|e| Failed::error(format_args!("--since: {e}")))?;
+    let env = ctx.env();
+    let selection = ctx.select(Verb::Logs, &Request::things(&args.things))?;
+    let targets: Vec<Target> = selection
+        .ordered
+        .iter()
+        .filter_map(|n| env.instances.get(n))
+        .map(|i| Target {
+            instance: i.name.clone(),
+            ship: i.ship.clone(),
+        })
+        .collect();
     let opts = LogOptions {
         follow: args.follow,
         tail: args.lines,
@@ -74,31 +73,7 @@ pub fn run(global: &GlobalArgs, args: &LogsArgs) -> i32 {
         timestamps: args.timestamps,
         ..LogOptions::default()
     };
-    show(&loaded.env, &targets, &opts)
-}
-
-/// Named instances, then the instances of named services; each once, in
-/// the order given.
-fn resolve(env: &Environment, things: &[String]) -> Result<Vec<Target>, String> {
-    let mut out: Vec<Target> = Vec::new();
-    for t in things {
-        let names: Vec<&String> = if let Some(i) = env.instances.get(t) {
-            vec![&i.name]
-        } else if let Some(s) = env.services.get(t) {
-            s.instances.iter().collect()
-        } else {
-            return Err(env.unknown_thing(t));
-        };
-        for n in names {
-            if !out.iter().any(|o| &o.instance == n) {
-                out.push(Target {
-                    instance: n.clone(),
-                    ship: env.instances[n].ship.clone(),
-                });
-            }
-        }
-    }
-    Ok(out)
+    show(env, &targets, &opts)
 }
 
 const COLOURS: [AnsiColor; 6] = [
@@ -110,7 +85,7 @@ const COLOURS: [AnsiColor; 6] = [
     AnsiColor::Red,
 ];
 
-fn show(env: &Environment, targets: &[Target], opts: &LogOptions) -> i32 {
+fn show(env: &Environment, targets: &[Target], opts: &LogOptions) -> Outcome {
     let mut dockers: BTreeMap<&str, Arc<Docker>> = BTreeMap::new();
     for t in targets {
         if dockers.contains_key(t.ship.as_str()) {
@@ -123,7 +98,7 @@ fn show(env: &Environment, targets: &[Target], opts: &LogOptions) -> i32 {
             Ok(d) => {
                 dockers.insert(t.ship.as_str(), Arc::new(d));
             }
-            Err(e) => eprintln!("maestro: {e}"),
+            Err(e) => message::error(&format!("maestro: {e}")),
         }
     }
     let width = targets.iter().map(|t| t.instance.len()).max().unwrap_or(0);
@@ -139,11 +114,14 @@ fn show(env: &Environment, targets: &[Target], opts: &LogOptions) -> i32 {
         match docker.inspect(&t.instance) {
             Ok(_) => existing += 1,
             Err(e) if e.is_not_found() => {
-                eprintln!("maestro: {} (on {}) does not exist", t.instance, t.ship);
+                message::error(&format!(
+                    "maestro: {} (on {}) does not exist",
+                    t.instance, t.ship
+                ));
                 continue;
             }
             Err(e) => {
-                eprintln!("maestro: {}: {e}", t.instance);
+                message::error(&format!("maestro: {}: {e}", t.instance));
                 failed = true;
                 continue;
             }
@@ -160,13 +138,12 @@ fn show(env: &Environment, targets: &[Target], opts: &LogOptions) -> i32 {
     }
     drop(tx);
     match write_all(rx, targets, prefixed, width) {
-        Ok(()) if existing == 0 || failed => 1,
-        Ok(()) => 0,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
-        Err(e) => {
-            eprintln!("maestro: cannot write to standard output: {e}");
-            2
-        }
+        Ok(()) if existing == 0 || failed => Ok(ExitStatus::Failure),
+        Ok(()) => Ok(ExitStatus::Success),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitStatus::Success),
+        Err(e) => Err(Failed::error(format_args!(
+            "cannot write to standard output: {e}"
+        ))),
     }
 }
 

@@ -1,6 +1,10 @@
-//! One module per command: each takes its parsed arguments, does the work
-//! through the core modules and returns an exit code.
+//! One module per command. `run` builds the [`Context`] once from the
+//! global flags and hands it to the command; each command asks the context
+//! for what it needs (selection, clients, observation), does its work
+//! through the core modules, draws through `render/` and returns how it
+//! ended. A command that cannot go on returns a [`Failed`], printed here.
 
+pub mod context;
 pub mod deptree;
 pub mod dump;
 pub mod logs;
@@ -12,22 +16,36 @@ pub mod ships;
 pub mod status;
 pub mod validate;
 
-use crate::cli::{Cli, Command, GlobalArgs};
-use crate::config::{self, LoadOptions, Loaded};
-use crate::plan::selection::Command as PlayCommand;
+pub use context::Context;
 
-/// Runs the parsed command line and returns the process exit code.
-pub fn run(cli: Cli) -> i32 {
-    match cli.command {
-        Command::Validate => validate::run(&cli.global),
-        Command::Deptree(args) => deptree::run(&cli.global, &args),
-        Command::Dump(args) => dump::run(&cli.global, args.config, args.show_secrets, &args.things),
-        Command::Config(args) => dump::run(&cli.global, false, args.show_secrets, &[]),
-        Command::Ships => ships::run(&cli.global),
-        Command::Status(args) => status::run(&cli.global, &args),
+use crate::cli::{Cli, Command};
+use crate::exit::{ExitStatus, Failed};
+use crate::plan::selection::Verb;
+
+/// What a command returns.
+pub type Outcome = Result<ExitStatus, Failed>;
+
+/// Runs the parsed command line; the process exits with the code of the
+/// returned status.
+pub fn run(cli: Cli) -> ExitStatus {
+    let outcome = Context::load(&cli.global).and_then(|ctx| dispatch(&ctx, cli.command));
+    outcome.unwrap_or_else(|failed| {
+        crate::render::message::error(&failed.message);
+        failed.status
+    })
+}
+
+fn dispatch(ctx: &Context, command: Command) -> Outcome {
+    match command {
+        Command::Validate => validate::run(ctx),
+        Command::Deptree(args) => deptree::run(ctx, &args),
+        Command::Dump(args) => dump::run(ctx, args.config, args.show_secrets, &args.things),
+        Command::Config(args) => dump::run(ctx, false, args.show_secrets, &[]),
+        Command::Ships => ships::run(ctx),
+        Command::Status(args) => status::run(ctx, &args),
         Command::Start(args) => orchestrate::run(
-            &cli.global,
-            PlayCommand::Start,
+            ctx,
+            Verb::Start,
             &args.play,
             &orchestrate::Options {
                 refresh_images: args.refresh_images,
@@ -35,24 +53,21 @@ pub fn run(cli: Cli) -> i32 {
                 ..Default::default()
             },
         ),
-        Command::Stop(args) => stop_like(&cli.global, PlayCommand::Stop, &args),
-        Command::Kill(args) => stop_like(&cli.global, PlayCommand::Kill, &args),
-        Command::Clean(args) => orchestrate::run(
-            &cli.global,
-            PlayCommand::Clean,
-            &args,
-            &orchestrate::Options::default(),
-        ),
-        Command::Restart(args) => restart::run(&cli.global, &args),
-        Command::Pull(args) => pull::run(&cli.global, &args),
-        Command::Logs(args) => logs::run(&cli.global, &args),
+        Command::Stop(args) => stop_like(ctx, Verb::Stop, &args),
+        Command::Kill(args) => stop_like(ctx, Verb::Kill, &args),
+        Command::Clean(args) => {
+            orchestrate::run(ctx, Verb::Clean, &args, &orchestrate::Options::default())
+        }
+        Command::Restart(args) => restart::run(ctx, &args),
+        Command::Pull(args) => pull::run(ctx, &args),
+        Command::Logs(args) => logs::run(ctx, &args),
     }
 }
 
-fn stop_like(global: &GlobalArgs, command: PlayCommand, args: &crate::cli::StopArgs) -> i32 {
+fn stop_like(ctx: &Context, verb: Verb, args: &crate::cli::StopArgs) -> Outcome {
     orchestrate::run(
-        global,
-        command,
+        ctx,
+        verb,
         &args.play,
         &orchestrate::Options {
             expand_services: args.expand_services,
@@ -62,35 +77,24 @@ fn stop_like(global: &GlobalArgs, command: PlayCommand, args: &crate::cli::StopA
     )
 }
 
-/// Loads the environment file named by the global flags; on failure prints
-/// every error to stderr and returns the exit code (1 invalid, 2 I/O).
-pub fn load(global: &GlobalArgs) -> Result<Loaded, i32> {
-    let opts = LoadOptions::from_process(global.strict_templates);
-    config::load(&global.file, &opts).map_err(|e| {
-        eprintln!("{e}");
-        e.exit_code()
-    })
-}
-
 /// Writes a command's output to stdout. A reader that went away early
 /// (`maestro dump | head`) is not an error: the output stops there, as with
 /// other Unix tools. Any other write error is reported, with exit code 2.
-pub fn print_stdout(text: &str) -> Result<(), i32> {
+pub fn print_stdout(text: &str) -> Result<(), Failed> {
     write_stdout(&mut std::io::stdout().lock(), text)
 }
 
 /// As [`print_stdout`], for text with colour codes: they are dropped when
 /// standard output is not a terminal or `NO_COLOR` is set.
-pub fn print_stdout_styled(text: &str) -> Result<(), i32> {
+pub fn print_stdout_styled(text: &str) -> Result<(), Failed> {
     write_stdout(&mut anstream::stdout().lock(), text)
 }
 
-fn write_stdout(out: &mut impl std::io::Write, text: &str) -> Result<(), i32> {
+fn write_stdout(out: &mut impl std::io::Write, text: &str) -> Result<(), Failed> {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            eprintln!("maestro: cannot write to standard output: {e}");
-            Err(2)
-        }
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failed::error(format_args!(
+            "cannot write to standard output: {e}"
+        ))),
         _ => Ok(()),
     }
 }

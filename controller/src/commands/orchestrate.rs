@@ -2,15 +2,14 @@
 //! -> scheduler tasks -> events -> renderer, with the auditors told before
 //! and after, and Ctrl-C turned into a cancellation.
 
-use std::collections::BTreeMap;
-
+use super::context::request;
+use super::{Context, Outcome};
 use crate::audit::PlayInfo;
-use crate::cli::{GlobalArgs, PlayArgs, Selection};
-use crate::config::Environment;
-use crate::docker::Docker;
+use crate::cli::PlayArgs;
 use crate::exec::tasks::{Shared, run_step};
 use crate::exec::{Direction, Node, Play};
-use crate::plan::selection::{self, Command, Request};
+use crate::exit::ExitStatus;
+use crate::plan::selection::{self, Verb};
 use crate::plan::{self as planning, PlanOptions};
 
 /// What the command line asked for, beyond the selection.
@@ -22,79 +21,28 @@ pub struct Options {
     pub reuse: bool,
 }
 
-/// The selection request of the command line.
-pub fn request(sel: &Selection, expand_services: bool, all: bool) -> Request {
-    Request {
-        things: sel.things.clone(),
-        with_dependencies: sel.with_dependencies,
-        ignore_dependencies: sel.ignore_dependencies,
-        expand_services,
-        all,
-        container_filter: sel.container_filter.clone(),
-        ship_filter: sel.ship_filter.clone(),
-    }
-}
-
-/// A client for every ship that holds an instance of `selected`; a ship
-/// whose client cannot be built (unreadable TLS files) gets the reason.
-pub fn clients<'a>(
-    env: &Environment,
-    selected: impl IntoIterator<Item = &'a String>,
-) -> BTreeMap<String, Result<Docker, String>> {
-    let mut out = BTreeMap::new();
-    for name in selected {
-        let Some(i) = env.instances.get(name) else {
-            continue;
-        };
-        if out.contains_key(&i.ship) {
-            continue;
-        }
-        let Some(ship) = env.ships.get(&i.ship) else {
-            continue;
-        };
-        let client = Docker::new(ship).map_err(|e| e.to_string());
-        if let Ok(d) = &client
-            && let Some(w) = d.warning()
-        {
-            eprintln!("maestro: warning: {w}");
-        }
-        out.insert(i.ship.clone(), client);
-    }
-    out
-}
-
-/// Runs one of start, stop, kill, clean and returns the exit code.
-pub fn run(global: &GlobalArgs, command: Command, args: &PlayArgs, opts: &Options) -> i32 {
-    let loaded = match super::load(global) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    let env = &loaded.env;
+/// Runs one of start, stop, kill, clean.
+pub fn run(ctx: &Context, verb: Verb, args: &PlayArgs, opts: &Options) -> Outcome {
+    let env = ctx.env();
     let sel = &args.selection;
-    let selected =
-        match selection::select(env, command, &request(sel, opts.expand_services, opts.all)) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("maestro: {}", e.message());
-                return e.exit_code();
-            }
-        };
-    let deps = selection::dependencies(env, &selected, sel.ignore_dependencies);
-    let dockers = clients(env, &selected);
-    let observed = planning::observe(env, &selected, &dockers);
+    let selection = ctx.select(verb, &request(sel, opts.expand_services, opts.all))?;
+    let deps = selection::dependencies(env, &selection.names, sel.ignore_dependencies);
+    let dockers = ctx.clients(&selection);
+    let observed = ctx.observe(&selection, &dockers, 0);
     let plan = planning::plan(
         env,
-        command,
+        verb,
         &deps,
         &observed,
         PlanOptions { reuse: opts.reuse },
     );
     if args.dry_run {
-        return super::print_stdout(&plan.to_string()).err().unwrap_or(0);
+        super::print_stdout(&crate::render::plan::text(&plan))?;
+        return Ok(ExitStatus::Success);
     }
 
     let info = PlayInfo::new(
-        command.name(),
+        verb.name(),
         plan.steps.iter().map(|s| s.instance.clone()).collect(),
     );
     let shared = Shared {
@@ -117,8 +65,8 @@ pub fn run(global: &GlobalArgs, command: Command, args: &PlayArgs, opts: &Option
         })
         .collect();
     let play = Play {
-        command: command.name().to_string(),
-        direction: if command.is_reverse() {
+        command: verb.name().to_string(),
+        direction: if verb.is_reverse() {
             Direction::Reverse
         } else {
             Direction::Forward
@@ -126,10 +74,10 @@ pub fn run(global: &GlobalArgs, command: Command, args: &PlayArgs, opts: &Option
         limits: super::play::limits(env, sel.concurrency),
         nodes,
     };
-    super::play::run_audited(env, &info, args.progress, play, |report| {
+    let report = super::play::run_audited(env, &info, args.progress, play, |report| {
         let mut msg = format!(
             "{}: {} failed, {} not attempted",
-            command.name(),
+            verb.name(),
             report.summary.failed,
             report.summary.aborted
         );
@@ -137,5 +85,6 @@ pub fn run(global: &GlobalArgs, command: Command, args: &PlayArgs, opts: &Option
             msg.push_str(" (interrupted)");
         }
         msg
-    })
+    })?;
+    Ok(report.summary.exit_status())
 }

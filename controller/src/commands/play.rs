@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::audit::{Auditors, PlayInfo};
 use crate::config::Environment;
 use crate::exec::{self, CancelToken, Limits, Play, Report};
+use crate::exit::Failed;
 use crate::render::{self, Progress};
 
 /// The per-ship limits of the environment's ships under the `-c` limit.
@@ -21,47 +22,40 @@ pub fn limits(env: &Environment, concurrency: usize) -> Limits {
     )
 }
 
-/// Runs `play` under the environment's auditors and returns the exit code.
-/// `failure` turns the report of a play that did not succeed into the
-/// message the auditors get.
+/// Runs `play` under the environment's auditors and returns its report
+/// (its summary says how the command ends). `failure` turns the report of
+/// a play that did not succeed into the message the auditors get. An
+/// auditor that refuses the play, or a play the scheduler cannot run, is a
+/// `Failed`.
 pub fn run_audited(
     env: &Environment,
     info: &PlayInfo,
     progress: Progress,
     play: Play<'_>,
     failure: impl FnOnce(&Report) -> String,
-) -> i32 {
+) -> Result<Report, Failed> {
     let auditors = Auditors::from_environment(env);
     if let Err(e) = auditors.action(info) {
         print_warnings(&auditors);
-        eprintln!("maestro: {e}");
-        return 1;
+        return Err(Failed::failure(e));
     }
     let cancel = CancelToken::new();
     install_interrupt_handler(&cancel);
-    let code = match render::with_progress(progress, |sink| exec::run(play, sink, &cancel)) {
-        Ok(report) => {
-            let code = report.summary.exit_code();
-            if code == 0 {
-                auditors.success(info);
-            } else {
-                auditors.error(info, &failure(&report));
-            }
-            code
+    let result = render::with_progress(progress, |sink| exec::run(play, sink, &cancel));
+    match &result {
+        Ok(report) if report.summary.exit_status() == crate::exit::ExitStatus::Success => {
+            auditors.success(info);
         }
-        Err(e) => {
-            eprintln!("maestro: {e}");
-            auditors.error(info, &e.to_string());
-            2
-        }
-    };
+        Ok(report) => auditors.error(info, &failure(report)),
+        Err(e) => auditors.error(info, &e.to_string()),
+    }
     print_warnings(&auditors);
-    code
+    result.map_err(Failed::error)
 }
 
 fn print_warnings(auditors: &Auditors) {
     for w in auditors.take_warnings() {
-        anstream::eprintln!("maestro: warning: {w}");
+        render::message::warning(w);
     }
 }
 
@@ -78,6 +72,6 @@ fn install_interrupt_handler(cancel: &CancelToken) {
         }
     });
     if let Err(e) = installed {
-        eprintln!("maestro: warning: Ctrl-C will end maestro at once: {e}");
+        render::message::warning(format_args!("Ctrl-C will end maestro at once: {e}"));
     }
 }

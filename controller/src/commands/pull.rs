@@ -8,29 +8,27 @@
 
 use std::collections::BTreeMap;
 
+use super::context::{Clients, request};
+use super::{Context, Outcome};
 use crate::audit::PlayInfo;
-use crate::cli::{GlobalArgs, PullArgs, Selection};
+use crate::cli::{PullArgs, Selection};
 use crate::config::model::Environment;
 use crate::events::State;
 use crate::exec::pull::{PullSpec, Pulled, pull_image};
 use crate::exec::{Completion, Direction, Node, Play, TaskFailure};
-use crate::plan::selection::{self, SelectError};
+use crate::plan::selection::{self, SelectError, Verb};
 use crate::registry_auth::{self, Lookup};
 
-pub fn run(global: &GlobalArgs, args: &PullArgs) -> i32 {
-    let loaded = match super::load(global) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    let env = &loaded.env;
-    let selected = match select(env, &args.selection) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("maestro: {}", e.message());
-            return e.exit_code();
-        }
-    };
-    run_play(env, &selected, args, &Lookup::from_process())
+pub fn run(ctx: &Context, args: &PullArgs) -> Outcome {
+    let selection = ctx.select(Verb::Pull, &request(&args.selection, true, false))?;
+    let clients = ctx.clients(&selection);
+    run_play(
+        ctx.env(),
+        &selection.ordered,
+        &clients,
+        args,
+        &Lookup::from_process(),
+    )
 }
 
 /// The selected instances in dependency order (the rows' order). Things
@@ -38,19 +36,19 @@ pub fn run(global: &GlobalArgs, args: &PullArgs) -> i32 {
 /// things means every service not marked `omit` with what it requires
 /// (unless `-i`), `-d` adds what the things require, `-C`/`-S` filter.
 pub fn select(env: &Environment, sel: &Selection) -> Result<Vec<String>, SelectError> {
-    let req = super::orchestrate::request(sel, true, false);
-    let chosen = selection::select(env, selection::Command::Start, &req)?;
-    let order = super::dump::ordered_instances(env, &[]).map_err(SelectError::Usage)?;
-    Ok(order.into_iter().filter(|i| chosen.contains(i)).collect())
+    selection::select(env, Verb::Pull, &request(sel, true, false)).map(|s| s.ordered)
 }
 
-/// Runs the pull play over `selected` and returns the exit code.
-pub fn run_play(env: &Environment, selected: &[String], args: &PullArgs, lookup: &Lookup) -> i32 {
+/// Runs the pull play over `selected` (one client per ship in play; a
+/// ship whose client could not be built fails its rows with the reason).
+pub fn run_play(
+    env: &Environment,
+    selected: &[String],
+    dockers: &Clients,
+    args: &PullArgs,
+    lookup: &Lookup,
+) -> Outcome {
     let info = PlayInfo::new("pull", selected.to_vec());
-
-    // One client per ship in play; a ship whose client cannot be built
-    // fails its rows with the reason.
-    let dockers = super::orchestrate::clients(env, selected);
     let creds = registry_auth::for_instances(env, selected.iter().map(String::as_str), lookup);
 
     let mut first_of: BTreeMap<(&str, &str), &str> = BTreeMap::new();
@@ -102,12 +100,13 @@ pub fn run_play(env: &Environment, selected: &[String], args: &PullArgs, lookup:
         limits: super::play::limits(env, args.selection.concurrency),
         nodes,
     };
-    super::play::run_audited(env, &info, args.progress, play, |r| {
+    let report = super::play::run_audited(env, &info, args.progress, play, |r| {
         match r.summary.failures.first() {
             Some(f) => format!("{}: {}", f.id, f.message),
             None => "interrupted".into(),
         }
-    })
+    })?;
+    Ok(report.summary.exit_status())
 }
 
 #[cfg(test)]

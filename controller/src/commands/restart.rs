@@ -6,36 +6,25 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::context::request;
+use super::{Context, Outcome};
 use crate::audit::PlayInfo;
-use crate::cli::{GlobalArgs, RestartArgs};
-use crate::exec::restart::{Outcome, RestartFlags, RestartShared, run_restart};
+use crate::cli::RestartArgs;
+use crate::exec::restart::{RestartFlags, RestartShared, run_restart};
 use crate::exec::tasks::Shared;
-use crate::exec::{Direction, Node, Play, Report};
-use crate::plan::observe;
+use crate::exec::{Direction, Node, Play, Report, scheduler};
+use crate::exit::ExitStatus;
 use crate::plan::restart::{self as restart_plan, RestartOptions};
-use crate::plan::selection::{self, Command};
+use crate::plan::selection::{self, Verb};
 use crate::registry_auth::{self, Lookup};
 
-use super::orchestrate::{clients, request};
-
-pub fn run(global: &GlobalArgs, args: &RestartArgs) -> i32 {
-    let loaded = match super::load(global) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    let env = &loaded.env;
+pub fn run(ctx: &Context, args: &RestartArgs) -> Outcome {
+    let env = ctx.env();
     let sel = &args.play.selection;
-    let req = request(sel, args.expand_services, args.all);
-    let selected = match selection::select(env, Command::Restart, &req) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("maestro: {}", e.message());
-            return e.exit_code();
-        }
-    };
-    let deps = selection::dependencies(env, &selected, sel.ignore_dependencies);
-    let dockers = clients(env, &selected);
-    let observed = observe::observe(env, &selected, &dockers);
+    let selection = ctx.select(Verb::Restart, &request(sel, args.expand_services, args.all))?;
+    let deps = selection::dependencies(env, &selection.names, sel.ignore_dependencies);
+    let dockers = ctx.clients(&selection);
+    let observed = ctx.observe(&selection, &dockers, 0);
     let options = RestartOptions {
         reuse: args.reuse,
         only_if_changed: args.only_if_changed,
@@ -43,7 +32,8 @@ pub fn run(global: &GlobalArgs, args: &RestartArgs) -> i32 {
     };
     let plan = restart_plan::plan(env, &deps, &observed, options);
     if args.play.dry_run {
-        return super::print_stdout(&plan.to_string()).err().unwrap_or(0);
+        super::print_stdout(&crate::render::plan::restart_text(&plan))?;
+        return Ok(ExitStatus::Success);
     }
 
     let info = PlayInfo::new(
@@ -93,16 +83,17 @@ pub fn run(global: &GlobalArgs, args: &RestartArgs) -> i32 {
         limits: super::play::limits(env, sel.concurrency),
         nodes,
     };
-    super::play::run_audited(env, &info, args.play.progress, play, |report| {
-        let recap = recap(report, &shared.outcome());
-        eprintln!("maestro: {recap}");
-        recap
-    })
+    let report = super::play::run_audited(env, &info, args.play.progress, play, recap)?;
+    let status = report.summary.exit_status();
+    if status != ExitStatus::Success {
+        crate::render::message::error(&format!("maestro: {}", recap(&report)));
+    }
+    Ok(status)
 }
 
 /// What a restart that did not finish did: restarted, up to date, failed
 /// (with why), and never touched (their old containers still run).
-pub fn recap(report: &Report, outcome: &Outcome) -> String {
+pub fn recap(report: &Report) -> String {
     let list = |v: &[String]| {
         if v.is_empty() {
             "none".to_string()
@@ -110,9 +101,19 @@ pub fn recap(report: &Report, outcome: &Outcome) -> String {
             v.join(", ")
         }
     };
-    let mut parts = vec![format!("restarted: {}", list(&outcome.restarted))];
-    if !outcome.up_to_date.is_empty() {
-        parts.push(format!("up to date: {}", list(&outcome.up_to_date)));
+    let ended = |outcome: scheduler::Outcome| -> Vec<String> {
+        report
+            .nodes
+            .iter()
+            .filter(|n| n.outcome == outcome)
+            .map(|n| n.id.clone())
+            .collect()
+    };
+    let restarted = ended(scheduler::Outcome::Done);
+    let up_to_date = ended(scheduler::Outcome::Unchanged);
+    let mut parts = vec![format!("restarted: {}", list(&restarted))];
+    if !up_to_date.is_empty() {
+        parts.push(format!("up to date: {}", list(&up_to_date)));
     }
     let failed: Vec<String> = report
         .summary
@@ -142,6 +143,7 @@ pub fn recap(report: &Report, outcome: &Outcome) -> String {
 mod tests {
     use super::*;
     use crate::events::{Failure, Summary};
+    use crate::exec::NodeReport;
 
     #[test]
     fn recap_names_restarted_failed_and_untouched() {
@@ -161,16 +163,23 @@ mod tests {
             }],
             not_attempted: vec!["web-3".into()],
         };
+        let node = |id: &str, outcome| NodeReport {
+            id: id.into(),
+            ship: "s".into(),
+            number: 0,
+            outcome,
+            started: None,
+            finished: None,
+        };
         let report = Report {
-            nodes: Vec::new(),
+            nodes: vec![
+                node("web-0", scheduler::Outcome::Unchanged),
+                node("web-1", scheduler::Outcome::Done),
+            ],
             summary,
         };
-        let outcome = Outcome {
-            restarted: vec!["web-1".into()],
-            up_to_date: vec!["web-0".into()],
-        };
         assert_eq!(
-            recap(&report, &outcome),
+            recap(&report),
             "restart stopped; restarted: web-1; up to date: web-0; \
              failed: web-2 (running checks failed: giving up); not touched: web-3"
         );

@@ -3,32 +3,27 @@
 
 use std::io::Write;
 
+use super::{Context, Outcome};
 use crate::config::ship::Ship;
 use crate::docker;
+use crate::exit::ExitStatus;
 
-/// Surveys the ships, prints the table on stdout and returns the exit code:
-/// 0 when every ship answered, 1 otherwise.
-pub fn run_with(ships: &[Ship], out: &mut impl Write) -> i32 {
+/// Surveys the ships, prints the table on `out`: success when every ship
+/// answered, a failure otherwise.
+pub fn run_with(ships: &[Ship], out: &mut impl Write) -> ExitStatus {
     let reports = docker::survey(ships);
     let text = crate::render::ships::table(&reports);
     if out.write_all(text.as_bytes()).is_err() {
-        return 1;
+        return ExitStatus::Failure;
     }
     if reports.iter().all(|r| r.result.is_ok()) {
-        0
+        ExitStatus::Success
     } else {
-        1
+        ExitStatus::Failure
     }
 }
 
-/// Entry point from the command line: loads the environment and surveys
-/// its ships.
-pub fn run(global: &crate::cli::GlobalArgs) -> i32 {
-    match super::load(global) {
-        Ok(loaded) => {
-            let ships: Vec<Ship> = loaded.env.ships.values().cloned().collect();
-            run_with(&ships, &mut std::io::stdout().lock())
-        }
-        Err(code) => code,
-    }
+pub fn run(ctx: &Context) -> Outcome {
+    let ships: Vec<Ship> = ctx.env().ships.values().cloned().collect();
+    Ok(run_with(&ships, &mut std::io::stdout().lock()))
 }

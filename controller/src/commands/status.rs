@@ -6,39 +6,23 @@
 //! Exit 0 when every selected instance runs, 1 when any is down, absent or
 //! on a ship that did not answer, 2 on errors.
 
-use super::orchestrate::{clients, request};
-use crate::cli::{GlobalArgs, StatusArgs, StatusFormat};
-use crate::plan::observe::{Seen, observe_limited, probe_ports};
-use crate::plan::selection::{self, Command};
+use super::context::request;
+use super::{Context, Outcome};
+use crate::cli::{StatusArgs, StatusFormat};
+use crate::exit::ExitStatus;
+use crate::plan::observe::{Seen, probe_ports};
+use crate::plan::selection::Verb;
 use crate::render::status::{self as view, StatusLine, TableOptions};
 
-pub fn run(global: &GlobalArgs, args: &StatusArgs) -> i32 {
-    let loaded = match super::load(global) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    let env = &loaded.env;
-    let selected =
-        match selection::select(env, Command::Status, &request(&args.selection, true, true)) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("maestro: {}", e.message());
-                return e.exit_code();
-            }
-        };
-    let order = match super::dump::ordered_instances(env, &[]) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("maestro: {e}");
-            return 2;
-        }
-    };
-    let dockers = clients(env, &selected);
+pub fn run(ctx: &Context, args: &StatusArgs) -> Outcome {
+    let env = ctx.env();
+    let selection = ctx.select(Verb::Status, &request(&args.selection, true, true))?;
+    let clients = ctx.clients(&selection);
     // `-c`: list requests in flight at once (0: every ship at once).
-    let observed = observe_limited(env, &selected, &dockers, args.selection.concurrency);
-    let mut lines: Vec<StatusLine<'_>> = order
+    let observed = ctx.observe(&selection, &clients, args.selection.concurrency);
+    let mut lines: Vec<StatusLine<'_>> = selection
+        .ordered
         .iter()
-        .filter(|n| selected.contains(*n))
         .filter_map(|n| {
             let instance = env.instances.get(n)?;
             Some(StatusLine {
@@ -68,17 +52,15 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> i32 {
             },
         ),
     };
-    if let Err(code) = super::print_stdout_styled(&text) {
-        return code;
-    }
+    super::print_stdout_styled(&text)?;
     for l in &lines {
         if let Seen::HostDown(reason) = l.seen {
-            eprintln!("maestro: {}: {reason}", l.instance.name);
+            crate::render::message::error(&format!("maestro: {}: {reason}", l.instance.name));
         }
     }
     if lines.iter().all(StatusLine::running) {
-        0
+        Ok(ExitStatus::Success)
     } else {
-        1
+        Ok(ExitStatus::Failure)
     }
 }

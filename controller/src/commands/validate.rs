@@ -1,20 +1,17 @@
 //! `maestro validate`: load the environment file, print a one-line summary.
 
-use crate::cli::GlobalArgs;
+use super::{Context, Outcome};
+use crate::exit::ExitStatus;
 
-pub fn run(global: &GlobalArgs) -> i32 {
-    match super::load(global) {
-        Ok(l) => {
-            let e = &l.env;
-            let summary = format!(
-                "{}: valid: {} ships, {} services, {} instances\n",
-                global.file.display(),
-                e.ships.len(),
-                e.services.len(),
-                e.instances.len()
-            );
-            super::print_stdout(&summary).err().unwrap_or(0)
-        }
-        Err(code) => code,
-    }
+pub fn run(ctx: &Context) -> Outcome {
+    let e = ctx.env();
+    let summary = format!(
+        "{}: valid: {} ships, {} services, {} instances\n",
+        ctx.file().display(),
+        e.ships.len(),
+        e.services.len(),
+        e.instances.len()
+    );
+    super::print_stdout(&summary)?;
+    Ok(ExitStatus::Success)
 }

@@ -46,12 +46,17 @@ pub enum LoadError {
 }
 
 impl LoadError {
+    /// An error for I/O problems, a failure for invalid files.
+    pub fn exit_status(&self) -> crate::exit::ExitStatus {
+        match self {
+            LoadError::Io { .. } => crate::exit::ExitStatus::Error,
+            LoadError::Invalid { .. } => crate::exit::ExitStatus::Failure,
+        }
+    }
+
     /// Process exit code: 2 for usage and I/O problems, 1 for invalid files.
     pub fn exit_code(&self) -> i32 {
-        match self {
-            LoadError::Io { .. } => 2,
-            LoadError::Invalid { .. } => 1,
-        }
+        self.exit_status().code()
     }
 
     /// The individual problems (empty for I/O errors).

@@ -976,7 +976,13 @@ fn deptree_includes_volumes_from_services() {
     let e = ok(&format!(
         "{SHIPS}services:\n  data: {{image: i, instances: {{d1: {{ship: s1}}}}}}\n  app: {{image: i, instances: {{a1: {{ship: s1, volumes_from: d1}}}}}}\n"
     ));
-    let services = crate::plan::deptree::services_for(&e, &[]).unwrap();
+    let selection = crate::plan::selection::select(
+        &e,
+        crate::plan::selection::Verb::Deptree,
+        &crate::plan::selection::Request::default(),
+    )
+    .unwrap();
+    let services: Vec<String> = selection.services.into_iter().collect();
     assert_eq!(
         crate::render::deptree::render(&e, &services, false),
         "app\n \\- data\n\ndata\n"

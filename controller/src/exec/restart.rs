@@ -53,15 +53,6 @@ pub struct RestartShared<'a> {
     /// When each service last finished restarting an instance, for
     /// `--step-delay`.
     last_restart: Mutex<BTreeMap<String, Instant>>,
-    /// What happened, for the closing recap and the auditors.
-    outcome: Mutex<Outcome>,
-}
-
-/// The instances restarted and the ones found up to date.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Outcome {
-    pub restarted: Vec<String>,
-    pub up_to_date: Vec<String>,
 }
 
 impl<'a> RestartShared<'a> {
@@ -75,27 +66,12 @@ impl<'a> RestartShared<'a> {
             flags,
             credentials,
             last_restart: Mutex::new(BTreeMap::new()),
-            outcome: Mutex::new(Outcome::default()),
-        }
-    }
-
-    /// What was restarted and what was up to date, in the order it happened.
-    pub fn outcome(&self) -> Outcome {
-        match self.outcome.lock() {
-            Ok(o) => o.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
-
-    fn record(&self, f: impl FnOnce(&mut Outcome)) {
-        match self.outcome.lock() {
-            Ok(mut o) => f(&mut o),
-            Err(poisoned) => f(&mut poisoned.into_inner()),
         }
     }
 }
 
-/// Runs one instance's restart: the work of one scheduler node.
+/// Runs one instance's restart: the work of one scheduler node. `Done`
+/// when it was restarted, `Unchanged` when it was found up to date.
 pub fn run_restart(
     shared: &RestartShared<'_>,
     step: &RestartStep,
@@ -143,8 +119,7 @@ pub fn run_restart(
             .map_err(TaskFailure::fatal)?
     {
         ctx.emit_with_container(container.display(), State::UpToDate);
-        shared.record(|o| o.up_to_date.push(step.instance.clone()));
-        return Ok(Completion::Done);
+        return Ok(Completion::Unchanged);
     }
 
     wait_for_step_delay(shared, &step.service, ctx);
@@ -178,14 +153,13 @@ pub fn run_restart(
         }
         RestartAction::Start { container } => start_action(flags.reuse, container.as_ref()),
         // Answered at the top: nothing to start on a ship that is down.
-        RestartAction::HostDown { .. } => return Ok(Completion::Done),
+        RestartAction::HostDown { .. } => return Ok(Completion::Unchanged),
     };
     let result = run_step(&shared.tasks, &part(start), ctx);
     if let Ok(mut last) = shared.last_restart.lock() {
         last.insert(step.service.clone(), Instant::now());
     }
     result?;
-    shared.record(|o| o.restarted.push(step.instance.clone()));
     Ok(Completion::Done)
 }
 

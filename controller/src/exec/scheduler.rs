@@ -37,6 +37,9 @@ pub type TaskResult = Result<Completion, TaskFailure>;
 pub enum Completion {
     /// It did its work, or found nothing to do.
     Done,
+    /// It found its instance as it should be and left it (e.g. `restart
+    /// --only-if-changed` of an up-to-date container). Counted as done.
+    Unchanged,
     /// It deliberately left its instance alone (e.g. `clean` of a running
     /// container). Counts as finished for the tasks that wait on it.
     Skipped,
@@ -216,8 +219,13 @@ pub struct Play<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Done,
+    /// Done without a change ([`Completion::Unchanged`]).
+    Unchanged,
     Skipped,
-    Failed { message: String, fatal: bool },
+    Failed {
+        message: String,
+        fatal: bool,
+    },
     Aborted(AbortReason),
 }
 
@@ -616,6 +624,10 @@ pub fn run(
                     outcomes[i] = Some(Outcome::Done);
                     true
                 }
+                Ok(Completion::Unchanged) => {
+                    outcomes[i] = Some(Outcome::Unchanged);
+                    true
+                }
                 Ok(Completion::Skipped) => {
                     outcomes[i] = Some(Outcome::Skipped);
                     true
@@ -688,7 +700,7 @@ pub fn run(
             .unwrap_or(Outcome::Aborted(reason.clone()));
         let (id, _, ship) = &labels[i];
         match &outcome {
-            Outcome::Done => summary.done += 1,
+            Outcome::Done | Outcome::Unchanged => summary.done += 1,
             Outcome::Skipped => summary.skipped += 1,
             Outcome::Failed { message, fatal } => {
                 summary.failed += 1;

@@ -8,7 +8,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use super::backoff::Backoff;
-use super::retry::{Attempt, Budget, Outcome, retry};
+use super::retry::{Attempt, Budget, Verdict, retry};
 use crate::config::model::EnvFrom;
 use crate::exec::CancelToken;
 
@@ -19,7 +19,7 @@ pub fn check(
     envfrom: EnvFrom,
     container_env: &BTreeMap<String, String>,
     stop: &CancelToken,
-) -> Outcome {
+) -> Verdict {
     // The stdin document is the same for every attempt.
     let stdin = match envfrom {
         EnvFrom::Env => None,
@@ -138,7 +138,7 @@ mod tests {
         let e = env(&[]);
         assert_eq!(
             check(&sh("exit 0"), 1, EnvFrom::Env, &e, &stop),
-            Outcome::Passed
+            Verdict::Passed
         );
         assert_eq!(
             attempt(&sh("exit 3"), &e, None, &stop),
@@ -166,7 +166,7 @@ mod tests {
             &env(&[]),
             &CancelToken::new(),
         );
-        assert_eq!(out, Outcome::Passed);
+        assert_eq!(out, Verdict::Passed);
         assert_eq!(std::fs::read_to_string(&dir).unwrap().trim(), "3");
         let _ = std::fs::remove_file(&dir);
     }
@@ -180,7 +180,7 @@ mod tests {
             &env(&[]),
             &CancelToken::new(),
         );
-        let Outcome::GaveUp { last, .. } = out else {
+        let Verdict::GaveUp { last, .. } = out else {
             panic!("{out:?}")
         };
         assert_eq!(last, "exit code 1");
@@ -206,7 +206,7 @@ mod tests {
         let file = std::env::temp_dir().join(format!("maestro-exec-stdin-{}", std::process::id()));
         let script = format!(r#"[ -z "$SVC_HOST" ] && cat > {}"#, file.display());
         let out = check(&sh(&script), 1, EnvFrom::Stdin, &e, &CancelToken::new());
-        assert_eq!(out, Outcome::Passed);
+        assert_eq!(out, Verdict::Passed);
         let doc: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
         let _ = std::fs::remove_file(&file);
@@ -222,14 +222,14 @@ mod tests {
             .map(|i| (format!("V{i}"), "x".repeat(100)))
             .collect();
         let out = check(&sh("exit 0"), 1, EnvFrom::Stdin, &big, &CancelToken::new());
-        assert_eq!(out, Outcome::Passed);
+        assert_eq!(out, Verdict::Passed);
     }
 
     #[test]
     fn a_missing_program_is_fatal() {
         let cmd = vec!["/nonexistent/check-script".to_string()];
         let out = check(&cmd, 100, EnvFrom::Env, &env(&[]), &CancelToken::new());
-        let Outcome::Fatal(m) = out else {
+        let Verdict::Fatal(m) = out else {
             panic!("{out:?}")
         };
         assert!(
@@ -243,7 +243,7 @@ mod tests {
         let (out, took) = cancelled_after(Duration::from_millis(100), |stop| {
             check(&sh("sleep 30"), 1, EnvFrom::Env, &env(&[]), stop)
         });
-        assert_eq!(out, Outcome::Stopped);
+        assert_eq!(out, Verdict::Stopped);
         assert!(took < Duration::from_secs(5));
     }
 }

@@ -4,7 +4,7 @@
 //! healthcheck: waiting could never help.
 
 use super::backoff::Backoff;
-use super::retry::{Attempt, Budget, Outcome, retry_with};
+use super::retry::{Attempt, Budget, Verdict, retry_with};
 use crate::docker::Docker;
 use crate::exec::CancelToken;
 
@@ -13,9 +13,9 @@ pub fn check(
     container: Option<&str>,
     max_wait: f64,
     stop: &CancelToken,
-) -> Outcome {
+) -> Verdict {
     let Some(id) = container else {
-        return Outcome::Fatal("there is no container".into());
+        return Verdict::Fatal("there is no container".into());
     };
     retry_with(Budget::seconds(max_wait), Backoff::new(), stop, |_| {
         attempt(docker, id)

@@ -8,7 +8,7 @@ use regex_lite::{Regex, RegexBuilder};
 use ureq::Agent;
 use ureq::http::{Method, Request};
 
-use super::retry::{Attempt, Budget, Outcome, detached, retry};
+use super::retry::{Attempt, Budget, Verdict, detached, retry};
 use crate::exec::CancelToken;
 
 /// Timeout of one request when `requests_options.timeout` is not given
@@ -86,7 +86,7 @@ pub fn url(scheme: &str, host: &str, port: u16, path: &str) -> String {
 }
 
 /// Requests until a pass or `max_wait` seconds have passed.
-pub fn check(spec: &Spec, max_wait: f64, stop: &CancelToken) -> Outcome {
+pub fn check(spec: &Spec, max_wait: f64, stop: &CancelToken) -> Verdict {
     let agent = agent(spec.verify);
     retry(Budget::seconds(max_wait), stop, |left| {
         // Never much past the deadline, but give a request at least 1 s.
@@ -250,7 +250,7 @@ mod tests {
     fn status_200_passes_and_sends_method_path_and_headers() {
         let s = serve(200, "ok", Duration::ZERO);
         let out = check(&spec_for(s.port, "/health", None), 2.0, &CancelToken::new());
-        assert_eq!(out, Outcome::Passed);
+        assert_eq!(out, Verdict::Passed);
         let seen = s.seen.lock().unwrap().join("");
         assert!(seen.starts_with("GET /health HTTP/1.1\r\n"), "{seen}");
         assert!(seen.to_ascii_lowercase().contains("x-probe: yes"), "{seen}");
@@ -261,7 +261,7 @@ mod tests {
         let s = serve(404, "nope", Duration::ZERO);
         let start = Instant::now();
         let out = check(&spec_for(s.port, "/", None), 0.5, &CancelToken::new());
-        let Outcome::GaveUp { last, attempts, .. } = out else {
+        let Verdict::GaveUp { last, attempts, .. } = out else {
             panic!("{out:?}")
         };
         assert_eq!(last, "status 404");
@@ -270,14 +270,14 @@ mod tests {
         // 204 is not 200 either.
         let s = serve(204, "", Duration::ZERO);
         let out = check(&spec_for(s.port, "/", None), 0.0, &CancelToken::new());
-        assert!(matches!(out, Outcome::GaveUp { .. }), "{out:?}");
+        assert!(matches!(out, Verdict::GaveUp { .. }), "{out:?}");
     }
 
     #[test]
     fn waits_for_the_service_to_become_ready() {
         let s = serve(200, "ok", Duration::from_millis(200));
         let out = check(&spec_for(s.port, "/", None), 5.0, &CancelToken::new());
-        assert_eq!(out, Outcome::Passed);
+        assert_eq!(out, Verdict::Passed);
         assert!(s.seen.lock().unwrap().len() >= 2);
     }
 
@@ -289,14 +289,14 @@ mod tests {
             1.0,
             &CancelToken::new(),
         );
-        assert_eq!(out, Outcome::Passed);
+        assert_eq!(out, Verdict::Passed);
         let s = serve(200, "status: starting", Duration::ZERO);
         let out = check(
             &spec_for(s.port, "/", Some("READY")),
             0.2,
             &CancelToken::new(),
         );
-        let Outcome::GaveUp { last, .. } = out else {
+        let Verdict::GaveUp { last, .. } = out else {
             panic!("{out:?}")
         };
         assert_eq!(last, "status 200, body does not match the regex");
@@ -348,7 +348,7 @@ mod tests {
             .unwrap()
             .port();
         let out = check(&spec_for(port, "/", None), 0.1, &CancelToken::new());
-        let Outcome::GaveUp { last, .. } = out else {
+        let Verdict::GaveUp { last, .. } = out else {
             panic!("{out:?}")
         };
         assert!(last.to_lowercase().contains("refused"), "{last}");

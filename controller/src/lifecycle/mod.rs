@@ -29,7 +29,7 @@ use crate::events::State;
 use crate::exec::CancelToken;
 
 use backoff::Backoff;
-use retry::Outcome;
+use retry::Verdict;
 use watch::{Condition, Seen, Watch};
 
 /// What the checks of one state run against.
@@ -110,7 +110,7 @@ pub fn run_state(
                     let _ = worker_tx.send((i, run_check(check, target, stop)));
                 });
             if let Err(e) = spawned {
-                let _ = tx.send((i, Outcome::Fatal(format!("cannot start a thread: {e}"))));
+                let _ = tx.send((i, Verdict::Fatal(format!("cannot start a thread: {e}"))));
             }
         }
         drop(tx);
@@ -132,7 +132,7 @@ struct Waiting<'c> {
     state: LifecycleState,
     checks: &'c [Check],
     whats: &'c [String],
-    results: crossbeam_channel::Receiver<(usize, Outcome)>,
+    results: crossbeam_channel::Receiver<(usize, Verdict)>,
 }
 
 impl Waiting<'_> {
@@ -165,7 +165,7 @@ impl Waiting<'_> {
                             logs: None,
                         });
                     };
-                    if outcome == Outcome::Passed {
+                    if outcome == Verdict::Passed {
                         pending[i] = false;
                         match pending.iter().position(|p| *p) {
                             None => return Ok(()),
@@ -200,13 +200,13 @@ impl Waiting<'_> {
             .collect()
     }
 
-    fn failure(&self, i: usize, outcome: Outcome) -> CheckFailure {
+    fn failure(&self, i: usize, outcome: Verdict) -> CheckFailure {
         let head = format!("{} check {}", name(self.state), self.whats[i]);
         let message = match outcome {
-            Outcome::Passed => format!("{head} passed"),
-            Outcome::Fatal(m) => format!("{head}: {m}"),
-            Outcome::Stopped => format!("{head} was stopped"),
-            Outcome::GaveUp {
+            Verdict::Passed => format!("{head} passed"),
+            Verdict::Fatal(m) => format!("{head}: {m}"),
+            Verdict::Stopped => format!("{head} was stopped"),
+            Verdict::GaveUp {
                 attempts,
                 elapsed,
                 last,
@@ -236,7 +236,7 @@ impl Waiting<'_> {
 }
 
 /// Runs one check to its end (or until `stop`).
-fn run_check(check: &Check, t: &Target<'_>, stop: &CancelToken) -> Outcome {
+fn run_check(check: &Check, t: &Target<'_>, stop: &CancelToken) -> Verdict {
     match check {
         Check::Tcp {
             target_port,
@@ -267,7 +267,7 @@ fn run_check(check: &Check, t: &Target<'_>, stop: &CancelToken) -> Outcome {
             headers,
         ) {
             Ok(spec) => http::check(&spec, *max_wait, stop),
-            Err(e) => Outcome::Fatal(e),
+            Err(e) => Verdict::Fatal(e),
         },
         Check::Exec {
             command,

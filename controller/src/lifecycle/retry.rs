@@ -51,7 +51,7 @@ pub enum Attempt {
 
 /// How a retry loop ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Verdict {
     Passed,
     GaveUp {
         attempts: u64,
@@ -70,7 +70,7 @@ pub fn retry(
     budget: Budget,
     stop: &CancelToken,
     attempt: impl FnMut(Duration) -> Attempt,
-) -> Outcome {
+) -> Verdict {
     retry_with(budget, Proportional::new(), stop, attempt)
 }
 
@@ -80,23 +80,23 @@ pub fn retry_with(
     mut delays: impl Iterator<Item = Duration>,
     stop: &CancelToken,
     mut attempt: impl FnMut(Duration) -> Attempt,
-) -> Outcome {
+) -> Verdict {
     let start = Instant::now();
     let mut made = 0u64;
     loop {
         if stop.is_cancelled() {
-            return Outcome::Stopped;
+            return Verdict::Stopped;
         }
         made += 1;
         let last = match attempt(budget.wall.saturating_sub(start.elapsed())) {
-            Attempt::Pass => return Outcome::Passed,
-            Attempt::Fatal(m) => return Outcome::Fatal(m),
+            Attempt::Pass => return Verdict::Passed,
+            Attempt::Fatal(m) => return Verdict::Fatal(m),
             Attempt::Retry(m) => m,
         };
         let elapsed = start.elapsed();
         let count_left = made < budget.attempts;
         if !count_left && elapsed >= budget.wall {
-            return Outcome::GaveUp {
+            return Verdict::GaveUp {
                 attempts: made,
                 elapsed,
                 last,
@@ -108,7 +108,7 @@ pub fn retry_with(
             delay = delay.min(budget.wall - elapsed);
         }
         if stop.sleep(delay) {
-            return Outcome::Stopped;
+            return Verdict::Stopped;
         }
     }
 }
@@ -152,7 +152,7 @@ mod tests {
                 Attempt::Retry("no".into())
             }
         });
-        assert_eq!(out, Outcome::Passed);
+        assert_eq!(out, Verdict::Passed);
         assert_eq!(n, 3);
     }
 
@@ -167,7 +167,7 @@ mod tests {
         let out = retry_with(budget, fast(), &CancelToken::new(), |_| {
             Attempt::Retry("refused".into())
         });
-        let Outcome::GaveUp { attempts, last, .. } = out else {
+        let Verdict::GaveUp { attempts, last, .. } = out else {
             panic!("{out:?}")
         };
         assert!(attempts > 3, "{attempts}");
@@ -184,7 +184,7 @@ mod tests {
             Attempt::Retry("slow".into())
         });
         assert!(
-            matches!(out, Outcome::GaveUp { attempts: 4, .. }),
+            matches!(out, Verdict::GaveUp { attempts: 4, .. }),
             "{out:?}"
         );
     }
@@ -198,7 +198,7 @@ mod tests {
             Attempt::Retry("x".into())
         });
         assert!(
-            matches!(out, Outcome::GaveUp { attempts: 1, .. }),
+            matches!(out, Verdict::GaveUp { attempts: 1, .. }),
             "{out:?}"
         );
         assert_eq!(n, 1);
@@ -209,7 +209,7 @@ mod tests {
         let out = retry(Budget::attempts(100), &CancelToken::new(), |_| {
             Attempt::Fatal("bad".into())
         });
-        assert_eq!(out, Outcome::Fatal("bad".into()));
+        assert_eq!(out, Verdict::Fatal("bad".into()));
     }
 
     #[test]
@@ -217,7 +217,7 @@ mod tests {
         let (out, took) = cancelled_after(Duration::from_millis(100), |stop| {
             retry(Budget::attempts(600), stop, |_| Attempt::Retry("no".into()))
         });
-        assert_eq!(out, Outcome::Stopped);
+        assert_eq!(out, Verdict::Stopped);
         assert!(took < Duration::from_secs(5));
     }
 

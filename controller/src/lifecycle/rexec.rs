@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use super::backoff::Backoff;
-use super::retry::{Attempt, Budget, Outcome, retry_with};
+use super::retry::{Attempt, Budget, Verdict, retry_with};
 use crate::docker::Docker;
 use crate::docker::models::ExecConfig;
 use crate::exec::CancelToken;
@@ -26,9 +26,9 @@ pub fn check(
     command: &[String],
     attempts: u64,
     stop: &CancelToken,
-) -> Outcome {
+) -> Verdict {
     let Some(id) = container else {
-        return Outcome::Fatal("there is no container to run it in".into());
+        return Verdict::Fatal("there is no container to run it in".into());
     };
     // Each attempt is several API calls: the gentler doubling back-off.
     retry_with(Budget::attempts(attempts), Backoff::new(), stop, |_| {

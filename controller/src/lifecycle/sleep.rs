@@ -2,15 +2,15 @@
 
 use std::time::Duration;
 
-use super::retry::Outcome;
+use super::retry::Verdict;
 use crate::exec::CancelToken;
 
-pub fn check(wait: f64, stop: &CancelToken) -> Outcome {
+pub fn check(wait: f64, stop: &CancelToken) -> Verdict {
     let d = Duration::try_from_secs_f64(wait).unwrap_or(Duration::ZERO);
     if stop.sleep(d) {
-        Outcome::Stopped
+        Verdict::Stopped
     } else {
-        Outcome::Passed
+        Verdict::Passed
     }
 }
 
@@ -23,11 +23,11 @@ mod tests {
     #[test]
     fn sleeps_then_passes_or_stops_early() {
         let start = Instant::now();
-        assert_eq!(check(0.1, &CancelToken::new()), Outcome::Passed);
+        assert_eq!(check(0.1, &CancelToken::new()), Verdict::Passed);
         assert!(start.elapsed() >= Duration::from_millis(100));
 
         let (out, took) = cancelled_after(Duration::from_millis(50), |stop| check(60.0, stop));
-        assert_eq!(out, Outcome::Stopped);
+        assert_eq!(out, Verdict::Stopped);
         assert!(took < Duration::from_secs(5));
     }
 }

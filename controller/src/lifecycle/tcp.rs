@@ -3,14 +3,14 @@
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-use super::retry::{Attempt, Budget, Outcome, detached, retry};
+use super::retry::{Attempt, Budget, Verdict, detached, retry};
 use crate::exec::CancelToken;
 
 /// Timeout of one connect, as MaestroNG's.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Tries to connect to `host:port` within `max_wait` attempts (see `retry`).
-pub fn check(host: &str, port: u16, max_wait: u64, stop: &CancelToken) -> Outcome {
+pub fn check(host: &str, port: u16, max_wait: u64, stop: &CancelToken) -> Verdict {
     retry(Budget::attempts(max_wait), stop, |_| {
         let host = host.to_string();
         detached(stop, move || connect(&host, port, CONNECT_TIMEOUT))
@@ -59,7 +59,7 @@ mod tests {
                 let _ = l.accept();
             });
             let out = check("127.0.0.1", port, 5, &CancelToken::new());
-            assert_eq!(out, Outcome::Passed);
+            assert_eq!(out, Verdict::Passed);
             server.join().unwrap();
         });
         let took = start.elapsed();
@@ -74,7 +74,7 @@ mod tests {
         let port = free_port();
         let start = Instant::now();
         let out = check("127.0.0.1", port, 2, &CancelToken::new());
-        let Outcome::GaveUp { attempts, last, .. } = out else {
+        let Verdict::GaveUp { attempts, last, .. } = out else {
             panic!("{out:?}")
         };
         // 2 attempts and 2 s: 50+100+200+400+800 ms, then one at 2 s.

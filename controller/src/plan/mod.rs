@@ -1,8 +1,7 @@
 //! Planning: which instances a command works on (`selection`), what the
 //! ships hold now (`observe`), what each instance needs and why (`plan`),
-//! and the `deptree` view (the graph itself is `crate::graph`).
+//! (the dependency graph itself is `crate::graph`).
 
-pub mod deptree;
 pub mod fnmatch;
 pub mod observe;
 pub mod restart;
@@ -10,5 +9,5 @@ pub mod selection;
 pub mod steps;
 
 pub use observe::{Observed, Seen, observe};
-pub use selection::{Command, Request, SelectError, select};
+pub use selection::{Request, SelectError, Selection, Verb, select};
 pub use steps::{Action, Plan, PlanOptions, Step, plan};

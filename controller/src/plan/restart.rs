@@ -140,21 +140,6 @@ pub struct RestartPlan {
     pub steps: Vec<RestartStep>,
 }
 
-impl fmt::Display for RestartPlan {
-    /// `web-2 (ship2) batch 2 after web-1: stop and recreate it: 1:abc is running`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "restart plan (batches of {}):", self.options.batch)?;
-        for s in &self.steps {
-            write!(f, "  {} ({}) batch {}", s.instance, s.ship, s.batch)?;
-            if !s.deps.is_empty() {
-                write!(f, " after {}", s.deps.join(","))?;
-            }
-            writeln!(f, ": {}", s.cause(&self.options))?;
-        }
-        Ok(())
-    }
-}
-
 /// Decides every selected instance's restart. `deps` comes from
 /// `selection::dependencies` (forward: the instances of required services).
 pub fn plan(
@@ -270,9 +255,9 @@ services:
 
     #[test]
     fn selection_is_as_safe_as_stop_and_d_adds_dependents() {
-        use crate::plan::selection::{Command, Request, select};
+        use crate::plan::selection::{Request, Verb, select};
         let env = crate::config::load_str(ENV, std::path::Path::new(".")).unwrap();
-        let e = select(&env, Command::Restart, &Request::default()).unwrap_err();
+        let e = select(&env, Verb::Restart, &Request::default()).unwrap_err();
         assert_eq!(
             e.message(),
             "No services or containers specified for restart, and --all not set."
@@ -281,7 +266,7 @@ services:
             things: t.iter().map(|s| s.to_string()).collect(),
             ..Request::default()
         };
-        let e = select(&env, Command::Restart, &things(&["zk"])).unwrap_err();
+        let e = select(&env, Verb::Restart, &things(&["zk"])).unwrap_err();
         assert_eq!(
             e.message(),
             "zk is a service but --expand-services was not specified"
@@ -290,8 +275,9 @@ services:
             with_dependencies: true,
             ..things(&["zk-1"])
         };
-        let chosen: Vec<String> = select(&env, Command::Restart, &d)
+        let chosen: Vec<String> = select(&env, Verb::Restart, &d)
             .unwrap()
+            .names
             .into_iter()
             .collect();
         assert_eq!(
@@ -317,7 +303,7 @@ services:
     fn dependencies_first_then_one_batch_after_another() {
         let seen = [("web-1", running("aaaaaaaaaa"))];
         assert_eq!(
-            make(Batch::Count(1), &seen).to_string(),
+            crate::render::plan::restart_text(&make(Batch::Count(1), &seen)),
             "restart plan (batches of 1):
   web-1 (ship1) batch 1 after zk-1,zk-2: stop and recreate it: 1:aaaaaaa is running
   web-2 (ship2) batch 2 after zk-1,zk-2,web-1: create and start: no container
@@ -328,7 +314,7 @@ services:
   zk-2 (ship2) batch 2 after zk-1: create and start: no container
 "
         );
-        let text = make(Batch::Percent(40), &[]).to_string();
+        let text = crate::render::plan::restart_text(&make(Batch::Percent(40), &[]));
         assert!(
             text.contains("web-2 (ship2) batch 1 after zk-1,zk-2:"),
             "{text}"

@@ -1,16 +1,19 @@
-//! Which instances a command works on: the "things" of the command line
-//! resolved as MaestroNG 0.8.3 resolves them (reference 7.1), with its
-//! quirks fixed (filters also apply when no things are given).
+//! Which instances a command works on: the one resolver of the "things"
+//! of the command line, for every command. Things resolve as MaestroNG
+//! 0.8.3 resolves them (reference 7.1), with its quirks fixed (filters also
+//! apply when no things are given).
 //!
 //! - A thing is tried as an instance (container) name first, then as a
 //!   service name; neither is a usage error with a suggestion.
-//! - `stop` and `kill` expand a service to its instances only with
-//!   `-s/--expand-services` (or `-a/--all`, which implies it), and need
-//!   `-a` to act on everything when no things are given.
-//! - No things: every service (`status` includes `omit` services, other
-//!   commands leave them out), with `-d` implied unless `-i` is given.
+//! - `stop`, `kill` and `restart` expand a service to its instances only
+//!   with `-s/--expand-services` (or `-a/--all`, which implies it), and
+//!   need `-a` to act on everything when no things are given.
+//! - No things: every service (`status` and `dump` include `omit`
+//!   services, other commands leave them out), with `-d` implied unless
+//!   `-i` is given; `logs` needs things.
 //! - `-d` adds the instances of every service the selected ones depend on
-//!   (start, clean, status) or that depends on them (stop, kill).
+//!   (start, pull, clean, status; always for dump) or that depends on them
+//!   (stop, kill, restart). `deptree` and `logs` take the things as named.
 //! - `-C` (instance glob) and `-S` (ship glob) filter the final set.
 
 use std::collections::BTreeSet;
@@ -19,33 +22,41 @@ use super::fnmatch::fnmatch;
 use crate::config::Environment;
 use crate::config::validate::service_graph;
 
-/// The orchestration commands, as far as selection cares.
+/// The commands, as far as selection cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
+pub enum Verb {
     Start,
     Stop,
     Kill,
     Clean,
     Status,
     Restart,
+    Pull,
+    Logs,
+    Dump,
+    Deptree,
 }
 
-impl Command {
+impl Verb {
     pub fn name(self) -> &'static str {
         match self {
-            Command::Start => "start",
-            Command::Stop => "stop",
-            Command::Kill => "kill",
-            Command::Clean => "clean",
-            Command::Status => "status",
-            Command::Restart => "restart",
+            Verb::Start => "start",
+            Verb::Stop => "stop",
+            Verb::Kill => "kill",
+            Verb::Clean => "clean",
+            Verb::Status => "status",
+            Verb::Restart => "restart",
+            Verb::Pull => "pull",
+            Verb::Logs => "logs",
+            Verb::Dump => "dump",
+            Verb::Deptree => "deptree",
         }
     }
 
     /// Stop and kill work dependents first and guard against acting on a
     /// whole service by accident.
     pub fn is_reverse(self) -> bool {
-        matches!(self, Command::Stop | Command::Kill)
+        matches!(self, Verb::Stop | Verb::Kill)
     }
 
     /// Stop, kill and restart interrupt running services: they refuse a
@@ -53,7 +64,12 @@ impl Command {
     /// adds what depends on the things (MaestroNG's `needed_for`). Restart
     /// still runs forward (dependencies first, #186).
     pub fn interrupts(self) -> bool {
-        matches!(self, Command::Stop | Command::Kill | Command::Restart)
+        matches!(self, Verb::Stop | Verb::Kill | Verb::Restart)
+    }
+
+    /// Without things, `omit: true` services are part of it too.
+    fn includes_omitted(self) -> bool {
+        matches!(self, Verb::Status | Verb::Dump)
     }
 }
 
@@ -69,6 +85,16 @@ pub struct Request {
     pub ship_filter: Option<String>,
 }
 
+impl Request {
+    /// Just these things, no flags.
+    pub fn things(things: &[String]) -> Self {
+        Request {
+            things: things.to_vec(),
+            ..Request::default()
+        }
+    }
+}
+
 /// Why the things could not be resolved. `Usage` errors exit 2, `Refused`
 /// (MaestroNG's safety errors) exit 1.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,11 +104,15 @@ pub enum SelectError {
 }
 
 impl SelectError {
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_status(&self) -> crate::exit::ExitStatus {
         match self {
-            SelectError::Usage(_) => 2,
-            SelectError::Refused(_) => 1,
+            SelectError::Usage(_) => crate::exit::ExitStatus::Error,
+            SelectError::Refused(_) => crate::exit::ExitStatus::Failure,
         }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        self.exit_status().code()
     }
 
     pub fn message(&self) -> &str {
@@ -92,32 +122,57 @@ impl SelectError {
     }
 }
 
-/// The selected instances, sorted by name (the scheduler orders rows).
-pub fn select(
-    env: &Environment,
-    command: Command,
-    req: &Request,
-) -> Result<BTreeSet<String>, SelectError> {
-    let expand = req.expand_services || req.all || !command.interrupts();
+/// What a command works on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// The instances, by name: the input order of plans (the scheduler
+    /// orders rows itself).
+    pub names: BTreeSet<String>,
+    /// The same instances in dependency order (services in dependency
+    /// order, ties by name, then instances by name): the order of
+    /// `status`, `pull`, `dump` and `logs`.
+    pub ordered: Vec<String>,
+    /// The services the things name, and those of the selected instances
+    /// (`deptree`).
+    pub services: BTreeSet<String>,
+}
+
+impl Selection {
+    pub fn contains(&self, instance: &str) -> bool {
+        self.names.contains(instance)
+    }
+}
+
+/// Resolves the request for `verb`.
+pub fn select(env: &Environment, verb: Verb, req: &Request) -> Result<Selection, SelectError> {
+    let expand = req.expand_services || req.all || !verb.interrupts();
     let mut with_deps = req.with_dependencies;
     let mut chosen: BTreeSet<String> = BTreeSet::new();
+    let mut services: BTreeSet<String> = BTreeSet::new();
     if req.things.is_empty() {
-        if command.interrupts() && !req.all {
+        if verb == Verb::Logs {
+            return Err(SelectError::Usage(
+                "logs needs at least one service or container".into(),
+            ));
+        }
+        if verb.interrupts() && !req.all {
             return Err(SelectError::Refused(format!(
                 "No services or containers specified for {}, and --all not set.",
-                command.name()
+                verb.name()
             )));
         }
         for s in env.services.values() {
-            if command == Command::Status || !s.omit {
+            if verb.includes_omitted() || !s.omit {
                 chosen.extend(s.instances.iter().cloned());
+                services.insert(s.name.clone());
             }
         }
         with_deps = !req.ignore_dependencies;
     } else {
         for thing in &req.things {
-            if env.instances.contains_key(thing) {
+            if let Some(i) = env.instances.get(thing) {
                 chosen.insert(thing.clone());
+                services.insert(i.service.clone());
             } else if let Some(s) = env.services.get(thing) {
                 if !expand {
                     return Err(SelectError::Refused(format!(
@@ -125,21 +180,27 @@ pub fn select(
                     )));
                 }
                 chosen.extend(s.instances.iter().cloned());
+                services.insert(s.name.clone());
             } else {
                 return Err(SelectError::Usage(env.unknown_thing(thing)));
             }
         }
     }
-    if with_deps && !req.ignore_dependencies {
-        let graph = service_graph(&env.services, false);
-        let services: BTreeSet<&str> = chosen
+    with_deps = match verb {
+        Verb::Dump => true,
+        Verb::Deptree | Verb::Logs => false,
+        _ => with_deps && !req.ignore_dependencies,
+    };
+    let graph = service_graph(&env.services, false);
+    if with_deps {
+        let of_chosen: BTreeSet<&str> = chosen
             .iter()
             .filter_map(|i| env.instances.get(i))
             .map(|i| i.service.as_str())
             .collect();
         let mut extra = BTreeSet::new();
-        for s in services {
-            let related = if command.interrupts() {
+        for s in of_chosen {
+            let related = if verb.interrupts() {
                 graph.reverse_closure(s)
             } else {
                 graph.closure(s)
@@ -149,6 +210,7 @@ pub fn select(
         for s in extra {
             if let Some(svc) = env.services.get(&s) {
                 chosen.extend(svc.instances.iter().cloned());
+                services.insert(s);
             }
         }
     }
@@ -164,7 +226,22 @@ pub fn select(
                 .as_deref()
                 .is_none_or(|p| fnmatch(p, &i.ship))
     });
-    Ok(chosen)
+    // A validated environment has no cycle; were there one, name order.
+    let service_order = graph
+        .order()
+        .unwrap_or_else(|_| env.services.keys().cloned().collect());
+    let ordered = service_order
+        .iter()
+        .filter_map(|s| env.services.get(s))
+        .flat_map(|s| s.instances.iter())
+        .filter(|i| chosen.contains(*i))
+        .cloned()
+        .collect();
+    Ok(Selection {
+        names: chosen,
+        ordered,
+        services,
+    })
 }
 
 /// For each selected instance, the selected instances it must wait for
@@ -238,8 +315,8 @@ services:
         crate::config::load_str(ENV, std::path::Path::new(".")).unwrap()
     }
 
-    fn sel(cmd: Command, req: Request) -> Result<Vec<String>, SelectError> {
-        select(&env(), cmd, &req).map(|s| s.into_iter().collect())
+    fn sel(verb: Verb, req: Request) -> Result<Vec<String>, SelectError> {
+        select(&env(), verb, &req).map(|s| s.names.into_iter().collect())
     }
 
     fn things(t: &[&str]) -> Request {
@@ -251,7 +328,7 @@ services:
 
     #[test]
     fn case31_stop_safety() {
-        let e = sel(Command::Stop, Request::default()).unwrap_err();
+        let e = sel(Verb::Stop, Request::default()).unwrap_err();
         assert_eq!(
             e,
             SelectError::Refused(
@@ -259,24 +336,24 @@ services:
             )
         );
         assert_eq!(e.exit_code(), 1);
-        let e = sel(Command::Kill, things(&["web"])).unwrap_err();
+        let e = sel(Verb::Kill, things(&["web"])).unwrap_err();
         assert_eq!(
             e.message(),
             "web is a service but --expand-services was not specified"
         );
         // An instance needs no flag; -s expands; -a means everything.
-        assert_eq!(sel(Command::Stop, things(&["web-a"])).unwrap(), ["web-a"]);
+        assert_eq!(sel(Verb::Stop, things(&["web-a"])).unwrap(), ["web-a"]);
         let s = Request {
             expand_services: true,
             ..things(&["web"])
         };
-        assert_eq!(sel(Command::Stop, s).unwrap(), ["web-a", "web-b"]);
+        assert_eq!(sel(Verb::Stop, s).unwrap(), ["web-a", "web-b"]);
         let all = Request {
             all: true,
             ..Request::default()
         };
         assert_eq!(
-            sel(Command::Stop, all).unwrap(),
+            sel(Verb::Stop, all).unwrap(),
             [
                 "kafka-1",
                 "web-a",
@@ -292,27 +369,24 @@ services:
             all: true,
             ..things(&["webapp1"])
         };
-        assert_eq!(sel(Command::Stop, a).unwrap(), ["webapp1-a", "webapp1-b"]);
+        assert_eq!(sel(Verb::Stop, a).unwrap(), ["webapp1-a", "webapp1-b"]);
     }
 
     #[test]
     fn case32_omit() {
-        let start = sel(Command::Start, Request::default()).unwrap();
+        let start = sel(Verb::Start, Request::default()).unwrap();
         assert!(!start.contains(&"tools-1".to_string()));
         assert!(!start.contains(&"nt-1".to_string()));
-        let status = sel(Command::Status, Request::default()).unwrap();
+        let status = sel(Verb::Status, Request::default()).unwrap();
         assert!(status.contains(&"tools-1".to_string()));
         assert!(status.contains(&"nt-1".to_string()));
-        assert_eq!(
-            sel(Command::Start, things(&["tools"])).unwrap(),
-            ["tools-1"]
-        );
+        assert_eq!(sel(Verb::Start, things(&["tools"])).unwrap(), ["tools-1"]);
         // An omitted service comes along when something needs it.
         let d = Request {
             with_dependencies: true,
             ..things(&["nt-1"])
         };
-        assert_eq!(sel(Command::Start, d).unwrap(), ["nt-1", "tools-1"]);
+        assert_eq!(sel(Verb::Start, d).unwrap(), ["nt-1", "tools-1"]);
     }
 
     #[test]
@@ -322,18 +396,18 @@ services:
             container_filter: c("*-a"),
             ..things(&["web"])
         };
-        assert_eq!(sel(Command::Status, r).unwrap(), ["web-a"]);
+        assert_eq!(sel(Verb::Status, r).unwrap(), ["web-a"]);
         let r = Request {
             ship_filter: c("ship*2"),
             ..things(&["web"])
         };
-        assert_eq!(sel(Command::Status, r).unwrap(), ["web-b"]);
+        assert_eq!(sel(Verb::Status, r).unwrap(), ["web-b"]);
         let r = Request {
             container_filter: c("*-b"),
             ship_filter: c("ship*2"),
             ..things(&["web", "webapp1"])
         };
-        assert_eq!(sel(Command::Status, r).unwrap(), ["web-b", "webapp1-b"]);
+        assert_eq!(sel(Verb::Status, r).unwrap(), ["web-b", "webapp1-b"]);
     }
 
     #[test]
@@ -344,7 +418,7 @@ services:
             ..Request::default()
         };
         assert_eq!(
-            sel(Command::Start, r).unwrap(),
+            sel(Verb::Start, r).unwrap(),
             ["web-a", "web-b", "webapp1-a", "webapp1-b"]
         );
         let r = Request {
@@ -352,10 +426,7 @@ services:
             all: true,
             ..Request::default()
         };
-        assert_eq!(
-            sel(Command::Stop, r).unwrap(),
-            ["web-b", "webapp1-b", "zk-2"]
-        );
+        assert_eq!(sel(Verb::Stop, r).unwrap(), ["web-b", "webapp1-b", "zk-2"]);
     }
 
     #[test]
@@ -365,25 +436,59 @@ services:
             ..things(&["kafka-1"])
         };
         assert_eq!(
-            sel(Command::Start, d.clone()).unwrap(),
+            sel(Verb::Start, d.clone()).unwrap(),
             ["kafka-1", "zk-1", "zk-2"]
         );
-        assert_eq!(
-            sel(Command::Stop, d).unwrap(),
-            ["kafka-1", "web-a", "web-b"]
-        );
+        assert_eq!(sel(Verb::Stop, d).unwrap(), ["kafka-1", "web-a", "web-b"]);
         // No things: -d implied unless -i; -i keeps only the things.
         let i = Request {
             ignore_dependencies: true,
             ..things(&["web-a"])
         };
-        assert_eq!(sel(Command::Start, i).unwrap(), ["web-a"]);
-        assert_eq!(sel(Command::Start, things(&["web-a"])).unwrap(), ["web-a"]);
+        assert_eq!(sel(Verb::Start, i).unwrap(), ["web-a"]);
+        assert_eq!(sel(Verb::Start, things(&["web-a"])).unwrap(), ["web-a"]);
+    }
+
+    #[test]
+    fn dependency_order_and_services_for_every_command() {
+        let e = env();
+        let all = select(&e, Verb::Dump, &Request::default()).unwrap();
+        assert_eq!(
+            all.ordered,
+            [
+                "tools-1",
+                "nt-1",
+                "webapp1-a",
+                "webapp1-b",
+                "zk-1",
+                "zk-2",
+                "kafka-1",
+                "web-a",
+                "web-b"
+            ]
+        );
+        // dump: a thing brings what it depends on, omitted or not.
+        let nt = select(&e, Verb::Dump, &things(&["nt-1"])).unwrap();
+        assert_eq!(nt.ordered, ["tools-1", "nt-1"]);
+        // deptree: the services named, and those of named instances.
+        let d = select(&e, Verb::Deptree, &things(&["web-a", "zk"])).unwrap();
+        assert_eq!(d.services.into_iter().collect::<Vec<_>>(), ["web", "zk"]);
+        let d = select(&e, Verb::Deptree, &Request::default()).unwrap();
+        assert!(!d.services.contains("tools") && d.services.contains("kafka"));
+        // logs: the things as named, in dependency order; none is an error.
+        let l = select(&e, Verb::Logs, &things(&["web", "zk-2"])).unwrap();
+        assert_eq!(l.ordered, ["zk-2", "web-a", "web-b"]);
+        let err = select(&e, Verb::Logs, &Request::default()).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert_eq!(
+            err.message(),
+            "logs needs at least one service or container"
+        );
     }
 
     #[test]
     fn unknown_things_are_usage_errors_with_a_hint() {
-        let e = sel(Command::Start, things(&["kafak"])).unwrap_err();
+        let e = sel(Verb::Start, things(&["kafak"])).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(
             e.message()

@@ -3,10 +3,9 @@
 //! `--dry-run` prints it (`Plan`'s `Display`) and stops there.
 
 use std::collections::BTreeSet;
-use std::fmt;
 
 use super::observe::{Container, Observed, Seen};
-use super::selection::Command;
+use super::selection::Verb;
 use crate::config::Environment;
 use crate::events::human_duration;
 
@@ -139,36 +138,15 @@ impl Step {
 /// rows by dependencies).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
-    pub command: Command,
+    pub command: Verb,
     pub steps: Vec<Step>,
-}
-
-impl fmt::Display for Plan {
-    /// One line per instance: `kafka-1 (ship1) after zk-1,zk-2: create and start: no container`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{} plan:", self.command.name())?;
-        for s in &self.steps {
-            write!(f, "  {} ({})", s.instance, s.ship)?;
-            if !s.deps.is_empty() {
-                let word = if self.command.is_reverse() {
-                    "before"
-                } else {
-                    "after"
-                };
-                write!(f, " {word} {}", s.deps.join(","))?;
-            }
-            writeln!(f, ": {}", s.cause())?;
-        }
-        let changes = self.steps.iter().filter(|s| s.action.changes()).count();
-        writeln!(f, "{changes} of {} instances to change", self.steps.len())
-    }
 }
 
 /// Decides every selected instance's step. `deps` comes from
 /// `selection::dependencies` (same order as `selected`).
 pub fn plan(
     env: &Environment,
-    command: Command,
+    command: Verb,
     deps: &[(String, Vec<String>)],
     observed: &Observed,
     opts: PlanOptions,
@@ -185,7 +163,7 @@ pub fn plan(
             let action = decide(command, &i.config_hash, observed.get(name), opts);
             let action = match action {
                 Action::Create { .. } | Action::StartExisting { .. } | Action::UpToDate { .. }
-                    if command == Command::Start =>
+                    if command == Verb::Start =>
                 {
                     match deps.iter().find(|d| down.contains(d.as_str())) {
                         Some(by) if !matches!(action, Action::UpToDate { .. }) => {
@@ -208,7 +186,7 @@ pub fn plan(
     Plan { command, steps }
 }
 
-fn decide(command: Command, config_hash: &str, seen: &Seen, opts: PlanOptions) -> Action {
+fn decide(command: Verb, config_hash: &str, seen: &Seen, opts: PlanOptions) -> Action {
     let c = match seen {
         Seen::HostDown(reason) => {
             return Action::HostDown {
@@ -219,27 +197,33 @@ fn decide(command: Command, config_hash: &str, seen: &Seen, opts: PlanOptions) -
         Seen::Container(c) => Some(c.clone()),
     };
     match (command, c) {
-        (Command::Start, None) => Action::Create { replace: None },
-        (Command::Start, Some(c)) if c.running => {
+        (Verb::Start, None) => Action::Create { replace: None },
+        (Verb::Start, Some(c)) if c.running => {
             let drift = c.config_hash.as_deref().is_some_and(|h| h != config_hash);
             Action::UpToDate {
                 container: c,
                 drift,
             }
         }
-        (Command::Start, Some(c)) if opts.reuse => Action::StartExisting { container: c },
-        (Command::Start, Some(c)) => Action::Create { replace: Some(c) },
+        (Verb::Start, Some(c)) if opts.reuse => Action::StartExisting { container: c },
+        (Verb::Start, Some(c)) => Action::Create { replace: Some(c) },
         // Restart's first half is a stop (its own plan: `plan::restart`).
-        (Command::Stop | Command::Restart, Some(c)) if c.running => Action::Stop { container: c },
-        (Command::Kill, Some(c)) if c.running => Action::Kill { container: c },
-        (Command::Stop | Command::Kill | Command::Restart, c) => Action::Down { container: c },
-        (Command::Clean, Some(c)) if c.running => Action::SkipRunning { container: c },
-        (Command::Clean, Some(c)) => Action::Remove { container: c },
-        (Command::Clean | Command::Status, None) => Action::Absent,
-        (Command::Status, Some(c)) => Action::UpToDate {
-            container: c,
-            drift: false,
-        },
+        (Verb::Stop | Verb::Restart, Some(c)) if c.running => Action::Stop { container: c },
+        (Verb::Kill, Some(c)) if c.running => Action::Kill { container: c },
+        (Verb::Stop | Verb::Kill | Verb::Restart, c) => Action::Down { container: c },
+        (Verb::Clean, Some(c)) if c.running => Action::SkipRunning { container: c },
+        (Verb::Clean, Some(c)) => Action::Remove { container: c },
+        // The commands that change nothing only look.
+        (
+            Verb::Clean | Verb::Status | Verb::Pull | Verb::Logs | Verb::Dump | Verb::Deptree,
+            None,
+        ) => Action::Absent,
+        (Verb::Status | Verb::Pull | Verb::Logs | Verb::Dump | Verb::Deptree, Some(c)) => {
+            Action::UpToDate {
+                container: c,
+                drift: false,
+            }
+        }
     }
 }
 
@@ -273,7 +257,7 @@ services:
         })
     }
 
-    fn run(command: Command, seen: &[(&str, Seen)], opts: PlanOptions) -> String {
+    fn run(command: Verb, seen: &[(&str, Seen)], opts: PlanOptions) -> String {
         let env = crate::config::load_str(ENV, std::path::Path::new(".")).unwrap();
         let selected = env.instances.keys().cloned().collect();
         let deps = dependencies(&env, &selected, false);
@@ -289,7 +273,7 @@ services:
             };
             observed.seen.insert(n.to_string(), s);
         }
-        plan(&env, command, &deps, &observed, opts).to_string()
+        crate::render::plan::text(&plan(&env, command, &deps, &observed, opts))
     }
 
     #[test]
@@ -300,7 +284,7 @@ services:
             ("kafka-1", container("cccccccccc", false, Some("same"))),
         ];
         assert_eq!(
-            run(Command::Start, &seen, PlanOptions::default()),
+            run(Verb::Start, &seen, PlanOptions::default()),
             "start plan:
   kafka-1 (ship1) after zk-1,zk-2: recreate and start: container 3:ccccccc is exited
   zk-1 (ship1): nothing to do: up for 3m0s
@@ -308,7 +292,7 @@ services:
 1 of 3 instances to change
 "
         );
-        let reuse = run(Command::Start, &seen, PlanOptions { reuse: true });
+        let reuse = run(Verb::Start, &seen, PlanOptions { reuse: true });
         assert!(reuse.contains(
             "kafka-1 (ship1) after zk-1,zk-2: start existing container 3:ccccccc (--reuse)"
         ));
@@ -321,7 +305,7 @@ services:
             Seen::HostDown("ship `ship2` (tcp://10.213.0.2:2375): refused".into()),
         )];
         assert_eq!(
-            run(Command::Start, &seen, PlanOptions::default()),
+            run(Verb::Start, &seen, PlanOptions::default()),
             "start plan:
   kafka-1 (ship1) after zk-1,zk-2: not started: zk-2 is on a ship that did not answer
   zk-1 (ship1): create and start: no container
@@ -338,7 +322,7 @@ services:
             ("zk-2", container("bbbbbbbbbb", false, None)),
         ];
         assert_eq!(
-            run(Command::Stop, &seen, PlanOptions::default()),
+            run(Verb::Stop, &seen, PlanOptions::default()),
             "stop plan:
   kafka-1 (ship1) before zk-1,zk-2: nothing to do: no container
   zk-1 (ship1): stop: 3:aaaaaaa is running
@@ -347,11 +331,11 @@ services:
 "
         );
         assert!(
-            run(Command::Kill, &seen, PlanOptions::default())
+            run(Verb::Kill, &seen, PlanOptions::default())
                 .contains("zk-1 (ship1): kill: 3:aaaaaaa is running")
         );
         assert_eq!(
-            run(Command::Clean, &seen, PlanOptions::default()),
+            run(Verb::Clean, &seen, PlanOptions::default()),
             "clean plan:
   kafka-1 (ship1) after zk-1,zk-2: nothing to do: no container
   zk-1 (ship1): skip: 3:aaaaaaa is running

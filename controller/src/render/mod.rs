@@ -23,7 +23,9 @@
 pub mod columns;
 pub mod deptree;
 pub mod json;
+pub mod message;
 pub mod plain;
+pub mod plan;
 pub mod ships;
 pub mod status;
 pub mod table;

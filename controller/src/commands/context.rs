@@ -1,0 +1,105 @@
+//! What every command starts from, built once from the global flags: the
+//! loaded environment; and what commands ask of it: the selection of
+//! things, one Docker client per ship involved, what the ships hold now.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::cli::GlobalArgs;
+use crate::config::{self, Environment, LoadOptions, Loaded};
+use crate::docker::Docker;
+use crate::exit::Failed;
+use crate::plan::observe::{self, Observed};
+use crate::plan::selection::{self, Request, Selection, Verb};
+
+/// One client per ship involved, by ship name; a ship whose client could
+/// not be built (unreadable TLS files) holds the reason instead.
+pub type Clients = BTreeMap<String, Result<Docker, String>>;
+
+pub struct Context {
+    file: PathBuf,
+    loaded: Loaded,
+}
+
+impl Context {
+    /// Reads, renders and validates the environment file named by the
+    /// global flags. Every problem of the file is in the error.
+    pub fn load(global: &GlobalArgs) -> Result<Self, Failed> {
+        let opts = LoadOptions::from_process(global.strict_templates);
+        let loaded = config::load(&global.file, &opts).map_err(|e| Failed {
+            status: e.exit_status(),
+            message: e.to_string(),
+        })?;
+        Ok(Context {
+            file: global.file.clone(),
+            loaded,
+        })
+    }
+
+    /// The environment file as given (`-f`).
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+
+    pub fn env(&self) -> &Environment {
+        &self.loaded.env
+    }
+
+    /// The environment and the YAML tree it came from (`dump -c`).
+    pub fn loaded(&self) -> &Loaded {
+        &self.loaded
+    }
+
+    /// Resolves the things of the command line for `verb`.
+    pub fn select(&self, verb: Verb, req: &Request) -> Result<Selection, Failed> {
+        selection::select(self.env(), verb, req).map_err(|e| Failed {
+            status: e.exit_status(),
+            message: format!("maestro: {}", e.message()),
+        })
+    }
+
+    /// A client for every ship that holds a selected instance. A ship's
+    /// warning (e.g. certificate checks off) is shown once, here.
+    pub fn clients(&self, selection: &Selection) -> Clients {
+        let env = self.env();
+        let mut out = Clients::new();
+        for name in &selection.names {
+            let Some(i) = env.instances.get(name) else {
+                continue;
+            };
+            if out.contains_key(&i.ship) {
+                continue;
+            }
+            let Some(ship) = env.ships.get(&i.ship) else {
+                continue;
+            };
+            let client = Docker::new(ship).map_err(|e| e.to_string());
+            if let Ok(d) = &client
+                && let Some(w) = d.warning()
+            {
+                crate::render::message::warning(w);
+            }
+            out.insert(i.ship.clone(), client);
+        }
+        out
+    }
+
+    /// What the ships hold for the selected instances: one list request per
+    /// ship, at most `limit` at once (0: every ship at once).
+    pub fn observe(&self, selection: &Selection, clients: &Clients, limit: usize) -> Observed {
+        observe::observe_limited(self.env(), &selection.names, clients, limit)
+    }
+}
+
+/// The selection request of a command's flags.
+pub fn request(sel: &crate::cli::Selection, expand_services: bool, all: bool) -> Request {
+    Request {
+        things: sel.things.clone(),
+        with_dependencies: sel.with_dependencies,
+        ignore_dependencies: sel.ignore_dependencies,
+        expand_services,
+        all,
+        container_filter: sel.container_filter.clone(),
+        ship_filter: sel.ship_filter.clone(),
+    }
+}
