@@ -3,17 +3,34 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
+/// What `-v`/`--version` prints: the name and version joined by a dash, in the
+/// shape of MaestroNG's `maestro-ng-0.8.3`, so scripts that cut the version
+/// off the last dash keep working.
+pub const VERSION_TEXT: &str = concat!("maestro-", env!("CARGO_PKG_VERSION"));
+
+// MaestroNG's argparse accepts any unambiguous prefix of a long option
+// (`--conc 4`, `--with-dep`) and a flag given twice (the last value wins);
+// so does maestro (`infer_long_args`, `args_override_self`). clap's own
+// version flag is replaced by `-v`/`--version` (MaestroNG's spelling; `-V`
+// is kept as a hidden alias), printed by `main` as VERSION_TEXT.
 #[derive(Debug, Parser)]
 #[command(
     name = "maestro",
     version,
+    disable_version_flag = true,
+    infer_long_args = true,
+    args_override_self = true,
     about = "Orchestrates Docker containers across many Docker hosts from one environment file"
 )]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+
+    /// Print the version (`maestro-X.Y.Z`) and exit.
+    #[arg(short = 'v', long = "version", short_alias = 'V', action = ArgAction::Version)]
+    pub version: Option<bool>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -66,6 +83,19 @@ pub enum Command {
     Pull(PullArgs),
     /// Show the logs of one or more containers, merged, from every ship.
     Logs(LogsArgs),
+    /// Shell completion helper: print the words that complete a partial
+    /// command line (commands, flags, services and instances), as
+    /// MaestroNG's `complete` does.
+    Complete(CompleteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    /// The command line typed so far, from the program name to the word
+    /// being completed (empty after a space); words may also come as one
+    /// argument separated by spaces.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub tokens: Vec<String>,
 }
 
 /// Things and the flags every orchestration command takes.

@@ -1,6 +1,7 @@
 //! One module per command: each takes its parsed arguments, does the work
 //! through the core modules and returns an exit code.
 
+pub mod complete;
 pub mod deptree;
 pub mod dump;
 pub mod logs;
@@ -46,6 +47,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Restart(args) => restart::run(&cli.global, &args),
         Command::Pull(args) => pull::run(&cli.global, &args),
         Command::Logs(args) => logs::run(&cli.global, &args),
+        Command::Complete(args) => complete::run(&cli.global, &args),
     }
 }
 
