@@ -1,8 +1,9 @@
 use clap::Parser;
 use clap::error::ErrorKind;
+use maestro::cli::{Cli, expand_maestro_ng_abbreviations};
 
 fn main() {
-    let cli = match maestro::cli::Cli::try_parse() {
+    let cli = match Cli::try_parse_from(expand_maestro_ng_abbreviations(std::env::args_os())) {
         Ok(cli) => cli,
         // clap would print "maestro 0.1.0"; MaestroNG's shape is
         // "maestro-ng-0.8.3", which scripts may parse.
