@@ -611,3 +611,51 @@ fn complete_offers_what_maestro_ng_offers_and_things_too() {
         text(&out.stderr)
     );
 }
+
+/// The bash completion function of docs/commands.md, as printed there.
+fn documented_bash_completion() -> String {
+    let doc = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/commands.md");
+    let doc = std::fs::read_to_string(&doc).unwrap();
+    let start = doc
+        .find("# maestro completion (bash)\n")
+        .expect("docs/commands.md shows the bash completion function");
+    let block = &doc[start..];
+    block[..block.find("```").unwrap()].to_string()
+}
+
+#[test]
+fn the_documented_bash_completion_completes_through_maestro_complete() {
+    let dir = folder("bash");
+    let path = format!(
+        "{}:{}",
+        bin("maestro").parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let complete = |words: &[&str]| -> String {
+        // COMP_WORDS and COMP_CWORD as bash sets them for the line typed so
+        // far, the cursor in the last word.
+        let script = format!(
+            "{}\nCOMP_WORDS=({})\nCOMP_CWORD={}\n_maestro\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            documented_bash_completion(),
+            words
+                .iter()
+                .map(|w| format!("'{w}'"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            words.len() - 1
+        );
+        let out = Command::new("bash")
+            .args(["--norc", "--noprofile", "-c", &script])
+            .current_dir(&dir)
+            .env("PATH", &path)
+            .env_remove("MAESTRO_FILE")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    assert_eq!(complete(&["maestro", "st"]), "start\nstatus\nstop\n");
+    assert_eq!(complete(&["maestro", "start", ""]).lines().count(), 7);
+    assert_eq!(complete(&["maestro", "stop", "-s", "zoo"]), "zookeeper\n");
+    assert_eq!(complete(&["maestro", "logs", "--f"]), "--file\n--follow\n");
+}
