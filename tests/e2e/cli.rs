@@ -427,6 +427,15 @@ fn dependency_flags_select_and_order_as_in_maestro_ng() {
         "{}",
         text(&ignore.stdout)
     );
+    // -d -i: the dependencies come along, nothing waits (MaestroNG's
+    // "starts ZooKeeper and Kafka at the same time").
+    let both = run(&["start", "--dry-run", "-d", "-i", "web-1"]);
+    assert_eq!(instances(&both), ["kafka-1", "web-1", "zk-1", "zk-2"]);
+    assert!(
+        !text(&both.stdout).contains(" after "),
+        "{}",
+        text(&both.stdout)
+    );
     // No things: every service, with -d implied unless -i.
     let all = run(&["start", "--dry-run"]);
     assert_eq!(instances(&all).len(), 4);

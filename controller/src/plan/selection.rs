@@ -130,7 +130,10 @@ pub fn select(
             }
         }
     }
-    if with_deps && !req.ignore_dependencies {
+    // `-d` gathers the dependencies even with `-i`, which only drops the
+    // waiting (MaestroNG: `start -d -i kafka` starts zookeeper and kafka at
+    // once).
+    if with_deps {
         let graph = service_graph(&env.services, false);
         let services: BTreeSet<&str> = chosen
             .iter()
@@ -379,6 +382,20 @@ services:
         };
         assert_eq!(sel(Command::Start, i).unwrap(), ["web-a"]);
         assert_eq!(sel(Command::Start, things(&["web-a"])).unwrap(), ["web-a"]);
+        // -d -i: the dependencies come along, nothing waits for them.
+        let di = Request {
+            with_dependencies: true,
+            ignore_dependencies: true,
+            ..things(&["kafka-1"])
+        };
+        assert_eq!(
+            sel(Command::Start, di.clone()).unwrap(),
+            ["kafka-1", "zk-1", "zk-2"]
+        );
+        assert_eq!(
+            sel(Command::Stop, di).unwrap(),
+            ["kafka-1", "web-a", "web-b"]
+        );
     }
 
     #[test]
