@@ -668,3 +668,20 @@ fn the_documented_bash_completion_completes_through_maestro_complete() {
     assert_eq!(complete(&["maestro", "stop", "-s", "zoo"]), "zookeeper\n");
     assert_eq!(complete(&["maestro", "logs", "--f"]), "--file\n--follow\n");
 }
+
+#[test]
+fn number_flags_take_numbers_in_both() {
+    let dir = folder("numbers");
+    for args in [
+        &["start", "-c", "x", "zk-1"][..],
+        &["restart", "--step-delay", "x", "zk-1"],
+        &["restart", "--stop-start-delay", "x", "zk-1"],
+        &["logs", "-n", "x", "zk-1"],
+    ] {
+        let theirs = ng(&dir, args);
+        let out = ours(&dir, args);
+        assert_eq!(theirs.status.code(), Some(2), "{}", text(&theirs.stderr));
+        assert_eq!(out.status.code(), Some(2), "{}", show(args, &out));
+        assert!(text(&out.stderr).contains("invalid value 'x'"));
+    }
+}
