@@ -1,25 +1,43 @@
 //! Command-line definitions only: clap parses into these records, `commands`
 //! turns them into work.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
+/// What `-v`/`--version` prints: the name and version joined by a dash, in the
+/// shape of MaestroNG's `maestro-ng-0.8.3`, so scripts that cut the version
+/// off the last dash keep working.
+pub const VERSION_TEXT: &str = concat!("maestro-", env!("CARGO_PKG_VERSION"));
+
+// MaestroNG's argparse accepts any unambiguous prefix of a long option
+// (`--conc 4`, `--with-dep`) and a flag given twice (the last value wins);
+// so does maestro (`infer_long_args`, `args_override_self`). clap's own
+// version flag is replaced by `-v`/`--version` (MaestroNG's spelling; `-V`
+// is kept as a hidden alias), printed by `main` as VERSION_TEXT.
 #[derive(Debug, Parser)]
 #[command(
     name = "maestro",
     version,
+    disable_version_flag = true,
+    infer_long_args = true,
+    args_override_self = true,
     about = "Orchestrates Docker containers across many Docker hosts from one environment file"
 )]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
+    /// Print the version (`maestro-X.Y.Z`) and exit.
+    #[arg(short = 'v', long = "version", short_alias = 'V', action = ArgAction::Version)]
+    pub version: Option<bool>,
+
     #[command(subcommand)]
     pub command: Command,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Environment file to read; `-` reads standard input.
     #[arg(
@@ -66,6 +84,19 @@ pub enum Command {
     Pull(PullArgs),
     /// Show the logs of one or more containers, merged, from every ship.
     Logs(LogsArgs),
+    /// Shell completion helper: print the words that complete a partial
+    /// command line (commands, flags, services and instances), as
+    /// MaestroNG's `complete` does.
+    Complete(CompleteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    /// The command line typed so far, from the program name to the word
+    /// being completed (empty after a space); words may also come as one
+    /// argument separated by spaces.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub tokens: Vec<String>,
 }
 
 /// Things and the flags every orchestration command takes.
@@ -256,4 +287,203 @@ pub struct LogsArgs {
     pub timestamps: bool,
     /// Instances or services (at least one).
     pub things: Vec<String>,
+}
+
+/// The long options of MaestroNG 0.8.3, for the program (`None`) and per
+/// command: what its argparse accepted an abbreviation of.
+fn maestro_ng_longs(command: Option<&str>) -> &'static [&'static str] {
+    const SELECTION: &[&str] = &[
+        "concurrency",
+        "with-dependencies",
+        "ignore-dependencies",
+        "container-filter",
+        "ship-filter",
+    ];
+    match command {
+        None => &["file", "version", "help"],
+        Some("status") => &[
+            "concurrency",
+            "with-dependencies",
+            "ignore-dependencies",
+            "container-filter",
+            "ship-filter",
+            "full",
+            "show-hosts",
+        ],
+        Some("pull" | "clean") => SELECTION,
+        Some("start") => &[
+            "concurrency",
+            "with-dependencies",
+            "ignore-dependencies",
+            "container-filter",
+            "ship-filter",
+            "refresh-images",
+            "reuse",
+        ],
+        Some("stop" | "kill") => &[
+            "concurrency",
+            "with-dependencies",
+            "ignore-dependencies",
+            "container-filter",
+            "ship-filter",
+            "expand-services",
+            "all",
+        ],
+        Some("restart") => &[
+            "concurrency",
+            "with-dependencies",
+            "ignore-dependencies",
+            "container-filter",
+            "ship-filter",
+            "expand-services",
+            "all",
+            "refresh-images",
+            "reuse",
+            "step-delay",
+            "stop-start-delay",
+            "only-if-changed",
+        ],
+        Some("logs") => &["follow"],
+        Some("deptree") => &["recursive"],
+        Some("dump") => &["config"],
+        _ => &[],
+    }
+}
+
+/// Spells out the long-option abbreviations MaestroNG accepted that
+/// maestro's own flags make ambiguous: `status --f` was `--full` before
+/// `--file` and `--format` joined it, `start --s` was `--ship-filter`
+/// before `--strict-templates`. A word is rewritten only when it is not
+/// one of the command's own options and exactly one MaestroNG option of the
+/// command starts with it, so a prefix clap would resolve alone resolves
+/// to the same option, and one that only maestro's flags share gets
+/// MaestroNG's meaning. Everything after `--`, the value of `-f` before the
+/// command, and the words of `complete` are left alone.
+pub fn expand_maestro_ng_abbreviations(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    use clap::CommandFactory;
+    let mut definition = Cli::command();
+    definition.build();
+    let mut out: Vec<OsString> = Vec::new();
+    let mut command: Option<String> = None;
+    let mut skip_value = false;
+    let mut rest_verbatim = false;
+    for (i, arg) in args.into_iter().enumerate() {
+        let verbatim = i == 0 || rest_verbatim || std::mem::take(&mut skip_value);
+        let Some(word) = arg.to_str().filter(|_| !verbatim).map(str::to_string) else {
+            out.push(arg);
+            continue;
+        };
+        if word == "--" || command.as_deref() == Some("complete") {
+            rest_verbatim = true;
+        } else if let Some(long) = word.strip_prefix("--") {
+            let (name, value) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
+            };
+            let scope = match command.as_deref() {
+                Some(c) => definition.find_subcommand(c).unwrap_or(&definition),
+                None => &definition,
+            };
+            let ours = scope.get_arguments().any(|a| a.get_long() == Some(name));
+            let mut theirs = maestro_ng_longs(command.as_deref())
+                .iter()
+                .filter(|o| !name.is_empty() && o.starts_with(name));
+            let full = match (ours, theirs.next(), theirs.next()) {
+                (false, Some(one), None) => *one,
+                _ => name,
+            };
+            // `--file FILE` before the command: its value is not the command.
+            if command.is_none() && full == "file" && value.is_none() {
+                skip_value = true;
+            }
+            if full != name {
+                let spelled = match value {
+                    Some(v) => format!("--{full}={v}"),
+                    None => format!("--{full}"),
+                };
+                out.push(spelled.into());
+                continue;
+            }
+        } else if word.starts_with('-') {
+            if command.is_none() && word == "-f" {
+                skip_value = true;
+            }
+        } else if command.is_none() {
+            command = Some(word);
+        }
+        out.push(arg);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand(line: &str) -> String {
+        let args = line.split(' ').map(OsString::from);
+        let out = expand_maestro_ng_abbreviations(args);
+        let words: Vec<&str> = out.iter().map(|w| w.to_str().unwrap()).collect();
+        words.join(" ")
+    }
+
+    #[test]
+    fn abbreviations_maestro_flags_made_ambiguous_get_maestro_ng_meaning() {
+        assert_eq!(expand("maestro status --f"), "maestro status --full");
+        assert_eq!(
+            expand("maestro logs --f zk-1"),
+            "maestro logs --follow zk-1"
+        );
+        assert_eq!(
+            expand("maestro start --s=s1 zk-1"),
+            "maestro start --ship-filter=s1 zk-1"
+        );
+        assert_eq!(
+            expand("maestro -f x.yaml stop --s a"),
+            "maestro -f x.yaml stop --ship-filter a"
+        );
+        assert_eq!(
+            expand("maestro kill --sh s1 -a"),
+            "maestro kill --ship-filter s1 -a"
+        );
+    }
+
+    #[test]
+    fn exact_options_values_and_complete_are_left_alone() {
+        // maestro's own options, whole.
+        assert_eq!(
+            expand("maestro status --format json"),
+            "maestro status --format json"
+        );
+        assert_eq!(expand("maestro start --reuse"), "maestro start --reuse");
+        // A prefix MaestroNG found ambiguous stays for clap to refuse.
+        assert_eq!(expand("maestro restart --re"), "maestro restart --re");
+        assert_eq!(
+            expand("maestro -f x.yaml restart --s s1 -a"),
+            "maestro -f x.yaml restart --s s1 -a"
+        );
+        // The file before the command is not taken for the command.
+        assert_eq!(
+            expand("maestro -f logs status --f"),
+            "maestro -f logs status --full"
+        );
+        assert_eq!(
+            expand("maestro --fi logs logs --f"),
+            "maestro --file logs logs --follow"
+        );
+        assert_eq!(
+            expand("maestro complete maestro status --f"),
+            "maestro complete maestro status --f"
+        );
+        assert_eq!(expand("maestro status -- --f"), "maestro status -- --f");
+        // Options only maestro has are clap's to resolve.
+        assert_eq!(expand("maestro start --dry"), "maestro start --dry");
+        assert_eq!(expand("maestro --ver"), "maestro --version");
+    }
+
+    #[test]
+    fn the_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 }

@@ -1,6 +1,24 @@
 use clap::Parser;
+use clap::error::ErrorKind;
+use maestro::cli::{Cli, expand_maestro_ng_abbreviations};
 
 fn main() {
-    let cli = maestro::cli::Cli::parse();
+    let cli = match Cli::try_parse_from(expand_maestro_ng_abbreviations(std::env::args_os())) {
+        Ok(cli) => cli,
+        // clap would print "maestro 0.1.0"; MaestroNG's shape is
+        // "maestro-ng-0.8.3", which scripts may parse.
+        Err(e) if e.kind() == ErrorKind::DisplayVersion => {
+            let text = format!("{}\n", maestro::cli::VERSION_TEXT);
+            let status = match maestro::commands::print_stdout(&text) {
+                Ok(()) => maestro::exit::ExitStatus::Success,
+                Err(failed) => {
+                    maestro::render::message::error(&failed.message);
+                    failed.status
+                }
+            };
+            std::process::exit(status.code());
+        }
+        Err(e) => e.exit(),
+    };
     std::process::exit(maestro::commands::run(cli).code());
 }

@@ -3,7 +3,7 @@
 //! things, one Docker client per ship involved, what the ships hold now.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::cli::GlobalArgs;
 use crate::config::{self, Environment, LoadOptions, Loaded};
@@ -17,7 +17,7 @@ use crate::plan::selection::{self, Request, Selection, Verb};
 pub type Clients = BTreeMap<String, Result<Docker, String>>;
 
 pub struct Context {
-    file: PathBuf,
+    global: GlobalArgs,
     loaded: Loaded,
 }
 
@@ -31,14 +31,19 @@ impl Context {
             message: e.to_string(),
         })?;
         Ok(Context {
-            file: global.file.clone(),
+            global: global.clone(),
             loaded,
         })
     }
 
+    /// The global flags it was built from.
+    pub fn global(&self) -> &GlobalArgs {
+        &self.global
+    }
+
     /// The environment file as given (`-f`).
     pub fn file(&self) -> &Path {
-        &self.file
+        &self.global.file
     }
 
     pub fn env(&self) -> &Environment {

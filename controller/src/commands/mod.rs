@@ -4,6 +4,7 @@
 //! through the core modules, draws through `render/` and returns how it
 //! ended. A command that cannot go on returns a [`Failed`], printed here.
 
+pub mod complete;
 pub mod context;
 pub mod deptree;
 pub mod dump;
@@ -28,7 +29,12 @@ pub type Outcome = Result<ExitStatus, Failed>;
 /// Runs the parsed command line; the process exits with the code of the
 /// returned status.
 pub fn run(cli: Cli) -> ExitStatus {
-    let outcome = Context::load(&cli.global).and_then(|ctx| dispatch(&ctx, cli.command));
+    let outcome = match cli.command {
+        // Completion reads the environment file only when it has things to
+        // offer, and the file it names may not be the one of `-f`.
+        Command::Complete(args) => complete::run(&cli.global, &args),
+        command => Context::load(&cli.global).and_then(|ctx| dispatch(&ctx, command)),
+    };
     outcome.unwrap_or_else(|failed| {
         crate::render::message::error(&failed.message);
         failed.status
@@ -61,6 +67,7 @@ fn dispatch(ctx: &Context, command: Command) -> Outcome {
         Command::Restart(args) => restart::run(ctx, &args),
         Command::Pull(args) => pull::run(ctx, &args),
         Command::Logs(args) => logs::run(ctx, &args),
+        Command::Complete(args) => complete::run(ctx.global(), &args),
     }
 }
 

@@ -189,7 +189,10 @@ pub fn select(env: &Environment, verb: Verb, req: &Request) -> Result<Selection,
     with_deps = match verb {
         Verb::Dump => true,
         Verb::Deptree | Verb::Logs => false,
-        _ => with_deps && !req.ignore_dependencies,
+        // `-d` gathers the dependencies even with `-i`, which only drops
+        // the waiting (MaestroNG: `start -d -i kafka` starts zookeeper and
+        // kafka at once).
+        _ => with_deps,
     };
     let graph = service_graph(&env.services, false);
     if with_deps {
@@ -447,6 +450,17 @@ services:
         };
         assert_eq!(sel(Verb::Start, i).unwrap(), ["web-a"]);
         assert_eq!(sel(Verb::Start, things(&["web-a"])).unwrap(), ["web-a"]);
+        // -d -i: the dependencies come along, nothing waits for them.
+        let di = Request {
+            with_dependencies: true,
+            ignore_dependencies: true,
+            ..things(&["kafka-1"])
+        };
+        assert_eq!(
+            sel(Verb::Start, di.clone()).unwrap(),
+            ["kafka-1", "zk-1", "zk-2"]
+        );
+        assert_eq!(sel(Verb::Stop, di).unwrap(), ["kafka-1", "web-a", "web-b"]);
     }
 
     #[test]
