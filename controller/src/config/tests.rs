@@ -571,6 +571,25 @@ fn host_port_conflicts_on_one_ship() {
 }
 
 #[test]
+fn host_port_conflicts_follow_the_address_family() {
+    // 0.0.0.0 and :: on one host port coexist (Docker binds both for a
+    // port given no address); a wildcard clashes with its own family.
+    let out = err(&format!(
+        "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a: {{ship: s1, ports: {{v4: \"80:8080\", v6: {{exposed: 80, external: ['::', 8080]}}}}}}\n      b: {{ship: s1, ports: {{one: {{exposed: 81, external: ['::1', 8080]}}, lo: {{exposed: 82, external: [127.0.0.1, 8080]}}, ok: {{exposed: 83, external: ['::1', 9090]}}}}}}\n      c: {{ship: s1, ports: {{ok: {{exposed: 83, external: [127.0.0.1, 9090]}}}}}}\n"
+    ));
+    assert!(
+        !out.contains("instances.a."),
+        "0.0.0.0 and :: do not clash: {out}"
+    );
+    assert!(out.contains("services.s.instances.b.ports.one: host port 8080/tcp on ship s1 is also bound by a.ports.v6"), "{out}");
+    assert!(out.contains("services.s.instances.b.ports.lo: host port 8080/tcp on ship s1 is also bound by a.ports.v4"), "{out}");
+    assert!(
+        !out.contains("ports.ok"),
+        "::1 and 127.0.0.1 do not clash: {out}"
+    );
+}
+
+#[test]
 fn ships_defaults_and_connection_options() {
     let e = ok(
         "name: t\nship_defaults: {timeout: 9, api_version: 1.20, max_concurrency: 3}\nships:\n  a: {ip: 10.213.0.1}\n  b: {ip: 10.213.0.2, endpoint: b.local, tls: true, tls_cert: c.pem, tls_key: k.pem, api_version: auto}\n  c: {ip: 10.213.0.3, ssh_tunnel: {user: ops, key: id_ed25519}, socket_path: /run/docker.sock}\n",
