@@ -7,6 +7,8 @@
 //! Needs `python3` with the Unicode version the table was generated from
 //! (`scripts/gen-word-table`); a different one fails with that advice.
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
