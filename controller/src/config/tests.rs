@@ -557,6 +557,25 @@ fn tcp_and_exec_check_defaults() {
 }
 
 #[test]
+fn leading_zero_ports_are_normalised() {
+    // MaestroNG passed "080" through (Docker reads it as 80) and gave the
+    // variables the text "080"; maestro reads the number.
+    let e = ok(&format!(
+        "{SHIPS}services:\n  w:\n    image: i\n    instances:\n      a:\n        ship: s1\n        ports: {{p: 080, q: \"081:08081/tcp\", r: {{exposed: 090, external: [10.213.0.1, 0100]}}}}\n"
+    ));
+    let ports = &e.instances["a"].ports;
+    let got = |n: &str| (ports[n].exposed_key(), ports[n].external.to_string());
+    assert_eq!(got("p"), ("80/tcp".into(), "80".into()));
+    assert_eq!(got("q"), ("81/tcp".into(), "8081".into()));
+    assert_eq!(got("r"), ("90/tcp".into(), "100".into()));
+    let env = env_of(&e, "a");
+    assert_eq!(env["W_A_P_PORT"], "80");
+    assert_eq!(env["W_A_Q_PORT"], "8081");
+    assert_eq!(env["W_A_Q_INTERNAL_PORT"], "81");
+    assert_eq!(env["W_A_R_PORT"], "100");
+}
+
+#[test]
 fn host_port_conflicts_on_one_ship() {
     let out = err(&format!(
         "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a: {{ship: s1, ports: {{http: \"80:8080\"}}}}\n      b: {{ship: s1, ports: {{web: \"81:8080\", dns: 53/udp}}}}\n      c: {{ship: s2, ports: {{http: \"80:8080\"}}}}\n      d: {{ship: s1, ports: {{dns: 53/udp, r: {{exposed: 9000, external: \"8079-8081\"}}}}}}\n"
