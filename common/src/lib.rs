@@ -18,20 +18,72 @@ pub const DOCKER_IMAGE: &str = "DOCKER_IMAGE";
 /// The tag of the image, `latest` when none is given.
 pub const DOCKER_TAG: &str = "DOCKER_TAG";
 
-/// Normalises a service, instance or port name for use in a variable name:
-/// every character that is not a word character (Unicode letter, digit or
-/// `_`, as Python's `\w`) becomes `_`, then the result is upper-cased.
+mod word_table;
+pub use word_table::UNICODE_VERSION;
+
+/// Normalises a service, instance or port name for use in a variable name
+/// exactly as MaestroNG's `re.sub(r'[^\w]', '_', name).upper()` on Python 3:
+/// every character that is not a word character becomes `_`, then the
+/// result is upper-cased.
 pub fn normalize(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if !is_word(c) {
+            out.push('_');
+        } else if UPPER_UNCHANGED.contains(&c) {
+            out.push(c);
+        } else {
+            out.extend(c.to_uppercase());
+        }
+    }
+    out
+}
+
+/// Lowercase letters that gained an uppercase after the table's Unicode
+/// version ([`UNICODE_VERSION`]), in the newer Unicode of Rust's
+/// `to_uppercase`: Python's `str.upper()` of that version keeps them.
+/// `common/tests/python_word.rs` finds any others, code point by code point.
+const UPPER_UNCHANGED: [char; 4] = ['\u{19b}', '\u{264}', '\u{a7d3}', '\u{a7d5}'];
+
+/// Python 3's `\w` for str patterns: `_` and the characters for which
+/// `str.isalnum()` is true (letters, categories L*, and characters with a
+/// numeric value). Combining marks, such as the vowel signs of Indic
+/// scripts, are not word characters, unlike Rust's `char::is_alphanumeric`.
+/// The table follows the Unicode version of the Python that generated it
+/// ([`UNICODE_VERSION`], `scripts/gen-word-table`).
+pub fn is_word(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || c == '_';
+    }
+    let c = u32::from(c);
+    // Start at the last indexed boundary at or before `c` (just after it a
+    // word run starts), then walk the boundaries until the first one past
+    // `c`; each toggles between a non-word and a word run.
+    let index = &word_table::WORD_INDEX;
+    let (mut at, mut inside, offset) = match index.partition_point(|&(cp, _)| cp <= c) {
+        0 => (0, false, 0),
+        n => (index[n - 1].0, true, usize::from(index[n - 1].1)),
+    };
+    let mut bytes = word_table::WORD_BOUNDARIES[offset..].iter();
+    loop {
+        let mut delta = 0u32;
+        let mut shift = 0;
+        loop {
+            let Some(&b) = bytes.next() else {
+                return inside;
+            };
+            delta |= u32::from(b & 0x7f) << shift;
+            shift += 7;
+            if b < 0x80 {
+                break;
             }
-        })
-        .flat_map(char::to_uppercase)
-        .collect()
+        }
+        at += delta;
+        if c < at {
+            return inside;
+        }
+        inside = !inside;
+    }
 }
 
 /// `<S>_<C>_HOST`: the address of the ship instance `container` of `service` runs on.
@@ -117,6 +169,16 @@ mod tests {
         assert_eq!(normalize("zk_1"), "ZK_1");
         // Unicode letters are word characters, as in Python 3's `\w`.
         assert_eq!(normalize("café"), "CAFÉ");
+        // Combining marks are not: the vowel sign of "कि" (U+093F, Mc) and
+        // the accent of a decomposed "é" (U+0301, Mn) become `_`.
+        assert_eq!(normalize("\u{915}\u{93f}-1"), "\u{915}__1");
+        assert_eq!(normalize("e\u{301}"), "E_");
+        // Digits of other scripts and other numerics are word characters.
+        assert_eq!(normalize("\u{664}\u{b2}\u{2163}"), "\u{664}\u{b2}\u{2163}");
+        assert!(!is_word('\u{24b6}'), "circled letters are So, not \\w");
+        assert!(!is_word('\u{10ffff}') && !is_word('\u{2ffff}'));
+        // Upper-cased as Python 3.11 does: no uppercase in Unicode 14.
+        assert_eq!(normalize("\u{19b}\u{264}"), "\u{19b}\u{264}");
     }
 
     #[test]

@@ -104,6 +104,10 @@ const ODD_NAMES: &[(&str, &str)] = &[
     ("CAFÉ_CRÈME_1_HTTP_PORT", "8080"),
     ("CAFÉ_INSTANCES", "crème-1"),
     ("STRASSE_INSTANCES", "a"),
+    // A combining vowel sign (U+093F) is not a word character for Python.
+    ("\u{915}__WEB_1_HOST", "10.213.0.4"),
+    ("\u{915}__WEB_1_\u{916}__PORT", "8081"),
+    ("\u{915}__INSTANCES", "web-1"),
 ];
 
 const PARTIAL: &[(&str, &str)] = &[
@@ -235,6 +239,16 @@ fn cases() -> Vec<Case> {
             ODD_NAMES,
             "get_specific_host('café', 'crème-1')",
             &["host", "café", "crème-1"],
+        ),
+        same(
+            ODD_NAMES,
+            "get_specific_host('\u{915}\u{93f}', 'web-1')",
+            &["host", "\u{915}\u{93f}", "web-1"],
+        ),
+        same(
+            ODD_NAMES,
+            "get_specific_port('\u{915}\u{93f}', 'web-1', '\u{916}\u{942}')",
+            &["specific-port", "\u{915}\u{93f}", "web-1", "\u{916}\u{942}"],
         ),
         // Specific ports.
         same(

@@ -8,4 +8,5 @@ mod guest;
 mod lab;
 mod lifecycle;
 mod orchestration;
+mod ports;
 mod restart;

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use maestro_common as common;
 
 use super::model::Instance;
+use super::pyvalue;
 use super::reader::{Reader, join};
 
 use super::yaml::{Node, Value};
@@ -89,6 +90,9 @@ pub fn parse_sources(
 
 /// Scalars as text (booleans `true`/`false`, numbers as written, null
 /// empty); lists joined with single spaces, recursively. False on a mapping.
+/// Where MaestroNG's PyYAML reads a scalar as a non-finite float or a
+/// timestamp, the text is Python's `str()` of it (`inf`, `nan`,
+/// `2001-12-14 21:59:43.100000-05:00`).
 fn flatten(node: &Node, out: &mut String) -> bool {
     match &node.value {
         Value::Null => true,
@@ -97,11 +101,17 @@ fn flatten(node: &Node, out: &mut String) -> bool {
             true
         }
         Value::Number(n) => {
-            out.push_str(&n.text);
+            let python = (!n.float.is_finite() && n.int.is_none())
+                .then(|| pyvalue::non_finite_text(&n.text))
+                .flatten();
+            out.push_str(python.unwrap_or(&n.text));
             true
         }
         Value::Str(s) => {
-            out.push_str(s);
+            match node.plain.then(|| pyvalue::timestamp_text(s)).flatten() {
+                Some(t) => out.push_str(&t),
+                None => out.push_str(s),
+            }
             true
         }
         Value::Seq(items) => {
@@ -123,21 +133,60 @@ fn flatten(node: &Node, out: &mut String) -> bool {
     }
 }
 
-/// Docker env-file format: `KEY=VALUE` split at the first `=`, blank lines
-/// and `#` comments skipped, quotes kept.
+/// An envfile, each line read as docker-py 1.10.6's `parse_env_file`
+/// (MaestroNG's) reads it: lines end at `\n`, `\r\n` or `\r`; the line's
+/// surrounding whitespace (Python's `str.strip()`) is removed; it splits at
+/// the first `=`; quotes are kept. Where docker-py's reading is a bug,
+/// maestro differs (docs/config.md, "The container environment"):
+/// - whitespace before the `=` is not part of the name (`A = 1` sets `A`
+///   to ` 1`; docker-py sets `A ` to ` 1`);
+/// - blank lines are skipped (docker-py fails on them);
+/// - a `#` after leading whitespace starts a comment too (docker-py only
+///   skips a `#` in the first column);
+/// - an empty name (`=1`) is an error;
+/// - a UTF-8 byte order mark at the start is ignored.
 pub fn parse_envfile(text: &str) -> Result<Vec<(String, String)>, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let l = line.trim_start();
-        if l.trim().is_empty() || l.starts_with('#') {
+    for (i, line) in universal_lines(text).enumerate() {
+        let l = line.trim_matches(python_space);
+        if l.is_empty() || l.starts_with('#') {
             continue;
         }
         match l.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() => out.push((k.trim().to_string(), v.to_string())),
-            _ => return Err(format!("line {}: expected KEY=VALUE", i + 1)),
+            Some((k, v)) if !k.trim_end_matches(python_space).is_empty() => {
+                out.push((k.trim_end_matches(python_space).to_string(), v.to_string()))
+            }
+            Some(_) => return Err(format!("line {}: empty variable name", i + 1)),
+            None => return Err(format!("line {}: expected KEY=VALUE", i + 1)),
         }
     }
     Ok(out)
+}
+
+/// Python's `str.isspace()`: Unicode white space plus the separators
+/// U+001C to U+001F.
+fn python_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// Lines as Python's text files give them (universal newlines).
+fn universal_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, next) = match rest.find(['\n', '\r']) {
+            Some(at) => {
+                let skip = if rest[at..].starts_with("\r\n") { 2 } else { 1 };
+                (&rest[..at], &rest[at + skip..])
+            }
+            None => (rest, ""),
+        };
+        rest = next;
+        Some(line)
+    })
 }
 
 /// Reads envfiles once each, however many instances use them.
@@ -321,6 +370,55 @@ mod tests {
             ]
         );
         assert!(parse_envfile("A=1\nnope\n").unwrap_err().contains("line 2"));
+    }
+
+    #[test]
+    fn envfile_lines_as_docker_py_reads_them() {
+        let v = parse_envfile(
+            "\u{feff}A=1 \r\n  B=two words\t\rC= lead\x1c\n\n   \n  # note\nD = x\n#E=1\nF==\u{a0}\nG",
+        )
+        .unwrap_err();
+        assert!(v.contains("line 10: expected KEY=VALUE"), "{v}");
+        let v = parse_envfile(
+            "\u{feff}A=1 \r\n  B=two words\t\rC= lead\x1c\n\n   \n  # note\nD = x\n#E=1\nF==\u{a0}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            [
+                ("A".into(), "1".into()),
+                ("B".into(), "two words".into()),
+                ("C".into(), " lead".into()),
+                ("D".into(), " x".into()),
+                ("F".into(), "=".into()),
+            ]
+        );
+        assert!(
+            parse_envfile(" =1\n")
+                .unwrap_err()
+                .contains("line 1: empty variable name")
+        );
+    }
+
+    #[test]
+    fn pyyaml_floats_and_timestamps_print_as_python() {
+        let root = crate::config::yaml::parse(
+            "env:\n  A: .inf\n  B: -.Inf\n  C: .nan\n  D: 2001-12-14t21:59:43.10-05:00\n  E: '2001-12-14t21:59:43.10-05:00'\n  F: [.inf, 2001-12-14 21:59:43.10]\n  G: -.nan\n  H: 2001-12-14\n  I: 1.50\n",
+        )
+        .unwrap();
+        let Value::Map(e) = &root.value else { panic!() };
+        let mut r = Reader::default();
+        let s = parse_sources(&mut r, Some(&e[0].1), None, "services.s", Path::new("."));
+        let m: BTreeMap<_, _> = s.env.into_iter().collect();
+        assert_eq!(m["A"], "inf");
+        assert_eq!(m["B"], "-inf");
+        assert_eq!(m["C"], "nan");
+        assert_eq!(m["D"], "2001-12-14 21:59:43.100000-05:00");
+        assert_eq!(m["E"], "2001-12-14t21:59:43.10-05:00");
+        assert_eq!(m["F"], "inf 2001-12-14 21:59:43.100000");
+        assert_eq!(m["G"], "-.nan");
+        assert_eq!(m["H"], "2001-12-14");
+        assert_eq!(m["I"], "1.50");
     }
 
     #[test]

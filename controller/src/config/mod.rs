@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod options;
 pub mod ports;
+pub mod pyvalue;
 pub mod reader;
 pub mod registry;
 pub mod services;

@@ -180,6 +180,9 @@ pub fn parse_service<'n>(
         .unwrap_or_default()
     {
         let ipath = join(&f.path("instances"), &iname);
+        if let Err(why) = container_name(&iname) {
+            r.error(knode, &ipath, format!("invalid instance name: {why}"));
+        }
         if let Some(other) = instances.get(&iname) {
             r.error(
                 knode,
@@ -225,6 +228,33 @@ pub fn parse_service<'n>(
             requires,
             wants_info,
         },
+    ))
+}
+
+/// Whether Docker accepts an instance name as its container's name
+/// (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`): checked here so that `validate` says so,
+/// rather than the create request at `start`. MaestroNG had no check.
+fn container_name(name: &str) -> Result<(), String> {
+    let why = if name.chars().count() < 2 {
+        "Docker needs at least 2 characters"
+    } else if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        "it must start with an ASCII letter or digit"
+    } else if name.contains(char::is_whitespace) {
+        "it contains white space"
+    } else if name.contains('/') {
+        "it contains `/`"
+    } else if !name.is_ascii() {
+        "it contains non-ASCII characters"
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    {
+        "it contains a character other than ASCII letters, digits, `_`, `.` and `-`"
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "{name:?}: {why}; Docker refuses it as a container name (allowed: [a-zA-Z0-9][a-zA-Z0-9_.-]+)"
     ))
 }
 

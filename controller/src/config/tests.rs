@@ -155,13 +155,13 @@ fn case5_simple_port_and_its_variables() {
 #[test]
 fn case6_port_direction_in_variables() {
     let e = ok(&format!(
-        "{SHIPS}services:\n  web: {{image: m, instances: {{w: {{ship: s1, ports: {{http: \"80:8080\"}}}}}}}}\n"
+        "{SHIPS}services:\n  web: {{image: m, instances: {{w1: {{ship: s1, ports: {{http: \"80:8080\"}}}}}}}}\n"
     ));
-    let env = env_of(&e, "w");
+    let env = env_of(&e, "w1");
     assert_eq!(
         (
-            env["WEB_W_HTTP_PORT"].as_str(),
-            env["WEB_W_HTTP_INTERNAL_PORT"].as_str()
+            env["WEB_W1_HTTP_PORT"].as_str(),
+            env["WEB_W1_HTTP_INTERNAL_PORT"].as_str()
         ),
         ("8080", "80")
     );
@@ -269,7 +269,7 @@ fn case13_env_precedence_with_envfiles() {
 fn envfile_errors_are_located() {
     let dir = fixture("envfiles");
     let yaml = format!(
-        "{SHIPS}services:\n  web: {{image: a, envfile: nope.env, instances: {{w: {{ship: s1}}}}}}\n"
+        "{SHIPS}services:\n  web: {{image: a, envfile: nope.env, instances: {{w1: {{ship: s1}}}}}}\n"
     );
     let out = load_str(&yaml, &dir).unwrap_err().to_string();
     assert!(
@@ -318,7 +318,7 @@ fn case15_link_variable_scope() {
 fn case16_transitive_requires_direct_wants_info() {
     let svc = |n: &str, extra: &str| {
         format!(
-            "  {n}: {{image: i, {extra} instances: {{{}: {{ship: s1}}}}}}\n",
+            "  {n}: {{image: i, {extra} instances: {{{}1: {{ship: s1}}}}}}\n",
             n.to_lowercase()
         )
     };
@@ -329,7 +329,7 @@ fn case16_transitive_requires_direct_wants_info() {
         svc("C", "")
     );
     let e = ok(&yaml);
-    assert_eq!(env_of(&e, "a")["C_C_HOST"], "10.213.0.1");
+    assert_eq!(env_of(&e, "a1")["C_C1_HOST"], "10.213.0.1");
     let yaml = format!(
         "{SHIPS}services:\n{}{}{}",
         svc("A", "wants_info: [B],"),
@@ -337,8 +337,8 @@ fn case16_transitive_requires_direct_wants_info() {
         svc("C", "")
     );
     let e = ok(&yaml);
-    assert!(env_of(&e, "a").contains_key("B_B_HOST"));
-    assert!(!env_of(&e, "a").contains_key("C_C_HOST"));
+    assert!(env_of(&e, "a1").contains_key("B_B1_HOST"));
+    assert!(!env_of(&e, "a1").contains_key("C_C1_HOST"));
     // wants_info gives no ordering.
     assert!(e.services["A"].ordering_deps().next().is_none());
 }
@@ -423,10 +423,10 @@ fn case22_volumes_from_rules() {
 #[test]
 fn case24_service_limits_merge_with_instance_limits() {
     let e = ok(&format!(
-        "{SHIPS}services:\n  s:\n    image: i\n    limits: {{cpu: 2, memory: 2g}}\n    instances:\n      a: {{ship: s1, limits: {{memory: 1g}}}}\n"
+        "{SHIPS}services:\n  s:\n    image: i\n    limits: {{cpu: 2, memory: 2g}}\n    instances:\n      a1: {{ship: s1, limits: {{memory: 1g}}}}\n"
     ));
     assert_eq!(
-        e.instances["a"].limits,
+        e.instances["a1"].limits,
         Limits {
             memory: Some(1 << 30),
             swap: None,
@@ -438,17 +438,17 @@ fn case24_service_limits_merge_with_instance_limits() {
 #[test]
 fn case28_extra_hosts_ship_reference() {
     let e = ok(&format!(
-        "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a: {{ship: s2, extra_hosts: {{db: {{ship: s1}}, gw: 10.9.9.9}}}}\n"
+        "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a1: {{ship: s2, extra_hosts: {{db: {{ship: s1}}, gw: 10.9.9.9}}}}\n"
     ));
     assert_eq!(
-        e.instances["a"].extra_hosts,
+        e.instances["a1"].extra_hosts,
         ["db:10.213.0.1", "gw:10.9.9.9"]
     );
     let out = err(&format!(
-        "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a: {{ship: s2, extra_hosts: {{db: {{ship: s9}}}}}}\n"
+        "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a1: {{ship: s2, extra_hosts: {{db: {{ship: s9}}}}}}\n"
     ));
     assert!(
-        out.contains(":9:46: services.s.instances.a.extra_hosts.db.ship: unknown ship \"s9\""),
+        out.contains(":9:47: services.s.instances.a1.extra_hosts.db.ship: unknown ship \"s9\""),
         "{out}"
     );
 }
@@ -456,11 +456,11 @@ fn case28_extra_hosts_ship_reference() {
 #[test]
 fn case30_image_details_in_the_environment() {
     let e = ok(&format!(
-        "{SHIPS}services:\n  s:\n    image: quay.io:8081/foo/bar\n    instances:\n      a: {{ship: s1}}\n      b: {{ship: s1, image: stackbrew/ubuntu}}\n"
+        "{SHIPS}services:\n  s:\n    image: quay.io:8081/foo/bar\n    instances:\n      a1: {{ship: s1}}\n      b1: {{ship: s1, image: stackbrew/ubuntu}}\n"
     ));
-    assert_eq!(env_of(&e, "a")["DOCKER_TAG"], "latest");
-    assert_eq!(env_of(&e, "a")["DOCKER_IMAGE"], "quay.io:8081/foo/bar");
-    assert_eq!(env_of(&e, "b")["DOCKER_IMAGE"], "stackbrew/ubuntu");
+    assert_eq!(env_of(&e, "a1")["DOCKER_TAG"], "latest");
+    assert_eq!(env_of(&e, "a1")["DOCKER_IMAGE"], "quay.io:8081/foo/bar");
+    assert_eq!(env_of(&e, "b1")["DOCKER_IMAGE"], "stackbrew/ubuntu");
 }
 
 #[test]
@@ -489,9 +489,9 @@ fn case36_lifecycle_validation() {
 #[test]
 fn case36_http_check_defaults_and_service_checks_first() {
     let e = ok(&format!(
-        "{SHIPS}services:\n  s:\n    image: i\n    lifecycle: {{running: [{{type: http, port: server}}]}}\n    instances:\n      a: {{ship: s1, ports: {{server: \"80:8080\"}}, lifecycle: {{running: [{{type: sleep, wait: 2}}]}}}}\n      b: {{ship: s2, ports: {{server: 81}}}}\n"
+        "{SHIPS}services:\n  s:\n    image: i\n    lifecycle: {{running: [{{type: http, port: server}}]}}\n    instances:\n      a1: {{ship: s1, ports: {{server: \"80:8080\"}}, lifecycle: {{running: [{{type: sleep, wait: 2}}]}}}}\n      b1: {{ship: s2, ports: {{server: 81}}}}\n"
     ));
-    let a = &e.instances["a"].lifecycle[&LifecycleState::Running];
+    let a = &e.instances["a1"].lifecycle[&LifecycleState::Running];
     assert_eq!(a.len(), 2);
     match &a[0] {
         Check::Http {
@@ -520,7 +520,7 @@ fn case36_http_check_defaults_and_service_checks_first() {
     }
     assert_eq!(a[1], Check::Sleep { wait: 2.0 });
     // No shared mutation: b gets only the service check, with its own host and port.
-    let b = &e.instances["b"].lifecycle[&LifecycleState::Running];
+    let b = &e.instances["b1"].lifecycle[&LifecycleState::Running];
     assert_eq!(b.len(), 1);
     assert!(matches!(&b[0], Check::Http { target_port: 81, host, .. } if host == "10.213.0.2"));
 }
@@ -528,9 +528,9 @@ fn case36_http_check_defaults_and_service_checks_first() {
 #[test]
 fn tcp_and_exec_check_defaults() {
     let e = ok(&format!(
-        "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a: {{ship: s1, ports: {{p: 80}}, lifecycle: {{running: [{{type: tcp, port: p}}, {{type: exec, command: \"check --x 'a b'\"}}, {{type: rexec, command: [ls, -l], attempts: 3}}]}}}}\n"
+        "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a1: {{ship: s1, ports: {{p: 80}}, lifecycle: {{running: [{{type: tcp, port: p}}, {{type: exec, command: \"check --x 'a b'\"}}, {{type: rexec, command: [ls, -l], attempts: 3}}]}}}}\n"
     ));
-    let c = &e.instances["a"].lifecycle[&LifecycleState::Running];
+    let c = &e.instances["a1"].lifecycle[&LifecycleState::Running];
     assert_eq!(
         c[0],
         Check::Tcp {
@@ -557,6 +557,48 @@ fn tcp_and_exec_check_defaults() {
 }
 
 #[test]
+fn leading_zero_ports_are_normalised() {
+    // MaestroNG passed "080" through (Docker reads it as 80) and gave the
+    // variables the text "080"; maestro reads the number.
+    let e = ok(&format!(
+        "{SHIPS}services:\n  w:\n    image: i\n    instances:\n      a1:\n        ship: s1\n        ports: {{p: 080, q: \"081:08081/tcp\", r: {{exposed: 090, external: [10.213.0.1, 0100]}}}}\n"
+    ));
+    let ports = &e.instances["a1"].ports;
+    let got = |n: &str| (ports[n].exposed_key(), ports[n].external.to_string());
+    assert_eq!(got("p"), ("80/tcp".into(), "80".into()));
+    assert_eq!(got("q"), ("81/tcp".into(), "8081".into()));
+    assert_eq!(got("r"), ("90/tcp".into(), "100".into()));
+    let env = env_of(&e, "a1");
+    assert_eq!(env["W_A1_P_PORT"], "80");
+    assert_eq!(env["W_A1_Q_PORT"], "8081");
+    assert_eq!(env["W_A1_Q_INTERNAL_PORT"], "81");
+    assert_eq!(env["W_A1_R_PORT"], "100");
+}
+
+#[test]
+fn instance_names_docker_refuses_are_errors_at_validation() {
+    let out = err(&format!(
+        "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a b: {{ship: s1}}\n      x/y: {{ship: s1}}\n      \u{915}\u{93f}1: {{ship: s1}}\n      z: {{ship: s1}}\n      -ab: {{ship: s1}}\n      ok_1.x-Y: {{ship: s1}}\n      \"c:d\": {{ship: s1}}\n"
+    ));
+    for want in [
+        ":9:7: services.s.instances.a b: invalid instance name: \"a b\": it contains white space; Docker refuses it as a container name",
+        ":10:7: services.s.instances.x/y: invalid instance name: \"x/y\": it contains `/`",
+        ":11:7: services.s.instances.\u{915}\u{93f}1: invalid instance name: \"\u{915}\u{93f}1\": it must start with an ASCII letter or digit",
+        ":12:7: services.s.instances.z: invalid instance name: \"z\": Docker needs at least 2 characters",
+        ":13:7: services.s.instances.-ab: invalid instance name: \"-ab\": it must start",
+        ":15:7: services.s.instances.c:d: invalid instance name: \"c:d\": it contains a character other than",
+    ] {
+        assert!(out.contains(want), "{want}\nnot in:\n{out}");
+    }
+    assert!(!out.contains("ok_1.x-Y"), "{out}");
+    assert_eq!(out.lines().count(), 6, "{out}");
+    let out = err(&format!(
+        "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      ab\u{e9}: {{ship: s1}}\n"
+    ));
+    assert!(out.contains("it contains non-ASCII characters"), "{out}");
+}
+
+#[test]
 fn host_port_conflicts_on_one_ship() {
     let out = err(&format!(
         "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a: {{ship: s1, ports: {{http: \"80:8080\"}}}}\n      b: {{ship: s1, ports: {{web: \"81:8080\", dns: 53/udp}}}}\n      c: {{ship: s2, ports: {{http: \"80:8080\"}}}}\n      d: {{ship: s1, ports: {{dns: 53/udp, r: {{exposed: 9000, external: \"8079-8081\"}}}}}}\n"
@@ -567,6 +609,25 @@ fn host_port_conflicts_on_one_ship() {
     assert!(
         !out.contains("instances.c."),
         "another ship is no conflict: {out}"
+    );
+}
+
+#[test]
+fn host_port_conflicts_follow_the_address_family() {
+    // 0.0.0.0 and :: on one host port coexist (Docker binds both for a
+    // port given no address); a wildcard clashes with its own family.
+    let out = err(&format!(
+        "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a: {{ship: s1, ports: {{v4: \"80:8080\", v6: {{exposed: 80, external: ['::', 8080]}}}}}}\n      b: {{ship: s1, ports: {{one: {{exposed: 81, external: ['::1', 8080]}}, lo: {{exposed: 82, external: [127.0.0.1, 8080]}}, ok: {{exposed: 83, external: ['::1', 9090]}}}}}}\n      c: {{ship: s1, ports: {{ok: {{exposed: 83, external: [127.0.0.1, 9090]}}}}}}\n"
+    ));
+    assert!(
+        !out.contains("instances.a."),
+        "0.0.0.0 and :: do not clash: {out}"
+    );
+    assert!(out.contains("services.s.instances.b.ports.one: host port 8080/tcp on ship s1 is also bound by a.ports.v6"), "{out}");
+    assert!(out.contains("services.s.instances.b.ports.lo: host port 8080/tcp on ship s1 is also bound by a.ports.v4"), "{out}");
+    assert!(
+        !out.contains("ports.ok"),
+        "::1 and 127.0.0.1 do not clash: {out}"
     );
 }
 
@@ -642,9 +703,9 @@ fn ship_errors_are_located() {
 #[test]
 fn container_options() {
     let e = ok(&format!(
-        "{SHIPS}services:\n  s:\n    image: i\n    omit: yes\n    instances:\n      a:\n        ship: s1\n        command: \"run --fast\"\n        dns: 8.8.8.8\n        net: host\n        privileged: true\n        cap_add: [NET_ADMIN]\n        stop_timeout: 30\n        workdir: /w\n        username: nobody\n        security_opt: [no-new-privileges]\n        links: {{db: database}}\n        restart: on-failure:3\n        log_driver: syslog\n        log_opt: {{tag: x}}\n        labels: [a=b]\n        ulimits: {{nofile: 1024}}\n"
+        "{SHIPS}services:\n  s:\n    image: i\n    omit: yes\n    instances:\n      a1:\n        ship: s1\n        command: \"run --fast\"\n        dns: 8.8.8.8\n        net: host\n        privileged: true\n        cap_add: [NET_ADMIN]\n        stop_timeout: 30\n        workdir: /w\n        username: nobody\n        security_opt: [no-new-privileges]\n        links: {{db: database}}\n        restart: on-failure:3\n        log_driver: syslog\n        log_opt: {{tag: x}}\n        labels: [a=b]\n        ulimits: {{nofile: 1024}}\n"
     ));
-    let a = &e.instances["a"];
+    let a = &e.instances["a1"];
     assert!(e.services["s"].omit);
     assert_eq!(
         a.command.as_deref(),
@@ -762,7 +823,7 @@ fn registries_and_audit() {
 #[test]
 fn all_errors_of_a_file_are_reported_in_file_order() {
     let out = err(
-        "ships: {a: {ip: x, bogus: 1}}\nservices:\n  s: {image: i, instances: {a: {ship: nope}}}\n",
+        "ships: {a: {ip: x, bogus: 1}}\nservices:\n  s: {image: i, instances: {a1: {ship: nope}}}\n",
     );
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 3, "{out}");
@@ -960,12 +1021,12 @@ fn envfile_lines_without_equals_are_errors() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("bad.env"), "A=1\nNOEQUALS\n").unwrap();
     let yaml = format!(
-        "{SHIPS}services:\n  s: {{image: i, instances: {{a: {{ship: s1, envfile: [bad.env]}}}}}}\n"
+        "{SHIPS}services:\n  s: {{image: i, instances: {{a1: {{ship: s1, envfile: [bad.env]}}}}}}\n"
     );
     let out = load_str(&yaml, &dir).unwrap_err().to_string();
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(
-        out.contains(":6:53: services.s.instances.a.envfile[0]: envfile")
+        out.contains(":6:54: services.s.instances.a1.envfile[0]: envfile")
             && out.contains("bad.env: line 2: expected KEY=VALUE"),
         "{out}"
     );
@@ -992,7 +1053,7 @@ fn deptree_includes_volumes_from_services() {
 #[test]
 fn an_invalid_ship_or_service_is_reported_once() {
     let out = err(
-        "name: t\nships:\n  s1: {endpoint: x}\nservices:\n  db: {instances: {d: {ship: s1}}}\n  web: {image: i, requires: [db], instances: {w: {ship: s1}}}\n",
+        "name: t\nships:\n  s1: {endpoint: x}\nservices:\n  db: {instances: {d1: {ship: s1}}}\n  web: {image: i, requires: [db], instances: {w1: {ship: s1}}}\n",
     );
     assert_eq!(out.lines().count(), 2, "{out}");
     assert!(
@@ -1031,9 +1092,9 @@ fn every_bad_ship_key_is_reported() {
 #[test]
 fn health_check_and_bad_match_regex() {
     let e = ok(&format!(
-        "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a: {{ship: s1, lifecycle: {{running: [{{type: health}}, {{type: health, max_wait: 30}}]}}}}\n"
+        "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a1: {{ship: s1, lifecycle: {{running: [{{type: health}}, {{type: health, max_wait: 30}}]}}}}\n"
     ));
-    let c = &e.instances["a"].lifecycle[&LifecycleState::Running];
+    let c = &e.instances["a1"].lifecycle[&LifecycleState::Running];
     assert_eq!(
         c[..],
         [
@@ -1042,14 +1103,14 @@ fn health_check_and_bad_match_regex() {
         ]
     );
     let out = err(&format!(
-        "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a: {{ship: s1, ports: {{w: 80}}, lifecycle: {{running: [{{type: http, port: w, match_regex: \"(oops\"}}, {{type: health, wait: 1}}]}}}}\n"
+        "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a1: {{ship: s1, ports: {{w: 80}}, lifecycle: {{running: [{{type: http, port: w, match_regex: \"(oops\"}}, {{type: health, wait: 1}}]}}}}\n"
     ));
     assert!(
-        out.contains("services.s.instances.a.lifecycle.running[0].match_regex: bad regex: "),
+        out.contains("services.s.instances.a1.lifecycle.running[0].match_regex: bad regex: "),
         "{out}"
     );
     assert!(
-        out.contains("services.s.instances.a.lifecycle.running[1].wait: unknown key \"wait\""),
+        out.contains("services.s.instances.a1.lifecycle.running[1].wait: unknown key \"wait\""),
         "{out}"
     );
 }

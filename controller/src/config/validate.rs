@@ -335,8 +335,7 @@ fn check_port_conflicts(
                 if bp.external.start > ap.external.end {
                     break;
                 }
-                let ips_clash =
-                    ap.host_ip == bp.host_ip || ap.host_ip == "0.0.0.0" || bp.host_ip == "0.0.0.0";
+                let ips_clash = host_ips_clash(&ap.host_ip, &bp.host_ip);
                 if !ips_clash || !ap.external.overlaps(&bp.external) {
                     continue;
                 }
@@ -480,4 +479,19 @@ fn compute_envs(
             .insert(iname.clone(), cache.resolve(r, &x.sources));
     }
     envs
+}
+
+/// Whether two host addresses of one host port overlap: the same address,
+/// or a wildcard and an address of its family (`0.0.0.0` for IPv4, `::`
+/// for IPv6; an empty address is both). `0.0.0.0` and `::` do not clash:
+/// Docker itself binds both for one port when given no address.
+fn host_ips_clash(a: &str, b: &str) -> bool {
+    let v6 = |ip: &str| ip.contains(':');
+    let wildcard_of = |w: &str, ip: &str| match w {
+        "" => true,
+        "0.0.0.0" => !v6(ip),
+        "::" => v6(ip),
+        _ => false,
+    };
+    a == b || wildcard_of(a, b) || wildcard_of(b, a)
 }

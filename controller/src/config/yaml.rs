@@ -23,6 +23,9 @@ pub struct Node {
     pub column: u64,
     /// Byte range of the defining scalar in the source (for number text).
     span: Option<(usize, usize)>,
+    /// A string written as a plain (unquoted, untagged) scalar: one that
+    /// PyYAML may have resolved to another type (a timestamp, for example).
+    pub plain: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +117,31 @@ impl Node {
                     }
                 }
             }
+            Value::Str(_) => {
+                if let Some((start, len)) = self.span
+                    && let Some(text) = src.get(start..start + len)
+                {
+                    // An anchor (`&a`) may precede the scalar; quotes, block
+                    // scalars and tags make it a string for PyYAML too.
+                    let mut text = text.trim_start();
+                    if let Some(rest) = text.strip_prefix('&') {
+                        text = rest
+                            .split_once(char::is_whitespace)
+                            .map_or("", |(_, r)| r.trim_start());
+                    }
+                    // The span starts after a tag (`!!str x`) or a block
+                    // indicator (`|`, `>-`): look at the tokens before it (a
+                    // tag or indicator and an anchor, in any order).
+                    let styled = src[..start]
+                        .rsplit(|c: char| c.is_whitespace() || "[{,".contains(c))
+                        .filter(|t| !t.is_empty())
+                        .take(2)
+                        .any(|t| t.starts_with(['!', '|', '>']));
+                    self.plain = !styled
+                        && !text.is_empty()
+                        && !text.starts_with(['"', '\'', '|', '>', '!', '&', '*']);
+                }
+            }
             Value::Seq(items) => items.iter_mut().for_each(|n| n.fill_number_text(src)),
             Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
                 k.fill_number_text(src);
@@ -129,6 +157,10 @@ impl Node {
 pub fn parse(src: &str) -> Result<Node, ConfigError> {
     let options = serde_saphyr::options! {
         strict_booleans: true,
+        // `.inf`, `-.inf` and `.nan` are numbers, as in PyYAML: environment
+        // values print them as Python does; keys that need a finite number
+        // reject them.
+        non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::PassThrough,
         // Environment files often use one anchor (`*jvm`, `*defaults`) for
         // hundreds of instances: the alias/anchor ratio heuristic would
         // reject them. The other limits (alias replay, depth, size) stay.
@@ -185,6 +217,7 @@ impl<'de> Deserialize<'de> for Node {
             line: s.referenced.line(),
             column: s.referenced.column(),
             span,
+            plain: false,
         })
     }
 }
@@ -333,6 +366,36 @@ mod tests {
             Value::Map(e) => assert!(e.iter().all(|(k, _)| k.line >= 3)),
             _ => panic!(),
         }
+    }
+
+    #[test]
+    fn plain_strings_are_marked() {
+        let src = "a: 2001-12-14\nb: \"2001-12-14\"\nc: &x 2001-12-14 21:59:43.10\nd: *x\ne: !!str 2001-12-14\nf: ['2001-12-14', 2001-12-14t21:59:43.10-05:00]\ng: |\n  2001-12-14\nh: >-\n  x\ni: [!!str 2001-12-14, &y !!str 2001-12-14, !!str &z 2001-12-14, z]\n";
+        let root = parse(src).unwrap();
+        let plain = |n: &Node| (n.plain, n.scalar_text().unwrap());
+        assert_eq!(plain(get(&root, "a")), (true, "2001-12-14".into()));
+        assert_eq!(plain(get(&root, "b")), (false, "2001-12-14".into()));
+        assert_eq!(
+            plain(get(&root, "c")),
+            (true, "2001-12-14 21:59:43.10".into())
+        );
+        assert_eq!(
+            plain(get(&root, "d")),
+            (true, "2001-12-14 21:59:43.10".into())
+        );
+        assert_eq!(plain(get(&root, "e")), (false, "2001-12-14".into()));
+        let Value::Seq(f) = &get(&root, "f").value else {
+            panic!()
+        };
+        assert!(!f[0].plain && f[1].plain);
+        assert!(!get(&root, "g").plain && !get(&root, "h").plain);
+        let Value::Seq(i) = &get(&root, "i").value else {
+            panic!()
+        };
+        assert_eq!(
+            i.iter().map(|n| n.plain).collect::<Vec<_>>(),
+            [false, false, false, true]
+        );
     }
 
     #[test]

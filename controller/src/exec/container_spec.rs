@@ -40,7 +40,10 @@ pub fn container_spec(
     let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
     for port in i.ports.values() {
         let proto = port.protocol.as_str();
-        let host_ip = Some(port.host_ip.clone()).filter(|h| !h.is_empty() && h != "0.0.0.0");
+        // Always explicit: an empty HostIp makes Docker 20.10 and later
+        // publish on IPv6 (`::`) as well, wider than the file states
+        // (MaestroNG documents `0.0.0.0` for a port without an address).
+        let host_ip = Some(port.host_ip.clone());
         if port.exposed.is_range() {
             // The API wants one key per port: a range maps port by port
             // onto a host range of the same size (validated).
@@ -245,10 +248,10 @@ services:
         assert_eq!(
             h["PortBindings"],
             json!({
-                "80/tcp": [{"HostPort": "8080"}],
+                "80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}],
                 "53/udp": [{"HostIp": "127.0.0.1", "HostPort": "5353"}],
-                "7000/tcp": [{"HostPort": "9000"}],
-                "7001/tcp": [{"HostPort": "9001"}],
+                "7000/tcp": [{"HostIp": "0.0.0.0", "HostPort": "9000"}],
+                "7001/tcp": [{"HostIp": "0.0.0.0", "HostPort": "9001"}],
             })
         );
         let mut binds: Vec<String> = serde_json::from_value(h["Binds"].clone()).unwrap();
