@@ -9,9 +9,9 @@
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use maestro::exec::CancelToken;
 use maestro::lifecycle::retry::Verdict;
 use maestro::lifecycle::tcp;
+use maestro::scheduler::CancelToken;
 
 const RUNS: usize = 5;
 

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use maestro::events::Discard;
-use maestro::exec::{self, CancelToken, Completion, Direction, Limits, Node, Play, TaskContext};
+use maestro::scheduler::{
+    self, CancelToken, Completion, Direction, Limits, Node, Play, TaskContext,
+};
 
 fn play(nodes: Vec<Node<'_>>, limits: Limits) -> Play<'_> {
     Play {
@@ -25,7 +27,7 @@ fn noop<'a>(id: String, ship: String, deps: Vec<String>) -> Node<'a> {
 
 fn run(p: Play<'_>) -> Duration {
     let start = Instant::now();
-    let report = exec::run(p, &Discard, &CancelToken::new()).expect("valid graph");
+    let report = scheduler::run(p, &Discard, &CancelToken::new()).expect("valid graph");
     assert_eq!(report.summary.exit_code(), 0);
     start.elapsed()
 }

@@ -1,5 +1,5 @@
 //! The labels maestro puts on every container it creates: the contract
-//! between the create request (`exec::container_spec`), observation
+//! between the create request (`tasks::container_spec`), observation
 //! (`plan::observe`) and restart's `--only-if-changed`. A container without
 //! them was not created by maestro (e.g. by MaestroNG) and is still matched
 //! by its name.

@@ -19,8 +19,8 @@ use maestro::docker::models::{
     RestartPolicyNameEnum,
 };
 use maestro::events::State;
-use maestro::exec::CancelToken;
 use maestro::lifecycle::{CheckFailure, Target, run_state};
+use maestro::scheduler::CancelToken;
 use maestro_tests::{Lab, unique};
 
 fn load(lab: &Lab, services: &str) -> Environment {

@@ -6,11 +6,11 @@ use super::context::request;
 use super::{Context, Outcome};
 use crate::audit::PlayInfo;
 use crate::cli::PlayArgs;
-use crate::exec::tasks::{Shared, run_step};
-use crate::exec::{Direction, Node, Play};
 use crate::exit::ExitStatus;
 use crate::plan::selection::{self, Verb};
 use crate::plan::{self as planning, PlanOptions};
+use crate::scheduler::{Direction, Node, Play};
+use crate::tasks::step::{Shared, run_step};
 
 /// What the command line asked for, beyond the selection.
 #[derive(Debug, Clone, Default)]

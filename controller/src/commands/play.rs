@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::audit::{Auditors, PlayInfo};
 use crate::config::Environment;
-use crate::exec::{self, CancelToken, Limits, Play, Report};
 use crate::exit::Failed;
 use crate::render::{self, Progress};
+use crate::scheduler::{self, CancelToken, Limits, Play, Report};
 
 /// The per-ship limits of the environment's ships under the `-c` limit.
 pub fn limits(env: &Environment, concurrency: usize) -> Limits {
@@ -41,7 +41,7 @@ pub fn run_audited(
     }
     let cancel = CancelToken::new();
     install_interrupt_handler(&cancel);
-    let result = render::with_progress(progress, |sink| exec::run(play, sink, &cancel));
+    let result = render::with_progress(progress, |sink| scheduler::run(play, sink, &cancel));
     match &result {
         Ok(report) if report.summary.exit_status() == crate::exit::ExitStatus::Success => {
             auditors.success(info);

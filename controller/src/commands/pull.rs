@@ -14,10 +14,10 @@ use crate::audit::PlayInfo;
 use crate::cli::{PullArgs, Selection};
 use crate::config::model::Environment;
 use crate::events::State;
-use crate::exec::pull::{PullSpec, Pulled, pull_image};
-use crate::exec::{Completion, Direction, Node, Play, TaskFailure};
 use crate::plan::selection::{self, SelectError, Verb};
 use crate::registry_auth::{self, Lookup};
+use crate::scheduler::{Completion, Direction, Node, Play, TaskFailure};
+use crate::tasks::pull::{PullSpec, Pulled, pull_image};
 
 pub fn run(ctx: &Context, args: &PullArgs) -> Outcome {
     let selection = ctx.select(Verb::Pull, &request(&args.selection, true, false))?;

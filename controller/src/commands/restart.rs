@@ -10,13 +10,13 @@ use super::context::request;
 use super::{Context, Outcome};
 use crate::audit::PlayInfo;
 use crate::cli::RestartArgs;
-use crate::exec::restart::{RestartFlags, RestartShared, run_restart};
-use crate::exec::tasks::Shared;
-use crate::exec::{Direction, Node, Play, Report, scheduler};
 use crate::exit::ExitStatus;
 use crate::plan::restart::{self as restart_plan, RestartOptions};
 use crate::plan::selection::{self, Verb};
 use crate::registry_auth::{self, Lookup};
+use crate::scheduler::{self, Direction, Node, Play, Report};
+use crate::tasks::restart::{RestartFlags, RestartShared, run_restart};
+use crate::tasks::step::Shared;
 
 pub fn run(ctx: &Context, args: &RestartArgs) -> Outcome {
     let env = ctx.env();
@@ -143,7 +143,7 @@ pub fn recap(report: &Report) -> String {
 mod tests {
     use super::*;
     use crate::events::{Failure, Summary};
-    use crate::exec::NodeReport;
+    use crate::scheduler::NodeReport;
 
     #[test]
     fn recap_names_restarted_failed_and_untouched() {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::backoff::Backoff;
 use super::retry::{Attempt, Budget, Verdict, retry};
 use crate::config::model::EnvFrom;
-use crate::exec::CancelToken;
+use crate::scheduler::CancelToken;
 
 /// Runs `command` until it exits 0, within `attempts` attempts (see `retry`).
 pub fn check(
@@ -119,7 +119,7 @@ fn wait(child: &mut Child, stop: &CancelToken) -> Option<std::io::Result<ExitSta
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exec::cancel::cancelled_after;
+    use crate::scheduler::cancel::cancelled_after;
 
     fn sh(script: &str) -> Vec<String> {
         vec!["sh".into(), "-c".into(), script.into()]

@@ -6,7 +6,7 @@
 use super::backoff::Backoff;
 use super::retry::{Attempt, Budget, Verdict, retry_with};
 use crate::docker::Docker;
-use crate::exec::CancelToken;
+use crate::scheduler::CancelToken;
 
 pub fn check(
     docker: &Docker,

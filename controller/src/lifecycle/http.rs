@@ -9,7 +9,7 @@ use ureq::Agent;
 use ureq::http::{Method, Request};
 
 use super::retry::{Attempt, Budget, Verdict, detached, retry};
-use crate::exec::CancelToken;
+use crate::scheduler::CancelToken;
 
 /// Timeout of one request when `requests_options.timeout` is not given
 /// (MaestroNG had none: one request could hang the check forever).

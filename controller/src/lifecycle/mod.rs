@@ -26,7 +26,7 @@ use crate::config::model::{Check, Instance, LifecycleState};
 use crate::config::ship::Ship;
 use crate::docker::Docker;
 use crate::events::State;
-use crate::exec::CancelToken;
+use crate::scheduler::CancelToken;
 
 use backoff::Backoff;
 use retry::Verdict;

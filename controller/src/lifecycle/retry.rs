@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use super::backoff::Proportional;
-use crate::exec::CancelToken;
+use crate::scheduler::CancelToken;
 
 /// How long a check keeps trying.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -135,7 +135,7 @@ pub fn detached(stop: &CancelToken, f: impl FnOnce() -> Attempt + Send + 'static
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exec::cancel::cancelled_after;
+    use crate::scheduler::cancel::cancelled_after;
 
     fn fast() -> impl Iterator<Item = Duration> {
         std::iter::repeat(Duration::from_millis(1))

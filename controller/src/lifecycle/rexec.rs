@@ -12,7 +12,7 @@ use super::backoff::Backoff;
 use super::retry::{Attempt, Budget, Verdict, retry_with};
 use crate::docker::Docker;
 use crate::docker::models::ExecConfig;
-use crate::exec::CancelToken;
+use crate::scheduler::CancelToken;
 
 /// How long an exec may stay neither running nor finished before the
 /// attempt counts as failed.

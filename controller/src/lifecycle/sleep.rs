@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::retry::Verdict;
-use crate::exec::CancelToken;
+use crate::scheduler::CancelToken;
 
 pub fn check(wait: f64, stop: &CancelToken) -> Verdict {
     let d = Duration::try_from_secs_f64(wait).unwrap_or(Duration::ZERO);
@@ -17,7 +17,7 @@ pub fn check(wait: f64, stop: &CancelToken) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exec::cancel::cancelled_after;
+    use crate::scheduler::cancel::cancelled_after;
     use std::time::Instant;
 
     #[test]

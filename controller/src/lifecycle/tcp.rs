@@ -4,7 +4,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 use super::retry::{Attempt, Budget, Verdict, detached, retry};
-use crate::exec::CancelToken;
+use crate::scheduler::CancelToken;
 
 /// Timeout of one connect, as MaestroNG's.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);

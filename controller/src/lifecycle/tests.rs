@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::config::{Environment, load_str};
-use crate::exec::cancel::cancelled_after;
+use crate::scheduler::cancel::cancelled_after;
 
 fn env(checks: &str, port: u16) -> Environment {
     let yaml = format!(

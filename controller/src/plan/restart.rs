@@ -334,7 +334,7 @@ services:
     #[test]
     fn the_scheduler_runs_the_plan_in_that_order() {
         use crate::events::Recorder;
-        use crate::exec::{self, CancelToken, Completion, Direction, Limits, Node, Play};
+        use crate::scheduler::{self, CancelToken, Completion, Direction, Limits, Node, Play};
         use std::sync::Mutex;
         let plan = make(Batch::Count(2), &[]);
         let log = Mutex::new(Vec::new());
@@ -361,7 +361,7 @@ services:
             limits: Limits::new(1, []),
             nodes,
         };
-        let report = exec::run(play, &Recorder::new(), &CancelToken::new()).unwrap();
+        let report = scheduler::run(play, &Recorder::new(), &CancelToken::new()).unwrap();
         assert_eq!(report.summary.exit_code(), 0);
         assert_eq!(
             log.into_inner().unwrap(),

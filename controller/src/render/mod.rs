@@ -7,13 +7,13 @@
 //! renderer":
 //!
 //! ```no_run
-//! use maestro::exec::{self, CancelToken, Direction, Limits, Play};
+//! use maestro::scheduler::{self, CancelToken, Direction, Limits, Play};
 //! use maestro::render::{self, Progress};
 //!
 //! let cancel = CancelToken::new();
 //! let play = Play { command: "start".into(), direction: Direction::Forward,
 //!                   limits: Limits::default(), nodes: Vec::new() };
-//! let report = render::with_progress(Progress::Auto, |sink| exec::run(play, sink, &cancel));
+//! let report = render::with_progress(Progress::Auto, |sink| scheduler::run(play, sink, &cancel));
 //! let code = match report {
 //!     Ok(report) => report.summary.exit_code(),
 //!     Err(_graph_error) => 2,

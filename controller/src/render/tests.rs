@@ -237,7 +237,9 @@ fn json_renderer_prints_one_object_per_event() {
 
 #[test]
 fn with_renderer_draws_everything_before_returning() {
-    use crate::exec::{self, CancelToken, Completion, Direction, Limits, Node, Play, TaskContext};
+    use crate::scheduler::{
+        self, CancelToken, Completion, Direction, Limits, Node, Play, TaskContext,
+    };
     let buf = SharedBuf::default();
     let play = Play {
         command: "stop".into(),
@@ -268,7 +270,7 @@ fn with_renderer_draws_everything_before_returning() {
         ],
     };
     let report = with_renderer(Box::new(JsonRenderer::new(buf.clone())), |sink| {
-        exec::run(play, sink, &CancelToken::new())
+        scheduler::run(play, sink, &CancelToken::new())
     })
     .unwrap();
     assert_eq!(report.summary.exit_code(), 0);

@@ -23,14 +23,14 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::pull::{PullSpec, pull_image};
-use super::scheduler::{Completion, TaskContext, TaskFailure, TaskResult};
-use super::tasks::{Shared, run_step};
+use super::step::{Shared, run_step};
 use crate::docker::Docker;
 use crate::events::State;
 use crate::plan::observe::Container;
 use crate::plan::restart::{RestartAction, RestartStep};
 use crate::plan::{Action, Step};
 use crate::registry_auth::Credentials;
+use crate::scheduler::{Completion, TaskContext, TaskFailure, TaskResult};
 
 /// The command line's restart flags the tasks act on.
 #[derive(Debug, Clone, Copy, Default)]

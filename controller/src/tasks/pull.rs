@@ -10,7 +10,7 @@ use crate::docker::{Docker, ErrorKind, PullEvent};
 use crate::events::State;
 use crate::registry_auth::Credentials;
 
-use super::TaskContext;
+use crate::scheduler::TaskContext;
 
 /// Time between attempts (MaestroNG's 1 s).
 pub const RETRY_PAUSE: Duration = Duration::from_secs(1);

@@ -23,8 +23,10 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::select;
 
-use super::cancel::CancelToken;
+pub mod cancel;
+
 use crate::events::{AbortReason, Event, EventSink, Failure, InstanceEvent, Row, State, Summary};
+pub use cancel::CancelToken;
 
 /// The per-ship limit when the ship sets none.
 pub const DEFAULT_PER_SHIP: usize = 8;
@@ -430,7 +432,7 @@ enum Status {
 ///
 /// ```
 /// use maestro::events::{Recorder, State};
-/// use maestro::exec::{run, CancelToken, Completion, Direction, Limits, Node, Play};
+/// use maestro::scheduler::{run, CancelToken, Completion, Direction, Limits, Node, Play};
 ///
 /// let zk = Node::new("zk-1", "zookeeper", "ship1", Vec::<String>::new(), |ctx| {
 ///     ctx.emit(State::Starting);

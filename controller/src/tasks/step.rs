@@ -18,7 +18,6 @@ use std::time::Duration;
 
 use super::container_spec::container_spec;
 use super::pull::{PullSpec, pull_image};
-use super::scheduler::{Completion, TaskContext, TaskFailure, TaskResult};
 use crate::config::Environment;
 use crate::config::model::{Instance, LifecycleState};
 use crate::docker::{Docker, LogOptions};
@@ -27,6 +26,7 @@ use crate::lifecycle::{self, Target};
 use crate::plan::observe::container_display;
 use crate::plan::{Action, Step};
 use crate::registry_auth::{self, Lookup};
+use crate::scheduler::{Completion, TaskContext, TaskFailure, TaskResult};
 
 /// Lines of a dead container's log shown in its failure.
 const LOG_TAIL: u64 = 20;
