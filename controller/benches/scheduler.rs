@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use maestro::events::Discard;
 use maestro::scheduler::{
-    self, CancelToken, Completion, Direction, Limits, Node, Play, TaskContext,
+    self, CancelToken, Completion, Concurrency, Direction, Play, Task, TaskContext,
 };
 
-fn play(nodes: Vec<Node<'_>>, limits: Limits) -> Play<'_> {
+fn play(nodes: Vec<Task<'_>>, limits: Concurrency) -> Play<'_> {
     Play {
         command: "bench".into(),
         direction: Direction::Forward,
@@ -19,8 +19,8 @@ fn play(nodes: Vec<Node<'_>>, limits: Limits) -> Play<'_> {
     }
 }
 
-fn noop<'a>(id: String, ship: String, deps: Vec<String>) -> Node<'a> {
-    Node::new(id, "svc", ship, deps, |_ctx: &TaskContext<'_>| {
+fn noop<'a>(id: String, ship: String, deps: Vec<String>) -> Task<'a> {
+    Task::new(id, "svc", ship, deps, |_ctx: &TaskContext<'_>| {
         Ok(Completion::Done)
     })
 }
@@ -37,7 +37,7 @@ fn overhead(n: usize) {
     let nodes = (0..n)
         .map(|i| noop(format!("n{i}"), format!("ship{}", i % 3), Vec::new()))
         .collect();
-    let took = run(play(nodes, Limits::default()));
+    let took = run(play(nodes, Concurrency::default()));
     println!(
         "overhead      {n:>6} independent no-op tasks: {:>8.1} ms, {:>6.2} us/task   (reference: 0)",
         took.as_secs_f64() * 1e3,
@@ -57,7 +57,7 @@ fn chain(n: usize) {
             noop(format!("n{i}"), "ship0".into(), deps)
         })
         .collect();
-    let took = run(play(nodes, Limits::default()));
+    let took = run(play(nodes, Concurrency::default()));
     println!(
         "latency       chain of {n:>5} no-op tasks:        {:>8.1} ms, {:>6.2} us/hop    (reference: 0)",
         took.as_secs_f64() * 1e3,
@@ -84,7 +84,7 @@ fn levels(n: usize, work: Duration) {
                     .map(|j| format!("l{}-{j}", level - 1))
                     .collect()
             };
-            nodes.push(Node::new(
+            nodes.push(Task::new(
                 format!("l{level}-{k}"),
                 format!("svc{level}"),
                 format!("ship{ship}"),
@@ -105,7 +105,7 @@ fn levels(n: usize, work: Duration) {
             work * waves as u32
         })
         .sum();
-    let took = run(play(nodes, Limits::default()));
+    let took = run(play(nodes, Concurrency::default()));
     println!(
         "makespan      {:>4} tasks, 3 levels x 3 ships, {:>3} ms each: {:>7.1} ms   (floor {:>7.1} ms, ratio {:.3})",
         per_level * 3,
@@ -121,7 +121,7 @@ fn main() {
     let nodes = (0..1_000)
         .map(|i| noop(format!("n{i}"), format!("ship{}", i % 3), Vec::new()))
         .collect();
-    run(play(nodes, Limits::default()));
+    run(play(nodes, Concurrency::default()));
     for n in [1_000, 10_000] {
         overhead(n);
     }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 /// One request to send.
 #[derive(Debug, Clone)]
-pub struct Request {
+pub struct HttpCall {
     pub endpoint: String,
     /// `POST` or `GET` (a GET carries the body too, as MaestroNG sent it).
     pub method: String,
@@ -37,7 +37,7 @@ pub fn origin(url: &str) -> String {
 }
 
 /// Sends the request; `Err` says why, naming the endpoint's origin only.
-pub fn send(req: &Request) -> Result<(), String> {
+pub fn send(req: &HttpCall) -> Result<(), String> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .proxy(None)
         .http_status_as_error(false)
@@ -132,7 +132,7 @@ impl SlackMessage<'_> {
 
 /// Where a Slack message goes: a `token` that is a URL is an incoming
 /// webhook; anything else is a bot token for `chat.postMessage`.
-pub fn slack_request(token: &str, body: Value, timeout: Duration) -> Request {
+pub fn slack_request(token: &str, body: Value, timeout: Duration) -> HttpCall {
     let mut headers = BTreeMap::new();
     let endpoint = if token.starts_with("https://") || token.starts_with("http://") {
         token.to_string()
@@ -140,7 +140,7 @@ pub fn slack_request(token: &str, body: Value, timeout: Duration) -> Request {
         headers.insert("Authorization".into(), format!("Bearer {token}"));
         "https://slack.com/api/chat.postMessage".to_string()
     };
-    Request {
+    HttpCall {
         endpoint,
         method: "POST".into(),
         headers,

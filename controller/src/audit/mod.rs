@@ -196,7 +196,7 @@ impl Auditors {
                     Some(p) => template::render(p, &fields).unwrap_or(Value::Null),
                     None => default_payload(&fields),
                 };
-                http::send(&http::Request {
+                http::send(&http::HttpCall {
                     endpoint: endpoint.clone(),
                     method: method.clone(),
                     headers: headers.clone(),

@@ -206,7 +206,7 @@ pub fn line<I: IntoIterator<Item = String>>(candidates: I, prefix: &str) -> Stri
     text
 }
 
-pub fn run(global: &GlobalArgs, args: &CompleteArgs) -> super::Outcome {
+pub fn run(global: &GlobalArgs, args: &CompleteArgs) -> super::CommandResult {
     let top = definition();
     let text = match analyse(&top, &args.tokens) {
         Want::Commands(prefix) => line(command_names(&top), &prefix),

@@ -1,11 +1,11 @@
 //! `maestro deptree [-r] [things]`.
 
-use super::{Context, Outcome};
+use super::{CommandResult, Context};
 use crate::cli::DeptreeArgs;
 use crate::exit::ExitStatus;
 use crate::plan::selection::{Request, Verb};
 
-pub fn run(ctx: &Context, args: &DeptreeArgs) -> Outcome {
+pub fn run(ctx: &Context, args: &DeptreeArgs) -> CommandResult {
     let selection = ctx.select(Verb::Deptree, &Request::things(&args.things))?;
     let services: Vec<String> = selection.services.into_iter().collect();
     let tree = crate::render::deptree::render(ctx.env(), &services, args.recursive);

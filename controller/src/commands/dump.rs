@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Context, Outcome};
+use super::{CommandResult, Context};
 use crate::config::ship::{ApiVersion, Ship};
 use crate::config::{Loaded, yaml};
 use crate::exit::{ExitStatus, Failed};
@@ -13,7 +13,12 @@ use crate::plan::selection::{Request, Selection, Verb};
 
 pub const REDACTED: &str = "<redacted>";
 
-pub fn run(ctx: &Context, with_config: bool, show_secrets: bool, things: &[String]) -> Outcome {
+pub fn run(
+    ctx: &Context,
+    with_config: bool,
+    show_secrets: bool,
+    things: &[String],
+) -> CommandResult {
     let selection = ctx.select(Verb::Dump, &Request::things(things))?;
     let doc = document(ctx.loaded(), &selection, with_config, show_secrets);
     let text = serde_json::to_string_pretty(&doc)

@@ -18,7 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anstyle::{AnsiColor, Style};
 use crossbeam_channel::Sender;
 
-use super::{Context, Outcome};
+use super::{CommandResult, Context};
 use crate::cli::LogsArgs;
 use crate::config::model::Environment;
 use crate::docker::{Docker, LogOptions, StreamKind, filters};
@@ -48,7 +48,7 @@ struct Target {
     ship: String,
 }
 
-pub fn run(ctx: &Context, args: &LogsArgs) -> Outcome {
+pub fn run(ctx: &Context, args: &LogsArgs) -> CommandResult {
     let since = args
         .since
         .as_deref()
@@ -85,7 +85,7 @@ const COLOURS: [AnsiColor; 6] = [
     AnsiColor::Red,
 ];
 
-fn show(env: &Environment, targets: &[Target], opts: &LogOptions) -> Outcome {
+fn show(env: &Environment, targets: &[Target], opts: &LogOptions) -> CommandResult {
     let mut dockers: BTreeMap<&str, Arc<Docker>> = BTreeMap::new();
     for t in targets {
         if dockers.contains_key(t.ship.as_str()) {

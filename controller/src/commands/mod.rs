@@ -24,7 +24,7 @@ use crate::exit::{ExitStatus, Failed};
 use crate::plan::selection::Verb;
 
 /// What a command returns.
-pub type Outcome = Result<ExitStatus, Failed>;
+pub type CommandResult = Result<ExitStatus, Failed>;
 
 /// Runs the parsed command line; the process exits with the code of the
 /// returned status.
@@ -41,7 +41,7 @@ pub fn run(cli: Cli) -> ExitStatus {
     })
 }
 
-fn dispatch(ctx: &Context, command: Command) -> Outcome {
+fn dispatch(ctx: &Context, command: Command) -> CommandResult {
     match command {
         Command::Validate => validate::run(ctx),
         Command::Deptree(args) => deptree::run(ctx, &args),
@@ -71,7 +71,7 @@ fn dispatch(ctx: &Context, command: Command) -> Outcome {
     }
 }
 
-fn stop_like(ctx: &Context, verb: Verb, args: &crate::cli::StopArgs) -> Outcome {
+fn stop_like(ctx: &Context, verb: Verb, args: &crate::cli::StopArgs) -> CommandResult {
     orchestrate::run(
         ctx,
         verb,

@@ -3,13 +3,13 @@
 //! and after, and Ctrl-C turned into a cancellation.
 
 use super::context::request;
-use super::{Context, Outcome};
+use super::{CommandResult, Context};
 use crate::audit::PlayInfo;
 use crate::cli::PlayArgs;
 use crate::exit::ExitStatus;
 use crate::plan::selection::{self, Verb};
 use crate::plan::{self as planning, PlanOptions};
-use crate::scheduler::{Direction, Node, Play};
+use crate::scheduler::{Direction, Play, Task};
 use crate::tasks::step::{Shared, run_step};
 
 /// What the command line asked for, beyond the selection.
@@ -22,7 +22,7 @@ pub struct Options {
 }
 
 /// Runs one of start, stop, kill, clean.
-pub fn run(ctx: &Context, verb: Verb, args: &PlayArgs, opts: &Options) -> Outcome {
+pub fn run(ctx: &Context, verb: Verb, args: &PlayArgs, opts: &Options) -> CommandResult {
     let env = ctx.env();
     let sel = &args.selection;
     let selection = ctx.select(verb, &request(sel, opts.expand_services, opts.all))?;
@@ -50,12 +50,12 @@ pub fn run(ctx: &Context, verb: Verb, args: &PlayArgs, opts: &Options) -> Outcom
         dockers: &dockers,
         refresh_images: opts.refresh_images,
     };
-    let nodes: Vec<Node<'_>> = plan
+    let nodes: Vec<Task<'_>> = plan
         .steps
         .iter()
         .map(|step| {
             let shared = &shared;
-            Node::new(
+            Task::new(
                 step.instance.clone(),
                 step.service.clone(),
                 step.ship.clone(),

@@ -10,11 +10,11 @@ use crate::audit::{Auditors, PlayInfo};
 use crate::config::Environment;
 use crate::exit::Failed;
 use crate::render::{self, Progress};
-use crate::scheduler::{self, CancelToken, Limits, Play, Report};
+use crate::scheduler::{self, CancelToken, Concurrency, Play, Report};
 
 /// The per-ship limits of the environment's ships under the `-c` limit.
-pub fn limits(env: &Environment, concurrency: usize) -> Limits {
-    Limits::new(
+pub fn limits(env: &Environment, concurrency: usize) -> Concurrency {
+    Concurrency::new(
         concurrency,
         env.ships
             .values()

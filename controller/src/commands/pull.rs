@@ -9,17 +9,17 @@
 use std::collections::BTreeMap;
 
 use super::context::{Clients, request};
-use super::{Context, Outcome};
+use super::{CommandResult, Context};
 use crate::audit::PlayInfo;
 use crate::cli::{PullArgs, Selection};
 use crate::config::model::Environment;
 use crate::events::State;
 use crate::plan::selection::{self, SelectError, Verb};
 use crate::registry_auth::{self, Lookup};
-use crate::scheduler::{Completion, Direction, Node, Play, TaskFailure};
+use crate::scheduler::{Completion, Direction, Play, Task, TaskFailure};
 use crate::tasks::pull::{PullSpec, Pulled, pull_image};
 
-pub fn run(ctx: &Context, args: &PullArgs) -> Outcome {
+pub fn run(ctx: &Context, args: &PullArgs) -> CommandResult {
     let selection = ctx.select(Verb::Pull, &request(&args.selection, true, false))?;
     let clients = ctx.clients(&selection);
     run_play(
@@ -47,7 +47,7 @@ pub fn run_play(
     dockers: &Clients,
     args: &PullArgs,
     lookup: &Lookup,
-) -> Outcome {
+) -> CommandResult {
     let info = PlayInfo::new("pull", selected.to_vec());
     let creds = registry_auth::for_instances(env, selected.iter().map(String::as_str), lookup);
 
@@ -69,7 +69,7 @@ pub fn run_play(
         let retry = env.registry_for(&inst.image).map(|r| &r.retry);
         let image = inst.image.as_str();
         let refresh = args.refresh;
-        nodes.push(Node::new(
+        nodes.push(Task::new(
             name.as_str(),
             inst.service.as_str(),
             inst.ship.as_str(),

@@ -7,18 +7,18 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::context::request;
-use super::{Context, Outcome};
+use super::{CommandResult, Context};
 use crate::audit::PlayInfo;
 use crate::cli::RestartArgs;
 use crate::exit::ExitStatus;
 use crate::plan::restart::{self as restart_plan, RestartOptions};
 use crate::plan::selection::{self, Verb};
 use crate::registry_auth::{self, Lookup};
-use crate::scheduler::{self, Direction, Node, Play, Report};
+use crate::scheduler::{self, Direction, Play, Report, Task};
 use crate::tasks::restart::{RestartFlags, RestartShared, run_restart};
 use crate::tasks::step::Shared;
 
-pub fn run(ctx: &Context, args: &RestartArgs) -> Outcome {
+pub fn run(ctx: &Context, args: &RestartArgs) -> CommandResult {
     let env = ctx.env();
     let sel = &args.play.selection;
     let selection = ctx.select(Verb::Restart, &request(sel, args.expand_services, args.all))?;
@@ -63,12 +63,12 @@ pub fn run(ctx: &Context, args: &RestartArgs) -> Outcome {
         },
         credentials,
     );
-    let nodes: Vec<Node<'_>> = plan
+    let nodes: Vec<Task<'_>> = plan
         .steps
         .iter()
         .map(|step| {
             let shared = &shared;
-            Node::new(
+            Task::new(
                 step.instance.clone(),
                 step.service.clone(),
                 step.ship.clone(),

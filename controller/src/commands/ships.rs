@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::{Context, Outcome};
+use super::{CommandResult, Context};
 use crate::config::ship::Ship;
 use crate::docker;
 use crate::exit::ExitStatus;
@@ -23,7 +23,7 @@ pub fn run_with(ships: &[Ship], out: &mut impl Write) -> ExitStatus {
     }
 }
 
-pub fn run(ctx: &Context) -> Outcome {
+pub fn run(ctx: &Context) -> CommandResult {
     let ships: Vec<Ship> = ctx.env().ships.values().cloned().collect();
     Ok(run_with(&ships, &mut std::io::stdout().lock()))
 }

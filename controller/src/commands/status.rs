@@ -7,14 +7,14 @@
 //! on a ship that did not answer, 2 on errors.
 
 use super::context::request;
-use super::{Context, Outcome};
+use super::{CommandResult, Context};
 use crate::cli::{StatusArgs, StatusFormat};
 use crate::exit::ExitStatus;
 use crate::plan::observe::{Seen, probe_ports};
 use crate::plan::selection::Verb;
 use crate::render::status::{self as view, StatusLine, TableOptions};
 
-pub fn run(ctx: &Context, args: &StatusArgs) -> Outcome {
+pub fn run(ctx: &Context, args: &StatusArgs) -> CommandResult {
     let env = ctx.env();
     let selection = ctx.select(Verb::Status, &request(&args.selection, true, true))?;
     let clients = ctx.clients(&selection);

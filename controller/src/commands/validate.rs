@@ -1,9 +1,9 @@
 //! `maestro validate`: load the environment file, print a one-line summary.
 
-use super::{Context, Outcome};
+use super::{CommandResult, Context};
 use crate::exit::ExitStatus;
 
-pub fn run(ctx: &Context) -> Outcome {
+pub fn run(ctx: &Context) -> CommandResult {
     let e = ctx.env();
     let summary = format!(
         "{}: valid: {} ships, {} services, {} instances\n",

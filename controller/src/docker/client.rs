@@ -18,7 +18,7 @@ use ureq::http::{self, Method, Response};
 use super::auth::RegistryAuth;
 use super::error::{Context, Error, ErrorKind};
 use super::models::{
-    ContainerCreateBody, ContainerDetails, ContainerSummary, Created, Event, ExecConfig,
+    ContainerCreateBody, ContainerDetails, ContainerSummary, Created, DaemonEvent, ExecConfig,
     ExecDetails, ExecOutput, ImageInspect, ImageSummary, Version, WaitResult,
 };
 use super::query::{Filters, Query, seg};
@@ -829,11 +829,11 @@ impl Iterator for Pull<'_> {
 /// Daemon events, one by one.
 pub struct Events<'a> {
     docker: &'a Docker,
-    inner: JsonStream<BodyReader<'static>, Event>,
+    inner: JsonStream<BodyReader<'static>, DaemonEvent>,
 }
 
 impl Iterator for Events<'_> {
-    type Item = Result<Event, Error>;
+    type Item = Result<DaemonEvent, Error>;
     fn next(&mut self) -> Option<Self::Item> {
         let d = self.docker;
         self.inner

@@ -227,7 +227,7 @@ pub struct ImageSummary {
 
 /// One message of `GET /events`.
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct Event {
+pub struct DaemonEvent {
     /// `container`, `image`, `network`, ... (`Type`).
     #[serde(default, rename = "Type")]
     pub kind: String,
@@ -274,7 +274,7 @@ mod tests {
 
     #[test]
     fn events_from_a_1_41_daemon() {
-        let e: Event = serde_json::from_str(
+        let e: DaemonEvent = serde_json::from_str(
             r#"{"status":"start","id":"abc","from":"box:1","Type":"container","Action":"start","Actor":{"ID":"abc","Attributes":{"name":"t"}},"scope":"local","time":1,"timeNano":2}"#,
         )
         .unwrap();

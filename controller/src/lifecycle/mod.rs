@@ -30,7 +30,7 @@ use crate::scheduler::CancelToken;
 
 use backoff::Backoff;
 use retry::Verdict;
-use watch::{Condition, Seen, Watch};
+use watch::{Condition, Look, Watch};
 
 /// What the checks of one state run against.
 pub struct Target<'a> {
@@ -80,16 +80,16 @@ pub fn run_state(
     // A container that is already out of the condition (exited right after
     // its start) fails at once, before any check.
     match watch.probe() {
-        Seen::Holds => {}
-        Seen::Left(what) => return Err(left(&watch, state, what, &whats)),
-        Seen::Unknown(e) if checks.is_empty() => {
+        Look::Holds => {}
+        Look::Left(what) => return Err(left(&watch, state, what, &whats)),
+        Look::Unknown(e) if checks.is_empty() => {
             return Err(CheckFailure {
                 message: format!("{} state: cannot inspect the container: {e}", name(state)),
                 logs: None,
             });
         }
         // The checks may still pass; the watcher looks again soon.
-        Seen::Unknown(_) => {}
+        Look::Unknown(_) => {}
     }
     if checks.is_empty() {
         return Ok(());
@@ -175,14 +175,14 @@ impl Waiting<'_> {
                     }
                     // A check that failed because the container died says
                     // less than the death itself.
-                    if let Seen::Left(what) = watch.probe() {
+                    if let Look::Left(what) = watch.probe() {
                         return Err(left(watch, self.state, what, &self.pending(&pending)));
                     }
                     return Err(self.failure(i, outcome));
                 },
                 recv(cancel.receiver()) -> _ => return Err(interrupted(&self.pending(&pending))),
                 default(timeout) => {
-                    if let Seen::Left(what) = watch.probe() {
+                    if let Look::Left(what) = watch.probe() {
                         return Err(left(watch, self.state, what, &self.pending(&pending)));
                     }
                     next_look = Instant::now() + delays.next().unwrap_or(backoff::MAX);

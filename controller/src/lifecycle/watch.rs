@@ -27,7 +27,7 @@ impl Condition {
 
 /// What one look at the container found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seen {
+pub enum Look {
     Holds,
     /// It left the condition: what happened, e.g. `container exited (code 1)`.
     Left(String),
@@ -64,26 +64,26 @@ impl<'a> Watch<'a> {
     }
 
     /// One `inspect`.
-    pub fn probe(&mut self) -> Seen {
+    pub fn probe(&mut self) -> Look {
         let Some(id) = self.id else {
             return match self.condition {
-                Condition::Running => Seen::Left("there is no container".into()),
-                Condition::Down => Seen::Holds,
+                Condition::Running => Look::Left("there is no container".into()),
+                Condition::Down => Look::Holds,
             };
         };
         let state = match self.docker.inspect(id) {
             Ok(d) => d.state,
             Err(e) if e.is_not_found() => {
                 return match self.condition {
-                    Condition::Running => Seen::Left("container was removed".into()),
-                    Condition::Down => Seen::Holds,
+                    Condition::Running => Look::Left("container was removed".into()),
+                    Condition::Down => Look::Holds,
                 };
             }
-            Err(e) => return Seen::Unknown(e.to_string()),
+            Err(e) => return Look::Unknown(e.to_string()),
         };
         match self.condition {
-            Condition::Down if state.running => Seen::Left("container is running".into()),
-            Condition::Down => Seen::Holds,
+            Condition::Down if state.running => Look::Left("container is running".into()),
+            Condition::Down => Look::Holds,
             Condition::Running => running(&state, &mut self.started_at),
         }
     }
@@ -110,36 +110,36 @@ impl<'a> Watch<'a> {
 /// Whether a container that must be running still is. `started_at` keeps
 /// its start time as first seen: a different one later means it crashed and
 /// was restarted between two looks.
-fn running(s: &ContainerState, started_at: &mut Option<String>) -> Seen {
+fn running(s: &ContainerState, started_at: &mut Option<String>) -> Look {
     if s.restarting {
-        return Seen::Left(format!(
+        return Look::Left(format!(
             "container is restarting (exited with code {})",
             s.exit_code
         ));
     }
     if s.paused {
-        return Seen::Left("container was paused".into());
+        return Look::Left("container was paused".into());
     }
     if s.running {
         let first = started_at.get_or_insert_with(|| s.started_at.clone());
         if *first != s.started_at {
-            return Seen::Left("container restarted".into());
+            return Look::Left("container restarted".into());
         }
-        return Seen::Holds;
+        return Look::Holds;
     }
     if s.oom_killed {
-        return Seen::Left(format!(
+        return Look::Left(format!(
             "container was killed for lack of memory (code {})",
             s.exit_code
         ));
     }
     match s.status.as_str() {
         "exited" | "dead" if !s.error.is_empty() => {
-            Seen::Left(format!("container failed: {}", s.error))
+            Look::Left(format!("container failed: {}", s.error))
         }
-        "exited" | "dead" => Seen::Left(format!("container exited (code {})", s.exit_code)),
-        "created" => Seen::Left("container is not running (created, never started)".into()),
-        other => Seen::Left(format!("container is not running ({other})")),
+        "exited" | "dead" => Look::Left(format!("container exited (code {})", s.exit_code)),
+        "created" => Look::Left("container is not running (created, never started)".into()),
+        other => Look::Left(format!("container is not running ({other})")),
     }
 }
 
@@ -160,14 +160,14 @@ mod tests {
 
     fn left(s: &ContainerState) -> String {
         match running(s, &mut None) {
-            Seen::Left(m) => m,
+            Look::Left(m) => m,
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
     fn what_a_container_that_must_run_did() {
-        assert_eq!(running(&state("running", |_| {}), &mut None), Seen::Holds);
+        assert_eq!(running(&state("running", |_| {}), &mut None), Look::Holds);
         let exited = state("exited", |s| s.exit_code = 3);
         assert_eq!(left(&exited), "container exited (code 3)");
         let oom = state("exited", |s| {
@@ -209,12 +209,12 @@ mod tests {
     #[test]
     fn a_restart_between_two_looks_is_seen() {
         let mut first = None;
-        assert_eq!(running(&state("running", |_| {}), &mut first), Seen::Holds);
-        assert_eq!(running(&state("running", |_| {}), &mut first), Seen::Holds);
+        assert_eq!(running(&state("running", |_| {}), &mut first), Look::Holds);
+        assert_eq!(running(&state("running", |_| {}), &mut first), Look::Holds);
         let again = state("running", |s| s.started_at = "t2".into());
         assert_eq!(
             running(&again, &mut first),
-            Seen::Left("container restarted".into())
+            Look::Left("container restarted".into())
         );
     }
 

@@ -334,7 +334,7 @@ services:
     #[test]
     fn the_scheduler_runs_the_plan_in_that_order() {
         use crate::events::Recorder;
-        use crate::scheduler::{self, CancelToken, Completion, Direction, Limits, Node, Play};
+        use crate::scheduler::{self, CancelToken, Completion, Concurrency, Direction, Play, Task};
         use std::sync::Mutex;
         let plan = make(Batch::Count(2), &[]);
         let log = Mutex::new(Vec::new());
@@ -343,7 +343,7 @@ services:
             .iter()
             .map(|s| {
                 let log = &log;
-                Node::new(
+                Task::new(
                     &s.instance,
                     &s.service,
                     &s.ship,
@@ -358,7 +358,7 @@ services:
         let play = Play {
             command: "restart".into(),
             direction: Direction::Forward,
-            limits: Limits::new(1, []),
+            limits: Concurrency::new(1, []),
             nodes,
         };
         let report = scheduler::run(play, &Recorder::new(), &CancelToken::new()).unwrap();

@@ -7,12 +7,12 @@
 //! renderer":
 //!
 //! ```no_run
-//! use maestro::scheduler::{self, CancelToken, Direction, Limits, Play};
+//! use maestro::scheduler::{self, CancelToken, Direction, Concurrency, Play};
 //! use maestro::render::{self, Progress};
 //!
 //! let cancel = CancelToken::new();
 //! let play = Play { command: "start".into(), direction: Direction::Forward,
-//!                   limits: Limits::default(), nodes: Vec::new() };
+//!                   limits: Concurrency::default(), nodes: Vec::new() };
 //! let report = render::with_progress(Progress::Auto, |sink| scheduler::run(play, sink, &cancel));
 //! let code = match report {
 //!     Ok(report) => report.summary.exit_code(),

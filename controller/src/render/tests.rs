@@ -238,15 +238,15 @@ fn json_renderer_prints_one_object_per_event() {
 #[test]
 fn with_renderer_draws_everything_before_returning() {
     use crate::scheduler::{
-        self, CancelToken, Completion, Direction, Limits, Node, Play, TaskContext,
+        self, CancelToken, Completion, Concurrency, Direction, Play, Task, TaskContext,
     };
     let buf = SharedBuf::default();
     let play = Play {
         command: "stop".into(),
         direction: Direction::Reverse,
-        limits: Limits::default(),
+        limits: Concurrency::default(),
         nodes: vec![
-            Node::new(
+            Task::new(
                 "zk-1",
                 "zookeeper",
                 "ship1",
@@ -257,7 +257,7 @@ fn with_renderer_draws_everything_before_returning() {
                     Ok(Completion::Done)
                 },
             ),
-            Node::new(
+            Task::new(
                 "kafka-1",
                 "kafka",
                 "ship2",

@@ -76,7 +76,7 @@ impl TaskFailure {
 pub type Work<'a> = Box<dyn FnOnce(&TaskContext<'_>) -> TaskResult + Send + 'a>;
 
 /// One task of the graph: usually one instance's part of a command.
-pub struct Node<'a> {
+pub struct Task<'a> {
     /// Unique in the play; the instance name.
     pub id: String,
     pub service: String,
@@ -88,7 +88,7 @@ pub struct Node<'a> {
     pub work: Work<'a>,
 }
 
-impl<'a> Node<'a> {
+impl<'a> Task<'a> {
     pub fn new(
         id: impl Into<String>,
         service: impl Into<String>,
@@ -106,9 +106,9 @@ impl<'a> Node<'a> {
     }
 }
 
-impl fmt::Debug for Node<'_> {
+impl fmt::Debug for Task<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Node")
+        f.debug_struct("Task")
             .field("id", &self.id)
             .field("ship", &self.ship)
             .field("deps", &self.deps)
@@ -166,7 +166,7 @@ pub enum Direction {
 
 /// Concurrency limits. Both hold at every moment of the play.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limits {
+pub struct Concurrency {
     /// At most this many tasks in flight; 0 means unlimited (`-c 0`).
     pub global: usize,
     /// At most this many tasks in flight per ship, unless `per_ship` names
@@ -175,7 +175,7 @@ pub struct Limits {
     pub per_ship: HashMap<String, usize>,
 }
 
-impl Default for Limits {
+impl Default for Concurrency {
     fn default() -> Self {
         Self {
             global: 0,
@@ -185,7 +185,7 @@ impl Default for Limits {
     }
 }
 
-impl Limits {
+impl Concurrency {
     /// `-c` (0 = unlimited) and each ship's `max_concurrency`, by ship name.
     pub fn new<'s>(global: usize, ships: impl IntoIterator<Item = (&'s str, usize)>) -> Self {
         Self {
@@ -213,8 +213,8 @@ impl Limits {
 pub struct Play<'a> {
     pub command: String,
     pub direction: Direction,
-    pub limits: Limits,
-    pub nodes: Vec<Node<'a>>,
+    pub limits: Concurrency,
+    pub nodes: Vec<Task<'a>>,
 }
 
 /// How one node ended.
@@ -307,9 +307,9 @@ struct Shape {
 
 impl Shape {
     fn build(
-        nodes: &[Node<'_>],
+        nodes: &[Task<'_>],
         direction: Direction,
-        limits: &Limits,
+        limits: &Concurrency,
     ) -> Result<Self, GraphError> {
         let n = nodes.len();
         let mut index: HashMap<&str, usize> = HashMap::with_capacity(n);
@@ -432,21 +432,21 @@ enum Status {
 ///
 /// ```
 /// use maestro::events::{Recorder, State};
-/// use maestro::scheduler::{run, CancelToken, Completion, Direction, Limits, Node, Play};
+/// use maestro::scheduler::{run, CancelToken, Completion, Direction, Concurrency, Task, Play};
 ///
-/// let zk = Node::new("zk-1", "zookeeper", "ship1", Vec::<String>::new(), |ctx| {
+/// let zk = Task::new("zk-1", "zookeeper", "ship1", Vec::<String>::new(), |ctx| {
 ///     ctx.emit(State::Starting);
 ///     ctx.emit(State::Started);
 ///     Ok(Completion::Done)
 /// });
-/// let kafka = Node::new("kafka-1", "kafka", "ship2", ["zk-1"], |ctx| {
+/// let kafka = Task::new("kafka-1", "kafka", "ship2", ["zk-1"], |ctx| {
 ///     ctx.emit(State::Started);
 ///     Ok(Completion::Done)
 /// });
 /// let play = Play {
 ///     command: "start".into(),
 ///     direction: Direction::Forward,
-///     limits: Limits::default(),
+///     limits: Concurrency::default(),
 ///     nodes: vec![kafka, zk],
 /// };
 /// let events = Recorder::new();

@@ -15,7 +15,7 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-fn play<'a>(direction: Direction, limits: Limits, nodes: Vec<Node<'a>>) -> Play<'a> {
+fn play<'a>(direction: Direction, limits: Concurrency, nodes: Vec<Task<'a>>) -> Play<'a> {
     Play {
         command: "start".into(),
         direction,
@@ -24,8 +24,8 @@ fn play<'a>(direction: Direction, limits: Limits, nodes: Vec<Node<'a>>) -> Play<
     }
 }
 
-fn sleeper<'a>(id: &str, ship: &str, deps: &[&str], d: Duration) -> Node<'a> {
-    Node::new(
+fn sleeper<'a>(id: &str, ship: &str, deps: &[&str], d: Duration) -> Task<'a> {
+    Task::new(
         id,
         "svc",
         ship,
@@ -86,7 +86,7 @@ fn dependent_starts_when_its_own_deps_finish_not_its_level() {
     // scheduling would hold c until b finished.
     let r = run_ok(play(
         Direction::Forward,
-        Limits::default(),
+        Concurrency::default(),
         vec![
             sleeper("a", "s1", &[], ms(20)),
             sleeper("b", "s2", &[], ms(600)),
@@ -112,7 +112,7 @@ fn global_and_per_ship_limits_hold_at_every_moment() {
     for ship in ["s1", "s2", "s3"] {
         for i in 0..12 {
             let flight = &flight;
-            nodes.push(Node::new(
+            nodes.push(Task::new(
                 format!("{ship}-{i}"),
                 "svc",
                 ship,
@@ -126,9 +126,9 @@ fn global_and_per_ship_limits_hold_at_every_moment() {
             ));
         }
     }
-    let limits = Limits {
+    let limits = Concurrency {
         per_ship_default: 2,
-        ..Limits::new(5, [("s3", 1)])
+        ..Concurrency::new(5, [("s3", 1)])
     };
     let r = run_ok(play(Direction::Forward, limits, nodes));
     assert_eq!(r.summary.done, 36);
@@ -145,7 +145,7 @@ fn default_per_ship_limit_is_eight_with_no_global_limit() {
     let nodes = (0..20)
         .map(|i| {
             let flight = &flight;
-            Node::new(
+            Task::new(
                 format!("n{i}"),
                 "svc",
                 "s1",
@@ -159,7 +159,7 @@ fn default_per_ship_limit_is_eight_with_no_global_limit() {
             )
         })
         .collect();
-    run_ok(play(Direction::Forward, Limits::default(), nodes));
+    run_ok(play(Direction::Forward, Concurrency::default(), nodes));
     assert_eq!(flight.max("s1"), DEFAULT_PER_SHIP);
 }
 
@@ -167,11 +167,11 @@ fn default_per_ship_limit_is_eight_with_no_global_limit() {
 fn a_saturated_ship_does_not_hold_up_other_ships() {
     // The three s1 nodes come first in row order, but s1 takes one at a
     // time; the s2 nodes must start at once, not after s1's queue.
-    let mut nodes: Vec<Node<'_>> = (0..3)
+    let mut nodes: Vec<Task<'_>> = (0..3)
         .map(|i| sleeper(&format!("one-{i}"), "s1", &[], ms(150)))
         .collect();
     nodes.extend((0..3).map(|i| sleeper(&format!("two-{i}"), "s2", &[], ms(10))));
-    let limits = Limits {
+    let limits = Concurrency {
         global: 4,
         per_ship_default: 8,
         per_ship: HashMap::from([("s1".to_owned(), 1)]),
@@ -192,7 +192,7 @@ fn reverse_play_runs_dependents_first_and_numbers_rows_descending() {
     let order = Mutex::new(Vec::new());
     let node = |id: &'static str, deps: &'static [&'static str]| {
         let order = &order;
-        Node::new(
+        Task::new(
             id,
             id,
             "s1",
@@ -214,7 +214,7 @@ fn reverse_play_runs_dependents_first_and_numbers_rows_descending() {
         Play {
             command: "stop".into(),
             direction: Direction::Reverse,
-            limits: Limits::default(),
+            limits: Concurrency::default(),
             nodes,
         },
         &events,
@@ -243,7 +243,7 @@ fn first_fatal_failure_aborts_what_waits_and_lets_in_flight_finish() {
                 d: u64,
                 fail: bool| {
         let attempted = &attempted;
-        Node::new(
+        Task::new(
             id,
             "svc",
             ship,
@@ -269,9 +269,9 @@ fn first_fatal_failure_aborts_what_waits_and_lets_in_flight_finish() {
         node("web", "s1", &["kafka-1"], 10, false),
         node("after", "s2", &["slow"], 10, false),
     ];
-    let limits = Limits {
+    let limits = Concurrency {
         global: 2,
-        ..Limits::default()
+        ..Concurrency::default()
     };
     let events = Recorder::new();
     let r = run(
@@ -328,7 +328,7 @@ fn non_fatal_failure_does_not_abort() {
     let ran = AtomicUsize::new(0);
     let node = |id: &'static str, deps: &'static [&'static str], fail: bool| {
         let ran = &ran;
-        Node::new(
+        Task::new(
             id,
             id,
             "s1",
@@ -348,7 +348,7 @@ fn non_fatal_failure_does_not_abort() {
         node("kafka", &["zk"], false),
         node("web", &["kafka"], true),
     ];
-    let r = run_ok(play(Direction::Reverse, Limits::default(), nodes));
+    let r = run_ok(play(Direction::Reverse, Concurrency::default(), nodes));
     assert_eq!(ran.load(Ordering::SeqCst), 3);
     assert_eq!(
         r.node("web").unwrap().outcome,
@@ -369,12 +369,12 @@ fn non_fatal_failure_does_not_abort() {
 #[test]
 fn skipped_tasks_release_their_dependents() {
     let nodes = vec![
-        Node::new("a", "a", "s1", NO_DEPS, |_ctx: &TaskContext<'_>| {
+        Task::new("a", "a", "s1", NO_DEPS, |_ctx: &TaskContext<'_>| {
             Ok(Completion::Skipped)
         }),
         sleeper("b", "s1", &["a"], ms(1)),
     ];
-    let r = run_ok(play(Direction::Forward, Limits::default(), nodes));
+    let r = run_ok(play(Direction::Forward, Concurrency::default(), nodes));
     assert_eq!(r.node("a").unwrap().outcome, Outcome::Skipped);
     assert_eq!(r.node("b").unwrap().outcome, Outcome::Done);
     assert_eq!(r.summary.exit_code(), 0);
@@ -386,7 +386,7 @@ fn cancellation_stops_scheduling_and_wakes_waiting_tasks() {
     let woke = AtomicBool::new(false);
     let waiter = {
         let woke = &woke;
-        Node::new(
+        Task::new(
             "checking",
             "svc",
             "s1",
@@ -409,9 +409,9 @@ fn cancellation_stops_scheduling_and_wakes_waiting_tasks() {
         sleeper("dependent", "s1", &["checking"], ms(5)),
         sleeper("queued", "s2", &[], ms(5)),
     ];
-    let limits = Limits {
+    let limits = Concurrency {
         global: 2,
-        ..Limits::default()
+        ..Concurrency::default()
     };
     let started = std::time::Instant::now();
     let r = std::thread::scope(|s| {
@@ -452,7 +452,7 @@ fn cancelled_before_start_attempts_nothing() {
     let nodes = (0..5)
         .map(|i| {
             let ran = &ran;
-            Node::new(
+            Task::new(
                 format!("n{i}"),
                 "svc",
                 "s1",
@@ -465,7 +465,7 @@ fn cancelled_before_start_attempts_nothing() {
         })
         .collect();
     let r = run(
-        play(Direction::Forward, Limits::default(), nodes),
+        play(Direction::Forward, Concurrency::default(), nodes),
         &Recorder::new(),
         &cancel,
     )
@@ -478,7 +478,7 @@ fn cancelled_before_start_attempts_nothing() {
 #[test]
 fn a_panicking_task_is_a_fatal_failure() {
     let nodes = vec![
-        Node::new(
+        Task::new(
             "bad",
             "svc",
             "s1",
@@ -487,7 +487,7 @@ fn a_panicking_task_is_a_fatal_failure() {
         ),
         sleeper("next", "s1", &["bad"], ms(1)),
     ];
-    let r = run_ok(play(Direction::Forward, Limits::default(), nodes));
+    let r = run_ok(play(Direction::Forward, Concurrency::default(), nodes));
     assert_eq!(
         r.node("bad").unwrap().outcome,
         Outcome::Failed {
@@ -537,7 +537,7 @@ fn thousand_node_dag_completes_in_dependency_order() {
             let deps = deps_of[i].clone();
             let (finished, violations, flight) = (&finished, &violations, &flight);
             let ship = ships[i % ships.len()];
-            Node::new(
+            Task::new(
                 format!("n{i}"),
                 "svc",
                 ship,
@@ -555,7 +555,7 @@ fn thousand_node_dag_completes_in_dependency_order() {
             )
         })
         .collect();
-    let limits = Limits {
+    let limits = Concurrency {
         global: 16,
         per_ship_default: 3,
         per_ship: HashMap::new(),
@@ -588,7 +588,7 @@ fn thousand_node_dag_completes_in_dependency_order() {
 fn bad_graphs_are_refused_with_the_reason() {
     let err = |nodes| {
         run(
-            play(Direction::Forward, Limits::default(), nodes),
+            play(Direction::Forward, Concurrency::default(), nodes),
             &Recorder::new(),
             &CancelToken::new(),
         )
@@ -618,7 +618,7 @@ fn bad_graphs_are_refused_with_the_reason() {
 
 #[test]
 fn empty_play_is_a_success() {
-    let r = run_ok(play(Direction::Forward, Limits::default(), Vec::new()));
+    let r = run_ok(play(Direction::Forward, Concurrency::default(), Vec::new()));
     assert_eq!(r.summary.total, 0);
     assert_eq!(r.summary.exit_code(), 0);
 }
@@ -626,7 +626,7 @@ fn empty_play_is_a_success() {
 #[test]
 fn tasks_report_through_their_context() {
     let events = Recorder::new();
-    let nodes = vec![Node::new(
+    let nodes = vec![Task::new(
         "zk-1",
         "zookeeper",
         "ship1",
@@ -638,7 +638,7 @@ fn tasks_report_through_their_context() {
         },
     )];
     run(
-        play(Direction::Forward, Limits::default(), nodes),
+        play(Direction::Forward, Concurrency::default(), nodes),
         &events,
         &CancelToken::new(),
     )

@@ -58,7 +58,7 @@ pub fn pull_image(
     let mut attempt = 1;
     loop {
         ctx.emit(State::Pulling { percent: None });
-        let mut progress = Progress::default();
+        let mut progress = PullProgress::default();
         let mut up_to_date = false;
         let result = docker.pull_all(spec.image, auth, |ev| {
             if let PullEvent::Status(s) = ev
@@ -127,12 +127,12 @@ fn status_in(message: &str) -> Option<u16> {
 
 /// The mean progress of the image's layers, as MaestroNG showed it.
 #[derive(Debug, Default)]
-pub struct Progress {
+pub struct PullProgress {
     layers: BTreeMap<String, f64>,
     shown: Option<u8>,
 }
 
-impl Progress {
+impl PullProgress {
     /// Takes one event; returns the percentage when it changed.
     pub fn update(&mut self, ev: &PullEvent) -> Option<u8> {
         let PullEvent::Layer {
@@ -182,7 +182,7 @@ mod tests {
 
     #[test]
     fn progress_is_the_mean_over_layers_and_only_reported_on_change() {
-        let mut p = Progress::default();
+        let mut p = PullProgress::default();
         assert_eq!(p.update(&PullEvent::Status("Pulling from x".into())), None);
         assert_eq!(
             p.update(&layer("a", "Pulling fs layer", None, None)),
