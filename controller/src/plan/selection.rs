@@ -21,6 +21,7 @@ use std::collections::BTreeSet;
 use super::fnmatch::fnmatch;
 use crate::config::Environment;
 use crate::config::validate::service_graph;
+use crate::graph::Graph;
 
 /// The commands, as far as selection cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,10 +146,63 @@ impl Selection {
 
 /// Resolves the request for `verb`.
 pub fn select(env: &Environment, verb: Verb, req: &Request) -> Result<Selection, SelectError> {
-    let expand = req.expand_services || req.all || !verb.interrupts();
-    let mut with_deps = req.with_dependencies;
-    let mut chosen: BTreeSet<String> = BTreeSet::new();
-    let mut services: BTreeSet<String> = BTreeSet::new();
+    let (mut chosen, mut services, deps_without_things) = resolve_things(env, verb, req)?;
+    let with_deps = match verb {
+        Verb::Dump => true,
+        Verb::Deptree | Verb::Logs => false,
+        // `-d` gathers the dependencies even with `-i`, which only drops
+        // the waiting (MaestroNG: `start -d -i kafka` starts zookeeper and
+        // kafka at once).
+        _ => deps_without_things.unwrap_or(req.with_dependencies),
+    };
+    let graph = service_graph(&env.services, false);
+    if with_deps {
+        for s in related_services(env, &graph, verb, &chosen) {
+            if let Some(svc) = env.services.get(&s) {
+                chosen.extend(svc.instances.iter().cloned());
+                services.insert(s);
+            }
+        }
+    }
+    chosen.retain(|name| {
+        env.instances.get(name).is_some_and(|i| {
+            req.container_filter
+                .as_deref()
+                .is_none_or(|p| fnmatch(p, &i.name))
+                && req
+                    .ship_filter
+                    .as_deref()
+                    .is_none_or(|p| fnmatch(p, &i.ship))
+        })
+    });
+    // A validated environment has no cycle; were there one, name order.
+    let service_order = graph
+        .order()
+        .unwrap_or_else(|_| env.services.keys().cloned().collect());
+    let ordered = service_order
+        .iter()
+        .filter_map(|s| env.services.get(s))
+        .flat_map(|s| s.instances.iter())
+        .filter(|i| chosen.contains(*i))
+        .cloned()
+        .collect();
+    Ok(Selection {
+        names: chosen,
+        ordered,
+        services,
+    })
+}
+
+/// The instances and services the things name; when there are none,
+/// every service, and whether dependencies come along (MaestroNG: then
+/// `-d` is forced on unless `-i` is given).
+fn resolve_things(
+    env: &Environment,
+    verb: Verb,
+    req: &Request,
+) -> Result<(BTreeSet<String>, BTreeSet<String>, Option<bool>), SelectError> {
+    let mut chosen = BTreeSet::new();
+    let mut services = BTreeSet::new();
     if req.things.is_empty() {
         if verb == Verb::Logs {
             return Err(SelectError::Usage(
@@ -167,84 +221,50 @@ pub fn select(env: &Environment, verb: Verb, req: &Request) -> Result<Selection,
                 services.insert(s.name.clone());
             }
         }
-        with_deps = !req.ignore_dependencies;
-    } else {
-        for thing in &req.things {
-            if let Some(i) = env.instances.get(thing) {
-                chosen.insert(thing.clone());
-                services.insert(i.service.clone());
-            } else if let Some(s) = env.services.get(thing) {
-                if !expand {
-                    return Err(SelectError::Refused(format!(
-                        "{thing} is a service but --expand-services was not specified"
-                    )));
-                }
-                chosen.extend(s.instances.iter().cloned());
-                services.insert(s.name.clone());
-            } else {
-                return Err(SelectError::Usage(env.unknown_thing(thing)));
+        return Ok((chosen, services, Some(!req.ignore_dependencies)));
+    }
+    let expand = req.expand_services || req.all || !verb.interrupts();
+    for thing in &req.things {
+        if let Some(i) = env.instances.get(thing) {
+            chosen.insert(thing.clone());
+            services.insert(i.service.clone());
+        } else if let Some(s) = env.services.get(thing) {
+            if !expand {
+                return Err(SelectError::Refused(format!(
+                    "{thing} is a service but --expand-services was not specified"
+                )));
             }
+            chosen.extend(s.instances.iter().cloned());
+            services.insert(s.name.clone());
+        } else {
+            return Err(SelectError::Usage(env.unknown_thing(thing)));
         }
     }
-    with_deps = match verb {
-        Verb::Dump => true,
-        Verb::Deptree | Verb::Logs => false,
-        // `-d` gathers the dependencies even with `-i`, which only drops
-        // the waiting (MaestroNG: `start -d -i kafka` starts zookeeper and
-        // kafka at once).
-        _ => with_deps,
-    };
-    let graph = service_graph(&env.services, false);
-    if with_deps {
-        let of_chosen: BTreeSet<&str> = chosen
-            .iter()
-            .filter_map(|i| env.instances.get(i))
-            .map(|i| i.service.as_str())
-            .collect();
-        let mut extra = BTreeSet::new();
-        for s in of_chosen {
-            let related = if verb.interrupts() {
-                graph.reverse_closure(s)
-            } else {
-                graph.closure(s)
-            };
-            extra.extend(related);
-        }
-        for s in extra {
-            if let Some(svc) = env.services.get(&s) {
-                chosen.extend(svc.instances.iter().cloned());
-                services.insert(s);
-            }
-        }
-    }
-    chosen.retain(|name| {
-        let Some(i) = env.instances.get(name) else {
-            return false;
-        };
-        req.container_filter
-            .as_deref()
-            .is_none_or(|p| fnmatch(p, &i.name))
-            && req
-                .ship_filter
-                .as_deref()
-                .is_none_or(|p| fnmatch(p, &i.ship))
-    });
-    // A validated environment has no cycle; were there one, name order.
-    let service_order = graph
-        .order()
-        .unwrap_or_else(|_| env.services.keys().cloned().collect());
-    let ordered = service_order
+    Ok((chosen, services, None))
+}
+
+/// The services the chosen instances' services depend on (forward verbs)
+/// or that depend on them (stop, kill, restart), transitively.
+fn related_services(
+    env: &Environment,
+    graph: &Graph,
+    verb: Verb,
+    chosen: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    let of_chosen: BTreeSet<&str> = chosen
         .iter()
-        .filter_map(|s| env.services.get(s))
-        .flat_map(|s| s.instances.iter())
-        .filter(|i| chosen.contains(*i))
-        .cloned()
+        .filter_map(|i| env.instances.get(i))
+        .map(|i| i.service.as_str())
         .collect();
-    Ok(Selection {
-        names: chosen,
-        ordered,
-        services,
-    })
+    let mut related = BTreeSet::new();
+    for s in of_chosen {
+        if verb.interrupts() {
+            related.extend(graph.reverse_closure(s));
+        } else {
+            related.extend(graph.closure(s));
+        }
+    }
+    related
 }
 
 /// For each selected instance, the selected instances it must wait for

@@ -21,7 +21,7 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::select;
+use crossbeam_channel::{Receiver, Sender, select};
 
 pub mod cancel;
 
@@ -466,12 +466,10 @@ pub fn run(
         nodes,
     } = play;
     let shape = Shape::build(&nodes, direction, &limits)?;
-    let n = nodes.len();
     let started_at = Instant::now();
-
     sink.emit(Event::Play {
         command: command.clone(),
-        total: n,
+        total: nodes.len(),
         rows: shape
             .rows
             .iter()
@@ -483,254 +481,308 @@ pub fn run(
             })
             .collect(),
     });
-
-    let labels: Vec<(String, String, String)> = nodes
+    let labels: Vec<Labels> = nodes
         .iter()
         .map(|node| (node.id.clone(), node.service.clone(), node.ship.clone()))
         .collect();
-    // The rows the scheduler itself decides (failed, aborted) are reported
-    // as a task would report them.
-    let emit_for = |i: usize, state: State| {
-        let (id, service, ship) = &labels[i];
+    let emit = Emitter {
+        labels: &labels,
+        cancel,
+        sink,
+    };
+    let works = nodes.into_iter().map(|node| Some(node.work)).collect();
+    let mut coordinator = Coordinator::new(&shape, &limits, works, started_at);
+
+    let (job_tx, job_rx) = crossbeam_channel::unbounded::<Job<'_>>();
+    let (done_tx, done_rx) = crossbeam_channel::unbounded::<Finished>();
+    std::thread::scope(|scope| {
+        let pool = shape.pool_size(limits.global).max(1);
+        for _ in 0..pool.min(labels.len()) {
+            let (job_rx, done_tx) = (job_rx.clone(), done_tx.clone());
+            scope.spawn(move || work_jobs(&job_rx, &done_tx, emit));
+        }
+        drop(done_tx);
+        coordinator.coordinate(&job_tx, &done_rx, emit);
+        // Ends the workers' loops; the scope joins them.
+        drop(job_tx);
+    });
+    let report = coordinator.report(command, emit);
+    sink.emit(Event::Summary(report.summary.clone()));
+    Ok(report)
+}
+
+/// A node's id, service and ship, as its events name them.
+type Labels = (String, String, String);
+
+/// Emits a node's events, from a worker (the task's own) or from the
+/// coordinator (the rows it decides: failed, aborted), the same way.
+#[derive(Clone, Copy)]
+struct Emitter<'a> {
+    labels: &'a [Labels],
+    cancel: &'a CancelToken,
+    sink: &'a dyn EventSink,
+}
+
+impl Emitter<'_> {
+    fn context(&self, i: usize) -> TaskContext<'_> {
+        let (id, service, ship) = &self.labels[i];
         TaskContext {
             id,
             service,
             ship,
-            cancel,
-            sink,
+            cancel: self.cancel,
+            sink: self.sink,
         }
-        .emit(state);
-    };
-    let mut works: Vec<Option<Work<'_>>> = nodes.into_iter().map(|node| Some(node.work)).collect();
-
-    let mut status = vec![Status::Pending; n];
-    let mut outcomes: Vec<Option<Outcome>> = vec![None; n];
-    let mut times: Vec<(Option<Duration>, Option<Duration>)> = vec![(None, None); n];
-    let mut remaining = shape.prereqs.clone();
-    // Ready nodes per ship, by rank, so earlier rows are preferred. One
-    // queue per ship: a saturated ship is skipped in O(1), not node by node.
-    let mut ready: Vec<BTreeSet<(usize, usize)>> = vec![BTreeSet::new(); shape.ship_limits.len()];
-    for i in (0..n).filter(|&i| remaining[i] == 0) {
-        ready[shape.ship_of[i]].insert((shape.rank[i], i));
     }
-    let mut in_flight = 0usize;
-    let mut in_flight_ship = vec![0usize; shape.ship_limits.len()];
-    let global_limit = if limits.global == 0 {
-        usize::MAX
-    } else {
-        limits.global
-    };
-    let pool = shape.pool_size(limits.global).max(1);
-    let mut halted: Option<AbortReason> = None;
-    let mut interrupted = false;
 
-    let (job_tx, job_rx) = crossbeam_channel::unbounded::<Job<'_>>();
-    let (done_tx, done_rx) = crossbeam_channel::unbounded::<Finished>();
+    fn emit(&self, i: usize, state: State) {
+        self.context(i).emit(state);
+    }
+}
 
-    std::thread::scope(|scope| {
-        for _ in 0..pool.min(n) {
-            let job_rx = job_rx.clone();
-            let done_tx = done_tx.clone();
-            let labels = &labels;
-            scope.spawn(move || {
-                for job in job_rx {
-                    let (id, service, ship) = &labels[job.index];
-                    let ctx = TaskContext {
-                        id,
-                        service,
-                        ship,
-                        cancel,
-                        sink,
-                    };
-                    let work = job.work;
-                    // A panicking task is a failed task, not a torn-down play.
-                    let result =
-                        catch_unwind(AssertUnwindSafe(|| work(&ctx))).unwrap_or_else(|panic| {
-                            let what = panic
-                                .downcast_ref::<&str>()
-                                .map(|s| (*s).to_owned())
-                                .or_else(|| panic.downcast_ref::<String>().cloned())
-                                .unwrap_or_else(|| "unknown cause".to_owned());
-                            Err(TaskFailure::fatal(format!(
-                                "internal error: task panicked: {what}"
-                            )))
-                        });
-                    if done_tx
-                        .send(Finished {
-                            index: job.index,
-                            result,
-                        })
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-            });
+/// A worker: runs jobs until the coordinator closes the channel. A
+/// panicking task is a failed task, not a torn-down play.
+fn work_jobs(jobs: &Receiver<Job<'_>>, done: &Sender<Finished>, emit: Emitter<'_>) {
+    for job in jobs {
+        let ctx = emit.context(job.index);
+        let work = job.work;
+        let result = catch_unwind(AssertUnwindSafe(|| work(&ctx))).unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown cause".to_owned());
+            Err(TaskFailure::fatal(format!(
+                "internal error: task panicked: {what}"
+            )))
+        });
+        let finished = Finished {
+            index: job.index,
+            result,
+        };
+        if done.send(finished).is_err() {
+            break;
         }
-        drop(done_tx);
+    }
+}
 
+/// The bookkeeping of a play, owned by the coordinating thread alone.
+struct Coordinator<'s, 'w> {
+    shape: &'s Shape,
+    works: Vec<Option<Work<'w>>>,
+    status: Vec<Status>,
+    outcomes: Vec<Option<Outcome>>,
+    /// When each node started and finished, since `started_at`.
+    times: Vec<(Option<Duration>, Option<Duration>)>,
+    started_at: Instant,
+    /// Per node: prerequisites not yet finished.
+    remaining: Vec<usize>,
+    /// Ready nodes per ship, by rank, so earlier rows are preferred. One
+    /// queue per ship: a saturated ship is skipped in O(1), not node by node.
+    ready: Vec<BTreeSet<(usize, usize)>>,
+    in_flight: usize,
+    in_flight_ship: Vec<usize>,
+    global_limit: usize,
+    /// Why nothing more starts, once that is so.
+    halted: Option<AbortReason>,
+    interrupted: bool,
+}
+
+impl<'s, 'w> Coordinator<'s, 'w> {
+    fn new(
+        shape: &'s Shape,
+        limits: &Concurrency,
+        works: Vec<Option<Work<'w>>>,
+        started_at: Instant,
+    ) -> Self {
+        let n = works.len();
+        let remaining = shape.prereqs.clone();
+        let mut ready = vec![BTreeSet::new(); shape.ship_limits.len()];
+        for i in (0..n).filter(|&i| remaining[i] == 0) {
+            ready[shape.ship_of[i]].insert((shape.rank[i], i));
+        }
+        Coordinator {
+            shape,
+            works,
+            status: vec![Status::Pending; n],
+            outcomes: vec![None; n],
+            times: vec![(None, None); n],
+            started_at,
+            remaining,
+            ready,
+            in_flight: 0,
+            in_flight_ship: vec![0; shape.ship_limits.len()],
+            global_limit: if limits.global == 0 {
+                usize::MAX
+            } else {
+                limits.global
+            },
+            halted: None,
+            interrupted: false,
+        }
+    }
+
+    /// Hands out work and takes in results until nothing runs and nothing
+    /// more may start: all is finished, or the play halted.
+    fn coordinate(&mut self, jobs: &Sender<Job<'w>>, done: &Receiver<Finished>, emit: Emitter<'_>) {
         loop {
-            if cancel.is_cancelled() && !interrupted {
-                interrupted = true;
-                halted.get_or_insert(AbortReason::Interrupted);
+            if emit.cancel.is_cancelled() && !self.interrupted {
+                self.interrupted = true;
+                self.halted.get_or_insert(AbortReason::Interrupted);
             }
-            if halted.is_none() {
-                // Hand out ready nodes while the global limit allows: each
-                // time the lowest-ranked one among ships that have room. A
-                // saturated ship's nodes stay ready; other ships go ahead.
-                while in_flight < global_limit {
-                    let next = ready
-                        .iter()
-                        .enumerate()
-                        .filter(|&(s, _)| in_flight_ship[s] < shape.ship_limits[s])
-                        .filter_map(|(s, queue)| queue.first().map(|&(rank, i)| (rank, s, i)))
-                        .min();
-                    let Some((_, s, i)) = next else {
-                        break;
-                    };
-                    ready[s].pop_first();
-                    let Some(work) = works[i].take() else {
-                        continue;
-                    };
-                    in_flight += 1;
-                    in_flight_ship[s] += 1;
-                    status[i] = Status::Running;
-                    times[i].0 = Some(started_at.elapsed());
-                    // Workers outlive the coordinator's sends: cannot fail.
-                    let _ = job_tx.send(Job { index: i, work });
-                }
+            if self.halted.is_none() {
+                self.dispatch(jobs);
             }
-            if in_flight == 0 {
-                // Nothing runs and nothing more may start: either all is
-                // finished, or the play halted and the rest stays aborted.
+            if self.in_flight == 0 {
                 break;
             }
-
-            let finished = if interrupted {
-                done_rx.recv().ok()
+            let finished = if self.interrupted {
+                done.recv().ok()
             } else {
                 select! {
-                    recv(done_rx) -> msg => msg.ok(),
-                    recv(cancel.receiver()) -> _ => continue,
+                    recv(done) -> msg => msg.ok(),
+                    recv(emit.cancel.receiver()) -> _ => continue,
                 }
             };
-            let Some(Finished { index: i, result }) = finished else {
+            let Some(finished) = finished else {
                 break;
             };
-            in_flight -= 1;
-            in_flight_ship[shape.ship_of[i]] -= 1;
-            status[i] = Status::Finished;
-            times[i].1 = Some(started_at.elapsed());
-            let releases_waiters = match result {
-                Ok(Completion::Done) => {
-                    outcomes[i] = Some(Outcome::Done);
-                    true
-                }
-                Ok(Completion::Unchanged) => {
-                    outcomes[i] = Some(Outcome::Unchanged);
-                    true
-                }
-                Ok(Completion::Skipped) => {
-                    outcomes[i] = Some(Outcome::Skipped);
-                    true
-                }
-                Err(TaskFailure { message, fatal }) => {
-                    emit_for(
-                        i,
-                        State::Failed {
-                            message: message.clone(),
-                        },
-                    );
-                    // After Ctrl-C the rest is aborted because of the
-                    // interruption, even when a task's failure (often the
-                    // interruption itself) reaches here first.
-                    if fatal && cancel.is_cancelled() {
-                        halted.get_or_insert(AbortReason::Interrupted);
-                    } else if fatal {
-                        halted.get_or_insert(AbortReason::Failed {
-                            id: labels[i].0.clone(),
-                        });
-                    }
-                    outcomes[i] = Some(Outcome::Failed { message, fatal });
-                    // A non-fatal failure (stop, kill) does not hold up the
-                    // rest of the play.
-                    !fatal
-                }
+            self.finish(finished, emit);
+        }
+    }
+
+    /// Hands out ready nodes while the global limit allows: each time the
+    /// lowest-ranked one among ships that have room. A saturated ship's
+    /// nodes stay ready; other ships go ahead.
+    fn dispatch(&mut self, jobs: &Sender<Job<'w>>) {
+        while self.in_flight < self.global_limit {
+            let next = self
+                .ready
+                .iter()
+                .enumerate()
+                .filter(|&(s, _)| self.in_flight_ship[s] < self.shape.ship_limits[s])
+                .filter_map(|(s, queue)| queue.first().map(|&(rank, i)| (rank, s, i)))
+                .min();
+            let Some((_, s, i)) = next else {
+                break;
             };
-            if releases_waiters {
-                for &w in &shape.waiters[i] {
-                    remaining[w] -= 1;
-                    if remaining[w] == 0 {
-                        ready[shape.ship_of[w]].insert((shape.rank[w], w));
-                    }
+            self.ready[s].pop_first();
+            let Some(work) = self.works[i].take() else {
+                continue;
+            };
+            self.in_flight += 1;
+            self.in_flight_ship[s] += 1;
+            self.status[i] = Status::Running;
+            self.times[i].0 = Some(self.started_at.elapsed());
+            // Workers outlive the coordinator's sends: cannot fail.
+            let _ = jobs.send(Job { index: i, work });
+        }
+    }
+
+    /// Records a finished task; a success or a non-fatal failure releases
+    /// the nodes waiting on it, a fatal failure halts the play.
+    fn finish(&mut self, Finished { index: i, result }: Finished, emit: Emitter<'_>) {
+        self.in_flight -= 1;
+        self.in_flight_ship[self.shape.ship_of[i]] -= 1;
+        self.status[i] = Status::Finished;
+        self.times[i].1 = Some(self.started_at.elapsed());
+        let (outcome, releases_waiters) = match result {
+            Ok(Completion::Done) => (Outcome::Done, true),
+            Ok(Completion::Unchanged) => (Outcome::Unchanged, true),
+            Ok(Completion::Skipped) => (Outcome::Skipped, true),
+            Err(TaskFailure { message, fatal }) => {
+                emit.emit(
+                    i,
+                    State::Failed {
+                        message: message.clone(),
+                    },
+                );
+                // After Ctrl-C the rest is aborted because of the
+                // interruption, even when a task's failure (often the
+                // interruption itself) reaches here first.
+                if fatal && emit.cancel.is_cancelled() {
+                    self.halted.get_or_insert(AbortReason::Interrupted);
+                } else if fatal {
+                    self.halted.get_or_insert(AbortReason::Failed {
+                        id: emit.labels[i].0.clone(),
+                    });
+                }
+                // A non-fatal failure (stop, kill) does not hold up the
+                // rest of the play.
+                (Outcome::Failed { message, fatal }, !fatal)
+            }
+        };
+        self.outcomes[i] = Some(outcome);
+        if releases_waiters {
+            for &w in &self.shape.waiters[i] {
+                self.remaining[w] -= 1;
+                if self.remaining[w] == 0 {
+                    self.ready[self.shape.ship_of[w]].insert((self.shape.rank[w], w));
                 }
             }
         }
-        // Ends the workers' loops; the scope joins them.
-        drop(job_tx);
-    });
-
-    let reason = halted.unwrap_or(AbortReason::Interrupted);
-    for &i in &shape.rows {
-        if status[i] == Status::Pending {
-            emit_for(
-                i,
-                State::Aborted {
-                    reason: reason.clone(),
-                },
-            );
-            outcomes[i] = Some(Outcome::Aborted(reason.clone()));
-        }
     }
 
-    let mut summary = Summary {
-        command,
-        total: n,
-        done: 0,
-        skipped: 0,
-        failed: 0,
-        aborted: 0,
-        elapsed: started_at.elapsed(),
-        interrupted,
-        failures: Vec::new(),
-        not_attempted: Vec::new(),
-    };
-    let mut reports = Vec::with_capacity(n);
-    for &i in &shape.rows {
-        let outcome = outcomes[i]
-            .take()
-            .unwrap_or(Outcome::Aborted(reason.clone()));
-        let (id, _, ship) = &labels[i];
-        match &outcome {
-            Outcome::Done | Outcome::Unchanged => summary.done += 1,
-            Outcome::Skipped => summary.skipped += 1,
-            Outcome::Failed { message, fatal } => {
-                summary.failed += 1;
-                summary.failures.push(Failure {
-                    id: id.clone(),
-                    message: message.clone(),
-                    fatal: *fatal,
-                });
-            }
-            Outcome::Aborted(_) => {
-                summary.aborted += 1;
-                summary.not_attempted.push(id.clone());
+    /// Every node's outcome in row order (what never started is aborted,
+    /// and says so), and the summary.
+    fn report(mut self, command: String, emit: Emitter<'_>) -> Report {
+        let reason = self.halted.take().unwrap_or(AbortReason::Interrupted);
+        for &i in &self.shape.rows {
+            if self.status[i] == Status::Pending {
+                emit.emit(
+                    i,
+                    State::Aborted {
+                        reason: reason.clone(),
+                    },
+                );
+                self.outcomes[i] = Some(Outcome::Aborted(reason.clone()));
             }
         }
-        reports.push(NodeReport {
-            id: id.clone(),
-            ship: ship.clone(),
-            number: shape.numbers[i],
-            outcome,
-            started: times[i].0,
-            finished: times[i].1,
-        });
+        let mut summary = Summary {
+            command,
+            total: self.status.len(),
+            done: 0,
+            skipped: 0,
+            failed: 0,
+            aborted: 0,
+            elapsed: self.started_at.elapsed(),
+            interrupted: self.interrupted,
+            failures: Vec::new(),
+            not_attempted: Vec::new(),
+        };
+        let mut nodes = Vec::with_capacity(self.status.len());
+        for &i in &self.shape.rows {
+            let outcome = self.outcomes[i]
+                .take()
+                .unwrap_or(Outcome::Aborted(reason.clone()));
+            let (id, _, ship) = &emit.labels[i];
+            match &outcome {
+                Outcome::Done | Outcome::Unchanged => summary.done += 1,
+                Outcome::Skipped => summary.skipped += 1,
+                Outcome::Failed { message, fatal } => {
+                    summary.failed += 1;
+                    summary.failures.push(Failure {
+                        id: id.clone(),
+                        message: message.clone(),
+                        fatal: *fatal,
+                    });
+                }
+                Outcome::Aborted(_) => {
+                    summary.aborted += 1;
+                    summary.not_attempted.push(id.clone());
+                }
+            }
+            nodes.push(NodeReport {
+                id: id.clone(),
+                ship: ship.clone(),
+                number: self.shape.numbers[i],
+                outcome,
+                started: self.times[i].0,
+                finished: self.times[i].1,
+            });
+        }
+        Report { nodes, summary }
     }
-    sink.emit(Event::Summary(summary.clone()));
-    Ok(Report {
-        nodes: reports,
-        summary,
-    })
 }
 
 #[cfg(test)]
