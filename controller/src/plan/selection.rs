@@ -146,7 +146,11 @@ impl Selection {
 
 /// Resolves the request for `verb`.
 pub fn select(env: &Environment, verb: Verb, req: &Request) -> Result<Selection, SelectError> {
-    let (mut chosen, mut services, deps_without_things) = resolve_things(env, verb, req)?;
+    let Named {
+        mut chosen,
+        mut services,
+        deps_without_things,
+    } = resolve_things(env, verb, req)?;
     let with_deps = match verb {
         Verb::Dump => true,
         Verb::Deptree | Verb::Logs => false,
@@ -193,14 +197,18 @@ pub fn select(env: &Environment, verb: Verb, req: &Request) -> Result<Selection,
     })
 }
 
+/// What the things name.
+struct Named {
+    chosen: BTreeSet<String>,
+    services: BTreeSet<String>,
+    /// With no things, whether dependencies come along (MaestroNG: then
+    /// `-d` is forced on unless `-i` is given).
+    deps_without_things: Option<bool>,
+}
+
 /// The instances and services the things name; when there are none,
-/// every service, and whether dependencies come along (MaestroNG: then
-/// `-d` is forced on unless `-i` is given).
-fn resolve_things(
-    env: &Environment,
-    verb: Verb,
-    req: &Request,
-) -> Result<(BTreeSet<String>, BTreeSet<String>, Option<bool>), SelectError> {
+/// every service.
+fn resolve_things(env: &Environment, verb: Verb, req: &Request) -> Result<Named, SelectError> {
     let mut chosen = BTreeSet::new();
     let mut services = BTreeSet::new();
     if req.things.is_empty() {
@@ -221,7 +229,11 @@ fn resolve_things(
                 services.insert(s.name.clone());
             }
         }
-        return Ok((chosen, services, Some(!req.ignore_dependencies)));
+        return Ok(Named {
+            chosen,
+            services,
+            deps_without_things: Some(!req.ignore_dependencies),
+        });
     }
     let expand = req.expand_services || req.all || !verb.interrupts();
     for thing in &req.things {
@@ -240,7 +252,11 @@ fn resolve_things(
             return Err(SelectError::Usage(env.unknown_thing(thing)));
         }
     }
-    Ok((chosen, services, None))
+    Ok(Named {
+        chosen,
+        services,
+        deps_without_things: None,
+    })
 }
 
 /// The services the chosen instances' services depend on (forward verbs)
