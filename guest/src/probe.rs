@@ -113,7 +113,10 @@ pub fn check_host(host: &str) -> Result<(), String> {
 
 /// Resolves a checked host to its IPv4 address.
 fn resolve(host: &str) -> Result<Ipv4Addr, String> {
-    crate::net::resolve_ipv4(host).map_err(|e| e.0)
+    match host.parse::<Ipv4Addr>() {
+        Ok(ip) => Ok(ip),
+        Err(_) => crate::net::lookup_ipv4(host).map_err(|e| format!("cannot resolve {host}: {e}")),
+    }
 }
 
 fn remaining(deadline: Instant) -> Option<Duration> {
@@ -316,9 +319,12 @@ pub fn wait(
     let mut pause = Duration::from_millis(100);
     loop {
         pending.retain_mut(|(instance, why)| {
-            // Each attempt gets at most 2 s: an address that drops packets
-            // must not hold up the others.
-            let deadline = Instant::now() + Duration::from_secs(2);
+            // Each attempt gets at most 2 s, and never runs past the
+            // timeout: an address that drops packets must not hold up the
+            // others.
+            let left = timeout.map_or(Duration::MAX, |t| t.saturating_sub(started.elapsed()));
+            let deadline =
+                Instant::now() + left.clamp(Duration::from_millis(100), Duration::from_secs(2));
             for port in &instance.ports {
                 if let Err(e) = connect(&instance.host, *port, deadline) {
                     *why = format!("{} ({}:{port}: {e})", instance.name, instance.host);
