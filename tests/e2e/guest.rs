@@ -134,7 +134,8 @@ fn kafka_finds_renders_and_reaches_every_zookeeper_through_maestro_guest() {
     assert_eq!(answers.lines().collect::<Vec<_>>(), want, "{answers}");
 }
 
-/// The binary `scripts/build-guest` makes: the one images get.
+/// The binary `scripts/build-guest` makes: the one images get, the static
+/// musl build.
 fn shipped_guest() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let out = Command::new(root.join("scripts/build-guest"))
@@ -142,7 +143,12 @@ fn shipped_guest() -> PathBuf {
         .output()
         .unwrap();
     assert_code(&out, 0);
-    PathBuf::from(stdout(&out).trim_end())
+    let path = stdout(&out).trim_end().to_owned();
+    assert!(
+        path.contains("/x86_64-unknown-linux-musl/"),
+        "not the musl build: {path}"
+    );
+    PathBuf::from(path)
 }
 
 /// Removes a test image on drop, also when the test fails.
