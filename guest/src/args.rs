@@ -2,8 +2,11 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use lexopt::prelude::*;
+
+use crate::probe::{self, HttpCheck};
 
 pub const USAGE: &str = "\
 usage: maestro-guest COMMAND [ARGS] [--json]
@@ -28,8 +31,19 @@ Reads the variables maestro injects into a container (MaestroNG guestutils).
   render TEMPLATE [-o OUT]                    render a Jinja template
   exec [--render SRC:DST]... -- COMMAND [ARGS...]
                                               render, then become COMMAND
+  check tcp PORT [--host H] [--timeout S]     does PORT (own port name or number)
+                                              accept connections? (default host
+                                              127.0.0.1, timeout 5 s)
+  check http PORT [--path P] [--status N] [--match PATTERN] [--host H] [--timeout S]
+                                              GET P: status N (default 200), or
+                                              body matching PATTERN
+  wait SERVICE [PORT...] [--timeout S] [--all|--any]
+                                              wait until all (or any) instances
+                                              of SERVICE answer on their ports
+                                              (timeout 60 s, 0: no limit)
 
---json prints the answer as JSON; --version prints the version. Errors go to stderr with exit status 2.
+--json prints the answer as JSON; --version prints the version. Errors go to stderr with exit status 2;
+check and wait exit 1 when not healthy or not ready in time.
 ";
 
 /// What to do, with its arguments.
@@ -84,6 +98,20 @@ pub enum Command {
         program: OsString,
         args: Vec<OsString>,
     },
+    /// `check tcp` (`http` is `None`) or `check http`.
+    Check {
+        http: Option<HttpCheck>,
+        port: String,
+        host: Option<String>,
+        timeout: Duration,
+    },
+    Wait {
+        service: String,
+        ports: Vec<String>,
+        any: bool,
+        /// `None`: no limit.
+        timeout: Option<Duration>,
+    },
 }
 
 /// A parsed command line.
@@ -121,6 +149,11 @@ struct Raw {
     minimum: Option<String>,
     separator: Option<String>,
     output: Option<PathBuf>,
+    host: Option<String>,
+    timeout: Option<String>,
+    path: Option<String>,
+    status: Option<String>,
+    pattern: Option<String>,
     renders: Vec<(PathBuf, PathBuf)>,
     positional: Vec<String>,
     exec: Vec<OsString>,
@@ -151,6 +184,28 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, Usa
                 raw.separator = Some(parser.value()?.string()?);
                 raw.seen.push("--separator");
             }
+            Long("host") => {
+                raw.host = Some(parser.value()?.string()?);
+                raw.seen.push("--host");
+            }
+            Long("timeout") => {
+                raw.timeout = Some(parser.value()?.string()?);
+                raw.seen.push("--timeout");
+            }
+            Long("path") => {
+                raw.path = Some(parser.value()?.string()?);
+                raw.seen.push("--path");
+            }
+            Long("status") => {
+                raw.status = Some(parser.value()?.string()?);
+                raw.seen.push("--status");
+            }
+            Long("match") => {
+                raw.pattern = Some(parser.value()?.string()?);
+                raw.seen.push("--match");
+            }
+            Long("all") => raw.seen.push("--all"),
+            Long("any") => raw.seen.push("--any"),
             Short('o') | Long("output") => {
                 raw.output = Some(parser.value()?.into());
                 raw.seen.push("-o");
@@ -206,6 +261,20 @@ fn build(name: &str, mut raw: Raw) -> Result<Invocation, UsageError> {
         "instances" => (&["--json"], (1, 1)),
         "render" => (&["-o"], (1, 1)),
         "exec" => (&["--render"], (0, 0)),
+        "check" => {
+            let http: &[&str] = &["--host", "--timeout", "--path", "--status", "--match"];
+            match raw.positional.first().map(String::as_str) {
+                Some("tcp") => (&http[..2], (2, 2)),
+                Some("http") => (http, (2, 2)),
+                Some(other) => {
+                    return Err(UsageError(format!(
+                        "check takes tcp or http, got {other} (try --help)"
+                    )));
+                }
+                None => (http, (2, 2)),
+            }
+        }
+        "wait" => (&["--timeout", "--all", "--any"], (1, usize::MAX)),
         "help" => (&[], (0, 0)),
         other => return Err(UsageError(format!("unknown command {other} (try --help)"))),
     };
@@ -262,6 +331,43 @@ fn build(name: &str, mut raw: Raw) -> Result<Invocation, UsageError> {
             template: next().into(),
             output: raw.output,
         },
+        "check" => {
+            let http = (next() == "http")
+                .then(|| {
+                    Ok::<_, UsageError>(HttpCheck {
+                        path: parse_path(raw.path.as_deref())?,
+                        status: parse_status(raw.status.as_deref())?,
+                        pattern: raw.pattern,
+                    })
+                })
+                .transpose()?;
+            let timeout = match raw.timeout.as_deref() {
+                // Never `None`: zero is refused for a check.
+                Some(t) => probe::parse_timeout(t, false).map_err(UsageError)?,
+                None => None,
+            };
+            Command::Check {
+                http,
+                port: next(),
+                host: raw.host,
+                timeout: timeout.unwrap_or(probe::CHECK_TIMEOUT),
+            }
+        }
+        "wait" => {
+            let any = raw.seen.contains(&"--any");
+            if any && raw.seen.contains(&"--all") {
+                return Err(UsageError("wait takes --all or --any, not both".into()));
+            }
+            Command::Wait {
+                service: next(),
+                ports: positional.collect(),
+                any,
+                timeout: match raw.timeout.as_deref() {
+                    Some(t) => probe::parse_timeout(t, true).map_err(UsageError)?,
+                    None => Some(probe::WAIT_TIMEOUT),
+                },
+            }
+        }
         // Only "exec" is left: `build` rejected unknown names above.
         _ => {
             let mut words = raw.exec.into_iter();
@@ -291,6 +397,33 @@ fn parse_minimum(value: Option<&str>) -> Result<usize, UsageError> {
         .parse()
         .map_err(|_| UsageError(format!("--minimum takes an integer, got {value}")))?;
     Ok(usize::try_from(n.max(0)).unwrap_or(usize::MAX))
+}
+
+/// `--path P`: a leading `/` is added when missing (as MaestroNG's `http`
+/// check); it goes on the request line, so no spaces or control characters.
+fn parse_path(value: Option<&str>) -> Result<String, UsageError> {
+    let path = value.unwrap_or("/");
+    if path.chars().any(|c| c == ' ' || c.is_control()) {
+        return Err(UsageError(format!(
+            "--path takes a URL path without spaces or control characters, got {path:?}"
+        )));
+    }
+    Ok(if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/{path}")
+    })
+}
+
+/// `--status N`: an HTTP status code, 100-599.
+fn parse_status(value: Option<&str>) -> Result<Option<u16>, UsageError> {
+    let Some(value) = value else { return Ok(None) };
+    match value.parse::<u16>() {
+        Ok(n) if (100..=599).contains(&n) => Ok(Some(n)),
+        _ => Err(UsageError(format!(
+            "--status takes an HTTP status code (100-599), got {value}"
+        ))),
+    }
 }
 
 #[cfg(test)]
@@ -392,6 +525,143 @@ mod tests {
                 program: "sh".into(),
                 args: vec!["-c".into(), "echo --json".into()],
             }
+        );
+    }
+
+    #[test]
+    fn check_and_wait() {
+        assert_eq!(
+            command(&["check", "tcp", "client"]),
+            Command::Check {
+                http: None,
+                port: "client".into(),
+                host: None,
+                timeout: Duration::from_secs(5),
+            }
+        );
+        assert_eq!(
+            command(&[
+                "check",
+                "http",
+                "8080",
+                "--path",
+                "health",
+                "--status",
+                "204",
+                "--match",
+                "ok$",
+                "--host",
+                "web.lan",
+                "--timeout",
+                "1.5"
+            ]),
+            Command::Check {
+                http: Some(HttpCheck {
+                    path: "/health".into(),
+                    status: Some(204),
+                    pattern: Some("ok$".into()),
+                }),
+                port: "8080".into(),
+                host: Some("web.lan".into()),
+                timeout: Duration::from_millis(1500),
+            }
+        );
+        assert_eq!(
+            command(&["check", "http", "web"]),
+            Command::Check {
+                http: Some(HttpCheck {
+                    path: "/".into(),
+                    status: None,
+                    pattern: None,
+                }),
+                port: "web".into(),
+                host: None,
+                timeout: Duration::from_secs(5),
+            }
+        );
+        assert_eq!(
+            command(&["wait", "db"]),
+            Command::Wait {
+                service: "db".into(),
+                ports: vec![],
+                any: false,
+                timeout: Some(Duration::from_secs(60)),
+            }
+        );
+        assert_eq!(
+            command(&["wait", "db", "sql", "admin", "--any", "--timeout", "0"]),
+            Command::Wait {
+                service: "db".into(),
+                ports: vec!["sql".into(), "admin".into()],
+                any: true,
+                timeout: None,
+            }
+        );
+        assert_eq!(
+            command(&["wait", "db", "--all"]),
+            Command::Wait {
+                service: "db".into(),
+                ports: vec![],
+                any: false,
+                timeout: Some(Duration::from_secs(60)),
+            }
+        );
+    }
+
+    #[test]
+    fn bad_check_and_wait_usage_is_reported() {
+        let err = |args: &[&str]| parse_str(args).unwrap_err().0;
+        assert_eq!(
+            err(&["check", "udp", "53"]),
+            "check takes tcp or http, got udp (try --help)"
+        );
+        assert_eq!(
+            err(&["check"]),
+            "wrong number of arguments for check (try --help)"
+        );
+        assert_eq!(
+            err(&["check", "tcp"]),
+            "wrong number of arguments for check (try --help)"
+        );
+        assert_eq!(
+            err(&["check", "tcp", "80", "--path", "/"]),
+            "check does not take --path"
+        );
+        assert_eq!(
+            err(&["check", "http", "80", "--json"]),
+            "check does not take --json"
+        );
+        assert_eq!(
+            err(&["check", "http", "80", "--status", "2xx"]),
+            "--status takes an HTTP status code (100-599), got 2xx"
+        );
+        assert_eq!(
+            err(&["check", "http", "80", "--status", "600"]),
+            "--status takes an HTTP status code (100-599), got 600"
+        );
+        assert_eq!(
+            err(&["check", "http", "80", "--path", "/a b"]),
+            "--path takes a URL path without spaces or control characters, got \"/a b\""
+        );
+        assert_eq!(
+            err(&["check", "tcp", "80", "--timeout", "0"]),
+            "--timeout must be more than 0, got 0"
+        );
+        assert_eq!(
+            err(&["wait", "db", "--timeout", "soon"]),
+            "--timeout takes a number of seconds, got soon"
+        );
+        assert_eq!(
+            err(&["wait", "db", "--all", "--any"]),
+            "wait takes --all or --any, not both"
+        );
+        assert_eq!(
+            err(&["wait"]),
+            "wrong number of arguments for wait (try --help)"
+        );
+        assert_eq!(
+            err(&["wait", "db", "--host", "x"]),
+            "wait does not take --host"
         );
     }
 

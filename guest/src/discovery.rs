@@ -16,7 +16,7 @@ use std::fmt;
 
 use maestro_common::{
     CONTAINER_HOST_ADDRESS, CONTAINER_NAME, ENVIRONMENT_NAME, SERVICE_NAME, host_var,
-    instances_var, internal_port_var, port_var, split_instances,
+    instances_var, internal_port_var, normalize, port_var, split_instances,
 };
 
 /// Reads one environment variable; `None` when unset.
@@ -144,6 +144,48 @@ pub fn node_list(
         )));
     }
     Ok(nodes)
+}
+
+/// The names of the ports instance `container` of `service` was given (its
+/// `<S>_<C>_<P>_PORT` variables among `keys`), in normalised form, sorted;
+/// those whose value is not a single port (a range) are left out.
+/// `<S>_<C>_<P>_INTERNAL_PORT` is told apart from a port named `<P>_internal`
+/// by the `<S>_<C>_<P>_PORT` maestro always writes beside it, and a key that
+/// also starts with the prefix of another instance with a longer name
+/// (`db` and `db-a`) belongs to that one.
+pub fn instance_port_names(
+    env: Lookup,
+    keys: &[&str],
+    service: &str,
+    container: &str,
+    all: &[String],
+) -> Vec<String> {
+    let prefix_of = |c: &str| format!("{}_{}_", normalize(service), normalize(c));
+    let prefix = prefix_of(container);
+    let longer: Vec<String> = all
+        .iter()
+        .map(|c| prefix_of(c))
+        .filter(|p| p.len() > prefix.len() && p.starts_with(&prefix))
+        .collect();
+    let mut names = Vec::new();
+    for key in keys {
+        let Some(name) = key
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix("_PORT"))
+            .filter(|name| !name.is_empty())
+        else {
+            continue;
+        };
+        let internal = name
+            .strip_suffix("_INTERNAL")
+            .is_some_and(|p| keys.contains(&format!("{prefix}{p}_PORT").as_str()));
+        let single = env(key).is_some_and(|v| python_int(&v).is_some());
+        if !internal && single && !longer.iter().any(|p| key.starts_with(p.as_str())) {
+            names.push(name.to_owned());
+        }
+    }
+    names.sort_unstable();
+    names
 }
 
 /// The instance names of a service from `<S>_INSTANCES`; none when unset or empty.

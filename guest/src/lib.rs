@@ -7,6 +7,8 @@ pub mod discovery;
 pub mod filters;
 pub mod json;
 pub mod net;
+pub mod pattern;
+pub mod probe;
 pub mod render;
 pub mod undefined;
 
@@ -132,6 +134,26 @@ pub fn run(invocation: &Invocation, vars: Arc<Vars>) -> Result<String, Failure> 
             } else {
                 rendered
             }
+        }
+        Command::Check {
+            http,
+            port,
+            host,
+            timeout,
+        } => {
+            probe::check(env, http.as_ref(), port, host.as_deref(), *timeout)?;
+            String::new()
+        }
+        Command::Wait {
+            service,
+            ports,
+            any,
+            timeout,
+        } => {
+            let keys: Vec<&str> = vars.keys().map(String::as_str).collect();
+            let targets = probe::wait_targets(env, &keys, service, ports)?;
+            probe::wait(service, &targets, *any, *timeout)?;
+            String::new()
         }
         Command::Exec { .. } => return Err(Failure::new("exec cannot be run here")),
     })

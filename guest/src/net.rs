@@ -75,8 +75,14 @@ pub fn resolve_ipv4(host: &str) -> Result<Ipv4Addr, DiscoveryError> {
             "Cannot resolve container host address {host}: {detail}"
         ))
     };
-    let name = CString::new(host).map_err(|_| failed("contains a NUL byte"))?;
-    getaddrinfo_ipv4(&name).map_err(|e| failed(&e))
+    lookup_ipv4(host).map_err(|e| failed(&e))
+}
+
+/// A host name (or address literal) to its first IPv4 address; the error
+/// is the resolver's message.
+pub fn lookup_ipv4(host: &str) -> Result<Ipv4Addr, String> {
+    let name = CString::new(host).map_err(|_| "contains a NUL byte".to_owned())?;
+    getaddrinfo_ipv4(&name)
 }
 
 /// `getaddrinfo(3)` for IPv4 only, called directly: `ToSocketAddrs` would
