@@ -21,6 +21,7 @@ use std::collections::BTreeSet;
 use super::fnmatch::fnmatch;
 use crate::config::Environment;
 use crate::config::validate::service_graph;
+use crate::graph::Graph;
 
 /// The commands, as far as selection cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,48 +146,12 @@ impl Selection {
 
 /// Resolves the request for `verb`.
 pub fn select(env: &Environment, verb: Verb, req: &Request) -> Result<Selection, SelectError> {
-    let expand = req.expand_services || req.all || !verb.interrupts();
-    let mut with_deps = req.with_dependencies;
-    let mut chosen: BTreeSet<String> = BTreeSet::new();
-    let mut services: BTreeSet<String> = BTreeSet::new();
-    if req.things.is_empty() {
-        if verb == Verb::Logs {
-            return Err(SelectError::Usage(
-                "logs needs at least one service or container".into(),
-            ));
-        }
-        if verb.interrupts() && !req.all {
-            return Err(SelectError::Refused(format!(
-                "No services or containers specified for {}, and --all not set.",
-                verb.name()
-            )));
-        }
-        for s in env.services.values() {
-            if verb.includes_omitted() || !s.omit {
-                chosen.extend(s.instances.iter().cloned());
-                services.insert(s.name.clone());
-            }
-        }
-        with_deps = !req.ignore_dependencies;
-    } else {
-        for thing in &req.things {
-            if let Some(i) = env.instances.get(thing) {
-                chosen.insert(thing.clone());
-                services.insert(i.service.clone());
-            } else if let Some(s) = env.services.get(thing) {
-                if !expand {
-                    return Err(SelectError::Refused(format!(
-                        "{thing} is a service but --expand-services was not specified"
-                    )));
-                }
-                chosen.extend(s.instances.iter().cloned());
-                services.insert(s.name.clone());
-            } else {
-                return Err(SelectError::Usage(env.unknown_thing(thing)));
-            }
-        }
-    }
-    with_deps = match verb {
+    let Named {
+        mut chosen,
+        mut services,
+        with_deps,
+    } = named(env, verb, req)?;
+    let with_deps = match verb {
         Verb::Dump => true,
         Verb::Deptree | Verb::Logs => false,
         // `-d` gathers the dependencies even with `-i`, which only drops
@@ -196,26 +161,7 @@ pub fn select(env: &Environment, verb: Verb, req: &Request) -> Result<Selection,
     };
     let graph = service_graph(&env.services, false);
     if with_deps {
-        let of_chosen: BTreeSet<&str> = chosen
-            .iter()
-            .filter_map(|i| env.instances.get(i))
-            .map(|i| i.service.as_str())
-            .collect();
-        let mut extra = BTreeSet::new();
-        for s in of_chosen {
-            let related = if verb.interrupts() {
-                graph.reverse_closure(s)
-            } else {
-                graph.closure(s)
-            };
-            extra.extend(related);
-        }
-        for s in extra {
-            if let Some(svc) = env.services.get(&s) {
-                chosen.extend(svc.instances.iter().cloned());
-                services.insert(s);
-            }
-        }
+        add_related(env, verb, &graph, &mut chosen, &mut services);
     }
     chosen.retain(|name| {
         let Some(i) = env.instances.get(name) else {
@@ -245,6 +191,105 @@ pub fn select(env: &Environment, verb: Verb, req: &Request) -> Result<Selection,
         ordered,
         services,
     })
+}
+
+/// What the request names before dependencies and filters: its things, or
+/// every service when it names none.
+struct Named {
+    chosen: BTreeSet<String>,
+    services: BTreeSet<String>,
+    /// Whether dependencies are gathered, before the verb's own rule.
+    with_deps: bool,
+}
+
+fn named(env: &Environment, verb: Verb, req: &Request) -> Result<Named, SelectError> {
+    if req.things.is_empty() {
+        return everything(env, verb, req);
+    }
+    let expand = req.expand_services || req.all || !verb.interrupts();
+    let mut chosen: BTreeSet<String> = BTreeSet::new();
+    let mut services: BTreeSet<String> = BTreeSet::new();
+    for thing in &req.things {
+        if let Some(i) = env.instances.get(thing) {
+            chosen.insert(thing.clone());
+            services.insert(i.service.clone());
+        } else if let Some(s) = env.services.get(thing) {
+            if !expand {
+                return Err(SelectError::Refused(format!(
+                    "{thing} is a service but --expand-services was not specified"
+                )));
+            }
+            chosen.extend(s.instances.iter().cloned());
+            services.insert(s.name.clone());
+        } else {
+            return Err(SelectError::Usage(env.unknown_thing(thing)));
+        }
+    }
+    Ok(Named {
+        chosen,
+        services,
+        with_deps: req.with_dependencies,
+    })
+}
+
+/// A request without things: every service (but omitted ones, unless the
+/// verb includes them), for the verbs allowed to run on everything.
+fn everything(env: &Environment, verb: Verb, req: &Request) -> Result<Named, SelectError> {
+    if verb == Verb::Logs {
+        return Err(SelectError::Usage(
+            "logs needs at least one service or container".into(),
+        ));
+    }
+    if verb.interrupts() && !req.all {
+        return Err(SelectError::Refused(format!(
+            "No services or containers specified for {}, and --all not set.",
+            verb.name()
+        )));
+    }
+    let mut chosen: BTreeSet<String> = BTreeSet::new();
+    let mut services: BTreeSet<String> = BTreeSet::new();
+    for s in env.services.values() {
+        if verb.includes_omitted() || !s.omit {
+            chosen.extend(s.instances.iter().cloned());
+            services.insert(s.name.clone());
+        }
+    }
+    Ok(Named {
+        chosen,
+        services,
+        with_deps: !req.ignore_dependencies,
+    })
+}
+
+/// Adds every instance of the services the chosen ones depend on (or, for
+/// a verb that interrupts, the services that depend on them).
+fn add_related(
+    env: &Environment,
+    verb: Verb,
+    graph: &Graph,
+    chosen: &mut BTreeSet<String>,
+    services: &mut BTreeSet<String>,
+) {
+    let of_chosen: BTreeSet<&str> = chosen
+        .iter()
+        .filter_map(|i| env.instances.get(i))
+        .map(|i| i.service.as_str())
+        .collect();
+    let mut extra = BTreeSet::new();
+    for s in of_chosen {
+        let related = if verb.interrupts() {
+            graph.reverse_closure(s)
+        } else {
+            graph.closure(s)
+        };
+        extra.extend(related);
+    }
+    for s in extra {
+        if let Some(svc) = env.services.get(&s) {
+            chosen.extend(svc.instances.iter().cloned());
+            services.insert(s);
+        }
+    }
 }
 
 /// For each selected instance, the selected instances it must wait for
