@@ -3,9 +3,12 @@
 //!
 //! Data flows one way: `config` (file -> typed environment), `plan`
 //! (selection and dependency order), `docker` (the Engine API client),
-//! `exec` (running tasks), `events` (what the core reports while it
-//! works), `render` (turning events into output). The core
+//! `scheduler` and `tasks` (running the steps), `events` (what the core
+//! reports while it works), `render` (turning events into output). The core
 //! never prints; only `commands` and `render` write to the terminal.
+//! Outside tests, no core module imports from `commands` or `render`;
+//! helpers several layers share (`text`, `graph`, `labels`) sit apart from
+//! all of them.
 
 pub mod audit;
 pub mod cli;
@@ -22,3 +25,4 @@ pub mod registry_auth;
 pub mod render;
 pub mod scheduler;
 pub mod tasks;
+pub mod text;

@@ -5,6 +5,8 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::text::summarise;
+
 /// How long a script may run before it is killed and counted as failed.
 pub const SCRIPT_LIMIT: Duration = Duration::from_secs(60);
 
@@ -74,60 +76,5 @@ pub fn run(r: &Run<'_>) -> Result<(), String> {
         Err(format!("{} {why}", r.script))
     } else {
         Err(format!("{} {why}: {tail}", r.script))
-    }
-}
-
-/// The last three non-empty lines of standard error, at most 300
-/// characters; a line mentioning a password, secret, token or key is
-/// replaced by a note.
-pub fn summarise(stderr: &str) -> String {
-    let lines: Vec<&str> = stderr
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    let tail: Vec<String> = lines[lines.len().saturating_sub(3)..]
-        .iter()
-        .map(|l| {
-            let lower = l.to_lowercase();
-            if [
-                "password",
-                "passwd",
-                "secret",
-                "token",
-                "key",
-                "authorization",
-            ]
-            .iter()
-            .any(|w| lower.contains(w))
-            {
-                "<a line that may hold a secret>".to_string()
-            } else {
-                (*l).to_string()
-            }
-        })
-        .collect();
-    let joined = tail.join(" / ");
-    if joined.chars().count() > 300 {
-        let cut: String = joined.chars().take(300).collect();
-        format!("{cut}...")
-    } else {
-        joined
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stderr_summary_keeps_the_end_and_hides_secret_lines() {
-        assert_eq!(summarise("a\n\nb\nc\nd\n"), "b / c / d");
-        assert_eq!(
-            summarise("x\nPASSWORD=hunter2\n"),
-            "x / <a line that may hold a secret>"
-        );
-        assert_eq!(summarise(&"y".repeat(400)).len(), 303);
-        assert_eq!(summarise(""), "");
     }
 }

@@ -172,30 +172,13 @@ impl fmt::Display for Error {
             ErrorKind::TlsFiles { path, detail } => {
                 write!(f, "TLS: cannot use {}: {detail}", path.display())
             }
-            ErrorKind::Ssh { detail, stderr } => {
-                write!(f, "SSH tunnel: {detail}")?;
-                let stderr = stderr.trim();
-                if !stderr.is_empty() {
-                    write!(f, "; ssh said: {}", stderr.replace('\n', " / "))?;
-                }
-                write!(
-                    f,
-                    "; check the ship's ssh_tunnel (user, key, port), known_hosts and that the \
-                     remote docker socket exists"
-                )
-            }
+            ErrorKind::Ssh { detail, stderr } => fmt_ssh(f, detail, stderr),
             ErrorKind::ApiVersion { requested, detail } => write!(
                 f,
                 "API version {requested} is not supported by the daemon ({detail}); \
                  set the ship's api_version to `auto` or to a version the daemon accepts"
             ),
-            ErrorKind::Daemon { status, message } => {
-                write!(f, "the daemon answered {status}: {message}")?;
-                if message.contains("HTTP request to an HTTPS server") {
-                    write!(f, "; this daemon speaks TLS: set the ship's tls options")?;
-                }
-                Ok(())
-            }
+            ErrorKind::Daemon { status, message } => fmt_daemon(f, *status, message),
             ErrorKind::Pull { image, message, .. } => write!(
                 f,
                 "pulling {image} failed: {message}; check the image name and the registry credentials"
@@ -209,6 +192,30 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// An ssh failure, with what ssh printed on one line.
+fn fmt_ssh(f: &mut fmt::Formatter<'_>, detail: &str, stderr: &str) -> fmt::Result {
+    write!(f, "SSH tunnel: {detail}")?;
+    let stderr = stderr.trim();
+    if !stderr.is_empty() {
+        write!(f, "; ssh said: {}", stderr.replace('\n', " / "))?;
+    }
+    write!(
+        f,
+        "; check the ship's ssh_tunnel (user, key, port), known_hosts and that the \
+         remote docker socket exists"
+    )
+}
+
+/// The daemon's own error, with a hint when a plain HTTP request reached a
+/// TLS port.
+fn fmt_daemon(f: &mut fmt::Formatter<'_>, status: u16, message: &str) -> fmt::Result {
+    write!(f, "the daemon answered {status}: {message}")?;
+    if message.contains("HTTP request to an HTTPS server") {
+        write!(f, "; this daemon speaks TLS: set the ship's tls options")?;
+    }
+    Ok(())
+}
 
 fn fmt_duration(d: Duration) -> String {
     if d.subsec_millis() == 0 {

@@ -76,23 +76,44 @@ pub(crate) fn connect(ship: &Ship) -> Result<Built, super::Error> {
     } else {
         host.clone()
     };
+    let ssh_spec = ssh_spec(ship, &host);
+    let mut ctx = context(ship, &host);
+    ctx.endpoint = endpoint(ship, ssh_spec.as_ref(), &url_host);
+    let (config, warning) = agent_config(ship, &ctx)?;
+    let route = route(ship, ssh_spec, config, &url_host, &mut ctx);
+    Ok(Built {
+        agent: route.agent,
+        base: route.base,
+        kind: route.kind,
+        ctx,
+        forwarder: route.forwarder,
+        warning,
+    })
+}
+
+/// What errors about this ship name: its address and the certificate files
+/// in use (the CA only when it is checked).
+fn context(ship: &Ship, host: &str) -> Context {
     let tls = ship.tls.as_ref();
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    let mut ctx = Context {
+    Context {
         ship: ship.name.clone(),
         endpoint: String::new(),
-        host: host.clone(),
+        host: host.to_string(),
         socket: None,
         ca: tls
             .and_then(|t| t.ca_cert.clone())
             .filter(|_| tls.is_some_and(|t| t.verify)),
         client_cert: tls.and_then(|t| t.cert.clone()),
         timeout: ship.timeout,
-    };
+    }
+}
 
-    let ssh_spec = ship.ssh_tunnel.as_ref().map(|tunnel| SshSpec {
+/// The forward to start when the ship has `ssh_tunnel`: to `socket_path`
+/// on the remote host, else to its `127.0.0.1:<docker_port>`.
+fn ssh_spec(ship: &Ship, host: &str) -> Option<SshSpec> {
+    ship.ssh_tunnel.as_ref().map(|tunnel| SshSpec {
         ship: ship.name.clone(),
-        host: host.clone(),
+        host: host.to_string(),
         user: tunnel.user.clone(),
         key: tunnel.key.clone(),
         port: tunnel.port,
@@ -102,17 +123,26 @@ pub(crate) fn connect(ship: &Ship) -> Result<Built, super::Error> {
             None => format!("127.0.0.1:{}", ship.docker_port),
         },
         connect_timeout: ship.timeout,
-    });
-    ctx.endpoint = match (&ssh_spec, &ship.socket_path) {
+    })
+}
+
+/// The endpoint as errors show it: `ssh://…`, `unix://…`, `tcp://…` or
+/// `tcp+tls://…`.
+fn endpoint(ship: &Ship, ssh_spec: Option<&SshSpec>, url_host: &str) -> String {
+    match (ssh_spec, &ship.socket_path) {
         (Some(spec), _) => spec.describe(),
         (None, Some(path)) => format!("unix://{}", path.display()),
         (None, None) => format!(
             "{}://{url_host}:{}",
-            if tls.is_some() { "tcp+tls" } else { "tcp" },
+            if ship.tls.is_some() { "tcp+tls" } else { "tcp" },
             ship.docker_port
         ),
-    };
+    }
+}
 
+/// The agent's settings, TLS included, and the warning to show when the
+/// daemon's certificate is not checked.
+fn agent_config(ship: &Ship, ctx: &Context) -> Result<(Config, Option<String>), super::Error> {
     let mut config = Agent::config_builder()
         .http_status_as_error(false)
         .proxy(None)
@@ -121,8 +151,8 @@ pub(crate) fn connect(ship: &Ship) -> Result<Built, super::Error> {
         .max_idle_connections_per_host(64)
         .timeout_global(Some(ship.timeout));
     let mut warning = None;
-    if let Some(t) = tls {
-        config = config.tls_config(tls_config(t, &ctx)?);
+    if let Some(t) = &ship.tls {
+        config = config.tls_config(tls_config(t, ctx)?);
         if !t.verify {
             warning = Some(format!(
                 "ship `{}`: tls_verify is off, the daemon's certificate is not checked",
@@ -130,70 +160,87 @@ pub(crate) fn connect(ship: &Ship) -> Result<Built, super::Error> {
             ));
         }
     }
-    let config = config.build();
+    Ok((config.build(), warning))
+}
 
-    let built = if let Some(spec) = ssh_spec {
+/// How requests reach the daemon: the agent, the base URL and, over ssh,
+/// the forwarder the agent dials.
+struct Route {
+    agent: Agent,
+    base: String,
+    kind: TransportKind,
+    forwarder: Option<Arc<Forwarder>>,
+}
+
+/// Picks the transport by priority: `ssh_tunnel`, then `socket_path`, then
+/// TCP. Records the socket in `ctx` when one is dialled directly.
+fn route(
+    ship: &Ship,
+    ssh_spec: Option<SshSpec>,
+    config: Config,
+    url_host: &str,
+    ctx: &mut Context,
+) -> Route {
+    let tls = ship.tls.is_some();
+    if let Some(spec) = ssh_spec {
         let forwarder = Arc::new(Forwarder::new(spec));
-        let dial = Dial::Forwarder(forwarder.clone());
-        let (agent, base, kind) = if tls.is_some() {
+        let agent = dialled_agent(config, Dial::Forwarder(forwarder.clone()), tls);
+        let (base, kind) = if tls {
             // The URL host drives SNI and certificate checks, so keep the
             // ship's address in it although the bytes go through ssh.
-            let agent = Agent::with_parts(
-                config,
-                StreamConnector(dial).chain(RustlsConnector::default()),
-                NoDns,
-            );
-            let base = format!("https://{url_host}:{}", ship.docker_port);
-            (agent, base, TransportKind::SshTls)
+            (
+                format!("https://{url_host}:{}", ship.docker_port),
+                TransportKind::SshTls,
+            )
         } else {
-            let agent = Agent::with_parts(config, StreamConnector(dial), NoDns);
-            (agent, "http://docker".to_string(), TransportKind::Ssh)
+            ("http://docker".to_string(), TransportKind::Ssh)
         };
-        Built {
+        Route {
             agent,
             base,
             kind,
-            ctx,
             forwarder: Some(forwarder),
-            warning,
         }
     } else if let Some(path) = &ship.socket_path {
         ctx.socket = Some(path.clone());
-        let dial = Dial::Path(path.clone());
-        let (agent, base, kind) = if tls.is_some() {
-            let agent = Agent::with_parts(
-                config,
-                StreamConnector(dial).chain(RustlsConnector::default()),
-                NoDns,
-            );
-            (agent, format!("https://{url_host}"), TransportKind::Tls)
+        let agent = dialled_agent(config, Dial::Path(path.clone()), tls);
+        let (base, kind) = if tls {
+            (format!("https://{url_host}"), TransportKind::Tls)
         } else {
-            let agent = Agent::with_parts(config, StreamConnector(dial), NoDns);
-            (agent, "http://docker".to_string(), TransportKind::Unix)
+            ("http://docker".to_string(), TransportKind::Unix)
         };
-        Built {
+        Route {
             agent,
             base,
             kind,
-            ctx,
             forwarder: None,
-            warning,
         }
     } else {
-        Built {
+        let scheme = if tls { "https" } else { "http" };
+        Route {
             agent: Agent::new_with_config(config),
             base: format!("{scheme}://{url_host}:{}", ship.docker_port),
-            kind: if tls.is_some() {
+            kind: if tls {
                 TransportKind::Tls
             } else {
                 TransportKind::Tcp
             },
-            ctx,
             forwarder: None,
-            warning,
         }
-    };
-    Ok(built)
+    }
+}
+
+/// An agent that dials a unix socket, with TLS on top when the ship has it.
+fn dialled_agent(config: Config, dial: Dial, tls: bool) -> Agent {
+    if tls {
+        Agent::with_parts(
+            config,
+            StreamConnector(dial).chain(RustlsConnector::default()),
+            NoDns,
+        )
+    } else {
+        Agent::with_parts(config, StreamConnector(dial), NoDns)
+    }
 }
 
 fn tls_config(t: &crate::config::ship::Tls, ctx: &Context) -> Result<TlsConfig, super::Error> {

@@ -296,7 +296,7 @@ fn run_helper(
             .map_or_else(|| "a signal".to_string(), |c| c.to_string());
         return Err(fail(format!(
             "{label} get for {host} failed (exit {code}): {}",
-            crate::audit::exec::summarise(&String::from_utf8_lossy(&out.stderr))
+            crate::text::summarise(&String::from_utf8_lossy(&out.stderr))
         )));
     }
     let answer: HelperAnswer = serde_json::from_slice(&out.stdout)

@@ -36,6 +36,38 @@ pub fn container_spec(
     i: &Instance,
     container_env: &BTreeMap<String, String>,
 ) -> ContainerCreateBody {
+    let (exposed, bindings) = ports(i);
+    let (binds, volumes) = volumes(i);
+    ContainerCreateBody {
+        hostname: i.hostname().map(str::to_string),
+        image: Some(i.image.clone()),
+        cmd: i.command.clone(),
+        env: Some(
+            container_env
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect(),
+        ),
+        exposed_ports: none_if_empty(&exposed),
+        volumes: none_if_empty(&volumes),
+        working_dir: i.workdir.clone(),
+        user: i.username.clone(),
+        labels: Some(labels(environment, i)),
+        stop_timeout: Some(i64::try_from(i.stop_timeout).unwrap_or(i64::MAX)),
+        host_config: Some(host_config(i, binds, bindings)),
+        ..Default::default()
+    }
+}
+
+/// An empty list is left out of the request rather than sent as `[]`, as
+/// MaestroNG did.
+fn none_if_empty(v: &[String]) -> Option<Vec<String>> {
+    (!v.is_empty()).then(|| v.to_vec())
+}
+
+/// The container ports to expose (sorted, once each) and their host
+/// bindings.
+fn ports(i: &Instance) -> (Vec<String>, HashMap<String, Option<Vec<PortBinding>>>) {
     let mut exposed: Vec<String> = Vec::new();
     let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
     for port in i.ports.values() {
@@ -63,7 +95,12 @@ pub fn container_spec(
     }
     exposed.sort();
     exposed.dedup();
+    (exposed, bindings)
+}
 
+/// The bind mounts (`host:target[:mode]`) and the container's volume
+/// paths.
+fn volumes(i: &Instance) -> (Vec<String>, Vec<String>) {
     let binds: Vec<String> = i
         .volumes
         .iter()
@@ -77,43 +114,38 @@ pub fn container_spec(
     volumes.extend(i.volumes.iter().map(|b| b.target.clone()));
     volumes.sort();
     volumes.dedup();
+    (binds, volumes)
+}
 
+/// The file's labels plus maestro's own, which later commands find the
+/// container by.
+fn labels(environment: &str, i: &Instance) -> HashMap<String, String> {
     let mut labels: HashMap<String, String> = i.labels.clone().into_iter().collect();
     labels.insert(crate::labels::ENVIRONMENT.into(), environment.into());
     labels.insert(crate::labels::SERVICE.into(), i.service.clone());
     labels.insert(crate::labels::INSTANCE.into(), i.name.clone());
     labels.insert(crate::labels::CONFIG_HASH.into(), i.config_hash.clone());
+    labels
+}
 
-    let restart_name = match i.restart.name.as_str() {
+fn restart_policy(i: &Instance) -> RestartPolicy {
+    let name = match i.restart.name.as_str() {
         "always" => RestartPolicyNameEnum::ALWAYS,
         "on-failure" => RestartPolicyNameEnum::ON_FAILURE,
         "unless-stopped" => RestartPolicyNameEnum::UNLESS_STOPPED,
         _ => RestartPolicyNameEnum::NO,
     };
-    let none_if_empty = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+    RestartPolicy {
+        name: Some(name),
+        maximum_retry_count: Some(i64::try_from(i.restart.maximum_retry_count).unwrap_or(i64::MAX)),
+    }
+}
 
-    let host_config = HostConfig {
-        binds: none_if_empty(&binds),
-        port_bindings: (!bindings.is_empty()).then_some(bindings),
-        links: (!i.links.is_empty()).then(|| {
-            i.links
-                .iter()
-                .map(|(c, alias)| format!("{c}:{alias}"))
-                .collect()
-        }),
-        volumes_from: none_if_empty(&i.volumes_from),
-        privileged: i.privileged.then_some(true),
-        cap_add: none_if_empty(&i.cap_add),
-        cap_drop: none_if_empty(&i.cap_drop),
-        extra_hosts: none_if_empty(&i.extra_hosts),
-        network_mode: i.net.clone(),
-        dns: none_if_empty(&i.dns),
-        restart_policy: Some(RestartPolicy {
-            name: Some(restart_name),
-            maximum_retry_count: Some(
-                i64::try_from(i.restart.maximum_retry_count).unwrap_or(i64::MAX),
-            ),
-        }),
+/// Memory, swap, CPU shares and ulimits (the rest of the host config left
+/// at its default): the schema's limits, saturated to the API's signed
+/// integers.
+fn resources(i: &Instance) -> HostConfig {
+    HostConfig {
         memory: i
             .limits
             .memory
@@ -130,32 +162,40 @@ pub fn container_spec(
                 })
                 .collect()
         }),
+        ..Default::default()
+    }
+}
+
+/// The host side of the request: mounts, published ports, links, privileges,
+/// networking, restart policy, resource limits and logging.
+fn host_config(
+    i: &Instance,
+    binds: Vec<String>,
+    bindings: HashMap<String, Option<Vec<PortBinding>>>,
+) -> HostConfig {
+    HostConfig {
+        binds: none_if_empty(&binds),
+        port_bindings: (!bindings.is_empty()).then_some(bindings),
+        links: (!i.links.is_empty()).then(|| {
+            i.links
+                .iter()
+                .map(|(c, alias)| format!("{c}:{alias}"))
+                .collect()
+        }),
+        volumes_from: none_if_empty(&i.volumes_from),
+        privileged: i.privileged.then_some(true),
+        cap_add: none_if_empty(&i.cap_add),
+        cap_drop: none_if_empty(&i.cap_drop),
+        extra_hosts: none_if_empty(&i.extra_hosts),
+        network_mode: i.net.clone(),
+        dns: none_if_empty(&i.dns),
+        restart_policy: Some(restart_policy(i)),
         log_config: i.log.as_ref().map(|l| HostConfigLogConfig {
             typ: Some(l.driver.clone()),
             config: (!l.options.is_empty()).then(|| l.options.clone().into_iter().collect()),
         }),
         security_opt: none_if_empty(&i.security_opt),
-        ..Default::default()
-    };
-
-    ContainerCreateBody {
-        hostname: i.hostname().map(str::to_string),
-        image: Some(i.image.clone()),
-        cmd: i.command.clone(),
-        env: Some(
-            container_env
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect(),
-        ),
-        exposed_ports: none_if_empty(&exposed),
-        volumes: none_if_empty(&volumes),
-        working_dir: i.workdir.clone(),
-        user: i.username.clone(),
-        labels: Some(labels),
-        stop_timeout: Some(i64::try_from(i.stop_timeout).unwrap_or(i64::MAX)),
-        host_config: Some(host_config),
-        ..Default::default()
+        ..resources(i)
     }
 }
 
