@@ -2,14 +2,25 @@
 //! parsing: `env` holds the process environment, `{% include %}` and
 //! `{% import %}` resolve next to the file (the current folder for stdin).
 //!
+//! MaestroNG renders the file with Jinja2 over Python objects, and files use
+//! Python idioms: `env.get('X', 'd')`, string methods, `'%02d' % i`, lists
+//! grown with `.append()`. [`pycompat`] gives values those methods and
+//! prints them as Python does; [`rewrite`] turns `%` and list literals into
+//! calls the engine can dispatch. What still differs from Jinja2 is listed
+//! in docs/config.md (Templates) and checked against Jinja2 itself by the
+//! probe corpus in controller/tests/jinja_compat.rs.
+//!
 //! Errors are built from the error's kind, detail and line only: minijinja's
 //! alternate (`{:#}`) form lists the referenced variables with their values,
 //! i.e. the whole process environment, and must never be printed.
 
+mod pycompat;
+mod rewrite;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, path_loader};
+use minijinja::{AutoEscape, Environment, TemplateSource, UndefinedBehavior, Value, path_loader};
 
 use super::error::ConfigError;
 
@@ -26,19 +37,53 @@ pub fn render(
     if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
         return Ok(text.to_string());
     }
+    let env = environment(base_dir, strict);
+    let ctx = minijinja::context! {
+        env => Value::from_object(pycompat::Environ(vars.clone())),
+    };
+    let source = rewrite::rewrite(text, name);
+    env.render_named_str(name, &source, ctx)
+        .map_err(|e| template_error(name, &e))
+}
+
+/// The engine as the environment file sees it: Jinja2's filters, tests and
+/// Python methods, no autoescaping, includes next to the file.
+fn environment(base_dir: &Path, strict: bool) -> Environment<'static> {
     let mut env = Environment::new();
-    env.set_loader(path_loader(base_dir));
+    let files = path_loader(base_dir);
+    env.set_loader(move |name| {
+        Ok(files(name)?.map(|src| TemplateSource::new(rewrite::rewrite(src.source(), name))))
+    });
     // No escaping, as in MaestroNG (minijinja would JSON-escape `.yaml`
-    // templates when its `json` feature is on somewhere in the build).
+    // templates when its `json` feature is on).
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_undefined_behavior(if strict {
         UndefinedBehavior::Strict
     } else {
         UndefinedBehavior::Lenient
     });
-    let ctx = minijinja::context! { env => Value::from(vars.clone()) };
-    env.render_named_str(name, text, ctx)
-        .map_err(|e| template_error(name, &e))
+    env.set_formatter(pycompat::formatter);
+    env.set_unknown_method_callback(pycompat::unknown_method);
+    env.add_function(rewrite::PY_MOD, pycompat::py_mod);
+    env.add_function(rewrite::PY_LIST, pycompat::py_list);
+    env.add_function(rewrite::PY_DICT, pycompat::py_dict);
+    // Jinja2's filters and globals that minijinja keeps in its contrib crate.
+    env.add_filter("center", pycompat::center);
+    env.add_filter("truncate", pycompat::truncate);
+    env.add_filter("wordcount", pycompat::wordcount);
+    env.add_filter("tojson", pycompat::tojson);
+    env.add_filter("wordwrap", pycompat::wordwrap);
+    env.add_filter("urlencode", pycompat::urlencode);
+    env.add_filter("xmlattr", pycompat::xmlattr);
+    // No autoescaping, so `escape` is always explicit: MarkupSafe's set.
+    env.add_filter("escape", pycompat::escape);
+    env.add_filter("e", pycompat::escape);
+    env.add_filter("forceescape", pycompat::escape);
+    env.add_filter("filesizeformat", minijinja_contrib::filters::filesizeformat);
+    env.add_filter("striptags", minijinja_contrib::filters::striptags);
+    env.add_function("cycler", minijinja_contrib::globals::cycler);
+    env.add_function("joiner", minijinja_contrib::globals::joiner);
+    env
 }
 
 fn template_error(main: &str, e: &minijinja::Error) -> ConfigError {

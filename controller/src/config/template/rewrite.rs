@@ -1,0 +1,372 @@
+//! Source rewriting of a template before minijinja compiles it, for the two
+//! Jinja2 idioms the engine cannot express through values alone:
+//!
+//! - `lhs % rhs` becomes `__maestro_py_mod(lhs, rhs)`, so that
+//!   `'%02d' % i` formats as in Python (minijinja's `%` is numeric only);
+//!   numbers still get Python's modulo.
+//! - a list literal `[...]` becomes `__maestro_py_list([...])`, a list
+//!   object with Python's mutating methods (`append`, `extend`, ...), which
+//!   is how Jinja2 files accumulate values (`{% set l = [] %}` then
+//!   `{% set _ = l.append(x) %}`); minijinja's own lists are immutable.
+//! - a dict literal `{...}` becomes `__maestro_py_dict({...})`, likewise
+//!   (`d.update(...)`, `d.setdefault(...)`), in insertion order.
+//!
+//! The template is parsed with minijinja's own parser, so strings, comments
+//! and raw blocks are never touched, and only value expressions are
+//! rewritten (assignment targets such as `for a, b in` stay as written).
+//! Rewrites only insert text or replace the one-byte `%` with `,` on the
+//! same line, so line numbers in error messages stay right. A template that
+//! does not parse is returned unchanged: compiling it then reports the
+//! syntax error as usual.
+
+use minijinja::machinery::ast::{self, CallArg, Expr, Stmt};
+use minijinja::machinery::{Span, parse};
+use minijinja::syntax::SyntaxConfig;
+
+pub const PY_MOD: &str = "__maestro_py_mod";
+pub const PY_LIST: &str = "__maestro_py_list";
+pub const PY_DICT: &str = "__maestro_py_dict";
+
+/// One edit at a byte offset of the original text.
+#[derive(Debug)]
+enum Edit {
+    /// Inserts `__fn(` before an expression.
+    Open(usize, &'static str),
+    /// Inserts `)` after an expression.
+    Close(usize),
+    /// Replaces the `%` operator at this offset with `,`.
+    Comma(usize),
+}
+
+impl Edit {
+    fn offset(&self) -> usize {
+        match self {
+            Edit::Open(o, _) | Edit::Close(o) | Edit::Comma(o) => *o,
+        }
+    }
+
+    /// At one offset, closing parentheses come before opening ones: a `)`
+    /// ends an expression that comes before the one a `__fn(` starts.
+    fn order(&self) -> u8 {
+        match self {
+            Edit::Close(_) => 0,
+            Edit::Comma(_) => 1,
+            Edit::Open(..) => 2,
+        }
+    }
+}
+
+/// The template text with the rewrites applied (unchanged when there is
+/// nothing to rewrite or the text does not parse).
+pub fn rewrite(source: &str, name: &str) -> String {
+    if !source.contains(['%', '[', '{']) {
+        return source.to_string();
+    }
+    let Ok(tree) = parse(source, name, SyntaxConfig::default()) else {
+        return source.to_string();
+    };
+    let mut w = Walker {
+        src: source,
+        edits: Vec::new(),
+    };
+    w.stmt(&tree);
+    if w.edits.is_empty() {
+        return source.to_string();
+    }
+    w.edits.sort_by_key(|e| (e.offset(), e.order()));
+    let mut out = String::with_capacity(source.len() + w.edits.len() * 20);
+    let mut at = 0;
+    for e in &w.edits {
+        let o = e.offset();
+        out.push_str(&source[at..o]);
+        at = o;
+        match e {
+            Edit::Open(_, f) => {
+                out.push_str(f);
+                out.push('(');
+            }
+            Edit::Close(_) => out.push(')'),
+            Edit::Comma(_) => {
+                out.push(',');
+                at = o + 1;
+            }
+        }
+    }
+    out.push_str(&source[at..]);
+    out
+}
+
+struct Walker<'s> {
+    src: &'s str,
+    edits: Vec<Edit>,
+}
+
+impl Walker<'_> {
+    fn body(&mut self, stmts: &[Stmt<'_>]) {
+        for s in stmts {
+            self.stmt(s);
+        }
+    }
+
+    fn stmt(&mut self, s: &Stmt<'_>) {
+        match s {
+            Stmt::Template(t) => self.body(&t.children),
+            Stmt::EmitExpr(e) => self.expr(&e.expr),
+            Stmt::ForLoop(f) => {
+                self.expr(&f.iter);
+                if let Some(e) = &f.filter_expr {
+                    self.expr(e);
+                }
+                self.body(&f.body);
+                self.body(&f.else_body);
+            }
+            Stmt::IfCond(i) => {
+                self.expr(&i.expr);
+                self.body(&i.true_body);
+                self.body(&i.false_body);
+            }
+            Stmt::WithBlock(w) => {
+                for (_, value) in &w.assignments {
+                    self.expr(value);
+                }
+                self.body(&w.body);
+            }
+            Stmt::Set(s) => self.expr(&s.expr),
+            Stmt::SetBlock(s) => {
+                if let Some(f) = &s.filter {
+                    self.expr(f);
+                }
+                self.body(&s.body);
+            }
+            Stmt::AutoEscape(a) => {
+                self.expr(&a.enabled);
+                self.body(&a.body);
+            }
+            Stmt::FilterBlock(f) => {
+                self.expr(&f.filter);
+                self.body(&f.body);
+            }
+            Stmt::Block(b) => self.body(&b.body),
+            Stmt::Import(i) => self.expr(&i.expr),
+            Stmt::FromImport(i) => self.expr(&i.expr),
+            Stmt::Extends(e) => self.expr(&e.name),
+            Stmt::Include(i) => self.expr(&i.name),
+            Stmt::Macro(m) => {
+                for d in &m.defaults {
+                    self.expr(d);
+                }
+                self.body(&m.body);
+            }
+            Stmt::CallBlock(c) => {
+                self.call(&c.call);
+                for d in &c.macro_decl.defaults {
+                    self.expr(d);
+                }
+                self.body(&c.macro_decl.body);
+            }
+            Stmt::Do(d) => self.call(&d.call),
+            // Raw text, and loop controls (not enabled here).
+            _ => {}
+        }
+    }
+
+    fn call(&mut self, c: &ast::Call<'_>) {
+        self.expr(&c.expr);
+        self.args(&c.args);
+    }
+
+    fn args(&mut self, args: &[CallArg<'_>]) {
+        for a in args {
+            match a {
+                CallArg::Pos(e) | CallArg::PosSplat(e) | CallArg::KwargSplat(e) => self.expr(e),
+                CallArg::Kwarg(_, e) => self.expr(e),
+            }
+        }
+    }
+
+    fn expr(&mut self, e: &Expr<'_>) {
+        match e {
+            Expr::Var(_) | Expr::Const(_) => {}
+            Expr::Slice(s) => {
+                self.expr(&s.expr);
+                for p in [&s.start, &s.stop, &s.step].into_iter().flatten() {
+                    self.expr(p);
+                }
+            }
+            Expr::UnaryOp(u) => self.expr(&u.expr),
+            Expr::BinOp(b) => {
+                self.expr(&b.left);
+                self.expr(&b.right);
+                if matches!(b.op, ast::BinOpKind::Rem) {
+                    self.modulo(b.span(), &b.left, &b.right);
+                }
+            }
+            Expr::Compare(c) => {
+                self.expr(&c.expr);
+                for op in &c.ops {
+                    self.expr(&op.expr);
+                }
+            }
+            Expr::IfExpr(i) => {
+                self.expr(&i.test_expr);
+                self.expr(&i.true_expr);
+                if let Some(f) = &i.false_expr {
+                    self.expr(f);
+                }
+            }
+            Expr::Filter(f) => {
+                if let Some(e) = &f.expr {
+                    self.expr(e);
+                }
+                self.args(&f.args);
+            }
+            Expr::Test(t) => {
+                self.expr(&t.expr);
+                self.args(&t.args);
+            }
+            Expr::GetAttr(g) => self.expr(&g.expr),
+            Expr::GetItem(g) => {
+                self.expr(&g.expr);
+                self.expr(&g.subscript_expr);
+            }
+            Expr::Call(c) => self.call(c),
+            Expr::List(l) => {
+                for i in &l.items {
+                    self.expr(i);
+                }
+                self.wrap(l.span(), b'[', b']', PY_LIST);
+            }
+            Expr::Tuple(t) => {
+                for i in &t.items {
+                    self.expr(i);
+                }
+            }
+            Expr::Map(m) => {
+                for e in m.keys.iter().chain(m.values.iter()) {
+                    self.expr(e);
+                }
+                self.wrap(m.span(), b'{', b'}', PY_DICT);
+            }
+        }
+    }
+
+    /// Wraps a literal in a call, only if its span is the bracketed
+    /// literal itself (the parser also builds lists for other things).
+    fn wrap(&mut self, span: Span, open: u8, close: u8, f: &'static str) {
+        let (start, end) = (span.start_offset as usize, span.end_offset as usize);
+        let b = self.src.as_bytes();
+        if end > start && b.get(start) == Some(&open) && b.get(end - 1) == Some(&close) {
+            self.edits.push(Edit::Open(start, f));
+            self.edits.push(Edit::Close(end));
+        }
+    }
+
+    /// `left % right`, spanning `whole`: the operator is the first `%`
+    /// between the operands (only whitespace and parentheses can be there).
+    fn modulo(&mut self, whole: Span, left: &Expr<'_>, right: &Expr<'_>) {
+        let (from, to) = (left.span().end_offset as usize, first_offset(right));
+        let Some(gap) = self.src.get(from..to) else {
+            return;
+        };
+        let Some(pct) = gap.find('%') else {
+            return;
+        };
+        if !gap
+            .chars()
+            .all(|c| c == '%' || c == '(' || c == ')' || c.is_whitespace())
+        {
+            return;
+        }
+        let start = (whole.start_offset as usize).min(first_offset(left));
+        self.edits.push(Edit::Open(start, PY_MOD));
+        self.edits.push(Edit::Comma(from + pct));
+        self.edits.push(Edit::Close(whole.end_offset as usize));
+    }
+}
+
+/// Where an expression's text starts: postfix nodes (filters, tests,
+/// attributes, calls) have spans that start at their operator, not at the
+/// expression they apply to.
+fn first_offset(e: &Expr<'_>) -> usize {
+    let inner = match e {
+        Expr::Filter(f) => f.expr.as_ref(),
+        Expr::Test(t) => Some(&t.expr),
+        Expr::GetAttr(g) => Some(&g.expr),
+        Expr::GetItem(g) => Some(&g.expr),
+        Expr::Call(c) => Some(&c.expr),
+        Expr::Slice(s) => Some(&s.expr),
+        Expr::BinOp(b) => Some(&b.left),
+        Expr::Compare(c) => Some(&c.expr),
+        Expr::IfExpr(i) => Some(&i.true_expr),
+        _ => None,
+    };
+    let own = e.span().start_offset as usize;
+    inner.map_or(own, |i| own.min(first_offset(i)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modulo_becomes_a_call() {
+        assert_eq!(
+            rewrite("a{{ '%02d' % i }}b", "t"),
+            "a{{ __maestro_py_mod('%02d' , i) }}b"
+        );
+        assert_eq!(
+            rewrite("{{ '%s-%s' % (a, b) }}", "t"),
+            "{{ __maestro_py_mod('%s-%s' , (a, b)) }}"
+        );
+        // Left-associative chains and parenthesised operands.
+        assert_eq!(
+            rewrite("{{ 7 % 4 % 2 }}", "t"),
+            "{{ __maestro_py_mod(__maestro_py_mod(7 , 4) , 2) }}"
+        );
+        assert_eq!(
+            rewrite("{{ (a) % (b % c) }}", "t"),
+            "{{ __maestro_py_mod((a) , (__maestro_py_mod(b , c))) }}"
+        );
+        // Filters bind tighter than `%`, as in Jinja2.
+        assert_eq!(
+            rewrite("{{ '%s' % x|upper }}", "t"),
+            "{{ __maestro_py_mod('%s' , x|upper) }}"
+        );
+        assert_eq!(
+            rewrite("{{ 1 + '%d' % 3 * 2 }}", "t"),
+            "{{ 1 + __maestro_py_mod('%d' , 3) * 2 }}"
+        );
+    }
+
+    #[test]
+    fn list_literals_become_lists_with_methods() {
+        assert_eq!(
+            rewrite("{% set l = [] %}{% set m = [1, [2]] %}", "t"),
+            "{% set l = __maestro_py_list([]) %}{% set m = __maestro_py_list([1, __maestro_py_list([2])]) %}"
+        );
+    }
+
+    #[test]
+    fn text_strings_comments_and_targets_are_left_alone() {
+        for s in [
+            "100% [sure] {# 5 % 2 [x] #}",
+            "{{ '5 % 2 [x]' }}",
+            "{% for a, b in x %}{% endfor %}",
+            "{% set a, b = x %}",
+            "{% raw %}{{ 5 % 2 }}{% endraw %}",
+            "{{ x[0] }}{{ x[1:2] }}",
+            // Does not parse: left for the compiler to report.
+            "{{ [ % }}",
+        ] {
+            assert_eq!(rewrite(s, "t"), s);
+        }
+    }
+
+    #[test]
+    fn lines_are_preserved() {
+        let src = "a\n{{ '%d' %\n  i }}\n{% set l = [\n1] %}\n";
+        let out = rewrite(src, "t");
+        assert_eq!(out.lines().count(), src.lines().count());
+        assert!(out.contains(PY_MOD) && out.contains(PY_LIST), "{out}");
+    }
+}
