@@ -27,8 +27,12 @@ const EXPECTED_DIFFERENCES: &[(&str, &str)] = &[
         "no bytes type: str.encode is not provided",
     ),
     (
-        "{{ '{!r}'.format('a') }}",
-        "str.format has no !r/!s/!a conversions (minijinja's format parser)",
+        "{{ 2 ** 200 }}",
+        "integers are 128-bit, not arbitrary precision: overflow is an error",
+    ),
+    (
+        "{{ lipsum is defined }}",
+        "lipsum (random text) is not provided",
     ),
     (
         "{% for x in 'ab' %}{{ loop.index }}{{ loop.first }}{{ loop.length }}{{ loop.revindex }}{{ loop.cycle('x', 'y') }}{% endfor %}",
@@ -205,4 +209,100 @@ fn probes_render_as_jinja2_renders_them() {
         probes.len(),
         expected.len()
     );
+}
+
+/// The variables both loaders see when rendering `cluster.yaml`.
+const CLUSTER_ENV: &[(&str, &str)] = &[("OWNER", "ops team"), ("RETENTION_HOURS", "48")];
+
+/// `cluster.yaml` (MaestroNG's example idioms: `servers.items()`,
+/// `'{}:{}'.format(...)`, `serverids.append(...)` on a `{% set %}` list,
+/// `'%02d' % i`, `env.get(...)`) loads unchanged and every container gets
+/// the environment MaestroNG's own loader and Conductor compute.
+#[test]
+fn example_idioms_give_maestro_ngs_container_environments() {
+    let file = data("cluster.yaml");
+    let dir = std::env::temp_dir();
+
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_maestro"));
+    cmd.arg("-f")
+        .arg(&file)
+        .args(["dump", "--show-secrets"])
+        .env_clear()
+        .envs(CLUSTER_ENV.iter().copied());
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "maestro dump failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dump: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ours: BTreeMap<String, BTreeMap<String, String>> = dump["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let env = i["env"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+                .collect();
+            (i["name"].as_str().unwrap().to_string(), env)
+        })
+        .collect();
+
+    let theirs: BTreeMap<String, BTreeMap<String, String>> = {
+        let mut child = Command::new(python())
+            .arg(data("conductor_driver.py"))
+            .arg(&file)
+            .current_dir(&dir)
+            .env_clear()
+            .envs(CLUSTER_ENV.iter().copied())
+            .output()
+            .unwrap();
+        assert!(
+            child.status.success(),
+            "conductor_driver.py failed:\n{}",
+            String::from_utf8_lossy(&child.stderr)
+        );
+        serde_json::from_slice(std::mem::take(&mut child.stdout).as_slice()).unwrap()
+    };
+
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        theirs.keys().collect::<Vec<_>>(),
+        "the same containers"
+    );
+    assert_eq!(ours.len(), 8, "3 coordinators, 4 brokers and the watcher");
+    for (name, want) in &theirs {
+        let got = &ours[name];
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>(),
+            "variables of {name}"
+        );
+        for (k, w) in want {
+            let g = &got[k];
+            // A YAML boolean in `env` is `True`/`False` in MaestroNG and
+            // `true`/`false` in maestro (docs/config.md, YAML 1.2).
+            let boolean = matches!(w.as_str(), "True" | "False") && g.eq_ignore_ascii_case(w);
+            assert!(g == w || boolean, "{name}: {k}={g:?}, MaestroNG: {w:?}");
+        }
+    }
+    // What the template idioms computed, spelled out.
+    let coord = &ours["coord-1"];
+    assert_eq!(coord["COORD_SERVER_IDS"], "coord-1:1,coord-2:2,coord-3:3");
+    assert_eq!(coord["ROLE"], "COORDINATOR");
+    assert_eq!(ours["broker-3"]["BROKER_RACK"], "rack-s");
+    assert_eq!(ours["broker-1"]["COORD_BASE"], "/coord-brokers/broker");
+    assert_eq!(ours["broker-1"]["RETENTION_HOURS"], "48");
+    assert_eq!(ours["watcher"]["OWNER"], "Ops Team");
+    let volumes = dump["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "coord-2")
+        .map(|i| i["volumes"].to_string())
+        .unwrap();
+    assert!(volumes.contains("/srv/data/coordinator/02"), "{volumes}");
 }

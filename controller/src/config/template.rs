@@ -67,6 +67,9 @@ fn environment(base_dir: &Path, strict: bool) -> Environment<'static> {
     env.add_function(rewrite::PY_MOD, pycompat::py_mod);
     env.add_function(rewrite::PY_LIST, pycompat::py_list);
     env.add_function(rewrite::PY_DICT, pycompat::py_dict);
+    env.add_function(rewrite::PY_CONCAT, pycompat::py_concat);
+    env.add_filter("string", pycompat::string);
+    env.add_filter("join", pycompat::join);
     // Jinja2's filters and globals that minijinja keeps in its contrib crate.
     env.add_filter("center", pycompat::center);
     env.add_filter("truncate", pycompat::truncate);
@@ -81,7 +84,7 @@ fn environment(base_dir: &Path, strict: bool) -> Environment<'static> {
     env.add_filter("forceescape", pycompat::escape);
     env.add_filter("filesizeformat", minijinja_contrib::filters::filesizeformat);
     env.add_filter("striptags", minijinja_contrib::filters::striptags);
-    env.add_function("cycler", minijinja_contrib::globals::cycler);
+    env.add_function("cycler", pycompat::cycler);
     env.add_function("joiner", minijinja_contrib::globals::joiner);
     env
 }
@@ -145,10 +148,77 @@ mod tests {
     }
 
     #[test]
+    fn env_is_a_mapping_with_os_environ_methods() {
+        let out = render(
+            "m.yaml",
+            "{{ env.get('BAR') }} {{ env.get('NOPE', 'd') }} {{ env.get('NOPE') }} \
+             {{ 'BAR' in env }} {{ env.keys()|join(',') }} \
+             {% for k, v in env.items() %}{{ k }}={{ v|length }};{% endfor %}",
+            Path::new("."),
+            &vars(),
+            false,
+        )
+        .unwrap();
+        assert_eq!(out, "bar d None True BAR,SECRET BAR=3;SECRET=7;");
+    }
+
+    #[test]
+    fn strict_templates_keep_env_methods_and_reject_undefined_lookups() {
+        let ok = |t: &str| render("m.yaml", t, Path::new("."), &vars(), true);
+        assert_eq!(ok("{{ env.get('NOPE', 'x') }}").unwrap(), "x");
+        assert_eq!(ok("{{ 'NOPE' in env }}").unwrap(), "False");
+        for t in [
+            "{{ env['NOPE'] }}",
+            "{{ env.NOPE ~ 'a' }}",
+            "{{ env.NOPE|string }}",
+        ] {
+            let e = ok(t).unwrap_err();
+            assert!(e.message.contains("undefined"), "{t}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn errors_in_python_idioms_never_show_values() {
+        for t in [
+            "{{ '%d' % env.SECRET }}",
+            "{{ env.SECRET + 1 }}",
+            "{{ env.SECRET.nomethod() }}",
+            "{{ env.SECRET.index('zzz') }}",
+            "{{ [env.SECRET].index('zzz') }}",
+            "{{ env.SECRET % 2 }}",
+            "{{ '{:d}'.format(env.SECRET) }}",
+            "{{ env.SECRET|truncate(1) }}",
+            "{% set l = [] %}{{ l.remove(env.SECRET) }}",
+            "{% set d = {} %}{{ d.pop(env.SECRET) }}",
+        ] {
+            let e = render("m.yaml", t, Path::new("."), &vars(), false).expect_err(t);
+            assert!(!e.message.contains("hunter2"), "{t}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn the_list_idiom_of_maestro_ngs_examples_works() {
+        let out = render(
+            "m.yaml",
+            "{% set ids = [] %}\
+             {% for ship, nodes in {'s': [('n1', 1), ('n2', 2)]}.items() %}\
+             {% for name, id in nodes %}\
+             {% set DO = ids.append('{}:{}'.format(name, id)) %}\
+             {% endfor %}{% endfor %}{{ ids|join(',') }} {{ '%02d' % ids|length }}",
+            Path::new("."),
+            &vars(),
+            false,
+        )
+        .unwrap();
+        assert_eq!(out, "n1:1,n2:2 02");
+    }
+
+    #[test]
     fn includes_resolve_next_to_the_file() {
         let dir = std::env::temp_dir().join(format!("maestro-tpl-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("svc.yaml"), "svc: {{ env.BAR }}").unwrap();
+        // Included files get the same Python idioms.
+        std::fs::write(dir.join("svc.yaml"), "svc: {{ '%s' % env.BAR.upper() }}").unwrap();
         let out = render(
             "m.yaml",
             "{% include \"svc.yaml\" %}\n",
@@ -157,7 +227,7 @@ mod tests {
             false,
         )
         .unwrap();
-        assert_eq!(out, "svc: bar");
+        assert_eq!(out, "svc: BAR");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -419,14 +419,22 @@ pub fn py_mod(a: Value, b: Value) -> Result<Value, Error> {
     if let Some(fmt) = a.as_str() {
         // An undefined argument is formatted as its (empty) text, as Jinja2's
         // lenient Undefined is.
-        if b.kind() == ValueKind::Map && fmt.contains("%(") {
-            return format(FormatStyle::Printf, fmt, &[b]).map(Value::from);
+        if b.kind() == ValueKind::Map {
+            // A mapping is formatted by `%(name)s`, or shown whole by `%s`;
+            // unlike other arguments it may go unused.
+            if fmt.contains("%(") {
+                return format(FormatStyle::Printf, fmt, &[b]).map(Value::from);
+            }
+            return python_printf(fmt, vec![b.clone()])
+                .or_else(|_| python_printf(fmt, vec![]))
+                .and_then(|(f, a)| format(FormatStyle::Printf, &f, &a))
+                .map(Value::from);
         }
         let args: Vec<Value> = match b.downcast_object_ref::<Tuple>() {
             Some(t) => t.iter().cloned().collect(),
             None => vec![b.clone()],
         };
-        let (fmt, args) = python_printf(fmt, args);
+        let (fmt, args) = python_printf(fmt, args)?;
         return format(FormatStyle::Printf, &fmt, &args).map(Value::from);
     }
     if a.is_undefined() || b.is_undefined() {
@@ -467,64 +475,76 @@ pub fn py_mod(a: Value, b: Value) -> Result<Value, Error> {
 
 /// Adapts positional printf arguments to what Python does with them:
 /// `%s` is `str()`, `%r` is `repr()`, `%d`/`%i`/`%u` truncate a float and
-/// take a boolean as 0/1. Returns the format string (with `%r`/`%a` made
-/// `%s`) and the arguments.
-fn python_printf(fmt: &str, args: Vec<Value>) -> (String, Vec<Value>) {
+/// take a boolean as 0/1, a `*` width or precision is taken from the
+/// arguments; arguments left over are an error. Returns the format string
+/// (with `%r`/`%a` made `%s`, `*` replaced by its number) and the
+/// arguments the directives use.
+fn python_printf(fmt: &str, args: Vec<Value>) -> Result<(String, Vec<Value>), Error> {
     let mut out = String::with_capacity(fmt.len());
-    let mut args = args;
-    let mut next = 0;
-    let mut chars = fmt.char_indices().peekable();
-    while let Some((_, c)) = chars.next() {
+    let mut given = args.into_iter();
+    let mut used = Vec::new();
+    let mut chars = fmt.chars().peekable();
+    let not_enough = || invalid("not enough arguments for format string");
+    while let Some(c) = chars.next() {
         out.push(c);
         if c != '%' {
             continue;
         }
-        if let Some((_, '%')) = chars.peek() {
+        if chars.peek() == Some(&'%') {
             out.push('%');
             chars.next();
             continue;
         }
-        // flags, width, precision, length modifier; `*` takes an argument.
-        while let Some(&(_, f)) = chars.peek() {
-            if "#0- +".contains(f) || f.is_ascii_digit() || f == '.' || "hlL".contains(f) {
+        // flags, width, precision, length modifier
+        while let Some(&f) = chars.peek() {
+            if "#0- +.hlL".contains(f) || f.is_ascii_digit() {
                 out.push(f);
-                chars.next();
             } else if f == '*' {
-                out.push(f);
-                chars.next();
-                next += 1;
+                let n = given.next().ok_or_else(not_enough)?;
+                let n = n.as_i64().ok_or_else(|| invalid("* wants int"))?;
+                if n < 0 && !out.ends_with('.') {
+                    out.push('-');
+                }
+                let _ = write!(out, "{}", n.unsigned_abs());
             } else {
                 break;
             }
+            chars.next();
         }
-        let Some((_, conv)) = chars.next() else { break };
-        let Some(arg) = args.get_mut(next) else {
-            out.push(conv);
-            break;
-        };
-        next += 1;
-        match conv {
+        let Some(conv) = chars.next() else { break };
+        let mut arg = given.next().ok_or_else(not_enough)?;
+        let conv = match conv {
             'r' | 'a' => {
-                *arg = Value::from(py_repr(arg));
-                out.push('s');
-                continue;
+                arg = Value::from(py_repr(&arg));
+                's'
             }
-            's' => *arg = printf_arg(arg),
+            's' if arg.kind() != ValueKind::String => {
+                arg = Value::from(py_str(&arg));
+                's'
+            }
             'd' | 'i' | 'u' if arg.kind() == ValueKind::Bool => {
-                *arg = Value::from(i64::from(arg.is_true()));
+                arg = Value::from(i64::from(arg.is_true()));
+                conv
             }
             'd' | 'i' | 'u' if arg.is_number() && !arg.is_integer() => {
                 if let Ok(f) = f64::try_from(arg.clone())
                     && f.is_finite()
                 {
-                    *arg = Value::from(f.trunc() as i64);
+                    arg = Value::from(f.trunc() as i64);
                 }
+                conv
             }
-            _ => {}
-        }
+            c => c,
+        };
         out.push(conv);
+        used.push(arg);
     }
-    (out, args)
+    if given.next().is_some() {
+        return Err(invalid(
+            "not all arguments converted during string formatting",
+        ));
+    }
+    Ok((out, used))
 }
 
 fn int_of(v: &Value) -> Result<i128, Error> {
@@ -541,19 +561,97 @@ fn float_of(v: &Value) -> Result<f64, Error> {
     f64::try_from(v.clone()).map_err(|_| invalid("not a number in `%`"))
 }
 
-/// A `%s`/`{}` argument as Python's `str()` would show it where minijinja's
-/// formatting would differ (None, booleans, containers); numbers and
-/// strings are left for the format spec.
-fn printf_arg(v: &Value) -> Value {
-    match v.kind() {
-        ValueKind::None
-        | ValueKind::Seq
-        | ValueKind::Map
-        | ValueKind::Iterable
-        | ValueKind::Undefined => Value::from(py_str(v)),
-        ValueKind::Bool => Value::from(if v.is_true() { "True" } else { "False" }),
-        _ => v.clone(),
+/// Adapts `str.format` to what Python does: a field with no format spec is
+/// its argument's `str()` (`!s`), `!r`/`!a` its `repr()`. Each such field
+/// is given its converted value as a keyword argument of its own
+/// (`{maestro_field_N:spec}`), so one argument can be shown two ways;
+/// fields that index or take an attribute of their argument (`{0[1]}`,
+/// `{0.x}`) are left to minijinja with explicit positions.
+fn python_str_format(fmt: &str, args: &[Value]) -> Result<(String, Vec<Value>), Error> {
+    let positional: Vec<Value> = args.iter().filter(|a| !a.is_kwargs()).cloned().collect();
+    let kwargs: Option<Kwargs> = match args.iter().find(|a| a.is_kwargs()) {
+        Some(k) => Some(Kwargs::try_from(k.clone())?),
+        None => None,
+    };
+    let mut fields: Vec<(String, Value)> = Vec::new();
+    let mut out = String::with_capacity(fmt.len());
+    let mut auto = 0usize;
+    let mut rest = fmt;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let c = rest.as_bytes()[i];
+        rest = &rest[i..];
+        if rest.len() > 1 && rest.as_bytes()[1] == c {
+            out.push_str(&rest[..2]);
+            rest = &rest[2..];
+            continue;
+        }
+        let Some(close) = rest.find('}').filter(|_| c == b'{') else {
+            // A lone brace: minijinja reports it.
+            out.push_str(&rest[..1]);
+            rest = &rest[1..];
+            continue;
+        };
+        let field = &rest[1..close];
+        rest = &rest[close + 1..];
+        let (head, spec) = match field.find(':') {
+            Some(j) => (&field[..j], &field[j..]),
+            None => (field, ""),
+        };
+        let (name, conv) = match head.rfind('!') {
+            Some(j) => (&head[..j], Some(&head[j + 1..])),
+            None => (head, None),
+        };
+        let split = name.find(['.', '[']).unwrap_or(name.len());
+        let (base, accessor) = name.split_at(split);
+        let base = if base.is_empty() {
+            auto += 1;
+            (auto - 1).to_string()
+        } else {
+            base.to_string()
+        };
+        if !accessor.is_empty() {
+            let _ = write!(out, "{{{base}{accessor}{spec}}}");
+            continue;
+        }
+        let value = match base.parse::<usize>() {
+            Ok(n) => positional
+                .get(n)
+                .cloned()
+                .ok_or_else(|| invalid("Replacement index out of range"))?,
+            Err(_) => match &kwargs {
+                Some(k) if k.has(&base) => k.get::<Value>(&base)?,
+                _ => return Err(invalid(format!("missing format argument {base:?}"))),
+            },
+        };
+        let value = match conv {
+            Some("r" | "a") => Value::from(py_repr(&value)),
+            Some("s") => Value::from(py_str(&value)),
+            None if spec.is_empty() && value.kind() != ValueKind::String => {
+                Value::from(py_str(&value))
+            }
+            None => value,
+            Some(other) => {
+                return Err(invalid(format!("unknown conversion specifier {other}")));
+            }
+        };
+        let key = format!("maestro_field_{}", fields.len());
+        let _ = write!(out, "{{{key}{spec}}}");
+        fields.push((key, value));
     }
+    out.push_str(rest);
+    let mut named: Vec<(String, Value)> = Vec::new();
+    if let Some(k) = &kwargs {
+        for n in k.args() {
+            named.push((n.to_string(), k.get::<Value>(n)?));
+        }
+    }
+    named.extend(fields);
+    let mut all = positional;
+    if !named.is_empty() {
+        all.push(Value::from(named.into_iter().collect::<Kwargs>()));
+    }
+    Ok((out, all))
 }
 
 /// Methods this module adds on plain values; the rest go to
@@ -569,17 +667,8 @@ pub fn unknown_method(
             return Ok(v);
         }
         if method == "format" {
-            let args: Vec<Value> = args
-                .iter()
-                .map(|a| {
-                    if a.is_kwargs() {
-                        a.clone()
-                    } else {
-                        printf_arg(a)
-                    }
-                })
-                .collect();
-            return format(FormatStyle::StrFormat, s, &args).map(Value::from);
+            let (fmt, args) = python_str_format(s, args)?;
+            return format(FormatStyle::StrFormat, &fmt, &args).map(Value::from);
         }
     }
     if value.kind() == ValueKind::Seq && method == "index" {
@@ -730,6 +819,26 @@ fn string_method(s: &str, method: &str, args: &[Value]) -> Result<Option<Value>,
                 prev_cased = cased;
             }
             Value::from(out)
+        }
+        "istitle" => {
+            let () = from_args(args)?;
+            let mut prev_cased = false;
+            let mut any = false;
+            let mut ok = true;
+            for c in s.chars() {
+                if c.is_uppercase() {
+                    ok &= !prev_cased;
+                    prev_cased = true;
+                    any = true;
+                } else if c.is_lowercase() {
+                    ok &= prev_cased;
+                    prev_cased = true;
+                    any = true;
+                } else {
+                    prev_cased = false;
+                }
+            }
+            Value::from(ok && any)
         }
         "casefold" => {
             let () = from_args(args)?;
@@ -965,6 +1074,87 @@ pub fn xmlattr(value: Value, autospace: Option<bool>) -> Result<String, Error> {
     } else {
         s
     })
+}
+
+fn strict_undefined(state: &State, v: &Value) -> Result<(), Error> {
+    if v.is_undefined() && state.undefined_behavior() == minijinja::UndefinedBehavior::Strict {
+        return Err(Error::from(ErrorKind::UndefinedError));
+    }
+    Ok(())
+}
+
+/// `__maestro_py_concat(a, b)`: `a ~ b`, each side as Python's `str()`.
+pub fn py_concat(state: &State, a: Value, b: Value) -> Result<Value, Error> {
+    strict_undefined(state, &a)?;
+    strict_undefined(state, &b)?;
+    Ok(Value::from(py_str(&a) + &py_str(&b)))
+}
+
+/// The `string` filter: Python's `str()`.
+pub fn string(state: &State, value: Value) -> Result<Value, Error> {
+    strict_undefined(state, &value)?;
+    if value.kind() == ValueKind::String {
+        return Ok(value);
+    }
+    Ok(Value::from(py_str(&value)))
+}
+
+/// Jinja2's `join(d='', attribute=None)`: items as Python's `str()`.
+pub fn join(
+    state: &mut State,
+    value: Value,
+    sep: Option<String>,
+    attribute: Option<Value>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
+    strict_undefined(state, &value)?;
+    let attribute = match attribute {
+        Some(a) => Some(a),
+        None => kwargs.get::<Option<Value>>("attribute")?,
+    };
+    let sep = match sep {
+        Some(s) => s,
+        None => kwargs.get::<Option<String>>("d")?.unwrap_or_default(),
+    };
+    kwargs.assert_all_used()?;
+    if value.is_undefined() || value.is_none() {
+        return Ok(Value::from(""));
+    }
+    if let Some(text) = value.as_str() {
+        // A string joins its characters.
+        let chars: Vec<String> = text.chars().map(String::from).collect();
+        return Ok(Value::from(chars.join(&sep)));
+    }
+    let mut parts = Vec::new();
+    for item in value.try_iter()? {
+        let item = match &attribute {
+            Some(path) => attribute_of(&item, path)?,
+            None => item,
+        };
+        parts.push(py_str(&item));
+    }
+    Ok(Value::from(parts.join(&sep)))
+}
+
+/// `attribute=` of Jinja2's filters: a dotted path, numbers index.
+fn attribute_of(item: &Value, path: &Value) -> Result<Value, Error> {
+    if let Some(p) = path.as_str() {
+        let mut v = item.clone();
+        for part in p.split('.') {
+            v = match part.parse::<i64>() {
+                Ok(n) => v.get_item(&Value::from(n))?,
+                Err(_) => v.get_attr(part)?,
+            };
+        }
+        Ok(v)
+    } else {
+        item.get_item(path)
+    }
+}
+
+/// Jinja2's `cycler(*items)`.
+pub fn cycler(items: minijinja::value::Rest<Value>) -> Result<Value, Error> {
+    minijinja_contrib::globals::cycler(items.0)
 }
 
 /// Writes `{{ value }}` as Jinja2 does: Python's `str()` of the value.

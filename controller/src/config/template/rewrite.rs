@@ -4,6 +4,8 @@
 //! - `lhs % rhs` becomes `__maestro_py_mod(lhs, rhs)`, so that
 //!   `'%02d' % i` formats as in Python (minijinja's `%` is numeric only);
 //!   numbers still get Python's modulo.
+//! - `lhs ~ rhs` becomes `__maestro_py_concat(lhs, rhs)`, joining the
+//!   two as Python's `str()` shows them (`1e+20`, `['a']`).
 //! - a list literal `[...]` becomes `__maestro_py_list([...])`, a list
 //!   object with Python's mutating methods (`append`, `extend`, ...), which
 //!   is how Jinja2 files accumulate values (`{% set l = [] %}` then
@@ -26,6 +28,7 @@ use minijinja::syntax::SyntaxConfig;
 pub const PY_MOD: &str = "__maestro_py_mod";
 pub const PY_LIST: &str = "__maestro_py_list";
 pub const PY_DICT: &str = "__maestro_py_dict";
+pub const PY_CONCAT: &str = "__maestro_py_concat";
 
 /// One edit at a byte offset of the original text.
 #[derive(Debug)]
@@ -34,7 +37,7 @@ enum Edit {
     Open(usize, &'static str),
     /// Inserts `)` after an expression.
     Close(usize),
-    /// Replaces the `%` operator at this offset with `,`.
+    /// Replaces the one-byte operator (`%`, `~`) at this offset with `,`.
     Comma(usize),
 }
 
@@ -59,7 +62,7 @@ impl Edit {
 /// The template text with the rewrites applied (unchanged when there is
 /// nothing to rewrite or the text does not parse).
 pub fn rewrite(source: &str, name: &str) -> String {
-    if !source.contains(['%', '[', '{']) {
+    if !source.contains(['%', '[', '{', '~']) {
         return source.to_string();
     }
     let Ok(tree) = parse(source, name, SyntaxConfig::default()) else {
@@ -197,8 +200,12 @@ impl Walker<'_> {
             Expr::BinOp(b) => {
                 self.expr(&b.left);
                 self.expr(&b.right);
-                if matches!(b.op, ast::BinOpKind::Rem) {
-                    self.modulo(b.span(), &b.left, &b.right);
+                match b.op {
+                    ast::BinOpKind::Rem => self.binop(b.span(), &b.left, &b.right, '%', PY_MOD),
+                    ast::BinOpKind::Concat => {
+                        self.binop(b.span(), &b.left, &b.right, '~', PY_CONCAT)
+                    }
+                    _ => {}
                 }
             }
             Expr::Compare(c) => {
@@ -261,25 +268,26 @@ impl Walker<'_> {
         }
     }
 
-    /// `left % right`, spanning `whole`: the operator is the first `%`
-    /// between the operands (only whitespace and parentheses can be there).
-    fn modulo(&mut self, whole: Span, left: &Expr<'_>, right: &Expr<'_>) {
+    /// `left OP right`, spanning `whole`, becomes `f(left, right)`: the
+    /// operator is the first `op` between the operands (only whitespace and
+    /// parentheses can be there).
+    fn binop(&mut self, whole: Span, left: &Expr<'_>, right: &Expr<'_>, op: char, f: &'static str) {
         let (from, to) = (left.span().end_offset as usize, first_offset(right));
         let Some(gap) = self.src.get(from..to) else {
             return;
         };
-        let Some(pct) = gap.find('%') else {
+        let Some(at) = gap.find(op) else {
             return;
         };
         if !gap
             .chars()
-            .all(|c| c == '%' || c == '(' || c == ')' || c.is_whitespace())
+            .all(|c| c == op || c == '(' || c == ')' || c.is_whitespace())
         {
             return;
         }
         let start = (whole.start_offset as usize).min(first_offset(left));
-        self.edits.push(Edit::Open(start, PY_MOD));
-        self.edits.push(Edit::Comma(from + pct));
+        self.edits.push(Edit::Open(start, f));
+        self.edits.push(Edit::Comma(from + at));
         self.edits.push(Edit::Close(whole.end_offset as usize));
     }
 }
@@ -339,10 +347,22 @@ mod tests {
     }
 
     #[test]
+    fn concatenation_becomes_a_call() {
+        assert_eq!(
+            rewrite("{{ 'a' ~ x ~ 1 }}", "t"),
+            "{{ __maestro_py_concat(__maestro_py_concat('a' , x) , 1) }}"
+        );
+    }
+
+    #[test]
     fn list_literals_become_lists_with_methods() {
         assert_eq!(
             rewrite("{% set l = [] %}{% set m = [1, [2]] %}", "t"),
             "{% set l = __maestro_py_list([]) %}{% set m = __maestro_py_list([1, __maestro_py_list([2])]) %}"
+        );
+        assert_eq!(
+            rewrite("{% with d = {'k': [1]} %}{% endwith %}", "t"),
+            "{% with d = __maestro_py_dict({'k': __maestro_py_list([1])}) %}{% endwith %}"
         );
     }
 
