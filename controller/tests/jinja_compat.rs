@@ -35,6 +35,26 @@ const EXPECTED_DIFFERENCES: &[(&str, &str)] = &[
         "lipsum (random text) is not provided",
     ),
     (
+        "{{ [1] | random }}",
+        "the random filter is not provided: an environment renders the same every time",
+    ),
+    (
+        "{{ env.TEXT | truncate(9, false, '...', 2) }}",
+        "truncate takes leeway by name only (the engine passes at most five arguments)",
+    ),
+    (
+        "{% do [].append(1) %}ok",
+        "minijinja always accepts {% do %}, an extension Jinja2 leaves off here",
+    ),
+    (
+        "{{ env.items() }}",
+        "env.items() is a list of pairs, not an ItemsView",
+    ),
+    (
+        "{{ env.keys() | list }}",
+        "env iterates sorted by name, os.environ in the process's order",
+    ),
+    (
         "{% for x in 'ab' %}{{ loop.index }}{{ loop.first }}{{ loop.length }}{{ loop.revindex }}{{ loop.cycle('x', 'y') }}{% endfor %}",
         "looping over a string, loop.length and loop.revindex are undefined (they work over lists)",
     ),
@@ -113,13 +133,18 @@ fn run_python(script: &str, args: &[&Path], stdin: &str, cwd: &Path) -> Value {
 
 struct Probe {
     template: String,
-    env: BTreeMap<String, String>,
+    /// In the order Python inserts them into `os.environ`.
+    env: Vec<(String, String)>,
 }
 
 fn probes() -> Vec<Probe> {
     let doc: Value =
         serde_json::from_str(&std::fs::read_to_string(data("probes.json")).unwrap()).unwrap();
-    let base: BTreeMap<String, String> = serde_json::from_value(doc["env"].clone()).unwrap();
+    let base: Vec<(String, String)> =
+        serde_json::from_value::<BTreeMap<String, String>>(doc["env"].clone())
+            .unwrap()
+            .into_iter()
+            .collect();
     doc["probes"]
         .as_array()
         .unwrap()
@@ -129,6 +154,8 @@ fn probes() -> Vec<Probe> {
                 template: t.clone(),
                 env: base.clone(),
             },
+            // A probe of its own environment gives it as [name, value]
+            // pairs, to keep their order.
             other => Probe {
                 template: other["template"].as_str().unwrap().to_string(),
                 env: serde_json::from_value(other["env"].clone()).unwrap(),
@@ -139,7 +166,8 @@ fn probes() -> Vec<Probe> {
 
 /// What maestro renders, in the driver's terms: the text, or that it failed.
 fn maestro_render(p: &Probe) -> Value {
-    match maestro::config::template::render("probe", &p.template, Path::new("."), &p.env, false) {
+    let env: BTreeMap<String, String> = p.env.iter().cloned().collect();
+    match maestro::config::template::render("probe", &p.template, Path::new("."), &env, false) {
         Ok(text) => json!({ "ok": text }),
         Err(e) => json!({ "error": e.message }),
     }

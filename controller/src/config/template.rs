@@ -69,6 +69,8 @@ fn environment(base_dir: &Path, strict: bool) -> Environment<'static> {
     env.add_function(rewrite::PY_DICT, pycompat::py_dict);
     env.add_function(rewrite::PY_CONCAT, pycompat::py_concat);
     env.add_filter("string", pycompat::string);
+    env.add_filter("list", pycompat::list);
+    env.add_filter("sort", pycompat::sort);
     env.add_filter("join", pycompat::join);
     // Jinja2's filters and globals that minijinja keeps in its contrib crate.
     env.add_filter("center", pycompat::center);

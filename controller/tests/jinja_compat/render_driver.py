@@ -1,6 +1,6 @@
 """Renders probe templates as MaestroNG does: Jinja2 over os.environ.
 
-Reads a JSON list of {"template": str, "env": {name: value}} on stdin and
+Reads a JSON list of {"template": str, "env": [[name, value], ...]} on stdin and
 writes a JSON list of {"ok": text} or {"error": exception name}, in order.
 The environment is replaced by each probe's before rendering, in the order
 given (os.environ iterates in insertion order).

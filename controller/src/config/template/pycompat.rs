@@ -670,6 +670,12 @@ pub fn unknown_method(
             let (fmt, args) = python_str_format(s, args)?;
             return format(FormatStyle::StrFormat, &fmt, &args).map(Value::from);
         }
+        if matches!(method, "split" | "splitlines") {
+            // Python returns a new list, which the template may change.
+            let parts =
+                minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args)?;
+            return py_list(parts);
+        }
     }
     if value.kind() == ValueKind::Seq && method == "index" {
         let (v,): (Value,) = from_args(args)?;
@@ -748,7 +754,7 @@ fn string_method(s: &str, method: &str, args: &[Value]) -> Result<Option<Value>,
                 }
             };
             parts.reverse();
-            Value::from(parts)
+            Value::from_object(PyList(Mutex::new(parts)))
         }
         "partition" | "rpartition" => {
             let (sep,): (&str,) = from_args(args)?;
@@ -1088,6 +1094,23 @@ pub fn py_concat(state: &State, a: Value, b: Value) -> Result<Value, Error> {
     strict_undefined(state, &a)?;
     strict_undefined(state, &b)?;
     Ok(Value::from(py_str(&a) + &py_str(&b)))
+}
+
+/// The `list` filter: a new list, which the template may change.
+pub fn list(state: &State, value: Value) -> Result<Value, Error> {
+    strict_undefined(state, &value)?;
+    if value.is_undefined() {
+        return py_list(Value::from(Vec::<Value>::new()));
+    }
+    if let Some(s) = value.as_str() {
+        return py_list(Value::from_iter(s.chars().map(Value::from)));
+    }
+    py_list(value)
+}
+
+/// The `sort` filter: a new list, which the template may change.
+pub fn sort(state: &State, value: Value, kwargs: Kwargs) -> Result<Value, Error> {
+    py_list(minijinja::filters::sort(state, value, kwargs)?)
 }
 
 /// The `string` filter: Python's `str()`.
