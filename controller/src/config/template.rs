@@ -173,8 +173,11 @@ mod tests {
             "{{ env['NOPE'] }}",
             "{{ env.NOPE ~ 'a' }}",
             "{{ env.NOPE|string }}",
+            "{{ '%s' % env.NOPE }}",
+            "{{ '{}'.format(env.NOPE) }}",
+            "{{ [env.NOPE]|join }}",
         ] {
-            let e = ok(t).unwrap_err();
+            let e = ok(t).expect_err(t);
             assert!(e.message.contains("undefined"), "{t}: {}", e.message);
         }
     }
@@ -224,6 +227,17 @@ mod tests {
         let out = render(
             "m.yaml",
             "{% include \"svc.yaml\" %}\n",
+            &dir,
+            &vars(),
+            false,
+        )
+        .unwrap();
+        assert_eq!(out, "svc: BAR");
+        // A list of names (a list literal, hence a list object) picks the
+        // first that exists.
+        let out = render(
+            "m.yaml",
+            "{% include ['missing.yaml', 'svc.yaml'] %}",
             &dir,
             &vars(),
             false,

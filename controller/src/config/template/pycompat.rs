@@ -415,7 +415,13 @@ fn py_map_repr(pairs: &[(Value, Value)]) -> String {
 /// is printf-style formatted (a tuple gives the arguments, a mapping the
 /// `%(name)s` values); numbers get Python's modulo, whose sign follows the
 /// divisor.
-pub fn py_mod(a: Value, b: Value) -> Result<Value, Error> {
+pub fn py_mod(state: &State, a: Value, b: Value) -> Result<Value, Error> {
+    strict_undefined(state, &a)?;
+    strict_undefined(state, &b)?;
+    modulo(a, b)
+}
+
+fn modulo(a: Value, b: Value) -> Result<Value, Error> {
     if let Some(fmt) = a.as_str() {
         // An undefined argument is formatted as its (empty) text, as Jinja2's
         // lenient Undefined is.
@@ -667,6 +673,9 @@ pub fn unknown_method(
             return Ok(v);
         }
         if method == "format" {
+            for a in args {
+                strict_undefined(state, a)?;
+            }
             let (fmt, args) = python_str_format(s, args)?;
             return format(FormatStyle::StrFormat, &fmt, &args).map(Value::from);
         }
@@ -1150,6 +1159,7 @@ pub fn join(
     }
     let mut parts = Vec::new();
     for item in value.try_iter()? {
+        strict_undefined(state, &item)?;
         let item = match &attribute {
             Some(path) => attribute_of(&item, path)?,
             None => item,
@@ -1333,13 +1343,13 @@ mod tests {
 
     #[test]
     fn modulo_follows_python() {
-        let m = |a: Value, b: Value| py_mod(a, b).unwrap().to_string();
+        let m = |a: Value, b: Value| modulo(a, b).unwrap().to_string();
         assert_eq!(m(Value::from(-7), Value::from(3)), "2");
         assert_eq!(m(Value::from(7), Value::from(-3)), "-2");
         assert_eq!(m(Value::from(7), Value::from(3)), "1");
         assert_eq!(m(Value::from(-7.5), Value::from(2)), "0.5");
         assert_eq!(m(Value::from("%03d"), Value::from(7)), "007");
-        assert!(py_mod(Value::from(1), Value::from(0)).is_err());
+        assert!(modulo(Value::from(1), Value::from(0)).is_err());
     }
 
     #[test]
