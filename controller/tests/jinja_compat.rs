@@ -51,6 +51,10 @@ const EXPECTED_DIFFERENCES: &[(&str, &str)] = &[
         "env.items() is a list of pairs, not an ItemsView",
     ),
     (
+        "{{ {'a': 1}.items() }}",
+        "dict views (items, keys, values) are lists: printed whole, no dict_items(...)",
+    ),
+    (
         "{{ env.keys() | list }}",
         "env iterates sorted by name, os.environ in the process's order",
     ),

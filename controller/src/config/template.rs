@@ -5,8 +5,8 @@
 //! MaestroNG renders the file with Jinja2 over Python objects, and files use
 //! Python idioms: `env.get('X', 'd')`, string methods, `'%02d' % i`, lists
 //! grown with `.append()`. [`pycompat`] gives values those methods and
-//! prints them as Python does; [`rewrite`] turns `%` and list literals into
-//! calls the engine can dispatch. What still differs from Jinja2 is listed
+//! prints them as Python does; [`rewrite`] turns `%`, `~` and list and
+//! dict literals into calls the engine can dispatch. What still differs from Jinja2 is listed
 //! in docs/config.md (Templates) and checked against Jinja2 itself by the
 //! probe corpus in controller/tests/jinja_compat.rs.
 //!
@@ -68,11 +68,14 @@ fn environment(base_dir: &Path, strict: bool) -> Environment<'static> {
     env.add_function(rewrite::PY_LIST, pycompat::py_list);
     env.add_function(rewrite::PY_DICT, pycompat::py_dict);
     env.add_function(rewrite::PY_CONCAT, pycompat::py_concat);
+    // minijinja's own filters, made to show values and return lists as
+    // Python does.
     env.add_filter("string", pycompat::string);
     env.add_filter("list", pycompat::list);
     env.add_filter("sort", pycompat::sort);
     env.add_filter("join", pycompat::join);
-    // Jinja2's filters and globals that minijinja keeps in its contrib crate.
+    // Jinja2's filters and globals minijinja lacks (some from its contrib
+    // crate, wrapped to take Jinja2's positional arguments).
     env.add_filter("center", pycompat::center);
     env.add_filter("truncate", pycompat::truncate);
     env.add_filter("wordcount", pycompat::wordcount);

@@ -1,4 +1,4 @@
-//! Source rewriting of a template before minijinja compiles it, for the two
+//! Source rewriting of a template before minijinja compiles it, for the
 //! Jinja2 idioms the engine cannot express through values alone:
 //!
 //! - `lhs % rhs` becomes `__maestro_py_mod(lhs, rhs)`, so that
@@ -16,8 +16,8 @@
 //! The template is parsed with minijinja's own parser, so strings, comments
 //! and raw blocks are never touched, and only value expressions are
 //! rewritten (assignment targets such as `for a, b in` stay as written).
-//! Rewrites only insert text or replace the one-byte `%` with `,` on the
-//! same line, so line numbers in error messages stay right. A template that
+//! Rewrites only insert text or replace a one-byte operator (`%`, `~`)
+//! with `,` on the same line, so line numbers in error messages stay right. A template that
 //! does not parse is returned unchanged: compiling it then reports the
 //! syntax error as usual.
 
