@@ -55,6 +55,14 @@ const EXPECTED_DIFFERENCES: &[(&str, &str)] = &[
         "dict views (items, keys, values) are lists: printed whole, no dict_items(...)",
     ),
     (
+        "{{ dict(b=1, a=2) }}",
+        "keyword arguments arrive sorted by name",
+    ),
+    (
+        "{% set d = {'z': 1} %}{% set _ = d.update(y=2, x=3) %}{{ d }}",
+        "keyword arguments arrive sorted by name",
+    ),
+    (
         "{{ env.keys() | list }}",
         "env iterates sorted by name, os.environ in the process's order",
     ),

@@ -55,7 +55,7 @@ fn environment(base_dir: &Path, strict: bool) -> Environment<'static> {
         Ok(files(name)?.map(|src| TemplateSource::new(rewrite::rewrite(src.source(), name))))
     });
     // No escaping, as in MaestroNG (minijinja would JSON-escape `.yaml`
-    // templates when its `json` feature is on).
+    // templates if its `json` feature were on anywhere in the build).
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_undefined_behavior(if strict {
         UndefinedBehavior::Strict
@@ -90,6 +90,7 @@ fn environment(base_dir: &Path, strict: bool) -> Environment<'static> {
     env.add_filter("filesizeformat", minijinja_contrib::filters::filesizeformat);
     env.add_filter("striptags", minijinja_contrib::filters::striptags);
     env.add_function("cycler", pycompat::cycler);
+    env.add_function("dict", pycompat::dict);
     env.add_function("joiner", minijinja_contrib::globals::joiner);
     env
 }

@@ -276,9 +276,18 @@ fn insert(pairs: &mut Vec<(Value, Value)>, k: Value, v: Value) {
     }
 }
 
-/// `__maestro_py_dict(map)`: the dict object a `{...}` literal becomes.
-pub fn py_dict(map: Value) -> Result<Value, Error> {
-    Ok(Value::from_object(PyDict::from_value(&map)?))
+/// `__maestro_py_dict((k, v), ...)`: the dict object a `{k: v, ...}`
+/// literal becomes.
+pub fn py_dict(pairs: minijinja::value::Rest<Value>) -> Result<Value, Error> {
+    let mut kv = Vec::with_capacity(pairs.len());
+    for p in pairs.iter() {
+        let items: Vec<Value> = p.try_iter()?.collect();
+        let [k, v]: [Value; 2] = items
+            .try_into()
+            .map_err(|_| invalid("a dict literal entry is not a pair"))?;
+        kv.push((k, v));
+    }
+    Ok(Value::from_object(PyDict::from_pairs(kv)))
 }
 
 impl Object for PyDict {
@@ -409,6 +418,16 @@ fn py_map_repr(pairs: &[(Value, Value)]) -> String {
     }
     s.push('}');
     s
+}
+
+/// `dict(mapping_or_pairs, **kwargs)`: a new dict, which the template may
+/// change. Keyword arguments arrive sorted by name.
+pub fn dict(state: &mut State, from: Option<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let d = Arc::new(PyDict::default());
+    let mut args: Vec<Value> = from.into_iter().collect();
+    args.push(Value::from(kwargs));
+    d.call_method(state, "update", &args)?;
+    Ok(Value::from_dyn_object(d))
 }
 
 /// `__maestro_py_mod(a, b)`: what `a % b` is in Python. A string on the left
@@ -941,34 +960,136 @@ pub fn wordcount(value: Value) -> Result<Value, Error> {
     minijinja_contrib::filters::wordcount(&Value::from(py_str(&value)))
 }
 
-/// Jinja2's `tojson`: mappings with sorted keys (`sort_keys=True`).
-pub fn tojson(value: Value, indent: Option<Value>, kwargs: Kwargs) -> Result<Value, Error> {
-    minijinja::filters::tojson(&sorted_maps(&value), indent, kwargs)
+/// Jinja2's `tojson`: `json.dumps(value, sort_keys=True, indent=indent)`
+/// (ASCII only, `, ` and `: ` separators) with `<`, `>`, `&` and `'`
+/// escaped for HTML.
+pub fn tojson(value: Value, indent: Option<usize>, kwargs: Kwargs) -> Result<Value, Error> {
+    let indent = match indent {
+        Some(i) => Some(i),
+        None => kwargs.get::<Option<usize>>("indent")?,
+    };
+    kwargs.assert_all_used()?;
+    let mut out = String::new();
+    write_json(&mut out, &value, indent, 0)?;
+    Ok(Value::from(out))
 }
 
-fn sorted_maps(v: &Value) -> Value {
-    match v.kind() {
-        ValueKind::Map => {
-            let mut pairs: Vec<(Value, Value)> = v
-                .try_iter()
-                .map(|keys| {
-                    keys.map(|k| {
-                        let val = v.get_item(&k).unwrap_or_default();
-                        (k, sorted_maps(&val))
-                    })
-                    .collect()
-                })
-                .unwrap_or_default();
-            pairs.sort_by(|a, b| a.0.cmp(&b.0));
-            Value::from(pairs.into_iter().collect::<BTreeMap<Value, Value>>())
+fn write_json(
+    out: &mut String,
+    v: &Value,
+    indent: Option<usize>,
+    depth: usize,
+) -> Result<(), Error> {
+    let newline = |out: &mut String, depth: usize| {
+        if let Some(n) = indent {
+            out.push('\n');
+            out.push_str(&" ".repeat(n * depth));
         }
-        ValueKind::Seq => Value::from_iter(
-            v.try_iter()
-                .map(|i| i.map(|x| sorted_maps(&x)).collect::<Vec<_>>())
-                .unwrap_or_default(),
-        ),
-        _ => v.clone(),
+    };
+    let item_sep = if indent.is_some() { "," } else { ", " };
+    match v.kind() {
+        ValueKind::Undefined | ValueKind::None => out.push_str("null"),
+        ValueKind::Bool => out.push_str(if v.is_true() { "true" } else { "false" }),
+        ValueKind::Number => {
+            if v.is_integer() {
+                out.push_str(&v.to_string());
+            } else {
+                let f = f64::try_from(v.clone()).map_err(|_| invalid("not a number"))?;
+                out.push_str(&match f {
+                    f if f.is_nan() => "NaN".to_string(),
+                    f if f.is_infinite() && f > 0.0 => "Infinity".to_string(),
+                    f if f.is_infinite() => "-Infinity".to_string(),
+                    f => py_float(f),
+                });
+            }
+        }
+        ValueKind::String => json_str(out, v.as_str().unwrap_or_default()),
+        ValueKind::Map => {
+            let mut pairs: Vec<(String, Value)> = Vec::new();
+            for k in v.try_iter()? {
+                let key = match k.kind() {
+                    ValueKind::String => k.as_str().unwrap_or_default().to_string(),
+                    ValueKind::Number | ValueKind::Bool | ValueKind::None => {
+                        let mut s = String::new();
+                        write_json(&mut s, &k, None, 0)?;
+                        s
+                    }
+                    _ => return Err(invalid("keys must be str, int, float, bool or None")),
+                };
+                let val = v.get_item(&k)?;
+                pairs.push((key, val));
+            }
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            if pairs.is_empty() {
+                out.push_str("{}");
+                return Ok(());
+            }
+            out.push('{');
+            for (i, (k, val)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(item_sep);
+                }
+                newline(out, depth + 1);
+                json_str(out, k);
+                out.push_str(": ");
+                write_json(out, val, indent, depth + 1)?;
+            }
+            newline(out, depth);
+            out.push('}');
+        }
+        ValueKind::Seq | ValueKind::Iterable => {
+            let items: Vec<Value> = v.try_iter()?.collect();
+            if items.is_empty() {
+                out.push_str("[]");
+                return Ok(());
+            }
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(item_sep);
+                }
+                newline(out, depth + 1);
+                write_json(out, item, indent, depth + 1)?;
+            }
+            newline(out, depth);
+            out.push(']');
+        }
+        _ => {
+            return Err(invalid(format!(
+                "Object of type {} is not JSON serializable",
+                v.kind()
+            )));
+        }
     }
+    Ok(())
+}
+
+/// A JSON string as Python's `json.dumps` writes it (non-ASCII as `\uXXXX`),
+/// with Jinja2's HTML-safe escapes.
+fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '<' | '>' | '&' | '\'' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c if c.is_ascii() && !c.is_ascii_control() => out.push(c),
+            c => {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    let _ = write!(out, "\\u{unit:04x}");
+                }
+            }
+        }
+    }
+    out.push('"');
 }
 
 /// Jinja2's `wordwrap(s, width=79, break_long_words=True, wrapstring=None,

@@ -10,14 +10,15 @@
 //!   object with Python's mutating methods (`append`, `extend`, ...), which
 //!   is how Jinja2 files accumulate values (`{% set l = [] %}` then
 //!   `{% set _ = l.append(x) %}`); minijinja's own lists are immutable.
-//! - a dict literal `{...}` becomes `__maestro_py_dict({...})`, likewise
-//!   (`d.update(...)`, `d.setdefault(...)`), in insertion order.
+//! - a dict literal `{k: v}` becomes `__maestro_py_dict((k, v))`, likewise
+//!   (`d.update(...)`, `d.setdefault(...)`), with its keys in the order
+//!   written, as Python's dicts keep them.
 //!
 //! The template is parsed with minijinja's own parser, so strings, comments
 //! and raw blocks are never touched, and only value expressions are
 //! rewritten (assignment targets such as `for a, b in` stay as written).
-//! Rewrites only insert text or replace a one-byte operator (`%`, `~`)
-//! with `,` on the same line, so line numbers in error messages stay right. A template that
+//! Rewrites only insert text or replace a one-byte token (`%`, `~`, `:`,
+//! a brace) on the same line, so line numbers in error messages stay right. A template that
 //! does not parse is returned unchanged: compiling it then reports the
 //! syntax error as usual.
 
@@ -37,23 +38,26 @@ enum Edit {
     Open(usize, &'static str),
     /// Inserts `)` after an expression.
     Close(usize),
-    /// Replaces the one-byte operator (`%`, `~`) at this offset with `,`.
-    Comma(usize),
+    /// Replaces the one-byte token at this offset (an operator, a `:` or
+    /// a brace) with the text.
+    Replace(usize, &'static str),
 }
 
 impl Edit {
     fn offset(&self) -> usize {
         match self {
-            Edit::Open(o, _) | Edit::Close(o) | Edit::Comma(o) => *o,
+            Edit::Open(o, _) | Edit::Close(o) | Edit::Replace(o, _) => *o,
         }
     }
 
     /// At one offset, closing parentheses come before opening ones: a `)`
     /// ends an expression that comes before the one a `__fn(` starts.
+    /// Opening ones at one offset keep the order they were made in, outer
+    /// expression first (the walker records a node before its children).
     fn order(&self) -> u8 {
         match self {
             Edit::Close(_) => 0,
-            Edit::Comma(_) => 1,
+            Edit::Replace(..) => 1,
             Edit::Open(..) => 2,
         }
     }
@@ -89,8 +93,8 @@ pub fn rewrite(source: &str, name: &str) -> String {
                 out.push('(');
             }
             Edit::Close(_) => out.push(')'),
-            Edit::Comma(_) => {
-                out.push(',');
+            Edit::Replace(_, text) => {
+                out.push_str(text);
                 at = o + 1;
             }
         }
@@ -198,8 +202,6 @@ impl Walker<'_> {
             }
             Expr::UnaryOp(u) => self.expr(&u.expr),
             Expr::BinOp(b) => {
-                self.expr(&b.left);
-                self.expr(&b.right);
                 match b.op {
                     ast::BinOpKind::Rem => self.binop(b.span(), &b.left, &b.right, '%', PY_MOD),
                     ast::BinOpKind::Concat => {
@@ -207,6 +209,8 @@ impl Walker<'_> {
                     }
                     _ => {}
                 }
+                self.expr(&b.left);
+                self.expr(&b.right);
             }
             Expr::Compare(c) => {
                 self.expr(&c.expr);
@@ -238,10 +242,10 @@ impl Walker<'_> {
             }
             Expr::Call(c) => self.call(c),
             Expr::List(l) => {
+                self.wrap(l.span(), b'[', b']', PY_LIST);
                 for i in &l.items {
                     self.expr(i);
                 }
-                self.wrap(l.span(), b'[', b']', PY_LIST);
             }
             Expr::Tuple(t) => {
                 for i in &t.items {
@@ -249,10 +253,10 @@ impl Walker<'_> {
                 }
             }
             Expr::Map(m) => {
+                self.map(m);
                 for e in m.keys.iter().chain(m.values.iter()) {
                     self.expr(e);
                 }
-                self.wrap(m.span(), b'{', b'}', PY_DICT);
             }
         }
     }
@@ -266,6 +270,31 @@ impl Walker<'_> {
             self.edits.push(Edit::Open(start, f));
             self.edits.push(Edit::Close(end));
         }
+    }
+
+    /// `{k: v, ...}` becomes `__maestro_py_dict((k, v), ...)`: the pairs in
+    /// the order written (minijinja's own maps sort their keys).
+    fn map(&mut self, m: &ast::Spanned<ast::Map<'_>>) {
+        let span = m.span();
+        let (start, end) = (span.start_offset as usize, span.end_offset as usize);
+        let b = self.src.as_bytes();
+        if end <= start || b.get(start) != Some(&b'{') || b.get(end - 1) != Some(&b'}') {
+            return;
+        }
+        let mut edits = vec![
+            Edit::Replace(start, "__maestro_py_dict("),
+            Edit::Replace(end - 1, ")"),
+        ];
+        for (k, v) in m.keys.iter().zip(m.values.iter()) {
+            let (from, to) = (k.span().end_offset as usize, first_offset(v));
+            let Some(colon) = self.src.get(from..to).and_then(|gap| gap.find(':')) else {
+                return;
+            };
+            edits.push(Edit::Open(first_offset(k), ""));
+            edits.push(Edit::Replace(from + colon, ","));
+            edits.push(Edit::Close(v.span().end_offset as usize));
+        }
+        self.edits.extend(edits);
     }
 
     /// `left OP right`, spanning `whole`, becomes `f(left, right)`: the
@@ -287,7 +316,7 @@ impl Walker<'_> {
         }
         let start = (whole.start_offset as usize).min(first_offset(left));
         self.edits.push(Edit::Open(start, f));
-        self.edits.push(Edit::Comma(from + at));
+        self.edits.push(Edit::Replace(from + at, ","));
         self.edits.push(Edit::Close(whole.end_offset as usize));
     }
 }
@@ -352,6 +381,11 @@ mod tests {
             rewrite("{{ 'a' ~ x ~ 1 }}", "t"),
             "{{ __maestro_py_concat(__maestro_py_concat('a' , x) , 1) }}"
         );
+        // Operators starting at one offset nest outer first.
+        assert_eq!(
+            rewrite("{{ '%s' % x ~ 'y' }}", "t"),
+            "{{ __maestro_py_concat(__maestro_py_mod('%s' , x) , 'y') }}"
+        );
     }
 
     #[test]
@@ -361,9 +395,11 @@ mod tests {
             "{% set l = __maestro_py_list([]) %}{% set m = __maestro_py_list([1, __maestro_py_list([2])]) %}"
         );
         assert_eq!(
-            rewrite("{% with d = {'k': [1]} %}{% endwith %}", "t"),
-            "{% with d = __maestro_py_dict({'k': __maestro_py_list([1])}) %}{% endwith %}"
+            rewrite("{% with d = {'k': [1], 'a' ~ x: (2)} %}{% endwith %}", "t"),
+            "{% with d = __maestro_py_dict(('k', __maestro_py_list([1])), \
+             (__maestro_py_concat('a' , x), (2))) %}{% endwith %}"
         );
+        assert_eq!(rewrite("{{ {} }}", "t"), "{{ __maestro_py_dict() }}");
     }
 
     #[test]
