@@ -483,9 +483,9 @@ fn modulo(a: Value, b: Value) -> Result<Value, Error> {
         if y == 0 {
             return Err(invalid("integer division or modulo by zero"));
         }
-        return Ok(Value::from(
-            x.rem_euclid(y) + if y < 0 && x.rem_euclid(y) != 0 { y } else { 0 },
-        ));
+        // Overflows only for MIN % -1, which is 0.
+        let r = x.checked_rem_euclid(y).unwrap_or(0);
+        return Ok(Value::from(if y < 0 && r != 0 { r + y } else { r }));
     }
     let (x, y) = (float_of(&a)?, float_of(&b)?);
     if y == 0.0 {
@@ -1471,6 +1471,7 @@ mod tests {
         assert_eq!(m(Value::from(-7.5), Value::from(2)), "0.5");
         assert_eq!(m(Value::from("%03d"), Value::from(7)), "007");
         assert!(modulo(Value::from(1), Value::from(0)).is_err());
+        assert_eq!(m(Value::from(i128::MIN), Value::from(-1)), "0");
     }
 
     #[test]

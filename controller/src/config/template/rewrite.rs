@@ -50,15 +50,16 @@ impl Edit {
         }
     }
 
-    /// At one offset, closing parentheses come before opening ones: a `)`
-    /// ends an expression that comes before the one a `__fn(` starts.
+    /// At one offset: a `)` ends an expression that comes before the one a
+    /// `__fn(` starts, and both are inserted before the token there, which a
+    /// replacement consumes (a map literal's `{` can start an operand).
     /// Opening ones at one offset keep the order they were made in, outer
     /// expression first (the walker records a node before its children).
     fn order(&self) -> u8 {
         match self {
             Edit::Close(_) => 0,
-            Edit::Replace(..) => 1,
-            Edit::Open(..) => 2,
+            Edit::Open(..) => 1,
+            Edit::Replace(..) => 2,
         }
     }
 }
@@ -85,7 +86,12 @@ pub fn rewrite(source: &str, name: &str) -> String {
     let mut at = 0;
     for e in &w.edits {
         let o = e.offset();
-        out.push_str(&source[at..o]);
+        // Two replacements of one token cannot happen; if they did, the
+        // template is better compiled as written than garbled.
+        let Some(text) = source.get(at..o) else {
+            return source.to_string();
+        };
+        out.push_str(text);
         at = o;
         match e {
             Edit::Open(_, f) => {
@@ -400,6 +406,11 @@ mod tests {
              (__maestro_py_concat('a' , x), (2))) %}{% endwith %}"
         );
         assert_eq!(rewrite("{{ {} }}", "t"), "{{ __maestro_py_dict() }}");
+        // A map literal as the left operand: both start at its `{`.
+        assert_eq!(
+            rewrite("{{ {'a': 1} ~ 'x' }}", "t"),
+            "{{ __maestro_py_concat(__maestro_py_dict(('a', 1)) , 'x') }}"
+        );
     }
 
     #[test]
