@@ -12,7 +12,7 @@ use super::model::{Instance, Limits, Port, Service, Ulimit};
 use super::options;
 use super::ports::parse_port;
 use super::reader::{Fields, Reader, join};
-use super::ship::Ship;
+use super::ship::ShipRef;
 use super::suggest::did_you_mean;
 use super::volumes::binds;
 use super::yaml::{Node, Value};
@@ -78,7 +78,7 @@ pub struct ServiceExtra<'n> {
 
 pub struct Ctx<'a> {
     /// The valid ships.
-    pub ships: &'a BTreeMap<String, Ship>,
+    pub ships: &'a BTreeMap<String, ShipRef>,
     /// Every name under `ships`, valid or not: an invalid ship was already
     /// reported and must not also be "unknown" where it is used.
     pub ship_names: &'a BTreeSet<String>,
@@ -89,7 +89,7 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// The ship named at `node`; an unknown name is reported with a
     /// suggestion, an invalid ship silently (it was reported already).
-    fn ship(&self, r: &mut Reader, node: &Node, path: &str, name: &str) -> Option<&Ship> {
+    fn ship(&self, r: &mut Reader, node: &Node, path: &str, name: &str) -> Option<&ShipRef> {
         let ship = self.ships.get(name);
         if ship.is_none() && !self.ship_names.contains(name) {
             let hint = did_you_mean(name, self.ship_names.iter().map(String::as_str));
@@ -279,14 +279,11 @@ fn parse_instance<'n>(
     let p = |k: &str| f.path(k);
     let ship = r.required(f, "ship").and_then(|n| {
         let s = r.name(n, &p("ship"))?;
-        ctx.ship(r, n, &p("ship"), &s)?;
-        Some(s)
+        ctx.ship(r, n, &p("ship"), &s).cloned()
     });
-    let ship_ip = ship
-        .as_ref()
-        .and_then(|s| ctx.ships.get(s))
-        .map(|s| s.ip.clone())
-        .unwrap_or_default();
+    // Without a valid ship the instance is dropped at the end; its checks
+    // are still read (and reported) against an empty address.
+    let ship_ip = ship.as_ref().map(|s| s.ip.clone()).unwrap_or_default();
     let image = match f.get("image") {
         Some(n) => r.name(n, &p("image")),
         None => base.image.map(str::to_string),

@@ -6,6 +6,7 @@
 //! directory).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Default in-flight operations per daemon.
@@ -33,6 +34,73 @@ pub struct Ship {
     pub ssh_tunnel: Option<SshTunnel>,
     /// Operations in flight on this daemon at once.
     pub max_concurrency: usize,
+}
+
+/// An instance's ship: the validated `Ship` itself, shared with
+/// `Environment::ships`, so that whoever holds an instance has its ship
+/// (address, endpoint, ...) without a lookup by name that could miss.
+/// Compares, prints and serialises as the ship's name (so `dump` and the
+/// configuration hash see the name, as when this was a string).
+#[derive(Clone)]
+pub struct ShipRef(Arc<Ship>);
+
+impl ShipRef {
+    pub fn new(ship: Ship) -> ShipRef {
+        ShipRef(Arc::new(ship))
+    }
+}
+
+impl std::ops::Deref for ShipRef {
+    type Target = Ship;
+    fn deref(&self) -> &Ship {
+        &self.0
+    }
+}
+
+impl PartialEq for ShipRef {
+    fn eq(&self, other: &ShipRef) -> bool {
+        self.0.name == other.0.name
+    }
+}
+
+impl Eq for ShipRef {}
+
+impl std::fmt::Display for ShipRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.name)
+    }
+}
+
+impl std::fmt::Debug for ShipRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0.name, f)
+    }
+}
+
+impl serde::Serialize for ShipRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.name)
+    }
+}
+
+/// Tests build instances without an environment: a ship of that name,
+/// every other setting empty or default.
+#[cfg(test)]
+impl From<&str> for ShipRef {
+    fn from(name: &str) -> ShipRef {
+        ShipRef::new(Ship {
+            name: name.to_string(),
+            ip: String::new(),
+            endpoint: String::new(),
+            docker_port: 2375,
+            socket_path: None,
+            api_version: ApiVersion::Auto,
+            timeout: DEFAULT_TIMEOUT,
+            tls: None,
+            ssh_tunnel: None,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +162,7 @@ pub fn parse_ships(
     ships: &Node,
     defaults: Option<&Node>,
     base_dir: &Path,
-) -> BTreeMap<String, Ship> {
+) -> BTreeMap<String, ShipRef> {
     let defaults = defaults.and_then(|d| r.fields(d, "ship_defaults", &DEFAULT_KEYS));
     let mut keys: Vec<&str> = DEFAULT_KEYS.to_vec();
     keys.extend(["ip", "endpoint"]);
@@ -105,7 +173,7 @@ pub fn parse_ships(
             continue;
         };
         if let Some(ship) = ship(r, &name, &f, defaults.as_ref(), base_dir) {
-            out.insert(name, ship);
+            out.insert(name, ShipRef::new(ship));
         }
     }
     out
