@@ -118,7 +118,7 @@ fn timed_call<T>(call: impl FnOnce() -> Result<T, maestro::docker::Error>) -> Re
 fn per_ship(env: &Environment) -> BTreeMap<&str, Vec<&Instance>> {
     let mut out: BTreeMap<&str, Vec<&Instance>> = BTreeMap::new();
     for i in env.instances.values() {
-        out.entry(i.ship.as_str()).or_default().push(i);
+        out.entry(i.ship.name.as_str()).or_default().push(i);
     }
     out
 }
@@ -166,7 +166,7 @@ fn instance_lists<'a>(
     per_ship(env)
         .into_iter()
         .filter_map(|(ship, instances)| {
-            let limit = env.ships.get(ship)?.max_concurrency;
+            let limit = instances.first()?.ship.max_concurrency;
             Some((ships.get(ship)?, limit, instances))
         })
         .collect()

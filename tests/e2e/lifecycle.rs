@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use maestro::config::model::LifecycleState;
+use maestro::config::ship::Ship;
 use maestro::config::{Environment, load_str};
 use maestro::docker::Docker;
 use maestro::docker::models::{
@@ -65,7 +66,7 @@ fn boxed_with(script: &str, lifecycle: &str, opts: Options) -> Boxed {
     let image = lab.var("MAESTRO_LAB_IMAGE");
     let ships = load(&lab, "");
     // A patient client: the lab's daemons share a small machine.
-    let mut ship = ships.ships["ship1"].clone();
+    let mut ship = Ship::clone(&ships.ships["ship1"]);
     ship.timeout = Duration::from_secs(30);
     let docker = Docker::new(&ship).unwrap();
     let body = ContainerCreateBody {

@@ -94,10 +94,7 @@ impl Auditors {
         let targets = env
             .instances
             .values()
-            .map(|i| {
-                let ip = env.ships.get(&i.ship).map_or("", |s| s.ip.as_str());
-                (i.name.clone(), (ip.to_string(), i.service.clone()))
-            })
+            .map(|i| (i.name.clone(), (i.ship.ip.clone(), i.service.clone())))
             .collect();
         Auditors {
             entries: env.audit.clone(),

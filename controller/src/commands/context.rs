@@ -72,19 +72,16 @@ impl Context {
             let Some(i) = env.instances.get(name) else {
                 continue;
             };
-            if out.contains_key(&i.ship) {
+            if out.contains_key(&i.ship.name) {
                 continue;
             }
-            let Some(ship) = env.ships.get(&i.ship) else {
-                continue;
-            };
-            let client = Docker::new(ship).map_err(|e| e.to_string());
+            let client = Docker::new(&i.ship).map_err(|e| e.to_string());
             if let Ok(d) = &client
                 && let Some(w) = d.warning()
             {
                 crate::render::message::warning(w);
             }
-            out.insert(i.ship.clone(), client);
+            out.insert(i.ship.name.clone(), client);
         }
         out
     }

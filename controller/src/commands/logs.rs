@@ -20,7 +20,7 @@ use crossbeam_channel::Sender;
 
 use super::{CommandResult, Context};
 use crate::cli::LogsArgs;
-use crate::config::model::Environment;
+use crate::config::model::ShipRef;
 use crate::docker::{Docker, LogOptions, StreamKind, filters};
 use crate::exit::{ExitStatus, Failed};
 use crate::plan::selection::{Request, Verb};
@@ -45,7 +45,7 @@ enum Msg {
 #[derive(Debug, Clone)]
 struct Target {
     instance: String,
-    ship: String,
+    ship: ShipRef,
 }
 
 pub fn run(ctx: &Context, args: &LogsArgs) -> CommandResult {
@@ -73,7 +73,7 @@ pub fn run(ctx: &Context, args: &LogsArgs) -> CommandResult {
         timestamps: args.timestamps,
         ..LogOptions::default()
     };
-    show(env, &targets, &opts)
+    show(&targets, &opts)
 }
 
 const COLOURS: [AnsiColor; 6] = [
@@ -85,18 +85,15 @@ const COLOURS: [AnsiColor; 6] = [
     AnsiColor::Red,
 ];
 
-fn show(env: &Environment, targets: &[Target], opts: &LogOptions) -> CommandResult {
+fn show(targets: &[Target], opts: &LogOptions) -> CommandResult {
     let mut dockers: BTreeMap<&str, Arc<Docker>> = BTreeMap::new();
     for t in targets {
-        if dockers.contains_key(t.ship.as_str()) {
+        if dockers.contains_key(t.ship.name.as_str()) {
             continue;
         }
-        let Some(ship) = env.ships.get(&t.ship) else {
-            continue;
-        };
-        match Docker::new(ship) {
+        match Docker::new(&t.ship) {
             Ok(d) => {
-                dockers.insert(t.ship.as_str(), Arc::new(d));
+                dockers.insert(t.ship.name.as_str(), Arc::new(d));
             }
             Err(e) => message::error(&format!("maestro: {e}")),
         }
@@ -107,7 +104,7 @@ fn show(env: &Environment, targets: &[Target], opts: &LogOptions) -> CommandResu
     let mut existing = 0usize;
     let mut failed = false;
     for (idx, t) in targets.iter().enumerate() {
-        let Some(docker) = dockers.get(t.ship.as_str()) else {
+        let Some(docker) = dockers.get(t.ship.name.as_str()) else {
             failed = true;
             continue;
         };

@@ -57,14 +57,14 @@ pub fn run_play(
         let Some(inst) = env.instances.get(name) else {
             continue;
         };
-        let key = (inst.ship.as_str(), inst.image.as_str());
+        let key = (inst.ship.name.as_str(), inst.image.as_str());
         let deps: Vec<String> = first_of
             .get(&key)
             .map(|d| d.to_string())
             .into_iter()
             .collect();
         first_of.entry(key).or_insert(name.as_str());
-        let docker = &dockers[&inst.ship];
+        let docker = &dockers[&inst.ship.name];
         let creds = &creds[inst.image.as_str()];
         let retry = env.registry_for(&inst.image).map(|r| &r.retry);
         let image = inst.image.as_str();
@@ -72,7 +72,7 @@ pub fn run_play(
         nodes.push(Task::new(
             name.as_str(),
             inst.service.as_str(),
-            inst.ship.as_str(),
+            inst.ship.name.as_str(),
             deps,
             move |ctx| {
                 let docker = docker.as_ref().map_err(|e| TaskFailure::fatal(e.clone()))?;

@@ -24,6 +24,6 @@ pub fn run_with(ships: &[Ship], out: &mut impl Write) -> ExitStatus {
 }
 
 pub fn run(ctx: &Context) -> CommandResult {
-    let ships: Vec<Ship> = ctx.env().ships.values().cloned().collect();
+    let ships: Vec<Ship> = ctx.env().ships.values().map(|s| Ship::clone(s)).collect();
     Ok(run_with(&ships, &mut std::io::stdout().lock()))
 }

@@ -27,7 +27,7 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> CommandResult {
             let instance = env.instances.get(n)?;
             Some(StatusLine {
                 instance,
-                host: env.ships.get(&instance.ship).map_or("", |s| s.ip.as_str()),
+                host: &instance.ship.ip,
                 seen: observed.get(n),
                 ports: Vec::new(),
             })

@@ -234,15 +234,11 @@ pub struct LinkVars {
     pub others: Vars,
 }
 
-pub fn link_vars(
-    service: &str,
-    instances: &[&Instance],
-    ship_ip: impl Fn(&str) -> String,
-) -> LinkVars {
+pub fn link_vars(service: &str, instances: &[&Instance]) -> LinkVars {
     let mut own = Vec::new();
     let mut other = Vec::new();
     for i in instances {
-        let host = (common::host_var(service, &i.name), ship_ip(&i.ship));
+        let host = (common::host_var(service, &i.name), i.ship.ip.clone());
         own.push(host.clone());
         other.push(host);
         for (pname, p) in &i.ports {

@@ -148,7 +148,7 @@ impl<'a> From<&'a Instance> for RecordV1<'a> {
         RecordV1 {
             name: &i.name,
             service: &i.service,
-            ship: &i.ship,
+            ship: &i.ship.name,
             image: &i.image,
             command: i.command.as_deref(),
             ports: i.ports.iter().map(|(k, p)| (k.as_str(), port(p))).collect(),

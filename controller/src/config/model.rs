@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::container_env::ContainerEnvs;
-use super::ship::Ship;
+pub use super::ship::ShipRef;
 
 #[derive(Debug, Clone)]
 pub struct Environment {
@@ -19,7 +19,7 @@ pub struct Environment {
     /// envfiles and relative certificate paths resolve against it.
     pub base_dir: PathBuf,
     pub registries: BTreeMap<String, Registry>,
-    pub ships: BTreeMap<String, Ship>,
+    pub ships: BTreeMap<String, ShipRef>,
     pub services: BTreeMap<String, Service>,
     /// Every instance, by its (globally unique) name.
     pub instances: BTreeMap<String, Instance>,
@@ -43,8 +43,7 @@ impl Environment {
 
     /// The full environment of an instance's container (reference section 4).
     pub fn container_env(&self, i: &Instance) -> BTreeMap<String, String> {
-        let ip = self.ships.get(&i.ship).map_or("", |s| s.ip.as_str());
-        self.envs.compute(i, ip)
+        self.envs.compute(i, &i.ship.ip)
     }
 }
 
@@ -117,7 +116,8 @@ impl Service {
 pub struct Instance {
     pub name: String,
     pub service: String,
-    pub ship: String,
+    /// Resolved at validation: the ship itself, serialised as its name.
+    pub ship: ShipRef,
     /// The image as configured (instance override or service image).
     pub image: String,
     /// `None`: the image's default command.

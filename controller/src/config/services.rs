@@ -8,11 +8,11 @@ use std::path::Path;
 
 use super::container_env::{self, EnvSources};
 use super::lifecycle;
-use super::model::{Instance, Limits, Port, Service, Ulimit};
+use super::model::{Bind, Check, Instance, LifecycleState, Limits, Port, Service, Ulimit};
 use super::options;
 use super::ports::parse_port;
 use super::reader::{Fields, Reader, join};
-use super::ship::Ship;
+use super::ship::ShipRef;
 use super::suggest::did_you_mean;
 use super::volumes::binds;
 use super::yaml::{Node, Value};
@@ -78,7 +78,7 @@ pub struct ServiceExtra<'n> {
 
 pub struct Ctx<'a> {
     /// The valid ships.
-    pub ships: &'a BTreeMap<String, Ship>,
+    pub ships: &'a BTreeMap<String, ShipRef>,
     /// Every name under `ships`, valid or not: an invalid ship was already
     /// reported and must not also be "unknown" where it is used.
     pub ship_names: &'a BTreeSet<String>,
@@ -89,7 +89,7 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// The ship named at `node`; an unknown name is reported with a
     /// suggestion, an invalid ship silently (it was reported already).
-    fn ship(&self, r: &mut Reader, node: &Node, path: &str, name: &str) -> Option<&Ship> {
+    fn ship(&self, r: &mut Reader, node: &Node, path: &str, name: &str) -> Option<&ShipRef> {
         let ship = self.ships.get(name);
         if ship.is_none() && !self.ship_names.contains(name) {
             let hint = did_you_mean(name, self.ship_names.iter().map(String::as_str));
@@ -159,11 +159,7 @@ pub fn parse_service<'n>(
         container_env::parse_sources(r, f.get("env"), f.get("envfile"), &f.path, ctx.base_dir);
     let mut ports: BTreeMap<String, Port> = BTreeMap::new();
     if let Some(pn) = f.get("ports") {
-        for (pname, _, v) in r.entries(pn, &f.path("ports")).unwrap_or_default() {
-            if let Some(p) = parse_port(r, v, &join(&f.path("ports"), &pname)) {
-                ports.insert(pname, p);
-            }
-        }
+        read_ports(r, pn, &f.path("ports"), &mut ports);
     }
     let mut limits = Limits::default();
     if let Some(l) = f.get("limits") {
@@ -277,120 +273,22 @@ fn parse_instance<'n>(
     base: &Base<'_, 'n>,
 ) -> Option<(Instance, Extra<'n>)> {
     let p = |k: &str| f.path(k);
-    let ship = r.required(f, "ship").and_then(|n| {
-        let s = r.name(n, &p("ship"))?;
-        ctx.ship(r, n, &p("ship"), &s)?;
-        Some(s)
-    });
-    let ship_ip = ship
-        .as_ref()
-        .and_then(|s| ctx.ships.get(s))
-        .map(|s| s.ip.clone())
-        .unwrap_or_default();
+    let ship = instance_ship(r, ctx, f);
     let image = match f.get("image") {
         Some(n) => r.name(n, &p("image")),
         None => base.image.map(str::to_string),
     };
-    let command = match (f.get("command"), f.get("cmd")) {
-        (Some(_), Some(c)) => {
-            r.error(
-                c,
-                &p("cmd"),
-                "give either command or its deprecated spelling cmd, not both",
-            );
-            None
-        }
-        (Some(c), None) => options::command(r, c, &p("command")),
-        (None, Some(c)) => options::command(r, c, &p("cmd")),
-        (None, None) => None,
-    };
+    let command = instance_command(r, f);
     let mut ports = base.ports.clone();
     if let Some(pn) = f.get("ports") {
-        for (pname, _, v) in r.entries(pn, &p("ports")).unwrap_or_default() {
-            if let Some(port) = parse_port(r, v, &join(&p("ports"), &pname)) {
-                ports.insert(pname, port);
-            }
-        }
+        read_ports(r, pn, &p("ports"), &mut ports);
     }
-    let mut lifecycle = BTreeMap::new();
-    if let Some(l) = base.lifecycle {
-        lifecycle::parse(
-            r,
-            l,
-            &base.lifecycle_path,
-            iname,
-            &ports,
-            &ship_ip,
-            &mut lifecycle,
-        );
-    }
-    if let Some(l) = f.get("lifecycle") {
-        lifecycle::parse(
-            r,
-            l,
-            &p("lifecycle"),
-            iname,
-            &ports,
-            &ship_ip,
-            &mut lifecycle,
-        );
-    }
-    let mut limits = base.limits.clone();
-    if let Some(l) = f.get("limits") {
-        options::limits(r, l, &p("limits"), &mut limits);
-    }
-    let mut ulimits = base.ulimits.clone();
-    if let Some(u) = f.get("ulimits") {
-        options::ulimits(r, u, &p("ulimits"), &mut ulimits);
-    }
-    let volumes = f
-        .get("volumes")
-        .map(|v| binds(r, v, &p("volumes"), ctx.schema))
-        .unwrap_or_default();
-    let container_volumes = f
-        .get("container_volumes")
-        .and_then(|v| r.string_list(v, &p("container_volumes")))
-        .unwrap_or_default();
-    for cv in &container_volumes {
-        if volumes.iter().any(|b| &b.target == cv) {
-            r.error(f.get("container_volumes").unwrap_or(f.node), &p("container_volumes"), format!("conflict in {iname} between bind-mounted volume and container-only volume on {cv}"));
-        }
-    }
-    let volumes_from = match f.get("volumes_from") {
-        None => Vec::new(),
-        Some(n) => name_list(r, Some(n), &p("volumes_from")),
-    };
-    let mut links = BTreeMap::new();
-    if let Some(l) = f.get("links") {
-        for (k, _, v) in r.entries(l, &p("links")).unwrap_or_default() {
-            let alias = if v.is_null() {
-                Some(k.clone())
-            } else {
-                r.name(v, &join(&p("links"), &k))
-            };
-            if let Some(a) = alias {
-                links.insert(k, a);
-            }
-        }
-    }
-    let mut extra_hosts = Vec::new();
-    if let Some(h) = f.get("extra_hosts") {
-        for (host, _, v) in r.entries(h, &p("extra_hosts")).unwrap_or_default() {
-            let hp = join(&p("extra_hosts"), &host);
-            let ip = match &v.value {
-                Value::Map(_) => r.fields(v, &hp, &["ship"]).and_then(|hf| {
-                    let sn = r.required(&hf, "ship")?;
-                    let s = r.name(sn, &hf.path("ship"))?;
-                    ctx.ship(r, sn, &hf.path("ship"), &s)
-                        .map(|ship| ship.ip.clone())
-                }),
-                _ => r.name(v, &hp),
-            };
-            if let Some(ip) = ip {
-                extra_hosts.push(format!("{host}:{ip}"));
-            }
-        }
-    }
+    let lifecycle = instance_lifecycle(r, f, base, iname, &ports, ship.as_ref());
+    let (limits, ulimits) = instance_limits(r, f, base);
+    let (volumes, container_volumes) = instance_volumes(r, ctx, f, iname);
+    let volumes_from = name_list(r, f.get("volumes_from"), &p("volumes_from"));
+    let links = instance_links(r, f);
+    let extra_hosts = instance_extra_hosts(r, ctx, f);
     let list = |r: &mut Reader, k: &str| {
         f.get(k)
             .and_then(|n| r.string_list(n, &p(k)))
@@ -421,12 +319,7 @@ fn parse_instance<'n>(
         .get("labels")
         .map(|n| options::labels(r, n, &p("labels")))
         .unwrap_or_default();
-    let mut lxc_conf = BTreeMap::new();
-    if let Some(l) = f.get("lxc_conf") {
-        for (k, _, v) in r.entries(l, &p("lxc_conf")).unwrap_or_default() {
-            lxc_conf.insert(k, options::scalar_string(v).unwrap_or_default());
-        }
-    }
+    let lxc_conf = instance_lxc_conf(r, f);
     let sources =
         container_env::parse_sources(r, f.get("env"), f.get("envfile"), &f.path, ctx.base_dir);
     let inst = Instance {
@@ -468,4 +361,161 @@ fn parse_instance<'n>(
             volumes_from,
         },
     ))
+}
+
+/// `ship`: required, and one of the valid ships.
+fn instance_ship(r: &mut Reader, ctx: &Ctx<'_>, f: &Fields<'_>) -> Option<ShipRef> {
+    let path = f.path("ship");
+    let n = r.required(f, "ship")?;
+    let name = r.name(n, &path)?;
+    ctx.ship(r, n, &path, &name).cloned()
+}
+
+/// `command`, or its deprecated spelling `cmd` (not both).
+fn instance_command(r: &mut Reader, f: &Fields<'_>) -> Option<Vec<String>> {
+    match (f.get("command"), f.get("cmd")) {
+        (Some(_), Some(c)) => {
+            r.error(
+                c,
+                &f.path("cmd"),
+                "give either command or its deprecated spelling cmd, not both",
+            );
+            None
+        }
+        (Some(c), None) => options::command(r, c, &f.path("command")),
+        (None, Some(c)) => options::command(r, c, &f.path("cmd")),
+        (None, None) => None,
+    }
+}
+
+/// `ports` (of a service or an instance), added to `into` by name.
+fn read_ports(r: &mut Reader, node: &Node, path: &str, into: &mut BTreeMap<String, Port>) {
+    for (pname, _, v) in r.entries(node, path).unwrap_or_default() {
+        if let Some(port) = parse_port(r, v, &join(path, &pname)) {
+            into.insert(pname, port);
+        }
+    }
+}
+
+/// `lifecycle`: the service's checks, then the instance's own.
+fn instance_lifecycle(
+    r: &mut Reader,
+    f: &Fields<'_>,
+    base: &Base<'_, '_>,
+    iname: &str,
+    ports: &BTreeMap<String, Port>,
+    ship: Option<&ShipRef>,
+) -> BTreeMap<LifecycleState, Vec<Check>> {
+    // Without a valid ship the instance is dropped at the end; its checks
+    // are still read (and reported) against an empty address.
+    let ship_ip = ship.map_or("", |s| s.ip.as_str());
+    let mut checks = BTreeMap::new();
+    if let Some(l) = base.lifecycle {
+        let path = &base.lifecycle_path;
+        lifecycle::parse(r, l, path, iname, ports, ship_ip, &mut checks);
+    }
+    if let Some(l) = f.get("lifecycle") {
+        let path = &f.path("lifecycle");
+        lifecycle::parse(r, l, path, iname, ports, ship_ip, &mut checks);
+    }
+    checks
+}
+
+/// `limits` and `ulimits`: the service's, overridden key by key.
+fn instance_limits(
+    r: &mut Reader,
+    f: &Fields<'_>,
+    base: &Base<'_, '_>,
+) -> (Limits, BTreeMap<String, Ulimit>) {
+    let mut limits = base.limits.clone();
+    if let Some(l) = f.get("limits") {
+        options::limits(r, l, &f.path("limits"), &mut limits);
+    }
+    let mut ulimits = base.ulimits.clone();
+    if let Some(u) = f.get("ulimits") {
+        options::ulimits(r, u, &f.path("ulimits"), &mut ulimits);
+    }
+    (limits, ulimits)
+}
+
+/// `volumes` (bind mounts) and `container_volumes`, which must not mount
+/// on the same path.
+fn instance_volumes(
+    r: &mut Reader,
+    ctx: &Ctx<'_>,
+    f: &Fields<'_>,
+    iname: &str,
+) -> (Vec<Bind>, Vec<String>) {
+    let volumes = f
+        .get("volumes")
+        .map(|v| binds(r, v, &f.path("volumes"), ctx.schema))
+        .unwrap_or_default();
+    let path = f.path("container_volumes");
+    let container_volumes = f
+        .get("container_volumes")
+        .and_then(|v| r.string_list(v, &path))
+        .unwrap_or_default();
+    for cv in &container_volumes {
+        if volumes.iter().any(|b| &b.target == cv) {
+            let at = f.get("container_volumes").unwrap_or(f.node);
+            r.error(at, &path, format!("conflict in {iname} between bind-mounted volume and container-only volume on {cv}"));
+        }
+    }
+    (volumes, container_volumes)
+}
+
+/// `links`: container -> alias; a null alias is the container's name.
+fn instance_links(r: &mut Reader, f: &Fields<'_>) -> BTreeMap<String, String> {
+    let mut links = BTreeMap::new();
+    let Some(l) = f.get("links") else {
+        return links;
+    };
+    let path = f.path("links");
+    for (k, _, v) in r.entries(l, &path).unwrap_or_default() {
+        let alias = if v.is_null() {
+            Some(k.clone())
+        } else {
+            r.name(v, &join(&path, &k))
+        };
+        if let Some(a) = alias {
+            links.insert(k, a);
+        }
+    }
+    links
+}
+
+/// `extra_hosts`: host -> address, or `{ship: name}` for that ship's ip.
+fn instance_extra_hosts(r: &mut Reader, ctx: &Ctx<'_>, f: &Fields<'_>) -> Vec<String> {
+    let mut extra_hosts = Vec::new();
+    let Some(h) = f.get("extra_hosts") else {
+        return extra_hosts;
+    };
+    let path = f.path("extra_hosts");
+    for (host, _, v) in r.entries(h, &path).unwrap_or_default() {
+        let hp = join(&path, &host);
+        let ip = match &v.value {
+            Value::Map(_) => r.fields(v, &hp, &["ship"]).and_then(|hf| {
+                let sn = r.required(&hf, "ship")?;
+                let s = r.name(sn, &hf.path("ship"))?;
+                ctx.ship(r, sn, &hf.path("ship"), &s)
+                    .map(|ship| ship.ip.clone())
+            }),
+            _ => r.name(v, &hp),
+        };
+        if let Some(ip) = ip {
+            extra_hosts.push(format!("{host}:{ip}"));
+        }
+    }
+    extra_hosts
+}
+
+/// `lxc_conf`: key -> value, as text.
+fn instance_lxc_conf(r: &mut Reader, f: &Fields<'_>) -> BTreeMap<String, String> {
+    let mut lxc_conf = BTreeMap::new();
+    if let Some(l) = f.get("lxc_conf") {
+        for (k, _, v) in r.entries(l, &f.path("lxc_conf")).unwrap_or_default() {
+            lxc_conf.insert(k, options::scalar_string(v).unwrap_or_default());
+        }
+    }
+    lxc_conf
 }

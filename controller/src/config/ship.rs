@@ -6,6 +6,7 @@
 //! directory).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Default in-flight operations per daemon.
@@ -33,6 +34,73 @@ pub struct Ship {
     pub ssh_tunnel: Option<SshTunnel>,
     /// Operations in flight on this daemon at once.
     pub max_concurrency: usize,
+}
+
+/// An instance's ship: the validated `Ship` itself, shared with
+/// `Environment::ships`, so that whoever holds an instance has its ship
+/// (address, endpoint, ...) without a lookup by name that could miss.
+/// Compares, prints and serialises as the ship's name (so `dump` and the
+/// configuration hash see the name, as when this was a string).
+#[derive(Clone)]
+pub struct ShipRef(Arc<Ship>);
+
+impl ShipRef {
+    pub fn new(ship: Ship) -> ShipRef {
+        ShipRef(Arc::new(ship))
+    }
+}
+
+impl std::ops::Deref for ShipRef {
+    type Target = Ship;
+    fn deref(&self) -> &Ship {
+        &self.0
+    }
+}
+
+impl PartialEq for ShipRef {
+    fn eq(&self, other: &ShipRef) -> bool {
+        self.0.name == other.0.name
+    }
+}
+
+impl Eq for ShipRef {}
+
+impl std::fmt::Display for ShipRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.name)
+    }
+}
+
+impl std::fmt::Debug for ShipRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0.name, f)
+    }
+}
+
+impl serde::Serialize for ShipRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.name)
+    }
+}
+
+/// Tests build instances without an environment: a ship of that name,
+/// every other setting empty or default.
+#[cfg(test)]
+impl From<&str> for ShipRef {
+    fn from(name: &str) -> ShipRef {
+        ShipRef::new(Ship {
+            name: name.to_string(),
+            ip: String::new(),
+            endpoint: String::new(),
+            docker_port: 2375,
+            socket_path: None,
+            api_version: ApiVersion::Auto,
+            timeout: DEFAULT_TIMEOUT,
+            tls: None,
+            ssh_tunnel: None,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +162,7 @@ pub fn parse_ships(
     ships: &Node,
     defaults: Option<&Node>,
     base_dir: &Path,
-) -> BTreeMap<String, Ship> {
+) -> BTreeMap<String, ShipRef> {
     let defaults = defaults.and_then(|d| r.fields(d, "ship_defaults", &DEFAULT_KEYS));
     let mut keys: Vec<&str> = DEFAULT_KEYS.to_vec();
     keys.extend(["ip", "endpoint"]);
@@ -105,10 +173,41 @@ pub fn parse_ships(
             continue;
         };
         if let Some(ship) = ship(r, &name, &f, defaults.as_ref(), base_dir) {
-            out.insert(name, ship);
+            out.insert(name, ShipRef::new(ship));
         }
     }
     out
+}
+
+/// A ship's settings: its own value of a key, else `ship_defaults`'s,
+/// with the path it came from.
+struct Settings<'a, 'n> {
+    own: &'a Fields<'n>,
+    defaults: Option<&'a Fields<'n>>,
+}
+
+impl<'n> Settings<'_, 'n> {
+    fn get(&self, key: &str) -> Option<(&'n Node, String)> {
+        let own = self.own.get(key).map(|n| (n, self.own.path(key)));
+        own.or_else(|| {
+            let d = self.defaults?;
+            d.get(key).map(|n| (n, d.path(key)))
+        })
+    }
+
+    /// A flag; off when not given (and when wrong, reported).
+    fn flag(&self, r: &mut Reader, key: &str) -> bool {
+        match self.get(key) {
+            Some((n, p)) => r.bool(n, &p).unwrap_or(false),
+            None => false,
+        }
+    }
+
+    /// A file, resolved against `base`; `None` when not given or wrong.
+    fn file(&self, r: &mut Reader, key: &str, base: &Path) -> Option<PathBuf> {
+        let (n, p) = self.get(key)?;
+        r.name(n, &p).map(|s| resolve(base, &s))
+    }
 }
 
 fn ship(
@@ -118,11 +217,9 @@ fn ship(
     d: Option<&Fields<'_>>,
     base: &Path,
 ) -> Option<Ship> {
-    // The ship's own value, else the default's, with the path it came from.
-    let get = |key: &str| -> Option<(&Node, String)> {
-        f.get(key)
-            .map(|n| (n, f.path(key)))
-            .or_else(|| d.and_then(|d| d.get(key).map(|n| (n, d.path(key)))))
+    let settings = Settings {
+        own: f,
+        defaults: d,
     };
     // Read every key even after an error, so that all are reported; the
     // ship is dropped at the end if any was wrong.
@@ -132,112 +229,27 @@ fn ship(
         Some(n) => r.name(n, &f.path("endpoint")),
         None => ip.clone(),
     };
-    let flag = |r: &mut Reader, key: &str| match get(key) {
-        Some((n, p)) => r.bool(n, &p),
-        None => Some(false),
-    };
-    let tls_on = flag(r, "tls").unwrap_or(false);
-    let verify = flag(r, "tls_verify").unwrap_or(false);
-    let file = |r: &mut Reader, key: &str| match get(key) {
-        Some((n, p)) => r.name(n, &p).map(|s| Some(resolve(base, &s))),
-        None => Some(None),
-    };
-    let ca_cert = file(r, "tls_ca_cert").flatten();
-    let cert = file(r, "tls_cert").flatten();
-    let key = file(r, "tls_key").flatten();
-    if cert.is_some() != key.is_some() {
-        r.error(
-            f.node,
-            &f.path,
-            "tls_cert and tls_key go together: give both or neither",
-        );
-    }
-    if verify && ca_cert.is_none() {
-        r.error(
-            f.node,
-            &f.path,
-            "tls_verify needs tls_ca_cert (the CA that signed the daemon's certificate)",
-        );
-    }
-    let tls = (tls_on || verify).then_some(Tls {
-        verify,
-        ca_cert,
-        cert,
-        key,
-    });
-    let docker_port = match get("docker_port") {
+    let tls = tls(r, f, &settings, base);
+    let docker_port = match settings.get("docker_port") {
         Some((n, p)) => r.port(n, &p).unwrap_or(2375),
         None if tls.is_some() => 2376,
         None => 2375,
     };
-    let socket_path = file(r, "socket_path").flatten();
-    let api_version = match get("api_version") {
-        None => ApiVersion::Auto,
-        Some((n, p)) => {
-            let text = n.scalar_text().unwrap_or_default();
-            if text == "auto" {
-                ApiVersion::Auto
-            } else if matches!(text.split_once('.'), Some((a, b)) if !a.is_empty() && !b.is_empty() && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit()))
-            {
-                ApiVersion::Fixed(text)
-            } else {
-                r.error(
-                    n,
-                    &p,
-                    format!(
-                        "api_version must be \"auto\" or a version like 1.41, got {}",
-                        super::reader::describe(n)
-                    ),
-                );
-                ApiVersion::Auto
-            }
-        }
-    };
-    let timeout = match get("timeout") {
+    let socket_path = settings.file(r, "socket_path", base);
+    let api_version = api_version(r, &settings);
+    let timeout = match settings.get("timeout") {
         Some((n, p)) => r
             .seconds(n, &p)
             .map_or(DEFAULT_TIMEOUT, Duration::from_secs_f64),
         None => DEFAULT_TIMEOUT,
     };
-    let max_concurrency = match get("max_concurrency") {
-        Some((n, p)) => match r.uint(n, &p).unwrap_or(1) {
-            0 => {
-                r.error(n, &p, "max_concurrency must be at least 1");
-                DEFAULT_MAX_CONCURRENCY
-            }
-            v => usize::try_from(v).unwrap_or(usize::MAX),
-        },
-        None => DEFAULT_MAX_CONCURRENCY,
-    };
-    let ssh_tunnel = get("ssh_tunnel").and_then(|(n, p)| {
-        let t = r.fields(n, &p, &["user", "key", "port", "known_hosts"])?;
-        let user = r
-            .required(&t, "user")
-            .and_then(|u| r.name(u, &t.path("user")));
-        let key = r
-            .required(&t, "key")
-            .and_then(|k| r.name(k, &t.path("key")));
-        let port = match t.get("port") {
-            Some(pn) => r.port(pn, &t.path("port")),
-            None => Some(22),
-        };
-        let known_hosts = match t.get("known_hosts") {
-            Some(k) => Some(
-                r.name(k, &t.path("known_hosts"))
-                    .map(|s| resolve(base, &s))?,
-            ),
-            None => None,
-        };
-        Some(SshTunnel {
-            user: user?,
-            key: resolve(base, &key?),
-            port: port?,
-            known_hosts,
-        })
-    });
+    let max_concurrency = max_concurrency(r, &settings);
+    let ssh_tunnel = settings
+        .get("ssh_tunnel")
+        .and_then(|(n, p)| ssh_tunnel(r, n, &p, base));
     // `ssl_version` and `ssh_timeout` are accepted for compatibility and
     // have no effect (MaestroNG never read `ssh_timeout` either).
-    if let Some((n, p)) = get("ssl_version")
+    if let Some((n, p)) = settings.get("ssl_version")
         && !matches!(n.value, Value::Str(_) | Value::Number(_))
     {
         r.error(n, &p, "expected a string");
@@ -256,6 +268,102 @@ fn ship(
         tls,
         ssh_tunnel,
         max_concurrency,
+    })
+}
+
+/// `tls`, `tls_verify` and the certificate files: `Some` when either flag
+/// is on.
+fn tls(r: &mut Reader, f: &Fields<'_>, settings: &Settings<'_, '_>, base: &Path) -> Option<Tls> {
+    let tls_on = settings.flag(r, "tls");
+    let verify = settings.flag(r, "tls_verify");
+    let ca_cert = settings.file(r, "tls_ca_cert", base);
+    let cert = settings.file(r, "tls_cert", base);
+    let key = settings.file(r, "tls_key", base);
+    if cert.is_some() != key.is_some() {
+        r.error(
+            f.node,
+            &f.path,
+            "tls_cert and tls_key go together: give both or neither",
+        );
+    }
+    if verify && ca_cert.is_none() {
+        r.error(
+            f.node,
+            &f.path,
+            "tls_verify needs tls_ca_cert (the CA that signed the daemon's certificate)",
+        );
+    }
+    (tls_on || verify).then_some(Tls {
+        verify,
+        ca_cert,
+        cert,
+        key,
+    })
+}
+
+/// `api_version`: `auto` (the default) or a version like `1.41`.
+fn api_version(r: &mut Reader, settings: &Settings<'_, '_>) -> ApiVersion {
+    let Some((n, p)) = settings.get("api_version") else {
+        return ApiVersion::Auto;
+    };
+    let text = n.scalar_text().unwrap_or_default();
+    if text == "auto" {
+        ApiVersion::Auto
+    } else if matches!(text.split_once('.'), Some((a, b)) if !a.is_empty() && !b.is_empty() && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit()))
+    {
+        ApiVersion::Fixed(text)
+    } else {
+        r.error(
+            n,
+            &p,
+            format!(
+                "api_version must be \"auto\" or a version like 1.41, got {}",
+                super::reader::describe(n)
+            ),
+        );
+        ApiVersion::Auto
+    }
+}
+
+/// `max_concurrency`: at least 1.
+fn max_concurrency(r: &mut Reader, settings: &Settings<'_, '_>) -> usize {
+    let Some((n, p)) = settings.get("max_concurrency") else {
+        return DEFAULT_MAX_CONCURRENCY;
+    };
+    match r.uint(n, &p).unwrap_or(1) {
+        0 => {
+            r.error(n, &p, "max_concurrency must be at least 1");
+            DEFAULT_MAX_CONCURRENCY
+        }
+        v => usize::try_from(v).unwrap_or(usize::MAX),
+    }
+}
+
+/// `ssh_tunnel`: `user` and `key` (required), `port`, `known_hosts`.
+fn ssh_tunnel(r: &mut Reader, n: &Node, p: &str, base: &Path) -> Option<SshTunnel> {
+    let t = r.fields(n, p, &["user", "key", "port", "known_hosts"])?;
+    let user = r
+        .required(&t, "user")
+        .and_then(|u| r.name(u, &t.path("user")));
+    let key = r
+        .required(&t, "key")
+        .and_then(|k| r.name(k, &t.path("key")));
+    let port = match t.get("port") {
+        Some(pn) => r.port(pn, &t.path("port")),
+        None => Some(22),
+    };
+    let known_hosts = match t.get("known_hosts") {
+        Some(k) => Some(
+            r.name(k, &t.path("known_hosts"))
+                .map(|s| resolve(base, &s))?,
+        ),
+        None => None,
+    };
+    Some(SshTunnel {
+        user: user?,
+        key: resolve(base, &key?),
+        port: port?,
+        known_hosts,
     })
 }
 

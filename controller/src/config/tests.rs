@@ -1114,3 +1114,21 @@ fn health_check_and_bad_match_regex() {
         "{out}"
     );
 }
+
+#[test]
+fn an_instance_holds_its_ship_which_prints_and_serialises_as_its_name() {
+    let e = ok(&format!(
+        "{SHIPS}services:\n  web:\n    image: w\n    instances:\n      w1: {{ship: s2}}\n"
+    ));
+    let i = &e.instances["w1"];
+    assert_eq!(
+        (i.ship.name.as_str(), i.ship.ip.as_str()),
+        ("s2", "10.213.0.2")
+    );
+    assert_eq!(i.ship, e.ships["s2"]);
+    assert_ne!(i.ship, e.ships["s1"]);
+    assert_eq!(serde_json::to_value(i).unwrap()["ship"], "s2");
+    assert_eq!(i.ship.to_string(), "s2");
+    assert_eq!(format!("{:?}", i.ship), "\"s2\"");
+    assert_eq!(env_of(&e, "w1")["CONTAINER_HOST_ADDRESS"], "10.213.0.2");
+}

@@ -109,10 +109,8 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
     if !r.errors.is_empty() {
         return Err(finish(r.errors));
     }
-    let envs = compute_envs(
-        &mut r, &name, &ships, &services, &instances, &sextra, &iextra,
-    );
-    hash_instances(&mut instances, &ships, &envs);
+    let envs = compute_envs(&mut r, &name, &services, &instances, &sextra, &iextra);
+    hash_instances(&mut instances, &envs);
     if !r.errors.is_empty() {
         return Err(finish(r.errors));
     }
@@ -169,13 +167,8 @@ fn check_cycles(
     }
 }
 
-fn hash_instances(
-    instances: &mut BTreeMap<String, Instance>,
-    ships: &BTreeMap<String, super::ship::Ship>,
-    envs: &ContainerEnvs,
-) {
+fn hash_instances(instances: &mut BTreeMap<String, Instance>, envs: &ContainerEnvs) {
     for inst in instances.values_mut() {
-        let ip = ships.get(&inst.ship).map_or("", |s| s.ip.as_str());
         let digest = envs
             .services
             .get(&inst.service)
@@ -184,7 +177,7 @@ fn hash_instances(
             .instances
             .get(&inst.name)
             .map_or(&[][..], Vec::as_slice);
-        inst.config_hash = super::hash::config_hash(inst, ip, &digest, user);
+        inst.config_hash = super::hash::config_hash(inst, &inst.ship.ip, &digest, user);
     }
 }
 
@@ -320,7 +313,7 @@ fn check_port_conflicts(
     for inst in instances.values() {
         for (pname, port) in &inst.ports {
             by_ship
-                .entry((inst.ship.as_str(), port.protocol))
+                .entry((inst.ship.name.as_str(), port.protocol))
                 .or_default()
                 .push((inst, pname, port));
         }
@@ -437,13 +430,11 @@ fn check_variable_names(
 fn compute_envs(
     r: &mut Reader,
     name: &str,
-    ships: &BTreeMap<String, super::ship::Ship>,
     services: &BTreeMap<String, Service>,
     instances: &BTreeMap<String, Instance>,
     sextra: &BTreeMap<String, ServiceExtra<'_>>,
     iextra: &BTreeMap<String, Extra<'_>>,
 ) -> ContainerEnvs {
-    let ip = |ship: &str| ships.get(ship).map(|s| s.ip.clone()).unwrap_or_default();
     // Link variables follow declared `requires` only (volumes_from adds
     // ordering, not variables), transitively; `wants_info` directly.
     let graph = service_graph(services, true);
@@ -467,7 +458,7 @@ fn compute_envs(
             .unwrap_or_default();
         let senv = ServiceEnv {
             user,
-            links: container_env::link_vars(&s.name, &insts, ip),
+            links: container_env::link_vars(&s.name, &insts),
             deps: deps.into_iter().collect(),
             digest: [0; 32],
         };

@@ -99,7 +99,7 @@ pub fn observe_limited(
     let mut by_ship: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for name in selected {
         if let Some(i) = env.instances.get(name) {
-            by_ship.entry(i.ship.as_str()).or_default().push(name);
+            by_ship.entry(i.ship.name.as_str()).or_default().push(name);
         }
     }
     let ships: Vec<&str> = by_ship.keys().copied().collect();

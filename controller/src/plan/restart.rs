@@ -192,7 +192,7 @@ pub fn plan(
             Some(RestartStep {
                 instance: name.clone(),
                 service: i.service.clone(),
-                ship: i.ship.clone(),
+                ship: i.ship.name.clone(),
                 deps: waits,
                 batch,
                 action,

@@ -176,7 +176,7 @@ pub fn select(env: &Environment, verb: Verb, req: &Request) -> Result<Selection,
                 && req
                     .ship_filter
                     .as_deref()
-                    .is_none_or(|p| fnmatch(p, &i.ship))
+                    .is_none_or(|p| fnmatch(p, &i.ship.name))
         })
     });
     // A validated environment has no cycle; were there one, name order.

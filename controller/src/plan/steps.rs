@@ -177,7 +177,7 @@ pub fn plan(
             Some(Step {
                 instance: name.clone(),
                 service: i.service.clone(),
-                ship: i.ship.clone(),
+                ship: i.ship.name.clone(),
                 deps: deps.clone(),
                 action,
             })

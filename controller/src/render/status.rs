@@ -98,7 +98,7 @@ pub fn table(lines: &[StatusLine<'_>], opts: TableOptions) -> String {
             let ship = if opts.show_hosts {
                 l.host
             } else {
-                &l.instance.ship
+                &l.instance.ship.name
             };
             let mut r = vec![
                 format!("{}.", n + 1).into(),

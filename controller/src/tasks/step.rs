@@ -124,7 +124,7 @@ impl Shared<'_> {
             .instances
             .get(&step.instance)
             .ok_or_else(|| format!("unknown instance {}", step.instance))?;
-        match self.dockers.get(&instance.ship) {
+        match self.dockers.get(&instance.ship.name) {
             Some(Ok(d)) => Ok((instance, d)),
             Some(Err(e)) => Err(format!("host down: {e}")),
             None => Err(format!("ship `{}` has no client", instance.ship)),
@@ -152,16 +152,10 @@ impl Task<'_, '_> {
         if !self.has_checks(state) {
             return Ok(());
         }
-        let ship = self
-            .shared
-            .env
-            .ships
-            .get(&self.instance.ship)
-            .ok_or_else(|| format!("unknown ship {}", self.instance.ship))?;
         let env = self.shared.env.container_env(self.instance);
         let target = Target {
             instance: self.instance,
-            ship,
+            ship: &self.instance.ship,
             docker: self.docker,
             container_id,
             container_env: &env,
