@@ -46,6 +46,13 @@ impl Environment {
         let ip = self.ships.get(&i.ship).map_or("", |s| s.ip.as_str());
         self.envs.compute(i, ip)
     }
+
+    /// The same environment without copying the link variables the
+    /// instance shares with its service's other instances.
+    pub fn container_env_view(&self, i: &Instance) -> super::container_env::ContainerEnv<'_> {
+        let ip = self.ships.get(&i.ship).map_or("", |s| s.ip.as_str());
+        self.envs.container(i, ip)
+    }
 }
 
 /// A `registries` entry. `Debug` never shows the password (`dump`
