@@ -315,7 +315,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -534,7 +534,7 @@ mod tests {
         let mut src = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
         for l in 1..10 {
             let p = format!("*a{}", l - 1);
-            let items = vec![p.as_str(); 10].join(", ");
+            let items = [p.as_str(); 10].join(", ");
             src.push_str(&format!("a{l}: &a{l} [{items}]\n"));
         }
         let start = std::time::Instant::now();
