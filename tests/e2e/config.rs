@@ -364,3 +364,53 @@ fn validate_of_20000_instances_reports_every_planted_error() {
     }
     assert_eq!(err.lines().count(), 4, "{err}");
 }
+
+/// A 50-service `requires` chain: every container gets the link variables
+/// of every service below its own, the streamed document parses, and the
+/// instances come in dependency order.
+#[test]
+fn dump_of_a_requires_chain_gives_each_container_its_dependencies() {
+    use std::fmt::Write as _;
+    let mut env = String::from(
+        "name: chain\nships:\n  s1: {ip: 10.213.0.11}\n  s2: {ip: 10.213.0.12}\nservices:\n",
+    );
+    for v in 1..=50 {
+        writeln!(env, "  layer-{v}:\n    image: lab/layer-{v}:1").unwrap();
+        if v > 1 {
+            writeln!(env, "    requires: [layer-{}]", v - 1).unwrap();
+        }
+        env.push_str("    instances:\n");
+        for i in 1..=2 {
+            writeln!(
+                env,
+                "      layer-{v}-{i}: {{ship: s{i}, ports: {{client: \"8080:{}\"}}}}",
+                1000 + v
+            )
+            .unwrap();
+        }
+    }
+    let dir = folder("dump-chain", &env);
+    let out = maestro(&dir, &["dump", "--show-secrets"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let instances = doc["instances"].as_array().unwrap();
+    assert_eq!(instances.len(), 100);
+    for (n, inst) in instances.iter().enumerate() {
+        let v = n / 2 + 1;
+        assert_eq!(inst["name"], format!("layer-{v}-{}", n % 2 + 1));
+        let env = inst["env"].as_object().unwrap();
+        // Own service: host, port and internal port per instance, and the
+        // instance list; each service below: host and port per instance,
+        // and the list; then the 6 fixed variables.
+        assert_eq!(env.len(), 7 + 5 * (v - 1) + 6, "{}", inst["name"]);
+        if v > 1 {
+            assert_eq!(env["LAYER_1_LAYER_1_2_HOST"], "10.213.0.12");
+            assert_eq!(env["LAYER_1_LAYER_1_2_CLIENT_PORT"], "1001");
+            assert!(!env.contains_key("LAYER_1_LAYER_1_2_CLIENT_INTERNAL_PORT"));
+        }
+        assert_eq!(
+            env[&format!("LAYER_{v}_INSTANCES")],
+            format!("layer-{v}-1,layer-{v}-2")
+        );
+    }
+}
