@@ -229,3 +229,188 @@ fn dump_into_a_closed_pipe_stops_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.code(), Some(0), "{err}");
 }
+
+/// The `wide` shape of `scripts/bench/config`: 50 ships, services of 10
+/// instances in chains of 10, two ports each, a shared anchor, and 40
+/// variables per instance (about 2.6 KB an instance).
+fn wide_environment(instances: usize) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(instances * 2700);
+    s.push_str("name: bench\n_jvm: &jvm [-Xmx512m, [-XX:+UseG1GC, -Dfoo=bar]]\n");
+    s.push_str("ship_defaults: {timeout: 10, max_concurrency: 4}\nships:\n");
+    for ship in 1..=50 {
+        writeln!(
+            s,
+            "  ship{ship}: {{ip: 10.213.1.{ship}, docker_port: 2375}}"
+        )
+        .unwrap();
+    }
+    s.push_str("services:\n");
+    let mut k = 0;
+    for v in 1..=instances.div_ceil(10) {
+        writeln!(
+            s,
+            "  svc-{v}:\n    image: registry.example:5000/team/svc-{v}:1.{v}"
+        )
+        .unwrap();
+        if (v - 1) % 10 != 0 {
+            writeln!(s, "    requires: [svc-{}]", v - 1).unwrap();
+        }
+        s.push_str("    env: {JAVA_OPTS: *jvm, LEVEL: info, WORKERS: 4}\n");
+        writeln!(s, "    ports: {{admin: 9{}00}}", v % 10).unwrap();
+        s.push_str("    lifecycle: {running: [{type: tcp, port: client}]}\n    instances:\n");
+        for i in 1..=10 {
+            if k == instances {
+                break;
+            }
+            k += 1;
+            let ship = k % 50 + 1;
+            writeln!(
+                s,
+                "      svc-{v}-{i}:\n        ship: ship{ship}\n        ports: {{client: \"8080:{}\", admin: \"9000:{}\"}}\n        env:\n          ID: {k}",
+                1024 + k,
+                30000 + k
+            )
+            .unwrap();
+            for j in 1..40 {
+                writeln!(
+                    s,
+                    "          SETTING_{j:02}: value-{k}-{j}-abcdefghijklmnopqrstuvwxyz"
+                )
+                .unwrap();
+            }
+        }
+    }
+    s
+}
+
+/// A 5,000-instance file (13 MB) and the 3,000-instance shared-anchor file
+/// of the size limit's regression are valid: no file is refused for its
+/// size.
+#[test]
+fn validate_accepts_thousands_of_instances() {
+    let dir = folder("validate-5000", &wide_environment(5000));
+    let out = maestro(&dir, &["validate"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "maestro.yaml: valid: 50 ships, 500 services, 5000 instances\n"
+    );
+}
+
+/// A 50 MB file of 20,000 instances with four errors planted far apart:
+/// validation finishes and reports each at its key path and line.
+#[test]
+fn validate_of_20000_instances_reports_every_planted_error() {
+    let mut text_ = wide_environment(20_000);
+    assert!(text_.len() > 50_000_000, "{}", text_.len());
+    let plant = |t: &mut String, from: &str, to: &str| {
+        assert_eq!(t.matches(from).count(), 1, "{from}");
+        *t = t.replacen(from, to, 1);
+    };
+    // An unknown ship, a service typo, an unknown key and a host port
+    // taken twice on one ship (instance 3 and 19,953 are both on ship4).
+    plant(
+        &mut text_,
+        "      svc-17-3:\n        ship: ship14\n",
+        "      svc-17-3:\n        ship: ship51\n",
+    );
+    plant(
+        &mut text_,
+        "    requires: [svc-1233]\n",
+        "    requires: [svc-12333]\n",
+    );
+    plant(
+        &mut text_,
+        "  svc-1500:\n    image:",
+        "  svc-1500:\n    imagee: x\n    image:",
+    );
+    plant(&mut text_, "admin: \"9000:49953\"", "admin: \"9000:1027\"");
+    let line_of = |needle: &str| text_[..text_.find(needle).unwrap()].matches('\n').count() + 1;
+    let lines = [
+        line_of("ship: ship51"),
+        line_of("requires: [svc-12333]"),
+        line_of("imagee: x"),
+        line_of("admin: \"9000:1027\""),
+    ];
+    let dir = folder("validate-20000", &text_);
+    drop(text_);
+    let out = maestro(&dir, &["validate"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    let want = [
+        format!(
+            "maestro.yaml:{}:15: services.svc-17.instances.svc-17-3.ship: unknown ship \"ship51\"",
+            lines[0]
+        ),
+        format!(
+            "maestro.yaml:{}:16: services.svc-1234.requires[0]: service dependency svc-12333 defined on svc-1234 does not exist",
+            lines[1]
+        ),
+        format!(
+            "maestro.yaml:{}:5: services.svc-1500.imagee: unknown key",
+            lines[2]
+        ),
+        format!(
+            "maestro.yaml:{}:46: services.svc-1996.instances.svc-1996-3.ports.admin: host port 1027/tcp on ship ship4 is also bound by svc-1-3.ports.client",
+            lines[3]
+        ),
+    ];
+    for w in &want {
+        assert!(
+            err.lines().any(|l| l.starts_with(w.as_str())),
+            "{w}\nnot in:\n{err}"
+        );
+    }
+    assert_eq!(err.lines().count(), 4, "{err}");
+}
+
+/// A 50-service `requires` chain: every container gets the link variables
+/// of every service below its own, the streamed document parses, and the
+/// instances come in dependency order.
+#[test]
+fn dump_of_a_requires_chain_gives_each_container_its_dependencies() {
+    use std::fmt::Write as _;
+    let mut env = String::from(
+        "name: chain\nships:\n  s1: {ip: 10.213.0.11}\n  s2: {ip: 10.213.0.12}\nservices:\n",
+    );
+    for v in 1..=50 {
+        writeln!(env, "  layer-{v}:\n    image: lab/layer-{v}:1").unwrap();
+        if v > 1 {
+            writeln!(env, "    requires: [layer-{}]", v - 1).unwrap();
+        }
+        env.push_str("    instances:\n");
+        for i in 1..=2 {
+            writeln!(
+                env,
+                "      layer-{v}-{i}: {{ship: s{i}, ports: {{client: \"8080:{}\"}}}}",
+                1000 + v
+            )
+            .unwrap();
+        }
+    }
+    let dir = folder("dump-chain", &env);
+    let out = maestro(&dir, &["dump", "--show-secrets"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let instances = doc["instances"].as_array().unwrap();
+    assert_eq!(instances.len(), 100);
+    for (n, inst) in instances.iter().enumerate() {
+        let v = n / 2 + 1;
+        assert_eq!(inst["name"], format!("layer-{v}-{}", n % 2 + 1));
+        let env = inst["env"].as_object().unwrap();
+        // Own service: host, port and internal port per instance, and the
+        // instance list; each service below: host and port per instance,
+        // and the list; then the 6 fixed variables.
+        assert_eq!(env.len(), 7 + 5 * (v - 1) + 6, "{}", inst["name"]);
+        if v > 1 {
+            assert_eq!(env["LAYER_1_LAYER_1_2_HOST"], "10.213.0.12");
+            assert_eq!(env["LAYER_1_LAYER_1_2_CLIENT_PORT"], "1001");
+            assert!(!env.contains_key("LAYER_1_LAYER_1_2_CLIENT_INTERNAL_PORT"));
+        }
+        assert_eq!(
+            env[&format!("LAYER_{v}_INSTANCES")],
+            format!("layer-{v}-1,layer-{v}-2")
+        );
+    }
+}

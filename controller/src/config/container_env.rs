@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use maestro_common as common;
 
@@ -285,36 +286,93 @@ pub struct ServiceEnv {
     /// SHA-256 of everything above plus the dependencies' link variables:
     /// the service's share of its instances' configuration hash.
     pub digest: [u8; 32],
+    /// The link variables every instance of the service gets (its own, then
+    /// its dependencies'), merged once on first use: with a deep chain they
+    /// are most of each container's environment, and the same for all of
+    /// the service's instances.
+    pub(super) links_merged: OnceLock<BTreeMap<String, String>>,
+}
+
+/// One container's environment: the variables of its own (user-given and
+/// fixed ones), and the link variables it shares with the other instances
+/// of its service, which win over its own. Both sorted; `iter` merges them
+/// without copying.
+pub struct ContainerEnv<'a> {
+    own: BTreeMap<String, String>,
+    links: &'a BTreeMap<String, String>,
+}
+
+impl<'a> ContainerEnv<'a> {
+    /// Every variable, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        let mut own = self.own.iter().peekable();
+        let mut links = self.links.iter().peekable();
+        std::iter::from_fn(move || {
+            let next = match (own.peek(), links.peek()) {
+                (None, None) => return None,
+                (Some(_), None) => own.next(),
+                (None, Some(_)) => links.next(),
+                (Some((a, _)), Some((b, _))) => match a.cmp(b) {
+                    std::cmp::Ordering::Less => own.next(),
+                    std::cmp::Ordering::Greater => links.next(),
+                    std::cmp::Ordering::Equal => {
+                        own.next();
+                        links.next()
+                    }
+                },
+            };
+            next.map(|(k, v)| (k.as_str(), v.as_str()))
+        })
+    }
+
+    pub fn into_map(self) -> BTreeMap<String, String> {
+        let mut env = self.links.clone();
+        for (k, v) in self.own {
+            env.entry(k).or_insert(v);
+        }
+        env
+    }
 }
 
 impl ContainerEnvs {
     /// The full environment of one container (module doc for the order).
     pub fn compute(&self, i: &Instance, ship_ip: &str) -> BTreeMap<String, String> {
-        let mut env = BTreeMap::new();
+        self.container(i, ship_ip).into_map()
+    }
+
+    /// The environment of one container, sharing its service's link
+    /// variables (module doc for the order).
+    pub fn container<'a>(&'a self, i: &Instance, ship_ip: &str) -> ContainerEnv<'a> {
+        static NONE: BTreeMap<String, String> = BTreeMap::new();
+        let mut own = BTreeMap::new();
         let Some(s) = self.services.get(&i.service) else {
-            return env;
+            return ContainerEnv { own, links: &NONE };
         };
-        env.extend(s.user.iter().cloned());
-        env.insert(
+        own.extend(s.user.iter().cloned());
+        own.insert(
             common::ENVIRONMENT_NAME.into(),
             self.environment_name.clone(),
         );
-        env.insert(common::SERVICE_NAME.into(), i.service.clone());
+        own.insert(common::SERVICE_NAME.into(), i.service.clone());
         if let Some(user) = self.instances.get(&i.name) {
-            env.extend(user.iter().cloned());
+            own.extend(user.iter().cloned());
         }
         let (_, tag) = common::image_details(&i.image);
-        env.insert(common::CONTAINER_NAME.into(), i.name.clone());
-        env.insert(common::CONTAINER_HOST_ADDRESS.into(), ship_ip.into());
-        env.insert(common::DOCKER_IMAGE.into(), i.image.clone());
-        env.insert(common::DOCKER_TAG.into(), tag.into());
-        env.extend(s.links.own.iter().cloned());
-        for d in &s.deps {
-            if let Some(dep) = self.services.get(d) {
-                env.extend(dep.links.others.iter().cloned());
+        own.insert(common::CONTAINER_NAME.into(), i.name.clone());
+        own.insert(common::CONTAINER_HOST_ADDRESS.into(), ship_ip.into());
+        own.insert(common::DOCKER_IMAGE.into(), i.image.clone());
+        own.insert(common::DOCKER_TAG.into(), tag.into());
+        let links = s.links_merged.get_or_init(|| {
+            let mut links = BTreeMap::new();
+            links.extend(s.links.own.iter().cloned());
+            for d in &s.deps {
+                if let Some(dep) = self.services.get(d) {
+                    links.extend(dep.links.others.iter().cloned());
+                }
             }
-        }
-        env
+            links
+        });
+        ContainerEnv { own, links }
     }
 
     /// Fills each service's digest (after `services` is complete).

@@ -45,6 +45,12 @@ impl Environment {
     pub fn container_env(&self, i: &Instance) -> BTreeMap<String, String> {
         self.envs.compute(i, &i.ship.ip)
     }
+
+    /// The same environment without copying the link variables the
+    /// instance shares with its service's other instances.
+    pub fn container_env_view(&self, i: &Instance) -> super::container_env::ContainerEnv<'_> {
+        self.envs.container(i, &i.ship.ip)
+    }
 }
 
 /// A `registries` entry. `Debug` never shows the password (`dump`

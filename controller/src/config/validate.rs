@@ -460,7 +460,7 @@ fn compute_envs(
             user,
             links: container_env::link_vars(&s.name, &insts),
             deps: deps.into_iter().collect(),
-            digest: [0; 32],
+            ..Default::default()
         };
         envs.services.insert(s.name.clone(), senv);
     }

@@ -19,21 +19,28 @@ use super::error::ConfigError;
 #[derive(Debug, Clone)]
 pub struct Node {
     pub value: Value,
-    pub line: u64,
-    pub column: u64,
-    /// Byte range of the defining scalar in the source (for number text).
-    span: Option<(usize, usize)>,
+    /// 32 bits each, with `span` and `plain`, keep a node in 56 bytes.
+    pub line: u32,
+    pub column: u32,
+    /// Byte range (start, length) of the defining scalar in the source, for
+    /// the text of numbers and the style of strings; `NO_SPAN` when unknown.
+    /// 32 bits each: a tree of millions of nodes stays small (inputs are
+    /// limited to 4 GiB).
+    span: (u32, u32),
     /// A string written as a plain (unquoted, untagged) scalar: one that
     /// PyYAML may have resolved to another type (a timestamp, for example).
     pub plain: bool,
 }
 
+const NO_SPAN: (u32, u32) = (u32::MAX, u32::MAX);
+
 #[derive(Debug, Clone)]
 pub enum Value {
     Null,
     Bool(bool),
-    /// A number, with the text it was written with.
-    Number(Number),
+    /// A number, with the text it was written with (boxed: rarer than
+    /// strings and mappings, and three times their size).
+    Number(Box<Number>),
     Str(String),
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
@@ -101,13 +108,14 @@ impl Node {
 
     /// Error located at this node.
     pub fn error(&self, path: &str, message: impl Into<String>) -> ConfigError {
-        ConfigError::new(path, message).at(self.line, self.column)
+        ConfigError::new(path, message).at(self.line.into(), self.column.into())
     }
 
     fn fill_number_text(&mut self, src: &str) {
         match &mut self.value {
             Value::Number(n) => {
-                if let Some((start, len)) = self.span
+                let (start, len) = (self.span.0 as usize, self.span.1 as usize);
+                if self.span != NO_SPAN
                     && let Some(text) = src.get(start..start + len)
                 {
                     let text = text.trim();
@@ -118,7 +126,8 @@ impl Node {
                 }
             }
             Value::Str(_) => {
-                if let Some((start, len)) = self.span
+                let (start, len) = (self.span.0 as usize, self.span.1 as usize);
+                if self.span != NO_SPAN
                     && let Some(text) = src.get(start..start + len)
                 {
                     // An anchor (`&a`) may precede the scalar; quotes, block
@@ -152,34 +161,112 @@ impl Node {
     }
 }
 
+/// How far aliases and merges may expand a document: the items (values,
+/// and ends of lists and mappings) they repeat may number at most
+/// `EXPANSION_FLOOR` plus `EXPANSION_PER_BYTE` per byte of input, and never
+/// more than `EXPANSION_CAP`. What is written out is not limited: it is
+/// bounded by the input, already in memory. Every repeated item costs parse
+/// time and memory in the tree (about 100 bytes); the floor keeps the
+/// refusal of a tiny "billion laughs" file well under a second, the share
+/// per byte leaves room for one anchor shared by every instance of a large
+/// file (a use such as `app-7: {<<: *defaults, ship: s1}` takes about 35
+/// bytes, so `*defaults` may hold some 250 items), and the cap keeps the
+/// expansion of a large hostile file near a gigabyte.
+const EXPANSION_FLOOR: usize = 250_000;
+const EXPANSION_PER_BYTE: usize = 8;
+const EXPANSION_CAP: usize = 10_000_000;
+/// Scalar text, written and repeated: 64 MiB, or twice the input when larger.
+const SCALAR_BYTES_FLOOR: usize = 64 * 1024 * 1024;
+/// Nesting of mappings and sequences (protects the stack; no environment
+/// file needs a tenth of it).
+const MAX_DEPTH: usize = 64;
+
+/// The expansion limit for an input of `len` bytes (see `EXPANSION_FLOOR`).
+fn max_expansion(len: usize) -> usize {
+    EXPANSION_FLOOR
+        .saturating_add(len.saturating_mul(EXPANSION_PER_BYTE))
+        .min(EXPANSION_CAP)
+}
+
+fn max_scalar_bytes(len: usize) -> usize {
+    SCALAR_BYTES_FLOOR.max(len.saturating_mul(2))
+}
+
 /// Parses rendered YAML text into a node tree. Syntax errors and duplicate
 /// keys are returned as one error with the parser's line and column.
+///
+/// The size of the input is not limited (it is already in memory); what
+/// could make a small input expensive is alias expansion (a "billion
+/// laughs" file) and deep nesting, which are bounded (see `EXPANSION_FLOOR`).
 pub fn parse(src: &str) -> Result<Node, ConfigError> {
+    // The parser recurses once per level of nesting, with large frames in
+    // unoptimised builds (about 60 KiB a level): its own thread with a
+    // roomy stack takes the deepest allowed file on any thread (test
+    // threads have 2 MiB). Only the pages touched are ever committed.
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new()
+            .name("yaml".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(scope, || parse_here(src))
+        {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|_| Err(ConfigError::new("", "the YAML parser failed"))),
+            Err(_) => parse_here(src),
+        }
+    })
+}
+
+const PARSER_STACK: usize = 32 * 1024 * 1024;
+
+fn parse_here(src: &str) -> Result<Node, ConfigError> {
+    let expansion = max_expansion(src.len());
     let options = serde_saphyr::options! {
         strict_booleans: true,
         // `.inf`, `-.inf` and `.nan` are numbers, as in PyYAML: environment
         // values print them as Python does; keys that need a finite number
         // reject them.
         non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::PassThrough,
-        // Environment files often use one anchor (`*jvm`, `*defaults`) for
-        // hundreds of instances: the alias/anchor ratio heuristic would
-        // reject them. The other limits (alias replay, depth, size) stay.
+        // Counts that grow with the input (nodes, events, aliases, anchors,
+        // merge keys) are not limited: the repeated items and the scalar
+        // bytes bound what they can cost. Environment files often use one
+        // anchor (`*jvm`, `*defaults`) for thousands of instances, which the
+        // alias/anchor ratio heuristic would reject.
         budget: serde_saphyr::budget! {
             enforce_alias_anchor_ratio: false,
+            max_aliases: usize::MAX,
+            max_anchors: usize::MAX,
+            max_merge_keys: usize::MAX,
+            max_events: usize::MAX,
+            max_nodes: usize::MAX,
+            max_total_scalar_bytes: max_scalar_bytes(src.len()),
+            max_depth: MAX_DEPTH,
+            // What anchors record: their own written items (bounded by the
+            // input) and what aliases repeat inside them.
+            max_recorded_anchor_events: src.len().saturating_mul(2).saturating_add(expansion),
+            max_recorded_anchor_bytes: max_scalar_bytes(src.len()),
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: expansion,
         },
     };
     let mut root: Node = match serde_saphyr::from_str_with_options::<Option<Node>>(src, options) {
         Ok(Some(node)) => node,
         Ok(None) => return Err(ConfigError::new("", "the file is empty")),
-        Err(e) => return Err(yaml_error(&e)),
+        Err(e) => return Err(yaml_error(&e, src.len())),
     };
     root.fill_number_text(src);
     Ok(root)
 }
 
 /// serde-saphyr's message without its rendered snippet (which would echo
-/// file content, possibly secrets), located where the parser says.
-fn yaml_error(e: &serde_saphyr::Error) -> ConfigError {
+/// file content, possibly secrets), located where the parser says. A limit
+/// is named in a sentence, not in the parser's debug form.
+fn yaml_error(e: &serde_saphyr::Error, input_len: usize) -> ConfigError {
+    if let Some(msg) = limit_message(e, input_len) {
+        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        return ConfigError::new("", msg).at(line, column);
+    }
     let full = e.to_string();
     let first = full.lines().next().unwrap_or("invalid YAML").trim();
     let first = first.strip_prefix("error: ").unwrap_or(first);
@@ -191,6 +278,84 @@ fn yaml_error(e: &serde_saphyr::Error) -> ConfigError {
         .unwrap_or(msg)
         .to_string();
     ConfigError::new("", format!("invalid YAML: {msg}")).at(line, column)
+}
+
+/// A sentence for a breached parsing limit, or None for other errors.
+fn limit_message(e: &serde_saphyr::Error, input_len: usize) -> Option<String> {
+    use serde_saphyr::Error as E;
+    use serde_saphyr::budget::BudgetBreach as B;
+    let mut e = e;
+    while let E::WithSnippet { error, .. } | E::AliasError { error, .. } = e {
+        e = error;
+    }
+    let expansion = || {
+        format!(
+            "aliases and merges repeat more than {} YAML items (the limit is \
+             {} plus {} per byte of the file, at most {}; the file has {} bytes); \
+             a file that repeats its anchors that often is refused as an alias bomb: \
+             write the repeated parts out, or share smaller anchors",
+            thousands(max_expansion(input_len)),
+            thousands(EXPANSION_FLOOR),
+            EXPANSION_PER_BYTE,
+            thousands(EXPANSION_CAP),
+            thousands(input_len),
+        )
+    };
+    Some(match e {
+        E::AliasReplayLimitExceeded { .. } => expansion(),
+        E::AliasReplayStackDepthExceeded { max_depth, .. } => format!(
+            "aliases nest more than {max_depth} deep (an alias inside an anchor inside \
+             an anchor...); this is a fixed limit against alias bombs"
+        ),
+        E::Budget { breach, .. } => match breach {
+            // Not limited (see `parse`), worded all the same.
+            B::Nodes { .. } | B::Events { .. } => {
+                "the YAML has more items than the parser can count".to_string()
+            }
+            B::Depth { .. } => format!(
+                "the YAML nests mappings and lists more than {MAX_DEPTH} levels deep; \
+                 this is a fixed limit (no environment file needs that many)"
+            ),
+            B::ScalarBytes { .. } => format!(
+                "the YAML's text expands to more than {} bytes through aliases \
+                 (the limit is 64 MiB, or twice the file's size when larger); \
+                 a file that repeats a long anchored text that often is refused \
+                 as an alias bomb",
+                thousands(max_scalar_bytes(input_len))
+            ),
+            B::Documents { .. } => "the file holds too many YAML documents (`---` separators); \
+                 an environment file is one document"
+                .to_string(),
+            B::SequenceUnbalanced => "the YAML ends in the middle of a list or mapping".into(),
+            // Anchors record what aliases repeat inside them: the same
+            // expansion, reached while an anchor is being defined.
+            B::RecordedAnchorEvents { .. } => expansion(),
+            B::RecordedAnchorBytes { .. } => format!(
+                "the YAML's anchors hold more than {} bytes of text \
+                 (64 MiB, or twice the file's size when larger) through aliases \
+                 inside them; a file that repeats its anchors that often is \
+                 refused as an alias bomb",
+                thousands(max_scalar_bytes(input_len))
+            ),
+            // Not reachable with the limits above (set to no limit, or
+            // features not used); worded in general terms all the same.
+            _ => "the YAML breaches one of the parser's resource limits".to_string(),
+        },
+        _ => return None,
+    })
+}
+
+/// 1234567 -> "1,234,567".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn split_location(s: &str) -> (u64, u64, &str) {
@@ -209,13 +374,16 @@ impl<'de> Deserialize<'de> for Node {
         let s: Spanned<Value> = Spanned::deserialize(d)?;
         let span = s.defined.span();
         let span = match (span.byte_offset(), span.byte_len()) {
-            (Some(o), Some(l)) => usize::try_from(o).ok().zip(usize::try_from(l).ok()),
-            _ => None,
+            (Some(o), Some(l)) => u32::try_from(o)
+                .ok()
+                .zip(u32::try_from(l).ok())
+                .unwrap_or(NO_SPAN),
+            _ => NO_SPAN,
         };
         Ok(Node {
             value: s.value,
-            line: s.referenced.line(),
-            column: s.referenced.column(),
+            line: u32::try_from(s.referenced.line()).unwrap_or(u32::MAX),
+            column: u32::try_from(s.referenced.column()).unwrap_or(u32::MAX),
             span,
             plain: false,
         })
@@ -249,25 +417,25 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Bool(v))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Number(Number {
+        Ok(Value::Number(Box::new(Number {
             text: v.to_string(),
             int: Some(v),
             float: v as f64,
-        }))
+        })))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::Number(Number {
+        Ok(Value::Number(Box::new(Number {
             text: v.to_string(),
             int: i64::try_from(v).ok(),
             float: v as f64,
-        }))
+        })))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::Number(Number {
+        Ok(Value::Number(Box::new(Number {
             text: v.to_string(),
             int: None,
             float: v,
-        }))
+        })))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
         Ok(Value::Str(v.to_string()))
@@ -405,6 +573,101 @@ mod tests {
             src.push_str("  - *a\n");
         }
         assert!(parse(&src).is_ok());
+    }
+
+    /// 3,000 instances sharing one anchor of 40 variables: about 250,000
+    /// nodes once expanded, more than serde-saphyr's default node budget.
+    #[test]
+    fn thousands_of_instances_may_share_one_anchor() {
+        let mut src = String::from("name: x\nships:\n  s1: {ip: 10.0.0.1}\n_env: &env\n");
+        for k in 0..40 {
+            src.push_str(&format!("  VARIABLE_{k}: value-{k}\n"));
+        }
+        src.push_str("services:\n  app:\n    image: app:1\n    instances:\n");
+        for i in 0..3000 {
+            src.push_str(&format!("      app-{i}: {{ship: s1, env: *env}}\n"));
+        }
+        assert!(src.len() < 200_000, "{}", src.len());
+        let env = crate::config::load_str(&src, std::path::Path::new(".")).unwrap();
+        assert_eq!(env.instances.len(), 3000);
+        let i = &env.instances["app-2999"];
+        assert_eq!(env.container_env(i)["VARIABLE_39"], "value-39");
+    }
+
+    /// The nine-level "billion laughs": 10^9 strings from a 300-byte file.
+    #[test]
+    fn an_alias_bomb_is_refused_quickly_with_a_sentence() {
+        let mut src = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for l in 1..10 {
+            let p = format!("*a{}", l - 1);
+            let items = [p.as_str(); 10].join(", ");
+            src.push_str(&format!("a{l}: &a{l} [{items}]\n"));
+        }
+        let start = std::time::Instant::now();
+        let e = parse(&src).unwrap_err();
+        // Generous for a debug build on a busy machine (a release build
+        // refuses it in a fraction of a second).
+        assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
+        assert!(
+            e.message
+                .starts_with("aliases and merges repeat more than 25")
+                && e.message
+                    .contains("the limit is 250,000 plus 8 per byte of the file")
+                && e.message.contains("alias bomb"),
+            "{}",
+            e.message
+        );
+        assert!(
+            !e.message.contains('{') && !e.message.contains("budget"),
+            "{}",
+            e.message
+        );
+        assert!(e.line > 0, "located at the alias: {e:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_with_a_sentence() {
+        let src = format!("a: {}1{}\n", "[".repeat(80), "]".repeat(80));
+        let e = parse(&src).unwrap_err();
+        assert!(
+            e.message.contains("more than 64 levels deep") && !e.message.contains('{'),
+            "{}",
+            e.message
+        );
+        let mut block = String::new();
+        for d in 0..70 {
+            block.push_str(&format!("{}k{d}:\n", "  ".repeat(d)));
+        }
+        block.push_str(&format!("{}v: 1\n", "  ".repeat(70)));
+        let e = parse(&block).unwrap_err();
+        assert!(
+            e.message.contains("more than 64 levels deep"),
+            "{}",
+            e.message
+        );
+        assert!(e.line > 60, "{e:?}");
+    }
+
+    /// The tree of a 50 MB file has millions of nodes: keep them small.
+    #[test]
+    fn nodes_are_small() {
+        assert!(
+            std::mem::size_of::<Node>() <= 56,
+            "{}",
+            std::mem::size_of::<Node>()
+        );
+    }
+
+    #[test]
+    fn limits_grow_with_the_input() {
+        assert_eq!(max_expansion(0), 250_000);
+        assert_eq!(max_expansion(186_000), 1_738_000);
+        assert_eq!(max_expansion(50_000_000), 10_000_000);
+        assert_eq!(max_scalar_bytes(1000), 64 * 1024 * 1024);
+        assert_eq!(max_scalar_bytes(50_000_000), 100_000_000);
+        assert_eq!(thousands(52_000_000), "52,000,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
     }
 
     #[test]
