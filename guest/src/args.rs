@@ -250,7 +250,30 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, Usa
 }
 
 fn build(name: &str, mut raw: Raw) -> Result<Invocation, UsageError> {
-    let (allowed, arity): (&[&str], (usize, usize)) = match name {
+    let (allowed, arity) = signature(name, &raw)?;
+    if let Some(option) = raw.seen.iter().find(|o| !allowed.contains(o)) {
+        return Err(UsageError(format!("{name} does not take {option}")));
+    }
+    let count = raw.positional.len();
+    if count < arity.0 || count > arity.1 {
+        return Err(UsageError(format!(
+            "wrong number of arguments for {name} (try --help)"
+        )));
+    }
+    let json = raw.json;
+    let positional = std::mem::take(&mut raw.positional);
+    Ok(Invocation {
+        command: command(name, positional, raw)?,
+        json,
+    })
+}
+
+/// The options a command takes and how many arguments (at least, at most).
+fn signature(
+    name: &str,
+    raw: &Raw,
+) -> Result<(&'static [&'static str], (usize, usize)), UsageError> {
+    Ok(match name {
         "env-name" | "service-name" | "container-name" => (&["--json"], (0, 0)),
         "host-address" => (&["--json", "--resolve"], (0, 0)),
         "internal-address" => (&["--json"], (0, 1)),
@@ -262,34 +285,30 @@ fn build(name: &str, mut raw: Raw) -> Result<Invocation, UsageError> {
         "render" => (&["-o"], (1, 1)),
         "exec" => (&["--render"], (0, 0)),
         "check" => {
-            let http: &[&str] = &["--host", "--timeout", "--path", "--status", "--match"];
+            let http: &'static [&'static str] =
+                &["--host", "--timeout", "--path", "--status", "--match"];
             match raw.positional.first().map(String::as_str) {
                 Some("tcp") => (&http[..2], (2, 2)),
-                Some("http") => (http, (2, 2)),
+                Some("http") | None => (http, (2, 2)),
                 Some(other) => {
                     return Err(UsageError(format!(
                         "check takes tcp or http, got {other} (try --help)"
                     )));
                 }
-                None => (http, (2, 2)),
             }
         }
         "wait" => (&["--timeout", "--all", "--any"], (1, usize::MAX)),
         "help" => (&[], (0, 0)),
         other => return Err(UsageError(format!("unknown command {other} (try --help)"))),
-    };
-    if let Some(option) = raw.seen.iter().find(|o| !allowed.contains(o)) {
-        return Err(UsageError(format!("{name} does not take {option}")));
-    }
-    let count = raw.positional.len();
-    if count < arity.0 || count > arity.1 {
-        return Err(UsageError(format!(
-            "wrong number of arguments for {name} (try --help)"
-        )));
-    }
-    let mut positional = std::mem::take(&mut raw.positional).into_iter();
+    })
+}
+
+/// The command `name` (known, its arguments counted) with its arguments.
+fn command(name: &str, positional: Vec<String>, raw: Raw) -> Result<Command, UsageError> {
+    let count = positional.len();
+    let mut positional = positional.into_iter();
     let mut next = || positional.next().unwrap_or_default();
-    let command = match name {
+    Ok(match name {
         "help" => Command::Help,
         "env-name" => Command::EnvName,
         "service-name" => Command::ServiceName,
@@ -332,60 +351,71 @@ fn build(name: &str, mut raw: Raw) -> Result<Invocation, UsageError> {
             output: raw.output,
         },
         "check" => {
-            let http = (next() == "http")
-                .then(|| {
-                    Ok::<_, UsageError>(HttpCheck {
-                        path: parse_path(raw.path.as_deref())?,
-                        status: parse_status(raw.status.as_deref())?,
-                        pattern: raw.pattern,
-                    })
-                })
-                .transpose()?;
-            let timeout = match raw.timeout.as_deref() {
-                // Never `None`: zero is refused for a check.
-                Some(t) => probe::parse_timeout(t, false).map_err(UsageError)?,
-                None => None,
-            };
-            Command::Check {
-                http,
-                port: next(),
-                host: raw.host,
-                timeout: timeout.unwrap_or(probe::CHECK_TIMEOUT),
-            }
+            let kind = next();
+            check(&kind, next(), raw)?
         }
         "wait" => {
-            let any = raw.seen.contains(&"--any");
-            if any && raw.seen.contains(&"--all") {
-                return Err(UsageError("wait takes --all or --any, not both".into()));
-            }
-            Command::Wait {
-                service: next(),
-                ports: positional.collect(),
-                any,
-                timeout: match raw.timeout.as_deref() {
-                    Some(t) => probe::parse_timeout(t, true).map_err(UsageError)?,
-                    None => Some(probe::WAIT_TIMEOUT),
-                },
-            }
+            let service = next();
+            wait(service, positional.collect(), &raw)?
         }
-        // Only "exec" is left: `build` rejected unknown names above.
-        _ => {
-            let mut words = raw.exec.into_iter();
-            let Some(program) = words.next() else {
-                return Err(UsageError(
-                    "exec needs a command: exec -- COMMAND [ARGS...]".into(),
-                ));
-            };
-            Command::Exec {
-                renders: raw.renders,
-                program,
-                args: words.collect(),
-            }
-        }
+        // Only "exec" is left: `signature` rejected unknown names.
+        _ => exec(raw)?,
+    })
+}
+
+/// `check tcp|http PORT [...]`.
+fn check(kind: &str, port: String, raw: Raw) -> Result<Command, UsageError> {
+    let http = (kind == "http")
+        .then(|| {
+            Ok::<_, UsageError>(HttpCheck {
+                path: parse_path(raw.path.as_deref())?,
+                status: parse_status(raw.status.as_deref())?,
+                pattern: raw.pattern,
+            })
+        })
+        .transpose()?;
+    let timeout = match raw.timeout.as_deref() {
+        // Never `None`: zero is refused for a check.
+        Some(t) => probe::parse_timeout(t, false).map_err(UsageError)?,
+        None => None,
     };
-    Ok(Invocation {
-        command,
-        json: raw.json,
+    Ok(Command::Check {
+        http,
+        port,
+        host: raw.host,
+        timeout: timeout.unwrap_or(probe::CHECK_TIMEOUT),
+    })
+}
+
+/// `wait SERVICE [PORT...] [--timeout S] [--all|--any]`.
+fn wait(service: String, ports: Vec<String>, raw: &Raw) -> Result<Command, UsageError> {
+    let any = raw.seen.contains(&"--any");
+    if any && raw.seen.contains(&"--all") {
+        return Err(UsageError("wait takes --all or --any, not both".into()));
+    }
+    Ok(Command::Wait {
+        service,
+        ports,
+        any,
+        timeout: match raw.timeout.as_deref() {
+            Some(t) => probe::parse_timeout(t, true).map_err(UsageError)?,
+            None => Some(probe::WAIT_TIMEOUT),
+        },
+    })
+}
+
+/// `exec [--render T:O ...] -- COMMAND [ARGS...]`.
+fn exec(raw: Raw) -> Result<Command, UsageError> {
+    let mut words = raw.exec.into_iter();
+    let Some(program) = words.next() else {
+        return Err(UsageError(
+            "exec needs a command: exec -- COMMAND [ARGS...]".into(),
+        ));
+    };
+    Ok(Command::Exec {
+        renders: raw.renders,
+        program,
+        args: words.collect(),
     })
 }
 

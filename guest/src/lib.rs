@@ -135,15 +135,24 @@ pub fn run(invocation: &Invocation, vars: Arc<Vars>) -> Result<String, Failure> 
                 rendered
             }
         }
+        Command::Check { .. } | Command::Wait { .. } => {
+            probe_command(&invocation.command, env, &vars)?;
+            String::new()
+        }
+        Command::Exec { .. } => return Err(Failure::new("exec cannot be run here")),
+    })
+}
+
+/// `check` and `wait`: their answer is the exit code (and, for `wait`, the
+/// progress on standard error).
+fn probe_command(command: &Command, env: discovery::Lookup, vars: &Vars) -> Result<(), Failure> {
+    match command {
         Command::Check {
             http,
             port,
             host,
             timeout,
-        } => {
-            probe::check(env, http.as_ref(), port, host.as_deref(), *timeout)?;
-            String::new()
-        }
+        } => probe::check(env, http.as_ref(), port, host.as_deref(), *timeout)?,
         Command::Wait {
             service,
             ports,
@@ -153,10 +162,10 @@ pub fn run(invocation: &Invocation, vars: Arc<Vars>) -> Result<String, Failure> 
             let keys: Vec<&str> = vars.keys().map(String::as_str).collect();
             let targets = probe::wait_targets(env, &keys, service, ports)?;
             probe::wait(service, &targets, *any, *timeout)?;
-            String::new()
         }
-        Command::Exec { .. } => return Err(Failure::new("exec cannot be run here")),
-    })
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Renders each `SRC:DST`, then replaces this process with the command

@@ -740,49 +740,11 @@ fn string_method(s: &str, method: &str, args: &[Value]) -> Result<Option<Value>,
         }
         "zfill" => {
             let (width,): (usize,) = from_args(args)?;
-            let len = s.chars().count();
-            if len >= width {
-                Value::from(s)
-            } else {
-                let (sign, rest) = match s.chars().next() {
-                    Some(c @ ('+' | '-')) => (c.to_string(), &s[1..]),
-                    _ => (String::new(), s),
-                };
-                Value::from(format!("{sign}{}{rest}", "0".repeat(width - len)))
-            }
+            Value::from(zfill(s, width))
         }
         "rsplit" => {
             let (sep, maxsplit): (Option<&str>, Option<i64>) = from_args(args)?;
-            let max = maxsplit.filter(|m| *m >= 0).map(|m| m as usize);
-            let mut parts: Vec<Value> = match sep {
-                Some("") => return Err(invalid("empty separator")),
-                Some(sep) => match max {
-                    Some(m) => s.rsplitn(m + 1, sep).map(Value::from).collect(),
-                    None => s.rsplit(sep).map(Value::from).collect(),
-                },
-                None => {
-                    let words: Vec<&str> = s.split_whitespace().collect();
-                    match max {
-                        Some(m) if m < words.len() => {
-                            // Split off the last m words; the head keeps its
-                            // inner whitespace, as in Python.
-                            let mut out: Vec<Value> = Vec::new();
-                            let mut rest = s.trim_end();
-                            for _ in 0..m {
-                                let cut = rest.rfind(char::is_whitespace).map_or(0, |i| i);
-                                let word = rest[cut..].trim_start();
-                                out.push(Value::from(word));
-                                rest = rest[..cut].trim_end();
-                            }
-                            out.push(Value::from(rest));
-                            out
-                        }
-                        _ => words.into_iter().rev().map(Value::from).collect(),
-                    }
-                }
-            };
-            parts.reverse();
-            Value::from_object(PyList(Mutex::new(parts)))
+            rsplit(s, sep, maxsplit)?
         }
         "partition" | "rpartition" => {
             let (sep,): (&str,) = from_args(args)?;
@@ -836,43 +798,12 @@ fn string_method(s: &str, method: &str, args: &[Value]) -> Result<Option<Value>,
             )
         }
         "title" => {
-            // Python's str.title: a cased character after an uncased one
-            // starts a word (so "it's" becomes "It'S").
             let () = from_args(args)?;
-            let mut out = String::with_capacity(s.len());
-            let mut prev_cased = false;
-            for c in s.chars() {
-                let cased = c.is_lowercase() || c.is_uppercase();
-                if cased && !prev_cased {
-                    out.extend(c.to_uppercase());
-                } else if cased {
-                    out.extend(c.to_lowercase());
-                } else {
-                    out.push(c);
-                }
-                prev_cased = cased;
-            }
-            Value::from(out)
+            Value::from(title(s))
         }
         "istitle" => {
             let () = from_args(args)?;
-            let mut prev_cased = false;
-            let mut any = false;
-            let mut ok = true;
-            for c in s.chars() {
-                if c.is_uppercase() {
-                    ok &= !prev_cased;
-                    prev_cased = true;
-                    any = true;
-                } else if c.is_lowercase() {
-                    ok &= prev_cased;
-                    prev_cased = true;
-                    any = true;
-                } else {
-                    prev_cased = false;
-                }
-            }
-            Value::from(ok && any)
+            Value::from(istitle(s))
         }
         "casefold" => {
             let () = from_args(args)?;
@@ -881,6 +812,93 @@ fn string_method(s: &str, method: &str, args: &[Value]) -> Result<Option<Value>,
         _ => return Ok(None),
     };
     Ok(Some(v))
+}
+
+/// Python's `str.zfill`: zeros after the sign up to `width` characters.
+fn zfill(s: &str, width: usize) -> String {
+    let len = s.chars().count();
+    if len >= width {
+        return s.to_string();
+    }
+    let (sign, rest) = match s.chars().next() {
+        Some(c @ ('+' | '-')) => (c.to_string(), &s[1..]),
+        _ => (String::new(), s),
+    };
+    format!("{sign}{}{rest}", "0".repeat(width - len))
+}
+
+/// Python's `str.rsplit(sep, maxsplit)`, as a mutable list.
+fn rsplit(s: &str, sep: Option<&str>, maxsplit: Option<i64>) -> Result<Value, Error> {
+    let max = maxsplit.filter(|m| *m >= 0).map(|m| m as usize);
+    let mut parts: Vec<Value> = match sep {
+        Some("") => return Err(invalid("empty separator")),
+        Some(sep) => match max {
+            Some(m) => s.rsplitn(m + 1, sep).map(Value::from).collect(),
+            None => s.rsplit(sep).map(Value::from).collect(),
+        },
+        None => {
+            let words: Vec<&str> = s.split_whitespace().collect();
+            match max {
+                Some(m) if m < words.len() => {
+                    // Split off the last m words; the head keeps its inner
+                    // whitespace, as in Python.
+                    let mut out: Vec<Value> = Vec::new();
+                    let mut rest = s.trim_end();
+                    for _ in 0..m {
+                        let cut = rest.rfind(char::is_whitespace).map_or(0, |i| i);
+                        let word = rest[cut..].trim_start();
+                        out.push(Value::from(word));
+                        rest = rest[..cut].trim_end();
+                    }
+                    out.push(Value::from(rest));
+                    out
+                }
+                _ => words.into_iter().rev().map(Value::from).collect(),
+            }
+        }
+    };
+    parts.reverse();
+    Ok(Value::from_object(PyList(Mutex::new(parts))))
+}
+
+/// Python's `str.title`: a cased character after an uncased one starts a
+/// word (so "it's" becomes "It'S").
+fn title(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut prev_cased = false;
+    for c in s.chars() {
+        let cased = c.is_lowercase() || c.is_uppercase();
+        if cased && !prev_cased {
+            out.extend(c.to_uppercase());
+        } else if cased {
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+        prev_cased = cased;
+    }
+    out
+}
+
+/// Python's `str.istitle`.
+fn istitle(s: &str) -> bool {
+    let mut prev_cased = false;
+    let mut any = false;
+    let mut ok = true;
+    for c in s.chars() {
+        if c.is_uppercase() {
+            ok &= !prev_cased;
+            prev_cased = true;
+            any = true;
+        } else if c.is_lowercase() {
+            ok &= prev_cased;
+            prev_cased = true;
+            any = true;
+        } else {
+            prev_cased = false;
+        }
+    }
+    ok && any
 }
 
 /// Python's `str.center/ljust/rjust`, including where `center` puts the odd
