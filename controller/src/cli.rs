@@ -88,6 +88,9 @@ pub enum Command {
     /// command line (commands, flags, services and instances), as
     /// MaestroNG's `complete` does.
     Complete(CompleteArgs),
+    /// Show or break the environment's deploy lock, which every command
+    /// that changes containers takes (`lock status`, `lock release`).
+    Lock(LockCommandArgs),
 }
 
 #[derive(Debug, Args)]
@@ -140,6 +143,36 @@ pub struct PlayArgs {
     /// Print the plan (what each instance needs and why) and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+/// The deploy lock's flags, on every command that changes containers.
+#[derive(Debug, Clone, Args)]
+pub struct LockArgs {
+    /// Wait up to this long while another command holds the environment's
+    /// deploy lock (0: refuse at once).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub lock_timeout: u64,
+    /// Go ahead without the deploy lock (e.g. when the ship that holds it
+    /// is down).
+    #[arg(long)]
+    pub no_lock: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LockCommandArgs {
+    #[command(subcommand)]
+    pub action: LockAction,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum LockAction {
+    /// Show who holds the environment's deploy lock.
+    Status,
+    /// Remove the deploy lock, whoever holds it (a stale lock of a killed
+    /// command).
+    Release,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -267,6 +300,8 @@ pub struct PullArgs {
     /// How to show progress.
     #[arg(long, value_enum, default_value_t = crate::render::Progress::Auto)]
     pub progress: crate::render::Progress,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 #[derive(Debug, Args)]

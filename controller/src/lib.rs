@@ -20,6 +20,7 @@ pub mod exit;
 pub mod graph;
 pub mod labels;
 pub mod lifecycle;
+pub mod lock;
 pub mod plan;
 pub mod registry_auth;
 pub mod render;

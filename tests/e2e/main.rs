@@ -7,6 +7,7 @@ mod examples;
 mod guest;
 mod lab;
 mod lifecycle;
+mod lock;
 mod orchestration;
 mod ports;
 mod restart;

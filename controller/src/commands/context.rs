@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, LockArgs};
 use crate::config::{self, Environment, LoadOptions, Loaded};
 use crate::docker::Docker;
 use crate::exit::Failed;
+use crate::lock::{self, DeployLock};
 use crate::plan::observe::{self, Observed};
 use crate::plan::selection::{self, Request, Selection, Verb};
 
@@ -84,6 +85,24 @@ impl Context {
             out.insert(i.ship.name.clone(), client);
         }
         out
+    }
+
+    /// Takes the environment's deploy lock for `command` (see `lock.rs`);
+    /// `None` with `--no-lock`. Released when the returned guard is
+    /// dropped, also on failure.
+    pub fn lock(&self, command: &str, args: &LockArgs) -> Result<Option<DeployLock>, Failed> {
+        if args.no_lock {
+            return Ok(None);
+        }
+        let env = self.env();
+        let Some(ship) = lock::lock_ship(&env.ships) else {
+            return Ok(None);
+        };
+        let me = lock::Holder::me(command);
+        let timeout = std::time::Duration::from_secs(args.lock_timeout);
+        DeployLock::acquire(ship, &env.name, &me, timeout)
+            .map(Some)
+            .map_err(Failed::failure)
     }
 
     /// What the ships hold for the selected instances: one list request per

@@ -8,6 +8,7 @@ pub mod complete;
 pub mod context;
 pub mod deptree;
 pub mod dump;
+pub mod lock;
 pub mod logs;
 pub mod orchestrate;
 pub mod play;
@@ -75,6 +76,7 @@ fn dispatch(ctx: &Context, command: Command) -> CommandResult {
         Command::Pull(args) => pull::run(ctx, &args),
         Command::Logs(args) => logs::run(ctx, &args),
         Command::Complete(args) => complete::run(ctx.global(), &args),
+        Command::Lock(args) => lock::run(ctx, args.action),
     }
 }
 

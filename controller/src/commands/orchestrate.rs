@@ -26,6 +26,12 @@ pub fn run(ctx: &Context, verb: Verb, args: &PlayArgs, opts: &Options) -> Comman
     let env = ctx.env();
     let sel = &args.selection;
     let selection = ctx.select(verb, &request(sel, opts.expand_services, opts.all))?;
+    // Taken before looking at the ships, so the plan is made under it.
+    let _lock = if args.dry_run {
+        None
+    } else {
+        ctx.lock(verb.name(), &args.lock)?
+    };
     let deps = selection::dependencies(env, &selection.names, sel.ignore_dependencies);
     let dockers = ctx.clients(&selection);
     let observed = ctx.observe(&selection, &dockers, 0);

@@ -68,6 +68,8 @@ fn install_interrupt_handler(cancel: &CancelToken) {
         if PRESSED.fetch_add(1, Ordering::SeqCst) == 0 {
             cancel.cancel();
         } else {
+            // Exiting skips destructors: release the deploy lock first.
+            crate::lock::release_held();
             std::process::exit(130);
         }
     });

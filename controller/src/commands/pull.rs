@@ -21,6 +21,7 @@ use crate::tasks::pull::{PullSpec, Pulled, pull_image};
 
 pub fn run(ctx: &Context, args: &PullArgs) -> CommandResult {
     let selection = ctx.select(Verb::Pull, &request(&args.selection, true, false))?;
+    let _lock = ctx.lock("pull", &args.lock)?;
     let clients = ctx.clients(&selection);
     run_play(
         ctx.env(),

@@ -22,6 +22,12 @@ pub fn run(ctx: &Context, args: &RestartArgs) -> CommandResult {
     let env = ctx.env();
     let sel = &args.play.selection;
     let selection = ctx.select(Verb::Restart, &request(sel, args.expand_services, args.all))?;
+    // Taken before looking at the ships, so the plan is made under it.
+    let _lock = if args.play.dry_run {
+        None
+    } else {
+        ctx.lock("restart", &args.play.lock)?
+    };
     let deps = selection::dependencies(env, &selection.names, sel.ignore_dependencies);
     let dockers = ctx.clients(&selection);
     let observed = ctx.observe(&selection, &dockers, 0);

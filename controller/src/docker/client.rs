@@ -742,6 +742,37 @@ impl Docker {
         })
     }
 
+    /// `POST /images/create?fromSrc=-&repo=&tag=`: imports `tar` (a root
+    /// file system) as the image `repo:tag`. An error the daemon reports in
+    /// its progress stream fails the call.
+    pub fn import_image(&self, repo: &str, tag: &str, tar: Vec<u8>) -> Result<(), Error> {
+        let mut q = Query::new();
+        q.push("fromSrc", "-");
+        q.push("repo", repo);
+        q.push("tag", tag);
+        let resp = self.send(
+            Method::POST,
+            self.url("/images/create", &q)?,
+            Some(tar),
+            &[],
+            Timing::Long(Duration::ZERO),
+        )?;
+        let body = self.read_bytes(resp, SMALL)?;
+        for line in body.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            let v: serde_json::Value = serde_json::from_slice(line).map_err(|e| {
+                self.ctx
+                    .protocol(format!("invalid JSON from an import: {e}"))
+            })?;
+            if let Some(message) = v.get("error").and_then(|m| m.as_str()) {
+                return Err(self.err(ErrorKind::Daemon {
+                    status: 500,
+                    message: message.to_string(),
+                }));
+            }
+        }
+        Ok(())
+    }
+
     /// Pulls to the end, passing each event to `on_event`.
     pub fn pull_all(
         &self,

@@ -1,0 +1,375 @@
+//! The deploy lock: one changing command at a time per environment, also
+//! between machines.
+//!
+//! The lock is a container named `maestro-lock.<environment>` on the
+//! environment's first ship (by name), created and never started. Docker
+//! refuses a second container of the same name, so creating it is the
+//! atomic "take", wherever the command runs; removing it (by the id we
+//! created) is the "release". Its labels say who holds it: user, host,
+//! process id, command and since when. The container is made from a tiny
+//! image of no files, `maestro-lock:1`, imported on the ship the first time
+//! (no registry is needed).
+//!
+//! Failure cases: a holder killed with SIGKILL (or a machine that died)
+//! leaves a stale lock, which `maestro lock release` removes after showing
+//! who held it; a lock ship that does not answer fails the command, which
+//! `--no-lock` lets go ahead unguarded.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::config::ship::Ship;
+use crate::docker::models::ContainerCreateBody;
+use crate::docker::{Docker, Error as DockerError, filters};
+
+/// The image of lock containers.
+pub const IMAGE_REPO: &str = "maestro-lock";
+pub const IMAGE_TAG: &str = "1";
+
+/// Labels of a lock container.
+pub const LABEL_LOCK: &str = "maestro.lock";
+const LABEL_USER: &str = "maestro.lock.user";
+const LABEL_HOST: &str = "maestro.lock.host";
+const LABEL_PID: &str = "maestro.lock.pid";
+const LABEL_COMMAND: &str = "maestro.lock.command";
+const LABEL_SINCE: &str = "maestro.lock.since";
+
+/// How often a waiting command tries again.
+const RETRY: Duration = Duration::from_millis(500);
+
+/// Who holds a lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub user: String,
+    pub host: String,
+    pub pid: u32,
+    pub command: String,
+    /// Seconds since the Unix epoch.
+    pub since: u64,
+}
+
+impl Holder {
+    /// This process, about to run `command`.
+    pub fn me(command: &str) -> Self {
+        Holder {
+            user: crate::audit::current_user(),
+            host: host_name(),
+            pid: std::process::id(),
+            command: command.to_string(),
+            since: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        }
+    }
+
+    fn labels(&self, environment: &str) -> HashMap<String, String> {
+        HashMap::from([
+            (LABEL_LOCK.to_string(), environment.to_string()),
+            (LABEL_USER.to_string(), self.user.clone()),
+            (LABEL_HOST.to_string(), self.host.clone()),
+            (LABEL_PID.to_string(), self.pid.to_string()),
+            (LABEL_COMMAND.to_string(), self.command.clone()),
+            (LABEL_SINCE.to_string(), self.since.to_string()),
+        ])
+    }
+
+    fn from_labels(labels: &HashMap<String, String>) -> Self {
+        let get = |k: &str| labels.get(k).cloned().unwrap_or_else(|| "?".into());
+        Holder {
+            user: get(LABEL_USER),
+            host: get(LABEL_HOST),
+            pid: labels
+                .get(LABEL_PID)
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0),
+            command: get(LABEL_COMMAND),
+            since: labels
+                .get(LABEL_SINCE)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0),
+        }
+    }
+}
+
+impl std::fmt::Display for Holder {
+    /// `alice@build-7 (pid 4242, maestro start, since 2026-11-30 07:20:00 UTC)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}@{} (pid {}, maestro {}, since {})",
+            self.user,
+            self.host,
+            self.pid,
+            self.command,
+            utc_text(self.since)
+        )
+    }
+}
+
+/// The lock container's name for an environment: Docker allows
+/// `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, so other characters become `-`.
+pub fn container_name(environment: &str) -> String {
+    let safe: String = environment
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("maestro-lock.{safe}")
+}
+
+/// The ship that holds an environment's lock: its first ship by name.
+pub fn lock_ship(ships: &std::collections::BTreeMap<String, Ship>) -> Option<&Ship> {
+    ships.values().next()
+}
+
+/// Why the lock could not be taken.
+#[derive(Debug)]
+pub enum LockError {
+    /// Someone else holds it (and kept it for the whole wait).
+    Held { holder: Holder, ship: String },
+    /// The ship that holds locks did not answer or refused.
+    Ship(DockerError),
+}
+
+impl std::fmt::Display for LockError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LockError::Held { holder, ship } => write!(
+                f,
+                "the environment is locked by {holder} (on ship `{ship}`); wait with \
+                 --lock-timeout SECONDS, or remove a stale lock with `maestro lock release`"
+            ),
+            LockError::Ship(e) => write!(
+                f,
+                "cannot take the deploy lock: {e}; --no-lock goes ahead without it"
+            ),
+        }
+    }
+}
+
+/// A lock this process holds, released when dropped (or by [`release`]).
+pub struct DeployLock {
+    ship: Ship,
+    docker: Docker,
+    id: String,
+}
+
+impl DeployLock {
+    /// Takes the lock of `environment` on `ship`, waiting up to `timeout`
+    /// (zero: one try) while someone else holds it.
+    pub fn acquire(
+        ship: &Ship,
+        environment: &str,
+        me: &Holder,
+        timeout: Duration,
+    ) -> Result<Self, LockError> {
+        let docker = Docker::new(ship).map_err(LockError::Ship)?;
+        let name = container_name(environment);
+        let body = ContainerCreateBody {
+            image: Some(format!("{IMAGE_REPO}:{IMAGE_TAG}")),
+            // Never started; Docker wants a command all the same.
+            cmd: Some(vec!["maestro-lock".into()]),
+            labels: Some(me.labels(environment)),
+            network_disabled: Some(true),
+            ..Default::default()
+        };
+        let deadline = Instant::now() + timeout;
+        let mut imported = false;
+        loop {
+            match docker.create(&name, &body) {
+                Ok(created) => {
+                    let lock = DeployLock {
+                        ship: ship.clone(),
+                        docker,
+                        id: created.id,
+                    };
+                    remember(&lock);
+                    return Ok(lock);
+                }
+                Err(e) if e.is_not_found() && !imported => {
+                    imported = true;
+                    docker
+                        .import_image(IMAGE_REPO, IMAGE_TAG, empty_tar())
+                        .map_err(LockError::Ship)?;
+                }
+                Err(e) if e.status() == Some(409) => {
+                    if Instant::now() >= deadline {
+                        let holder = holder(&docker, &name)
+                            .map_err(LockError::Ship)?
+                            .unwrap_or_else(|| Holder::from_labels(&HashMap::new()));
+                        return Err(LockError::Held {
+                            holder,
+                            ship: ship.name.clone(),
+                        });
+                    }
+                    std::thread::sleep(
+                        RETRY.min(deadline.saturating_duration_since(Instant::now())),
+                    );
+                }
+                Err(e) => return Err(LockError::Ship(e)),
+            }
+        }
+    }
+
+    /// Releases the lock now, saying so when that fails.
+    pub fn release(mut self) -> Result<(), DockerError> {
+        let id = std::mem::take(&mut self.id);
+        forget(&id);
+        self.docker.remove(&id, false, true)
+    }
+}
+
+impl Drop for DeployLock {
+    fn drop(&mut self) {
+        if !self.id.is_empty() {
+            forget(&self.id);
+            let _ = self.docker.remove(&self.id, false, true);
+        }
+    }
+}
+
+/// Who holds the lock of `name` on this ship, if anyone.
+fn holder(docker: &Docker, name: &str) -> Result<Option<Holder>, DockerError> {
+    match docker.inspect(name) {
+        Ok(d) => Ok(Some(Holder::from_labels(
+            &d.config.labels.clone().unwrap_or_default(),
+        ))),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `maestro lock status`: who holds the environment's lock.
+pub fn status(ship: &Ship, environment: &str) -> Result<Option<Holder>, DockerError> {
+    let docker = Docker::new(ship)?;
+    holder(&docker, &container_name(environment))
+}
+
+/// `maestro lock release`: removes the lock whoever holds it; returns who
+/// held it.
+pub fn break_lock(ship: &Ship, environment: &str) -> Result<Option<Holder>, DockerError> {
+    let docker = Docker::new(ship)?;
+    let name = container_name(environment);
+    let held = holder(&docker, &name)?;
+    if held.is_some() {
+        match docker.remove(&name, false, true) {
+            Err(e) if !e.is_not_found() => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(held)
+}
+
+/// Every lock container on a ship (for tests and diagnostics).
+pub fn locks_on(docker: &Docker) -> Result<Vec<String>, DockerError> {
+    let f = filters([("label", LABEL_LOCK)]);
+    Ok(docker
+        .containers(true, &f)?
+        .into_iter()
+        .flat_map(|c| c.names)
+        .map(|n| n.trim_start_matches('/').to_string())
+        .collect())
+}
+
+/// The lock this process holds, for a second Ctrl-C: the process exits at
+/// once, and releases it first.
+static HELD: Mutex<Option<(Ship, String)>> = Mutex::new(None);
+
+fn remember(lock: &DeployLock) {
+    if let Ok(mut held) = HELD.lock() {
+        *held = Some((lock.ship.clone(), lock.id.clone()));
+    }
+}
+
+fn forget(id: &str) {
+    if let Ok(mut held) = HELD.lock()
+        && held.as_ref().is_some_and(|(_, held_id)| held_id == id)
+    {
+        *held = None;
+    }
+}
+
+/// Releases the lock this process holds, if any: for an exit that skips
+/// destructors (a second Ctrl-C).
+pub fn release_held() {
+    let held = HELD.lock().ok().and_then(|mut h| h.take());
+    if let Some((ship, id)) = held
+        && let Ok(docker) = Docker::new(&ship)
+    {
+        let _ = docker.remove(&id, false, true);
+    }
+}
+
+/// An empty tar archive (two zero blocks): the lock image's file system.
+fn empty_tar() -> Vec<u8> {
+    vec![0; 1024]
+}
+
+fn host_name() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname writes at most
+    // that many bytes.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return "?".into();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+/// `2026-11-30 07:20:00 UTC`.
+fn utc_text(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_valid_container_names() {
+        assert_eq!(container_name("prod"), "maestro-lock.prod");
+        assert_eq!(container_name("zk kafka/été"), "maestro-lock.zk-kafka--t-");
+    }
+
+    #[test]
+    fn holders_round_trip_through_labels_and_read_as_a_sentence() {
+        let h = Holder {
+            user: "alice".into(),
+            host: "build-7".into(),
+            pid: 4242,
+            command: "start".into(),
+            since: 1_795_936_800,
+        };
+        assert_eq!(Holder::from_labels(&h.labels("prod")), h);
+        assert_eq!(
+            h.to_string(),
+            "alice@build-7 (pid 4242, maestro start, since 2026-11-29 07:20:00 UTC)"
+        );
+        assert_eq!(utc_text(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc_text(951_782_400), "2000-02-29 00:00:00 UTC");
+    }
+}
