@@ -19,9 +19,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::config::ship::Ship;
+use crate::config::ship::{Ship, ShipRef};
 use crate::docker::models::ContainerCreateBody;
 use crate::docker::{Docker, Error as DockerError, filters};
+use crate::scheduler::CancelToken;
 
 /// The image of lock containers.
 pub const IMAGE_REPO: &str = "maestro-lock";
@@ -124,8 +125,8 @@ pub fn container_name(environment: &str) -> String {
 }
 
 /// The ship that holds an environment's lock: its first ship by name.
-pub fn lock_ship(ships: &std::collections::BTreeMap<String, Ship>) -> Option<&Ship> {
-    ships.values().next()
+pub fn lock_ship(ships: &std::collections::BTreeMap<String, ShipRef>) -> Option<&Ship> {
+    ships.values().next().map(|s| &**s)
 }
 
 /// Why the lock could not be taken.
@@ -135,6 +136,8 @@ pub enum LockError {
     Held { holder: Holder, ship: String },
     /// The ship that holds locks did not answer or refused.
     Ship(DockerError),
+    /// Ctrl-C while waiting.
+    Interrupted,
 }
 
 impl std::fmt::Display for LockError {
@@ -149,6 +152,7 @@ impl std::fmt::Display for LockError {
                 f,
                 "cannot take the deploy lock: {e}; --no-lock goes ahead without it"
             ),
+            LockError::Interrupted => write!(f, "interrupted while waiting for the deploy lock"),
         }
     }
 }
@@ -162,13 +166,17 @@ pub struct DeployLock {
 
 impl DeployLock {
     /// Takes the lock of `environment` on `ship`, waiting up to `timeout`
-    /// (zero: one try) while someone else holds it.
+    /// (zero: one try) while someone else holds it; `cancel` ends the wait,
+    /// `on_wait` hears who holds it when the wait begins.
     pub fn acquire(
         ship: &Ship,
         environment: &str,
         me: &Holder,
         timeout: Duration,
+        cancel: &CancelToken,
+        on_wait: impl FnOnce(&Holder),
     ) -> Result<Self, LockError> {
+        let mut on_wait = Some(on_wait);
         let docker = Docker::new(ship).map_err(LockError::Ship)?;
         let name = container_name(environment);
         let body = ContainerCreateBody {
@@ -208,9 +216,15 @@ impl DeployLock {
                             ship: ship.name.clone(),
                         });
                     }
-                    std::thread::sleep(
-                        RETRY.min(deadline.saturating_duration_since(Instant::now())),
-                    );
+                    if let Some(tell) = on_wait.take()
+                        && let Ok(Some(holder)) = holder(&docker, &name)
+                    {
+                        tell(&holder);
+                    }
+                    let pause = RETRY.min(deadline.saturating_duration_since(Instant::now()));
+                    if cancel.sleep(pause) {
+                        return Err(LockError::Interrupted);
+                    }
                 }
                 Err(e) => return Err(LockError::Ship(e)),
             }

@@ -4,6 +4,7 @@
 //! ignore it, Ctrl-C releases it, and a holder killed with SIGKILL leaves a
 //! stale lock that `maestro lock release` removes.
 
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
@@ -65,7 +66,7 @@ impl Drop for Release<'_> {
 
 #[test]
 fn a_second_changing_command_is_refused_or_waits_and_readers_go_ahead() {
-    let t = TestEnv::new("lockwait", &slow(4));
+    let t = TestEnv::new("lockwait", &slow(6));
     let _release = Release(&t);
     let mut first = t.cmd(&["start", "--progress", "plain"]).spawn().unwrap();
     let status = wait_until_locked(&t, &mut first);
@@ -101,6 +102,31 @@ fn a_second_changing_command_is_refused_or_waits_and_readers_go_ahead() {
     );
     assert_code(&t.maestro(&["deptree"]), 0);
     assert_code(&t.maestro(&["start", "--dry-run"]), 0);
+
+    // A wait says what it waits for; Ctrl-C cuts it short.
+    let mut waiting = t.cmd(&["start", "--lock-timeout", "120"]).spawn().unwrap();
+    let mut err = BufReader::new(waiting.stderr.take().unwrap());
+    let mut said = String::new();
+    err.read_line(&mut said).unwrap();
+    assert!(
+        said.starts_with("maestro: waiting up to 120s for the deploy lock, held by ")
+            && said.contains(&format!("(pid {pid}, maestro start")),
+        "{said}"
+    );
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &waiting.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut rest = String::new();
+    err.read_to_string(&mut rest).unwrap();
+    assert_eq!(waiting.wait().unwrap().code(), Some(130), "{rest}");
+    assert!(
+        rest.contains("interrupted while waiting for the deploy lock"),
+        "{rest}"
+    );
 
     // A second start waits for the first, then finds everything up.
     let waited = t.maestro(&["start", "--lock-timeout", "120", "--progress", "plain"]);

@@ -100,9 +100,22 @@ impl Context {
         };
         let me = lock::Holder::me(command);
         let timeout = std::time::Duration::from_secs(args.lock_timeout);
-        DeployLock::acquire(ship, &env.name, &me, timeout)
-            .map(Some)
-            .map_err(Failed::failure)
+        // Ctrl-C from here on releases the lock (and cuts a wait short).
+        let cancel = super::play::interrupt_token();
+        let on_wait = |holder: &lock::Holder| {
+            crate::render::message::note(format_args!(
+                "waiting up to {}s for the deploy lock, held by {holder}",
+                args.lock_timeout
+            ));
+        };
+        match DeployLock::acquire(ship, &env.name, &me, timeout, &cancel, on_wait) {
+            Ok(held) => Ok(Some(held)),
+            Err(lock::LockError::Interrupted) => Err(Failed {
+                status: crate::exit::ExitStatus::Interrupted,
+                message: "maestro: interrupted while waiting for the deploy lock".into(),
+            }),
+            Err(e) => Err(Failed::failure(e)),
+        }
     }
 
     /// What the ships hold for the selected instances: one list request per

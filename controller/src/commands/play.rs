@@ -4,6 +4,7 @@
 //! runs it with the chosen renderer and Ctrl-C handling; the auditors hear
 //! how it ended, and their warnings are printed.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::audit::{Auditors, PlayInfo};
@@ -39,8 +40,7 @@ pub fn run_audited(
         print_warnings(&auditors);
         return Err(Failed::failure(e));
     }
-    let cancel = CancelToken::new();
-    install_interrupt_handler(&cancel);
+    let cancel = interrupt_token();
     let result = render::with_progress(progress, |sink| scheduler::run(play, sink, &cancel));
     match &result {
         Ok(report) if report.summary.exit_status() == crate::exit::ExitStatus::Success => {
@@ -57,6 +57,20 @@ fn print_warnings(auditors: &Auditors) {
     for w in auditors.take_warnings() {
         render::message::warning(w);
     }
+}
+
+/// The process's Ctrl-C token. The first call installs the handler: a
+/// changing command calls it before it takes the deploy lock, so that from
+/// then on a Ctrl-C always ends in a released lock.
+pub fn interrupt_token() -> CancelToken {
+    static TOKEN: OnceLock<CancelToken> = OnceLock::new();
+    TOKEN
+        .get_or_init(|| {
+            let token = CancelToken::new();
+            install_interrupt_handler(&token);
+            token
+        })
+        .clone()
 }
 
 /// Ctrl-C: the first one cancels the play (tasks in flight finish, the rest

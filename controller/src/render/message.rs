@@ -12,3 +12,8 @@ pub fn error(message: &str) {
 pub fn warning(message: impl std::fmt::Display) {
     anstream::eprintln!("maestro: warning: {message}");
 }
+
+/// `maestro: <message>`: what maestro is doing, when it makes a person wait.
+pub fn note(message: impl std::fmt::Display) {
+    anstream::eprintln!("maestro: {message}");
+}
