@@ -69,6 +69,9 @@ pub enum Command {
     Config(ConfigArgs),
     /// Show the state of every instance's container.
     Status(StatusArgs),
+    /// Show what each instance needs to match the file, and why; change
+    /// nothing (exit 0: nothing to do, 2: changes pending, 1: error).
+    Plan(PlanArgs),
     /// Create and start containers, dependencies first.
     Start(StartArgs),
     /// Stop containers, dependents first.
@@ -212,6 +215,21 @@ pub struct StatusArgs {
     /// Output format: a table, or one JSON object per instance per line.
     #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
     pub format: StatusFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Output format: text, or one JSON document.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
