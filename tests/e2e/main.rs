@@ -8,5 +8,6 @@ mod guest;
 mod lab;
 mod lifecycle;
 mod orchestration;
+mod plan;
 mod ports;
 mod restart;
