@@ -307,6 +307,23 @@ pub struct LogsArgs {
     pub things: Vec<String>,
 }
 
+/// The command of a command line (its first word that is neither an
+/// option nor `-f`'s value), also when clap refuses the line.
+pub fn command_name(args: impl IntoIterator<Item = OsString>) -> Option<String> {
+    let mut args = args
+        .into_iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned());
+    while let Some(a) = args.next() {
+        if a == "-f" || a == "--file" {
+            args.next();
+        } else if !a.starts_with('-') {
+            return Some(a);
+        }
+    }
+    None
+}
+
 /// The long options of MaestroNG 0.8.3, for the program (`None`) and per
 /// command: what its argparse accepted an abbreviation of.
 fn maestro_ng_longs(command: Option<&str>) -> &'static [&'static str] {
@@ -436,6 +453,18 @@ pub fn expand_maestro_ng_abbreviations(args: impl IntoIterator<Item = OsString>)
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_command_name_of_a_line_clap_refuses() {
+        let name = |line: &str| command_name(line.split(' ').map(OsString::from));
+        assert_eq!(name("maestro plan --nope").as_deref(), Some("plan"));
+        assert_eq!(name("maestro -f plan start x").as_deref(), Some("start"));
+        assert_eq!(
+            name("maestro --file=a.yaml --strict-templates plan").as_deref(),
+            Some("plan")
+        );
+        assert_eq!(name("maestro -v"), None);
+    }
+
     use super::*;
 
     fn expand(line: &str) -> String {

@@ -266,6 +266,10 @@ fn plan_errors_exit_1() {
     let out = t.maestro(&["plan", "no-such-thing"]);
     assert_code(&out, 1);
     assert!(stderr(&out).contains("neither a service nor a container"));
+    // So is a flag clap refuses.
+    let out = t.maestro(&["plan", "--no-such-flag"]);
+    assert_code(&out, 1);
+    assert!(stderr(&out).contains("--no-such-flag"), "{}", stderr(&out));
     // A ship that does not answer: the plan is incomplete.
     let bad = TestEnv::with_extra(
         "plan-down",
