@@ -423,3 +423,61 @@ fn plan_makes_only_read_requests() {
         .count();
     assert_eq!(after, 1, "the stop after the plan was not seen: {events:?}");
 }
+
+/// Removes this test's containers, then an image tag it made, on drop.
+struct Tagged<'a> {
+    t: &'a TestEnv,
+    ship: &'static str,
+    tag: String,
+}
+
+impl Drop for Tagged<'_> {
+    fn drop(&mut self) {
+        self.t.remove_containers();
+        let _ = self
+            .t
+            .lab
+            .docker(self.ship)
+            .args(["rmi", "-f", &self.tag])
+            .output();
+    }
+}
+
+#[test]
+fn plan_says_pull_and_recreate_when_the_tag_points_at_another_image() {
+    let t = TestEnv::new(
+        "plan-pull",
+        "
+  p:
+    image: {P}-img:1
+    instances:
+      {P}-p1: {ship: ship1, command: sleep 3600, stop_timeout: 1}
+",
+    );
+    let tagged = Tagged {
+        t: &t,
+        ship: "ship1",
+        tag: format!("{}-img:1", t.prefix),
+    };
+    let docker = |args: &[&str]| {
+        let out = t.lab.docker("ship1").args(args).output().unwrap();
+        assert!(out.status.success(), "{}", maestro_tests::text(&out.stderr));
+        maestro_tests::text(&out.stdout).trim().to_string()
+    };
+    docker(&["tag", &t.lab.var("MAESTRO_LAB_IMAGE"), &tagged.tag]);
+    assert_code(&t.maestro(&["start"]), 0);
+    assert_code(&t.maestro(&["plan"]), 0);
+    let running = docker(&["image", "inspect", "-f", "{{.Id}}", &tagged.tag]);
+    // The same name now names another image on the ship.
+    docker(&["commit", "--change", "ENV EXTRA=1", &t.n("p1"), &tagged.tag]);
+    let current = docker(&["image", "inspect", "-f", "{{.Id}}", &tagged.tag]);
+    assert_ne!(running, current);
+    let (code, v) = plan_json(&t, &[]);
+    assert_eq!(code, 2, "{v}");
+    let p1 = &v["instances"][0];
+    assert_eq!(p1["action"], "pull+recreate", "{v}");
+    assert_eq!(p1["image"]["running"], running.as_str());
+    assert_eq!(p1["image"]["current"], current.as_str());
+    assert_eq!(p1["changes"], serde_json::json!([]));
+    drop(tagged);
+}
