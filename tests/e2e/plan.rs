@@ -303,24 +303,31 @@ fn now_nanos() -> i64 {
         .map_or(0, |d| d.as_nanos() as i64)
 }
 
-/// Every involved daemon's events between `since` and `until` (seconds),
-/// as (ship, type, action, actor id, attributes); the daemon replays the
-/// past part and ends the stream at `until`.
-fn events_of(
-    dockers: &[(String, Docker)],
+/// One daemon's events from `since` (seconds; the daemon replays what
+/// happened since then, so none is lost while the subscription is being
+/// made), live, until the network `sentinel` is created on it (or two
+/// minutes have passed).
+fn subscribe(
+    ship: &str,
+    docker: &Docker,
     since: i64,
-    until: i64,
+    sentinel: &str,
 ) -> Vec<(String, maestro::docker::models::DaemonEvent)> {
-    let mut out = Vec::new();
-    for (ship, d) in dockers {
-        for ev in d
-            .events(&Default::default(), Some(since), Some(until))
-            .unwrap()
-        {
-            out.push((ship.clone(), ev.unwrap()));
+    let mut seen = Vec::new();
+    let stream = docker
+        .events(&Default::default(), Some(since), Some(since + 120))
+        .unwrap();
+    for ev in stream {
+        let ev = ev.unwrap();
+        let end = ev.kind == "network"
+            && ev.action == "create"
+            && ev.actor.attributes.get("name").map(String::as_str) == Some(sentinel);
+        seen.push((ship.to_string(), ev));
+        if end {
+            break;
         }
     }
-    out
+    seen
 }
 
 /// Two services; `old` is removed from the file by the test.
@@ -374,29 +381,66 @@ fn plan_makes_only_read_requests() {
     // The set-up's own events are a second old before the window opens.
     std::thread::sleep(Duration::from_millis(1100));
     let since = now_secs();
-    let began = now_nanos();
-    let out = t.maestro(&["plan"]);
-    let ended = now_nanos();
-    assert_code(&out, 2);
-    let text = stdout(&out);
-    assert!(text.contains("1 start, 1 recreate, 1 orphan"), "{text}");
-    assert!(
-        text.contains(&format!(
-            "{} (ship1): recreate: changed env.JVM_OPTS\n",
-            t.n("w1")
-        )),
-        "{text}"
-    );
-    // A change after the plan, in the same window: the streams do show
-    // this test's containers (the check below is not blind).
-    let out = t
-        .lab
-        .docker("ship1")
-        .args(["stop", "-t", "1", &t.n("w1")])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let events = events_of(&dockers, since, now_secs() + 2);
+    let sentinel = format!("{}-sentinel", t.prefix);
+    let mut began = 0;
+    let mut ended = 0;
+    // Every daemon of the file (plan lists them all) is watched live while
+    // `plan` runs.
+    let events: Vec<_> = std::thread::scope(|s| {
+        let watchers: Vec<_> = dockers
+            .iter()
+            .map(|(ship, d)| {
+                let sentinel = &sentinel;
+                s.spawn(move || subscribe(ship, d, since, sentinel))
+            })
+            .collect();
+        began = now_nanos();
+        let out = t.maestro(&["plan"]);
+        ended = now_nanos();
+        assert_code(&out, 2);
+        let text = stdout(&out);
+        assert!(text.contains("1 start, 1 recreate, 1 orphan"), "{text}");
+        assert!(
+            text.contains(&format!(
+                "{} (ship1): recreate: changed env.JVM_OPTS\n",
+                t.n("w1")
+            )),
+            "{text}"
+        );
+        // A change after the plan: the streams do show this test's
+        // containers (the check below is not blind).
+        let out = t
+            .lab
+            .docker("ship1")
+            .args(["stop", "-t", "1", &t.n("w1")])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        // Then the sentinel on every ship ends its watcher.
+        for (ship, _) in &dockers {
+            for verb in ["create", "rm"] {
+                let out = t
+                    .lab
+                    .docker(ship)
+                    .args(["network", verb, &sentinel])
+                    .output()
+                    .unwrap();
+                assert!(out.status.success(), "{ship}: network {verb}");
+            }
+        }
+        watchers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    for (ship, _) in &dockers {
+        assert!(
+            events.iter().any(|(s, e)| s == ship
+                && e.kind == "network"
+                && e.actor.attributes.get("name") == Some(&sentinel)),
+            "{ship}: the watcher ended before the sentinel"
+        );
+    }
 
     let image = t.lab.var("MAESTRO_LAB_IMAGE");
     let ours = |e: &maestro::docker::models::DaemonEvent| {
