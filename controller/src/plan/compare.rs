@@ -131,6 +131,9 @@ pub fn compare(i: &Instance, spec: &Value, inspect: &Value, image: Option<&Value
     d.out
 }
 
+/// The `PATH` the Docker daemon gives a container whose image sets none.
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 struct Diff<'a> {
     image: Option<&'a Value>,
     out: Comparison,
@@ -176,9 +179,11 @@ impl Diff<'_> {
                 self.change(format!("env.{k}"));
             }
         }
+        // Docker's default PATH, which an image without one may show.
+        let default_path = |k: &str, v: &str| k == "PATH" && v == DEFAULT_PATH;
         let extra: Vec<(&String, &String)> = have
             .iter()
-            .filter(|(k, _)| !want.contains_key(*k))
+            .filter(|(k, v)| !want.contains_key(*k) && !default_path(k, v))
             .collect();
         if extra.is_empty() {
             return;
@@ -540,6 +545,16 @@ services:
         let other = json!({"Env": ["PATH=/usr/bin"], "Labels": {"vendor": "acme"}, "Volumes": {"/image-volume": {}}});
         let got = compare(&i, &s, &container, Some(&other));
         assert_eq!(changed(&got), ["env.PATH", "env.SECRET"]);
+        // Docker's default PATH is never the file's.
+        let mut c = container.clone();
+        c["Config"]["Env"] = old["Env"].clone();
+        c["Config"]["Env"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!(format!("PATH={DEFAULT_PATH}")));
+        let (i, s) = spec(FILE);
+        let no_path = json!({"Labels": {"vendor": "acme"}, "Volumes": {"/image-volume": {}}});
+        assert_eq!(compare(&i, &s, &c, Some(&no_path)), Comparison::default());
     }
 
     #[test]
