@@ -69,6 +69,9 @@ pub enum Command {
     Config(ConfigArgs),
     /// Show the state of every instance's container.
     Status(StatusArgs),
+    /// Show what each instance needs to match the file, and why; change
+    /// nothing (exit 0: nothing to do, 2: changes pending, 1: error).
+    Plan(PlanArgs),
     /// Create and start containers, dependencies first.
     Start(StartArgs),
     /// Stop containers, dependents first.
@@ -247,6 +250,21 @@ pub struct StatusArgs {
     pub format: StatusFormat,
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Output format: text, or one JSON document.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StatusFormat {
     Table,
@@ -322,6 +340,23 @@ pub struct LogsArgs {
     pub timestamps: bool,
     /// Instances or services (at least one).
     pub things: Vec<String>,
+}
+
+/// The command of a command line (its first word that is neither an
+/// option nor `-f`'s value), also when clap refuses the line.
+pub fn command_name(args: impl IntoIterator<Item = OsString>) -> Option<String> {
+    let mut args = args
+        .into_iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned());
+    while let Some(a) = args.next() {
+        if a == "-f" || a == "--file" {
+            args.next();
+        } else if !a.starts_with('-') {
+            return Some(a);
+        }
+    }
+    None
 }
 
 /// The long options of MaestroNG 0.8.3, for the program (`None`) and per
@@ -453,6 +488,18 @@ pub fn expand_maestro_ng_abbreviations(args: impl IntoIterator<Item = OsString>)
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_command_name_of_a_line_clap_refuses() {
+        let name = |line: &str| command_name(line.split(' ').map(OsString::from));
+        assert_eq!(name("maestro plan --nope").as_deref(), Some("plan"));
+        assert_eq!(name("maestro -f plan start x").as_deref(), Some("start"));
+        assert_eq!(
+            name("maestro --file=a.yaml --strict-templates plan").as_deref(),
+            Some("plan")
+        );
+        assert_eq!(name("maestro -v"), None);
+    }
+
     use super::*;
 
     fn expand(line: &str) -> String {

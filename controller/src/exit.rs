@@ -15,6 +15,10 @@ pub enum ExitStatus {
     Error,
     /// Ctrl-C ended it (exit 130, as a shell reports SIGINT).
     Interrupted,
+    /// `plan`: the plan was made and changes are pending (exit 2, as
+    /// `terraform plan -detailed-exitcode` and `nomad job plan`). Only
+    /// `plan` returns it; its errors are `Failure`.
+    ChangesPending,
 }
 
 impl ExitStatus {
@@ -24,6 +28,7 @@ impl ExitStatus {
             ExitStatus::Failure => 1,
             ExitStatus::Error => 2,
             ExitStatus::Interrupted => 130,
+            ExitStatus::ChangesPending => 2,
         }
     }
 }
@@ -71,6 +76,7 @@ mod tests {
         assert_eq!(ExitStatus::Failure.code(), 1);
         assert_eq!(ExitStatus::Error.code(), 2);
         assert_eq!(ExitStatus::Interrupted.code(), 130);
+        assert_eq!(ExitStatus::ChangesPending.code(), 2);
         assert_eq!(Failed::error("x").message, "maestro: x");
     }
 }

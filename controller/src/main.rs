@@ -18,6 +18,14 @@ fn main() {
             };
             std::process::exit(status.code());
         }
+        // `plan` keeps exit 2 for "changes pending": its usage errors are 1.
+        Err(e)
+            if e.use_stderr()
+                && maestro::cli::command_name(std::env::args_os()).as_deref() == Some("plan") =>
+        {
+            let _ = e.print();
+            std::process::exit(maestro::exit::ExitStatus::Failure.code());
+        }
         Err(e) => e.exit(),
     };
     std::process::exit(maestro::commands::run(cli).code());

@@ -9,5 +9,6 @@ mod lab;
 mod lifecycle;
 mod lock;
 mod orchestration;
+mod plan;
 mod ports;
 mod restart;

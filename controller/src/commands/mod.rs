@@ -11,6 +11,7 @@ pub mod dump;
 pub mod lock;
 pub mod logs;
 pub mod orchestrate;
+pub mod plan;
 pub mod play;
 pub mod pull;
 pub mod restart;
@@ -30,6 +31,8 @@ pub type CommandResult = Result<ExitStatus, Failed>;
 /// Runs the parsed command line; the process exits with the code of the
 /// returned status.
 pub fn run(cli: Cli) -> ExitStatus {
+    // `plan` keeps 2 for "changes pending": every error of it is 1.
+    let is_plan = matches!(cli.command, Command::Plan(_));
     let outcome = match cli.command {
         // Completion reads the environment file only when it has things to
         // offer, and the file it names may not be the one of `-f`.
@@ -45,7 +48,10 @@ pub fn run(cli: Cli) -> ExitStatus {
     };
     outcome.unwrap_or_else(|failed| {
         crate::render::message::error(&failed.message);
-        failed.status
+        match failed.status {
+            ExitStatus::Error if is_plan => ExitStatus::Failure,
+            status => status,
+        }
     })
 }
 
@@ -57,6 +63,7 @@ fn dispatch(ctx: &Context, command: Command) -> CommandResult {
         Command::Config(args) => dump::run(ctx, false, args.show_secrets, &[]),
         Command::Ships => ships::run(ctx),
         Command::Status(args) => status::run(ctx, &args),
+        Command::Plan(args) => plan::run(ctx, &args),
         Command::Start(args) => orchestrate::run(
             ctx,
             Verb::Start,

@@ -2,6 +2,8 @@
 //! ships hold now (`observe`), what each instance needs and why (`plan`),
 //! (the dependency graph itself is `crate::graph`).
 
+pub mod compare;
+pub mod deploy;
 pub mod fnmatch;
 pub mod observe;
 pub mod restart;

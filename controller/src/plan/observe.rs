@@ -140,7 +140,7 @@ pub fn observe_limited(
 /// `work` over `items` on at most `limit` threads at once (0: one thread
 /// per item); the results in the items' order, `None` where `work`
 /// panicked.
-fn at_most<T: Sync, R: Send>(
+pub(crate) fn at_most<T: Sync, R: Send>(
     items: &[T],
     limit: usize,
     work: impl Fn(&T) -> R + Sync,
