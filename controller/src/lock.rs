@@ -10,10 +10,16 @@
 //! image of no files, `maestro-lock:1`, imported on the ship the first time
 //! (no registry is needed).
 //!
+//! The lock goes on the first ship by name that answers: a ship that is
+//! down does not stop the environment's other ships from being worked on,
+//! and two commands that see the same ships answer pick the same one.
+//!
 //! Failure cases: a holder killed with SIGKILL (or a machine that died)
 //! leaves a stale lock, which `maestro lock release` removes after showing
-//! who held it; a lock ship that does not answer fails the command, which
-//! `--no-lock` lets go ahead unguarded.
+//! who held it; two machines that disagree on whether the first ship
+//! answers (a network split) can each take a lock on a different ship;
+//! when no ship answers, the command fails, and `--no-lock` lets it go
+//! ahead unguarded.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -124,9 +130,13 @@ pub fn container_name(environment: &str) -> String {
     format!("maestro-lock.{safe}")
 }
 
-/// The ship that holds an environment's lock: its first ship by name.
-pub fn lock_ship(ships: &std::collections::BTreeMap<String, ShipRef>) -> Option<&Ship> {
-    ships.values().next().map(|s| &**s)
+/// The ships that may hold an environment's lock, in the order they are
+/// tried: by name. The lock goes on the first that answers, so a ship that
+/// is down fails only its own tasks, as in every play.
+pub fn lock_ships(
+    ships: &std::collections::BTreeMap<String, ShipRef>,
+) -> impl Iterator<Item = &Ship> {
+    ships.values().map(|s| &**s)
 }
 
 /// Why the lock could not be taken.
@@ -259,25 +269,59 @@ fn holder(docker: &Docker, name: &str) -> Result<Option<Holder>, DockerError> {
     }
 }
 
-/// `maestro lock status`: who holds the environment's lock.
-pub fn status(ship: &Ship, environment: &str) -> Result<Option<Holder>, DockerError> {
-    let docker = Docker::new(ship)?;
-    holder(&docker, &container_name(environment))
-}
-
-/// `maestro lock release`: removes the lock whoever holds it; returns who
-/// held it.
-pub fn break_lock(ship: &Ship, environment: &str) -> Result<Option<Holder>, DockerError> {
-    let docker = Docker::new(ship)?;
+/// `maestro lock status`: who holds the environment's lock, and on which
+/// ship (looking at each ship in the order locks are taken; one that does
+/// not answer is skipped and named in `unreachable`).
+pub fn status<'s>(
+    ships: impl Iterator<Item = &'s Ship>,
+    environment: &str,
+    unreachable: &mut Vec<String>,
+) -> Result<Option<(Holder, String)>, DockerError> {
     let name = container_name(environment);
-    let held = holder(&docker, &name)?;
-    if held.is_some() {
-        match docker.remove(&name, false, true) {
-            Err(e) if !e.is_not_found() => return Err(e),
-            _ => {}
+    for ship in ships {
+        let found = Docker::new(ship).and_then(|docker| holder(&docker, &name));
+        match found {
+            Ok(Some(holder)) => return Ok(Some((holder, ship.name.clone()))),
+            Ok(None) => {}
+            Err(e) if e.is_unreachable() => unreachable.push(ship.name.clone()),
+            Err(e) => return Err(e),
         }
     }
-    Ok(held)
+    Ok(None)
+}
+
+/// `maestro lock release`: removes the environment's lock on every ship
+/// that answers, whoever holds it; returns who held each.
+pub fn break_lock<'s>(
+    ships: impl Iterator<Item = &'s Ship>,
+    environment: &str,
+    unreachable: &mut Vec<String>,
+) -> Result<Vec<(Holder, String)>, DockerError> {
+    let name = container_name(environment);
+    let mut released = Vec::new();
+    for ship in ships {
+        let docker = match Docker::new(ship) {
+            Ok(d) => d,
+            Err(e) if e.is_unreachable() => {
+                unreachable.push(ship.name.clone());
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        match holder(&docker, &name) {
+            Ok(Some(held)) => {
+                match docker.remove(&name, false, true) {
+                    Err(e) if !e.is_not_found() => return Err(e),
+                    _ => {}
+                }
+                released.push((held, ship.name.clone()));
+            }
+            Ok(None) => {}
+            Err(e) if e.is_unreachable() => unreachable.push(ship.name.clone()),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(released)
 }
 
 /// Every lock container on a ship (for tests and diagnostics).

@@ -204,3 +204,29 @@ fn a_killed_holder_leaves_a_stale_lock_that_release_removes() {
     );
     assert!(stdout(&t.maestro(&["lock", "status"])).contains("not locked"));
 }
+
+#[test]
+fn the_lock_goes_on_the_first_ship_that_answers() {
+    // `a-gone` sorts before the lab's ships and never answers.
+    let t = TestEnv::with_extra(
+        "lockfall",
+        "  a-gone:\n    ip: 10.213.0.99\n    timeout: 2\n",
+        &slow(4),
+    );
+    let _release = Release(&t);
+    let mut first = t.cmd(&["start", "--progress", "plain"]).spawn().unwrap();
+    let status = wait_until_locked(&t, &mut first);
+    assert!(status.contains("(on ship `ship1`)"), "{status}");
+    assert!(
+        status.contains("ships that did not answer: a-gone"),
+        "{status}"
+    );
+    let out = first.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the deploy lock is on ship `ship1`: a-gone did not answer"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(lock_containers(&t), "");
+}

@@ -95,27 +95,47 @@ impl Context {
             return Ok(None);
         }
         let env = self.env();
-        let Some(ship) = lock::lock_ship(&env.ships) else {
-            return Ok(None);
-        };
         let me = lock::Holder::me(command);
         let timeout = std::time::Duration::from_secs(args.lock_timeout);
         // Ctrl-C from here on releases the lock (and cuts a wait short).
         let cancel = super::play::interrupt_token();
-        let on_wait = |holder: &lock::Holder| {
-            crate::render::message::note(format_args!(
-                "waiting up to {}s for the deploy lock, held by {holder}",
-                args.lock_timeout
-            ));
-        };
-        match DeployLock::acquire(ship, &env.name, &me, timeout, &cancel, on_wait) {
-            Ok(held) => Ok(Some(held)),
-            Err(lock::LockError::Interrupted) => Err(Failed {
-                status: crate::exit::ExitStatus::Interrupted,
-                message: "maestro: interrupted while waiting for the deploy lock".into(),
-            }),
-            Err(e) => Err(Failed::failure(e)),
+        let mut down: Vec<String> = Vec::new();
+        for ship in lock::lock_ships(&env.ships) {
+            let on_wait = |holder: &lock::Holder| {
+                crate::render::message::note(format_args!(
+                    "waiting up to {}s for the deploy lock, held by {holder}",
+                    args.lock_timeout
+                ));
+            };
+            match DeployLock::acquire(ship, &env.name, &me, timeout, &cancel, on_wait) {
+                Ok(held) => {
+                    if !down.is_empty() {
+                        crate::render::message::warning(format_args!(
+                            "the deploy lock is on ship `{}`: {} did not answer",
+                            ship.name,
+                            down.join(", ")
+                        ));
+                    }
+                    return Ok(Some(held));
+                }
+                Err(lock::LockError::Ship(e)) if e.is_unreachable() => down.push(ship.name.clone()),
+                Err(lock::LockError::Interrupted) => {
+                    return Err(Failed {
+                        status: crate::exit::ExitStatus::Interrupted,
+                        message: "maestro: interrupted while waiting for the deploy lock".into(),
+                    });
+                }
+                Err(e) => return Err(Failed::failure(e)),
+            }
         }
+        if down.is_empty() {
+            // An environment without ships has nothing to guard.
+            return Ok(None);
+        }
+        Err(Failed::failure(format_args!(
+            "cannot take the deploy lock: no ship answered ({}); --no-lock goes ahead without it",
+            down.join(", ")
+        )))
     }
 
     /// What the ships hold for the selected instances: one list request per

@@ -8,19 +8,38 @@ use crate::lock;
 
 pub fn run(ctx: &Context, action: LockAction) -> CommandResult {
     let env = ctx.env();
-    let Some(ship) = lock::lock_ship(&env.ships) else {
-        return Err(Failed::error("the environment has no ships"));
+    let ships = lock::lock_ships(&env.ships);
+    let mut down = Vec::new();
+    let mut text = match action {
+        LockAction::Status => {
+            match lock::status(ships, &env.name, &mut down).map_err(Failed::failure)? {
+                Some((holder, ship)) => {
+                    format!("{}: locked by {holder} (on ship `{ship}`)\n", env.name)
+                }
+                None => format!("{}: not locked\n", env.name),
+            }
+        }
+        LockAction::Release => {
+            let released =
+                lock::break_lock(ships, &env.name, &mut down).map_err(Failed::failure)?;
+            if released.is_empty() {
+                format!("{}: not locked\n", env.name)
+            } else {
+                released
+                    .iter()
+                    .map(|(holder, ship)| {
+                        format!(
+                            "{}: released the lock of {holder} (on ship `{ship}`)\n",
+                            env.name
+                        )
+                    })
+                    .collect()
+            }
+        }
     };
-    let text = match action {
-        LockAction::Status => match lock::status(ship, &env.name).map_err(Failed::failure)? {
-            Some(holder) => format!("{}: locked by {holder}\n", env.name),
-            None => format!("{}: not locked\n", env.name),
-        },
-        LockAction::Release => match lock::break_lock(ship, &env.name).map_err(Failed::failure)? {
-            Some(holder) => format!("{}: released the lock of {holder}\n", env.name),
-            None => format!("{}: not locked\n", env.name),
-        },
-    };
+    if !down.is_empty() {
+        text.push_str(&format!("ships that did not answer: {}\n", down.join(", ")));
+    }
     super::print_stdout(&text)?;
     Ok(ExitStatus::Success)
 }
