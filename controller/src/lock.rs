@@ -27,7 +27,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::config::ship::{Ship, ShipRef};
 use crate::docker::models::ContainerCreateBody;
-use crate::docker::{Docker, Error as DockerError, filters};
+use crate::docker::{Docker, Error as DockerError};
 use crate::scheduler::CancelToken;
 
 /// The image of lock containers.
@@ -35,7 +35,7 @@ pub const IMAGE_REPO: &str = "maestro-lock";
 pub const IMAGE_TAG: &str = "1";
 
 /// Labels of a lock container.
-pub const LABEL_LOCK: &str = "maestro.lock";
+const LABEL_LOCK: &str = "maestro.lock";
 const LABEL_USER: &str = "maestro.lock.user";
 const LABEL_HOST: &str = "maestro.lock.host";
 const LABEL_PID: &str = "maestro.lock.pid";
@@ -322,17 +322,6 @@ pub fn break_lock<'s>(
         }
     }
     Ok(released)
-}
-
-/// Every lock container on a ship (for tests and diagnostics).
-pub fn locks_on(docker: &Docker) -> Result<Vec<String>, DockerError> {
-    let f = filters([("label", LABEL_LOCK)]);
-    Ok(docker
-        .containers(true, &f)?
-        .into_iter()
-        .flat_map(|c| c.names)
-        .map(|n| n.trim_start_matches('/').to_string())
-        .collect())
 }
 
 /// The lock this process holds, for a second Ctrl-C: the process exits at
