@@ -251,6 +251,10 @@ pub struct UpArgs {
     /// has (on that ship).
     #[arg(long)]
     pub remove_orphans: bool,
+    /// Create and recreate containers but start none: what is created is
+    /// left stopped, a stopped container stays stopped.
+    #[arg(long)]
+    pub no_start: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -492,3 +492,27 @@ fn two_ups_at_once_one_is_refused_by_the_lock() {
     assert!(running(&t.inspect("ship2", &t.n("w1")).unwrap()));
     plan_is_clean(&t);
 }
+
+#[test]
+fn no_start_creates_stopped_containers_that_the_next_up_starts() {
+    let t = TestEnv::new("up-nostart", THREE);
+    let said = up(&t, &["--no-start"], 0);
+    assert!(said.contains("3 created"), "{said}");
+    let created = ids(&t);
+    for k in 1..=3 {
+        let c = t
+            .inspect(&format!("ship{k}"), &t.n(&format!("w{k}")))
+            .unwrap();
+        assert!(!running(&c), "w{k} was started");
+        assert_eq!(c["State"]["Status"].as_str(), Some("created"));
+    }
+    let said = up(&t, &["--no-start"], 0);
+    assert!(
+        said.contains("0 started, 0 removed, 3 left alone"),
+        "{said}"
+    );
+    let said = up(&t, &[], 0);
+    assert!(said.contains("0 recreated, 3 started"), "{said}");
+    assert_eq!(ids(&t), created);
+    plan_is_clean(&t);
+}

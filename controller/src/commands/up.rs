@@ -1,4 +1,4 @@
-//! `maestro up [things] [--rolling[=N|N%]] [--remove-orphans]`: makes the
+//! `maestro up [things] [--rolling[=N|N%]] [--remove-orphans] [--no-start]`: makes the
 //! ships match the file. config -> selection (as `start`) -> deploy lock ->
 //! the deploy plan of `maestro plan` (`commands::plan::make`) -> `up`'s
 //! steps (`plan::up`: dependency order, batches with `--rolling`) -> `up`
@@ -49,12 +49,18 @@ pub fn run(ctx: &Context, args: &UpArgs) -> CommandResult {
     }
     let deps = selection::dependencies(env, &selection.names, sel.ignore_dependencies);
     let steps = up_plan::steps(env, &plan, &deps, args.rolling, args.remove_orphans);
+    let steps = if args.no_start {
+        up_plan::without_starts(steps)
+    } else {
+        steps
+    };
     let info = PlayInfo::new("up", steps.iter().map(|s| s.id.clone()).collect());
     let shared = RestartShared::new(
         Shared {
             env,
             dockers: &dockers,
             refresh_images: false,
+            no_start: args.no_start,
         },
         RestartFlags::default(),
         BTreeMap::new(),

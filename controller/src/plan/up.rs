@@ -146,6 +146,19 @@ pub fn steps(
     out
 }
 
+/// `--no-start`: a stopped container is left as it is instead of started.
+pub fn without_starts(steps: Vec<UpStep>) -> Vec<UpStep> {
+    steps
+        .into_iter()
+        .map(|mut s| {
+            if let UpWork::Start { container } = s.work {
+                s.work = UpWork::Leave { container };
+            }
+            s
+        })
+        .collect()
+}
+
 fn work(image: &str, listed: Option<&Listed>, decision: &Decision) -> UpWork {
     let Some(c) = listed else {
         return match decision {
@@ -250,6 +263,9 @@ mod tests {
             if reason == "conflict: container kafka-2 belongs to environment `staging`; remove or rename it"));
         assert!(matches!(got[2].work, UpWork::Recreate { adopt: true, .. }));
         assert_eq!(got[5].ship, "ship1");
+        let kept = without_starts(got);
+        assert_eq!(word(&kept[4]), ("zk-2", "left alone"));
+        assert_eq!(word(&kept[0]), ("kafka-1", "created"));
     }
 
     #[test]

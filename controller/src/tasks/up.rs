@@ -61,7 +61,12 @@ pub fn run_up(shared: &RestartShared<'_>, step: &UpStep, ctx: &TaskContext<'_>) 
             run_restart(shared, &restart, ctx)
         }
         UpWork::Leave { container } => {
-            ctx.emit_with_container(container.display(), State::UpToDate);
+            let state = if container.running {
+                State::UpToDate
+            } else {
+                State::Down
+            };
+            ctx.emit_with_container(container.display(), state);
             Ok(Completion::Unchanged)
         }
         UpWork::Refuse { reason } => Err(TaskFailure::non_fatal(reason.clone())),
