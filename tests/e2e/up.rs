@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use maestro_tests::{TestEnv, assert_code, id, running, stderr, stdout};
+use maestro_tests::{TestEnv, assert_code, id, running, started_at, stderr, stdout};
 use serde_json::Value;
 
 const THREE: &str = "
@@ -82,6 +82,17 @@ fn up_changes_only_what_differs_from_the_file_and_a_second_up_nothing() {
 
     // One variable of one instance: only it is recreated.
     edit(&t, "MODE: blue", "MODE: green");
+    let dry = t.maestro(&["up", "--dry-run"]);
+    assert_code(&dry, 0);
+    assert!(
+        stdout(&dry).contains(&format!(
+            "{} (ship1): recreate: changed env.MODE\n",
+            t.n("w1")
+        )),
+        "{}",
+        stdout(&dry)
+    );
+    assert_eq!(ids(&t), first, "--dry-run changed something");
     let said = up(&t, &[], 0);
     assert!(
         said.contains(&format!(
@@ -514,5 +525,38 @@ fn no_start_creates_stopped_containers_that_the_next_up_starts() {
     let said = up(&t, &[], 0);
     assert!(said.contains("0 recreated, 3 started"), "{said}");
     assert_eq!(ids(&t), created);
+    plan_is_clean(&t);
+}
+
+#[test]
+fn a_recreated_dependency_passes_its_checks_before_its_dependents_are_touched() {
+    let services = "
+  db:
+    image: {IMAGE}
+    env: {V: '1'}
+    lifecycle: {running: [{type: sleep, wait: 2}]}
+    instances:
+      {P}-db: {ship: ship1, command: sleep 3600, stop_timeout: 1}
+  app:
+    image: {IMAGE}
+    requires: [db]
+    env: {W: '1'}
+    instances:
+      {P}-app: {ship: ship2, command: sleep 3600, stop_timeout: 1}
+";
+    let t = TestEnv::new("up-order", services);
+    up(&t, &[], 0);
+    edit(&t, "V: '1'", "V: '2'");
+    edit(&t, "W: '1'", "W: '2'");
+    let said = up(&t, &[], 0);
+    assert!(said.contains("2 recreated"), "{said}");
+    let db = t.inspect("ship1", &t.n("db")).unwrap();
+    let app = t.inspect("ship2", &t.n("app")).unwrap();
+    let app_created = maestro_tests::nanos_of_day(app["Created"].as_str().unwrap());
+    assert!(
+        started_at(&db) + 2_000_000_000 <= app_created,
+        "app recreated before db's checks passed: db started {}, app created {app_created}",
+        started_at(&db)
+    );
     plan_is_clean(&t);
 }
