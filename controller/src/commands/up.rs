@@ -24,14 +24,23 @@ pub fn run(ctx: &Context, args: &UpArgs) -> CommandResult {
     let env = ctx.env();
     let sel = &args.play.selection;
     let selection = ctx.select(Verb::Start, &request(sel, false, false))?;
-    // Taken before looking at the ships, so the plan is made under it.
-    let _lock = if args.play.dry_run {
+    let things = !sel.things.is_empty();
+    let observe = || super::plan::make(env, &selection, things, sel.concurrency);
+    let (dockers, plan) = observe();
+    // A plan with nothing to change needs no lock: the play changes
+    // nothing. Otherwise the lock is taken and the ships are looked at
+    // again under it, so that what is applied is decided under the lock.
+    let settled = !plan.pending() && !plan.failed();
+    let held = if args.play.dry_run || settled {
         None
     } else {
         ctx.lock("up", &args.play.lock)?
     };
-    let things = !sel.things.is_empty();
-    let (dockers, plan) = super::plan::make(env, &selection, things, sel.concurrency);
+    let (dockers, plan) = if held.is_some() {
+        observe()
+    } else {
+        (dockers, plan)
+    };
     if args.play.dry_run {
         super::print_stdout(&crate::render::deploy::text(&plan))?;
         return Ok(if plan.failed() {
