@@ -502,6 +502,40 @@ fn two_ups_at_once_one_is_refused_by_the_lock() {
     );
     assert!(running(&t.inspect("ship2", &t.n("w1")).unwrap()));
     plan_is_clean(&t);
+
+    // A lock held by someone else: an `up` with nothing to change does not
+    // need it; one with something to change is refused and changes nothing.
+    let lock = format!("maestro-lock.{}", t.name);
+    let made = t
+        .lab
+        .docker("ship1")
+        .args(["create", "--name", &lock, "--label", "maestro.lock=1"])
+        .args([
+            "--label",
+            "maestro.lock.user=bob",
+            "maestro-lock:1",
+            "maestro-lock",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let said = up(&t, &[], 0);
+    assert!(said.contains("1 left alone"), "{said}");
+    let before = t.inspect("ship2", &t.n("w1")).map(|v| id(&v));
+    edit(&t, "command: sleep 3600", "command: sleep 3601");
+    let refused = t.maestro(&["up"]);
+    let _ = t.lab.docker("ship1").args(["rm", "-f", &lock]).output();
+    assert_code(&refused, 1);
+    assert!(
+        stderr(&refused).contains("the environment is locked by bob@"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(t.inspect("ship2", &t.n("w1")).map(|v| id(&v)), before);
 }
 
 #[test]
