@@ -74,6 +74,10 @@ pub enum Command {
     Plan(PlanArgs),
     /// Create and start containers, dependencies first.
     Start(StartArgs),
+    /// Make the ships match the file: create what is absent, start what is
+    /// stopped, recreate what changed, leave the rest alone (the plan of
+    /// `maestro plan`, applied in dependency order).
+    Up(UpArgs),
     /// Stop containers, dependents first.
     Stop(StopArgs),
     /// Kill containers (SIGKILL), dependents first.
@@ -233,6 +237,24 @@ pub struct RestartArgs {
     /// percentage of the service's instances (25%).
     #[arg(long, value_name = "N|N%", default_value = "1")]
     pub batch: crate::plan::restart::Batch,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub play: PlayArgs,
+    /// Recreate each service's instances batch by batch, as `restart`
+    /// rolls: a count (default 1) or a percentage of its instances (25%).
+    #[arg(long, value_name = "N|N%", num_args = 0..=1, default_missing_value = "1", require_equals = true)]
+    pub rolling: Option<crate::plan::restart::Batch>,
+    /// Also remove the environment's containers that the file no longer
+    /// has (on that ship).
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Create and recreate containers but start none: what is created is
+    /// left stopped, a stopped container stays stopped.
+    #[arg(long)]
+    pub no_start: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -44,6 +44,9 @@ const LABEL_SINCE: &str = "maestro.lock.since";
 
 /// How often a waiting command tries again.
 const RETRY: Duration = Duration::from_millis(500);
+/// How long a refusal waits for a holder whose container Docker has named
+/// but not yet shown, so that the refusal can say who holds the lock.
+const SETTLE: Duration = Duration::from_secs(2);
 
 /// Who holds a lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,13 +221,24 @@ impl DeployLock {
                 }
                 Err(e) if e.status() == Some(409) => {
                     if Instant::now() >= deadline {
-                        let holder = holder(&docker, &name)
-                            .map_err(LockError::Ship)?
-                            .unwrap_or_else(|| Holder::from_labels(&HashMap::new()));
-                        return Err(LockError::Held {
-                            holder,
-                            ship: ship.name.clone(),
-                        });
+                        match holder(&docker, &name).map_err(LockError::Ship)? {
+                            // Docker reserves the name before the other
+                            // command's container can be inspected (or it
+                            // was just released): look again shortly.
+                            None if Instant::now() < deadline + SETTLE => {
+                                if cancel.sleep(Duration::from_millis(50)) {
+                                    return Err(LockError::Interrupted);
+                                }
+                                continue;
+                            }
+                            holder => {
+                                return Err(LockError::Held {
+                                    holder: holder
+                                        .unwrap_or_else(|| Holder::from_labels(&HashMap::new())),
+                                    ship: ship.name.clone(),
+                                });
+                            }
+                        }
                     }
                     if let Some(tell) = on_wait.take()
                         && let Ok(Some(holder)) = holder(&docker, &name)

@@ -12,3 +12,4 @@ mod orchestration;
 mod plan;
 mod ports;
 mod restart;
+mod up;

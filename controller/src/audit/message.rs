@@ -73,7 +73,10 @@ fn capitalised(s: &str) -> String {
 pub fn text(play: &PlayInfo, what: &str, phase: Phase<'_>) -> String {
     match phase {
         Phase::Action => format!("{} is {} {what}.", play.who, gerund(&play.action)),
-        Phase::Success => format!("{} of {what} succeeded.", capitalised(&play.action)),
+        Phase::Success => match &play.outcome {
+            Some(o) => format!("{} of {what} succeeded ({o}).", capitalised(&play.action)),
+            None => format!("{} of {what} succeeded.", capitalised(&play.action)),
+        },
         Phase::Error(msg) => format!("Failed to {} {what}! (message: {msg})", play.action),
     }
 }
@@ -87,7 +90,18 @@ mod tests {
             action: action.into(),
             what: (1..=n).map(|i| format!("web-{i}")).collect(),
             who: "alice".into(),
+            outcome: None,
         }
+    }
+
+    #[test]
+    fn a_success_says_what_the_play_did() {
+        let mut p = play("up", 1);
+        p.outcome = Some("1 created (web-1)".into());
+        assert_eq!(
+            text(&p, "web-1", Phase::Success),
+            "Up of web-1 succeeded (1 created (web-1))."
+        );
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub struct PlayInfo {
     pub what: Vec<String>,
     /// Who runs maestro (the login name).
     pub who: String,
+    /// What the play did, told with its success (`up`'s summary).
+    pub outcome: Option<String>,
 }
 
 impl PlayInfo {
@@ -50,6 +52,7 @@ impl PlayInfo {
             action: action.to_string(),
             what,
             who: current_user(),
+            outcome: None,
         }
     }
 }

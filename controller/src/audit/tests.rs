@@ -102,6 +102,7 @@ fn play(what: &[&str]) -> PlayInfo {
         action: "start".into(),
         what: what.iter().map(|s| s.to_string()).collect(),
         who: "alice".into(),
+        outcome: None,
     }
 }
 

@@ -17,6 +17,7 @@ pub mod pull;
 pub mod restart;
 pub mod ships;
 pub mod status;
+pub mod up;
 pub mod validate;
 
 pub use context::Context;
@@ -74,6 +75,7 @@ fn dispatch(ctx: &Context, command: Command) -> CommandResult {
                 ..Default::default()
             },
         ),
+        Command::Up(args) => up::run(ctx, &args),
         Command::Stop(args) => stop_like(ctx, Verb::Stop, &args),
         Command::Kill(args) => stop_like(ctx, Verb::Kill, &args),
         Command::Clean(args) => {

@@ -55,6 +55,7 @@ pub fn run(ctx: &Context, verb: Verb, args: &PlayArgs, opts: &Options) -> Comman
         env,
         dockers: &dockers,
         refresh_images: opts.refresh_images,
+        no_start: false,
     };
     let nodes: Vec<Task<'_>> = plan
         .steps

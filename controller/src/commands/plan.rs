@@ -17,6 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::context::Clients;
 use super::context::request;
 use super::{CommandResult, Context};
 use crate::cli::{PlanArgs, PlanFormat};
@@ -25,9 +26,9 @@ use crate::config::model::Instance;
 use crate::docker::Docker;
 use crate::exit::ExitStatus;
 use crate::plan::compare::compare;
-use crate::plan::deploy::{self, Facts, Listed, Lists};
+use crate::plan::deploy::{self, DeployPlan, Facts, Listed, Lists};
 use crate::plan::observe::at_most;
-use crate::plan::selection::Verb;
+use crate::plan::selection::{Selection, Verb};
 use crate::render;
 
 /// Requests in flight at once per ship in the second round.
@@ -37,19 +38,8 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> CommandResult {
     let env = ctx.env();
     // The instances `start` (and `up`) would act on.
     let selection = ctx.select(Verb::Start, &request(&args.selection, false, false))?;
-    let clients = clients(env);
-    let lists = list_all(&clients, args.selection.concurrency);
-    let facts = inspect(env, &selection.names, &clients, &lists);
-    // With things, only the orphans of the services they name.
-    let services: Option<BTreeSet<String>> = (!args.selection.things.is_empty()).then(|| {
-        selection
-            .names
-            .iter()
-            .filter_map(|n| env.instances.get(n))
-            .map(|i| i.service.clone())
-            .collect()
-    });
-    let plan = deploy::plan(env, &selection.names, &lists, &facts, services.as_ref());
+    let things = !args.selection.things.is_empty();
+    let (_, plan) = make(env, &selection, things, args.selection.concurrency);
     let text = match args.format {
         PlanFormat::Text => render::deploy::text(&plan),
         PlanFormat::Json => render::deploy::json(&plan),
@@ -62,6 +52,30 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> CommandResult {
     } else {
         ExitStatus::Success
     })
+}
+
+/// The deploy plan of the selected instances, and the clients of every
+/// ship of the file it was made with (`up` applies it with them). With
+/// `things`, only the orphans of the services of the selected instances.
+pub fn make(
+    env: &Environment,
+    selection: &Selection,
+    things: bool,
+    concurrency: usize,
+) -> (Clients, DeployPlan) {
+    let clients = clients(env);
+    let lists = list_all(&clients, concurrency);
+    let facts = inspect(env, &selection.names, &clients, &lists);
+    let services: Option<BTreeSet<String>> = things.then(|| {
+        selection
+            .names
+            .iter()
+            .filter_map(|n| env.instances.get(n))
+            .map(|i| i.service.clone())
+            .collect()
+    });
+    let plan = deploy::plan(env, &selection.names, &lists, &facts, services.as_ref());
+    (clients, plan)
 }
 
 /// A client for every ship of the file (warnings shown once).

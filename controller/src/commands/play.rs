@@ -1,5 +1,5 @@
 //! The frame every command that changes containers runs its play in
-//! (start, stop, kill, clean, restart, pull): the auditors are told the play
+//! (start, stop, kill, clean, restart, pull, up): the auditors are told the play
 //! starts, and one that refuses stops it before any change; the scheduler
 //! runs it with the chosen renderer and Ctrl-C handling; the auditors hear
 //! how it ended, and their warnings are printed.
@@ -35,6 +35,36 @@ pub fn run_audited(
     play: Play<'_>,
     failure: impl FnOnce(&Report) -> String,
 ) -> Result<Report, Failed> {
+    run_told(env, info, progress, play, |_| None, failure)
+}
+
+/// As [`run_audited`], and the auditors hear with the play's success what
+/// it did (`outcome`, e.g. `up`'s summary).
+pub fn run_audited_outcome(
+    env: &Environment,
+    info: &PlayInfo,
+    progress: Progress,
+    play: Play<'_>,
+    outcome: impl Fn(&Report) -> String,
+) -> Result<Report, Failed> {
+    run_told(
+        env,
+        info,
+        progress,
+        play,
+        |r| Some(outcome(r)),
+        |r| outcome(r),
+    )
+}
+
+fn run_told(
+    env: &Environment,
+    info: &PlayInfo,
+    progress: Progress,
+    play: Play<'_>,
+    success: impl FnOnce(&Report) -> Option<String>,
+    failure: impl FnOnce(&Report) -> String,
+) -> Result<Report, Failed> {
     let auditors = Auditors::from_environment(env);
     if let Err(e) = auditors.action(info) {
         print_warnings(&auditors);
@@ -44,7 +74,9 @@ pub fn run_audited(
     let result = render::with_progress(progress, |sink| scheduler::run(play, sink, &cancel));
     match &result {
         Ok(report) if report.summary.exit_status() == crate::exit::ExitStatus::Success => {
-            auditors.success(info);
+            let mut done = info.clone();
+            done.outcome = success(report);
+            auditors.success(&done);
         }
         Ok(report) => auditors.error(info, &failure(report)),
         Err(e) => auditors.error(info, &e.to_string()),

@@ -59,6 +59,7 @@ pub fn run(ctx: &Context, args: &RestartArgs) -> CommandResult {
             env,
             dockers: &dockers,
             refresh_images: false,
+            no_start: false,
         },
         RestartFlags {
             refresh_images: args.refresh_images,

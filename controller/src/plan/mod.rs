@@ -9,6 +9,7 @@ pub mod observe;
 pub mod restart;
 pub mod selection;
 pub mod steps;
+pub mod up;
 
 pub use observe::{Observed, Seen, observe};
 pub use selection::{Request, SelectError, Selection, Verb, select};

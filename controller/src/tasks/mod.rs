@@ -7,3 +7,4 @@ pub mod container_spec;
 pub mod pull;
 pub mod restart;
 pub mod step;
+pub mod up;

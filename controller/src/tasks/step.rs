@@ -38,6 +38,9 @@ pub struct Shared<'a> {
     pub dockers: &'a BTreeMap<String, Result<Docker, String>>,
     /// `-r/--refresh-images`: pull even when the ship has the image.
     pub refresh_images: bool,
+    /// `up --no-start`: a create step creates the container and leaves it
+    /// stopped (no start, no `running` checks).
+    pub no_start: bool,
 }
 
 /// Runs one plan step: the work of one scheduler node.
@@ -194,6 +197,11 @@ impl Task<'_, '_> {
             .docker
             .create(&self.instance.name, &body)
             .map_err(|e| format!("cannot create the container: {e}"))?;
+        if self.shared.no_start {
+            let shown = container_display(&self.instance.image, &created.id);
+            self.ctx.emit_with_container(shown, State::Done);
+            return Ok(Completion::Done);
+        }
         self.start_and_check(&created.id)
     }
 

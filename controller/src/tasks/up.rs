@@ -1,0 +1,114 @@
+//! The `up` task: one per step of `plan::up`, made of the existing tasks.
+//! A create is `start`'s create step, a start is `start --reuse`'s, a
+//! recreate is `restart`'s task (stop when running, then remove and create
+//! again, then the `running` checks); an unchanged instance is left alone
+//! (same container); an orphan is stopped and removed. Start, recreate and
+//! orphan removal failures are fatal (nothing not yet started is touched);
+//! a refused instance (a conflicting container, a ship that did not answer)
+//! fails alone and the play goes on.
+
+use std::time::Duration;
+
+use super::restart::{RestartShared, run_restart};
+use super::step::run_step;
+use crate::events::State;
+use crate::plan::observe::Container;
+use crate::plan::restart::{RestartAction, RestartStep};
+use crate::plan::up::{UpStep, UpWork};
+use crate::plan::{Action, Step};
+use crate::scheduler::{Completion, TaskContext, TaskFailure, TaskResult};
+
+/// Runs one step of `up`: the work of one scheduler node. `Done` when it
+/// changed its instance, `Unchanged` when it left it alone.
+pub fn run_up(shared: &RestartShared<'_>, step: &UpStep, ctx: &TaskContext<'_>) -> TaskResult {
+    let as_step = |action: Action| Step {
+        instance: step.instance.clone(),
+        service: step.service.clone(),
+        ship: step.ship.clone(),
+        deps: Vec::new(),
+        action,
+    };
+    match &step.work {
+        UpWork::Create => run_step(
+            &shared.tasks,
+            &as_step(Action::Create { replace: None }),
+            ctx,
+        ),
+        UpWork::Start { container } => run_step(
+            &shared.tasks,
+            &as_step(Action::StartExisting {
+                container: container.clone(),
+            }),
+            ctx,
+        ),
+        UpWork::Recreate { container, .. } => {
+            let restart = RestartStep {
+                instance: step.instance.clone(),
+                service: step.service.clone(),
+                ship: step.ship.clone(),
+                deps: Vec::new(),
+                batch: 1,
+                action: if container.running {
+                    RestartAction::Restart {
+                        container: container.clone(),
+                    }
+                } else {
+                    RestartAction::Start {
+                        container: Some(container.clone()),
+                    }
+                },
+            };
+            run_restart(shared, &restart, ctx)
+        }
+        UpWork::Leave { container } => {
+            let state = if container.running {
+                State::UpToDate
+            } else {
+                State::Down
+            };
+            ctx.emit_with_container(container.display(), state);
+            Ok(Completion::Unchanged)
+        }
+        UpWork::Refuse { reason } => Err(TaskFailure::non_fatal(reason.clone())),
+        UpWork::RemoveOrphan {
+            container,
+            stop_timeout,
+        } => remove_orphan(shared, step, container, *stop_timeout, ctx),
+    }
+}
+
+/// Stops (when running) and removes a container the file no longer has,
+/// with its anonymous volumes. Its instance is not in the file (or is on
+/// another ship), so there are no lifecycle checks to run.
+fn remove_orphan(
+    shared: &RestartShared<'_>,
+    step: &UpStep,
+    container: &Container,
+    stop_timeout: Option<u64>,
+    ctx: &TaskContext<'_>,
+) -> TaskResult {
+    let docker = match shared.tasks.dockers.get(&step.ship) {
+        Some(Ok(d)) => d,
+        Some(Err(e)) => return Err(TaskFailure::non_fatal(format!("host down: {e}"))),
+        None => {
+            return Err(TaskFailure::fatal(format!(
+                "ship `{}` has no client",
+                step.ship
+            )));
+        }
+    };
+    let shown = container.display();
+    if container.running {
+        ctx.emit_with_container(shown.clone(), State::Stopping);
+        docker
+            .stop(&container.id, stop_timeout.map(Duration::from_secs))
+            .map_err(|e| TaskFailure::fatal(format!("cannot stop the orphan: {e}")))?;
+    }
+    ctx.emit_with_container(shown, State::Removing);
+    docker
+        .remove(&container.id, true, false)
+        .or_else(|e| if e.is_not_found() { Ok(()) } else { Err(e) })
+        .map_err(|e| TaskFailure::fatal(format!("cannot remove the orphan: {e}")))?;
+    ctx.emit(State::Removed);
+    Ok(Completion::Done)
+}
