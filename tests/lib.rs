@@ -17,6 +17,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use maestro::docker::RegistryAuth;
 
+#[path = "support/maestro_ng_venv.rs"]
+pub mod maestro_ng_venv;
+
 /// The lab's exports (`MAESTRO_LAB_*`), read from `lab.env`.
 #[derive(Debug, Clone)]
 pub struct Lab {

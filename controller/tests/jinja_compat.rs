@@ -15,7 +15,8 @@ use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-const MAESTRO_NG: &str = "maestro-ng==0.8.3";
+#[path = "../../tests/support/maestro_ng_venv.rs"]
+mod maestro_ng_venv;
 
 /// Probes whose output differs from Jinja2's on purpose or by a limit of
 /// the engine, with the reason (the same list is in docs/config.md,
@@ -78,47 +79,8 @@ fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The venv with MaestroNG (and so Jinja2), shared with the guest's
-/// compatibility tests.
-fn python() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("maestro-ng-0.8.3-venv");
-    let python = dir.join("bin/python3");
-    let marker = dir.join(".installed");
-    if marker.exists() {
-        return python;
-    }
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-    let step = |what: &str, cmd: &mut Command| {
-        let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-        assert!(
-            out.status.success(),
-            "{what} failed ({}):\n{}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    step(
-        "python3 -m venv",
-        Command::new("python3").args(["-m", "venv"]).arg(&dir),
-    );
-    step(
-        &format!("pip install {MAESTRO_NG}"),
-        Command::new(dir.join("bin/pip")).args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            MAESTRO_NG,
-        ]),
-    );
-    std::fs::write(&marker, MAESTRO_NG).unwrap();
-    python
-}
-
 fn run_python(script: &str, args: &[&Path], stdin: &str, cwd: &Path) -> Value {
-    let mut child = Command::new(python())
+    let mut child = Command::new(maestro_ng_venv::python(env!("CARGO_TARGET_TMPDIR")))
         .arg(data(script))
         .args(args)
         .current_dir(cwd)
@@ -292,7 +254,7 @@ fn example_idioms_give_maestro_ngs_container_environments() {
         .collect();
 
     let theirs: BTreeMap<String, BTreeMap<String, String>> = {
-        let mut child = Command::new(python())
+        let mut child = Command::new(maestro_ng_venv::python(env!("CARGO_TARGET_TMPDIR")))
             .arg(data("conductor_driver.py"))
             .arg(&file)
             .current_dir(&dir)

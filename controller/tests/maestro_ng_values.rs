@@ -9,14 +9,15 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
 use maestro::config::container_env::parse_envfile;
 
-const MAESTRO_NG: &str = "maestro-ng==0.8.3";
+#[path = "../../tests/support/maestro_ng_venv.rs"]
+mod maestro_ng_venv;
 
 const DRIVER: &str = r#"
 import json, os, sys, tempfile
@@ -273,7 +274,7 @@ fn map(items: &[(&str, &str)]) -> BTreeMap<String, String> {
 }
 
 fn run_python(input: &Value) -> Value {
-    let mut child = Command::new(python())
+    let mut child = Command::new(maestro_ng_venv::python(env!("CARGO_TARGET_TMPDIR")))
         .args(["-c", DRIVER])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -293,43 +294,4 @@ fn run_python(input: &Value) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// A venv with maestro-ng 0.8.3, made once and kept under the target dir
-/// (the same one guest/tests/compat.rs uses).
-fn python() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("maestro-ng-0.8.3-venv");
-    let python = dir.join("bin/python3");
-    let marker = dir.join(".installed");
-    if marker.exists() {
-        return python;
-    }
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-    let step = |what: &str, cmd: &mut Command| {
-        let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-        assert!(
-            out.status.success(),
-            "{what} failed ({}):\n{}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    step(
-        "python3 -m venv",
-        Command::new("python3").args(["-m", "venv"]).arg(&dir),
-    );
-    step(
-        &format!("pip install {MAESTRO_NG}"),
-        Command::new(dir.join("bin/pip")).args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            MAESTRO_NG,
-        ]),
-    );
-    std::fs::write(&marker, MAESTRO_NG).unwrap();
-    python
 }

@@ -9,17 +9,18 @@
 // A test crate: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
+
+#[path = "../../tests/support/maestro_ng_venv.rs"]
+mod maestro_ng_venv;
 
 const BIN: &str = env!("CARGO_BIN_EXE_maestro-guest");
 const DRIVER: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/compat/guestutils_driver.py"
 );
-const MAESTRO_NG: &str = "maestro-ng==0.8.3";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Outcome {
@@ -474,44 +475,6 @@ fn cases() -> Vec<Case> {
     .collect()
 }
 
-/// A venv with maestro-ng 0.8.3, made once and kept under the target dir.
-fn python() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("maestro-ng-0.8.3-venv");
-    let python = dir.join("bin/python3");
-    let marker = dir.join(".installed");
-    if marker.exists() {
-        return python;
-    }
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-    let step = |what: &str, cmd: &mut Command| {
-        let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-        assert!(
-            out.status.success(),
-            "{what} failed ({}):\n{}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    step(
-        "python3 -m venv",
-        Command::new("python3").args(["-m", "venv"]).arg(&dir),
-    );
-    step(
-        &format!("pip install {MAESTRO_NG}"),
-        Command::new(dir.join("bin/pip")).args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            MAESTRO_NG,
-        ]),
-    );
-    std::fs::write(&marker, MAESTRO_NG).unwrap();
-    python
-}
-
 fn run_python(cases: &[Case]) -> Vec<Outcome> {
     let input: Vec<Value> = cases
         .iter()
@@ -524,7 +487,7 @@ fn run_python(cases: &[Case]) -> Vec<Outcome> {
             json!({"env": env, "call": c.python})
         })
         .collect();
-    let mut child = Command::new(python())
+    let mut child = Command::new(maestro_ng_venv::python(env!("CARGO_TARGET_TMPDIR")))
         .arg(DRIVER)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

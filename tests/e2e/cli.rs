@@ -10,13 +10,10 @@
 //! nothing listens (port 1), plays run with `--dry-run`, and the commands
 //! that must talk to a ship (`status`, `pull`, `logs`) find it down at once.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use maestro_tests::{TempDir, bin, text};
-
-const MAESTRO_NG: &str = "maestro-ng==0.8.3";
 
 /// zookeeper <- kafka <- web, and web also requires zookeeper: a diamond, so
 /// `deptree -r` differs from `deptree`.
@@ -42,47 +39,6 @@ services:
       web-1: {ship: s2}
 ";
 
-/// A venv with maestro-ng 0.8.3, made once and kept under the target dir
-/// (the same one the guest's comparison tests use).
-fn python() -> PathBuf {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON
-        .get_or_init(|| {
-            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("maestro-ng-0.8.3-venv");
-            let python = dir.join("bin/python3");
-            if dir.join(".installed").exists() {
-                return python;
-            }
-            if dir.exists() {
-                std::fs::remove_dir_all(&dir).unwrap();
-            }
-            let step = |what: &str, cmd: &mut Command| {
-                let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-                assert!(
-                    out.status.success(),
-                    "{what} failed:\n{}",
-                    text(&out.stderr)
-                );
-            };
-            step(
-                "python3 -m venv",
-                Command::new("python3").args(["-m", "venv"]).arg(&dir),
-            );
-            step(
-                "pip install",
-                Command::new(dir.join("bin/pip")).args([
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    MAESTRO_NG,
-                ]),
-            );
-            std::fs::write(dir.join(".installed"), MAESTRO_NG).unwrap();
-            python
-        })
-        .clone()
-}
-
 fn folder(tag: &str) -> TempDir {
     let dir = TempDir::new("cli", tag);
     dir.write("maestro.yaml", ENV);
@@ -91,13 +47,15 @@ fn folder(tag: &str) -> TempDir {
 
 /// MaestroNG 0.8.3 run in `dir`.
 fn ng(dir: &Path, args: &[&str]) -> Output {
-    Command::new(python())
-        .args(["-m", "maestro"])
-        .args(args)
-        .current_dir(dir)
-        .env("COLUMNS", "120")
-        .output()
-        .unwrap()
+    Command::new(maestro_tests::maestro_ng_venv::python(env!(
+        "CARGO_TARGET_TMPDIR"
+    )))
+    .args(["-m", "maestro"])
+    .args(args)
+    .current_dir(dir)
+    .env("COLUMNS", "120")
+    .output()
+    .unwrap()
 }
 
 /// The built `maestro` run in `dir`.
@@ -244,11 +202,13 @@ fn every_maestro_ng_flag_of_every_command_is_accepted() {
     let dir = folder("walk");
     // Each parser's `-h` text, from one Python process (a MaestroNG start
     // costs a second): what `maestro-ng -h` and `maestro-ng <command> -h` print.
-    let out = Command::new(python())
-        .args(["-c", HELPS])
-        .env("COLUMNS", "120")
-        .output()
-        .unwrap();
+    let out = Command::new(maestro_tests::maestro_ng_venv::python(env!(
+        "CARGO_TARGET_TMPDIR"
+    )))
+    .args(["-c", HELPS])
+    .env("COLUMNS", "120")
+    .output()
+    .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let helps: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&out.stdout).unwrap();
