@@ -86,16 +86,7 @@ pub fn run_restart(
         .instances
         .get(&step.instance)
         .ok_or_else(|| TaskFailure::fatal(format!("unknown instance {}", step.instance)))?;
-    let docker = match shared.tasks.dockers.get(&step.ship) {
-        Some(Ok(d)) => d,
-        Some(Err(e)) => return Err(TaskFailure::non_fatal(format!("host down: {e}"))),
-        None => {
-            return Err(TaskFailure::fatal(format!(
-                "ship `{}` has no client",
-                step.ship
-            )));
-        }
-    };
+    let docker = shared.tasks.client(&step.ship)?;
 
     if flags.refresh_images {
         let credentials = match shared.credentials.get(&instance.image) {

@@ -127,10 +127,18 @@ impl Shared<'_> {
             .instances
             .get(&step.instance)
             .ok_or_else(|| format!("unknown instance {}", step.instance))?;
-        match self.dockers.get(&instance.ship.name) {
-            Some(Ok(d)) => Ok((instance, d)),
-            Some(Err(e)) => Err(format!("host down: {e}")),
-            None => Err(format!("ship `{}` has no client", instance.ship)),
+        let docker = self.client(&instance.ship.name).map_err(|f| f.message)?;
+        Ok((instance, docker))
+    }
+
+    /// The client of a ship in play. A ship whose client could not be built
+    /// fails its own task only (`host down`, not fatal); a ship without a
+    /// client at all is a bug of the play's making (fatal).
+    pub fn client(&self, ship: &str) -> Result<&Docker, TaskFailure> {
+        match self.dockers.get(ship) {
+            Some(Ok(d)) => Ok(d),
+            Some(Err(e)) => Err(TaskFailure::non_fatal(format!("host down: {e}"))),
+            None => Err(TaskFailure::fatal(format!("ship `{ship}` has no client"))),
         }
     }
 }

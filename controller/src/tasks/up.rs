@@ -87,16 +87,7 @@ fn remove_orphan(
     stop_timeout: Option<u64>,
     ctx: &TaskContext<'_>,
 ) -> TaskResult {
-    let docker = match shared.tasks.dockers.get(&step.ship) {
-        Some(Ok(d)) => d,
-        Some(Err(e)) => return Err(TaskFailure::non_fatal(format!("host down: {e}"))),
-        None => {
-            return Err(TaskFailure::fatal(format!(
-                "ship `{}` has no client",
-                step.ship
-            )));
-        }
-    };
+    let docker = shared.tasks.client(&step.ship)?;
     let shown = container.display();
     if container.running {
         ctx.emit_with_container(shown.clone(), State::Stopping);
