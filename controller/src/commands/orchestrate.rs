@@ -9,7 +9,7 @@ use crate::cli::PlayArgs;
 use crate::exit::ExitStatus;
 use crate::plan::selection::{self, Verb};
 use crate::plan::{self as planning, PlanOptions};
-use crate::scheduler::{Direction, Play, Task};
+use crate::scheduler::{Direction, Play};
 use crate::tasks::step::{Shared, run_step};
 
 /// What the command line asked for, beyond the selection.
@@ -57,20 +57,12 @@ pub fn run(ctx: &Context, verb: Verb, args: &PlayArgs, opts: &Options) -> Comman
         refresh_images: opts.refresh_images,
         no_start: false,
     };
-    let nodes: Vec<Task<'_>> = plan
-        .steps
-        .iter()
-        .map(|step| {
-            let shared = &shared;
-            Task::new(
-                step.instance.clone(),
-                step.service.clone(),
-                step.ship.clone(),
-                step.deps.clone(),
-                move |ctx| run_step(shared, step, ctx),
-            )
-        })
-        .collect();
+    let shared = &shared;
+    let nodes = super::play::tasks(
+        &plan.steps,
+        |s| (&s.instance, &s.service, &s.ship, &s.deps),
+        |step, ctx| run_step(shared, step, ctx),
+    );
     let play = Play {
         command: verb.name().to_string(),
         direction: if verb.is_reverse() {

@@ -11,7 +11,9 @@ use crate::audit::{Auditors, PlayInfo};
 use crate::config::Environment;
 use crate::exit::Failed;
 use crate::render::{self, Progress};
-use crate::scheduler::{self, CancelToken, Concurrency, Play, Report};
+use crate::scheduler::{
+    self, CancelToken, Concurrency, Play, Report, Task, TaskContext, TaskResult,
+};
 
 /// The per-ship limits of the environment's ships under the `-c` limit.
 pub fn limits(env: &Environment, concurrency: usize) -> Concurrency {
@@ -21,6 +23,23 @@ pub fn limits(env: &Environment, concurrency: usize) -> Concurrency {
             .values()
             .map(|s| (s.name.as_str(), s.max_concurrency)),
     )
+}
+
+/// One scheduler task per step of a plan: `place` says where a step stands
+/// in the play (its id, service, ship and the ids it waits for), `work`
+/// what it does.
+pub fn tasks<'a, S: Sync>(
+    steps: &'a [S],
+    place: impl Fn(&'a S) -> (&'a str, &'a str, &'a str, &'a [String]),
+    work: impl Fn(&'a S, &TaskContext<'_>) -> TaskResult + Copy + Send + 'a,
+) -> Vec<Task<'a>> {
+    steps
+        .iter()
+        .map(|step| {
+            let (id, service, ship, deps) = place(step);
+            Task::new(id, service, ship, deps, move |ctx| work(step, ctx))
+        })
+        .collect()
 }
 
 /// Runs `play` under the environment's auditors and returns its report

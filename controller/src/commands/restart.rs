@@ -14,7 +14,7 @@ use crate::exit::ExitStatus;
 use crate::plan::restart::{self as restart_plan, RestartOptions};
 use crate::plan::selection::{self, Verb};
 use crate::registry_auth::{self, Lookup};
-use crate::scheduler::{self, Direction, Play, Report, Task};
+use crate::scheduler::{self, Direction, Play, Report};
 use crate::tasks::restart::{RestartFlags, RestartShared, run_restart};
 use crate::tasks::step::Shared;
 
@@ -70,20 +70,12 @@ pub fn run(ctx: &Context, args: &RestartArgs) -> CommandResult {
         },
         credentials,
     );
-    let nodes: Vec<Task<'_>> = plan
-        .steps
-        .iter()
-        .map(|step| {
-            let shared = &shared;
-            Task::new(
-                step.instance.clone(),
-                step.service.clone(),
-                step.ship.clone(),
-                step.deps.clone(),
-                move |ctx| run_restart(shared, step, ctx),
-            )
-        })
-        .collect();
+    let shared = &shared;
+    let nodes = super::play::tasks(
+        &plan.steps,
+        |s| (&s.instance, &s.service, &s.ship, &s.deps),
+        |step, ctx| run_restart(shared, step, ctx),
+    );
     let play = Play {
         command: "restart".into(),
         direction: Direction::Forward,

@@ -15,7 +15,7 @@ use crate::cli::UpArgs;
 use crate::exit::ExitStatus;
 use crate::plan::selection::{self, Verb};
 use crate::plan::up::{self as up_plan, UpStep, UpWork};
-use crate::scheduler::{Direction, Outcome, Play, Report, Task};
+use crate::scheduler::{Direction, Outcome, Play, Report};
 use crate::tasks::restart::{RestartFlags, RestartShared};
 use crate::tasks::step::Shared;
 use crate::tasks::up::run_up;
@@ -74,19 +74,12 @@ pub fn run(ctx: &Context, args: &UpArgs) -> CommandResult {
         RestartFlags::default(),
         BTreeMap::new(),
     );
-    let nodes: Vec<Task<'_>> = steps
-        .iter()
-        .map(|step| {
-            let shared = &shared;
-            Task::new(
-                step.id.clone(),
-                step.service.clone(),
-                step.ship.clone(),
-                step.deps.clone(),
-                move |ctx| run_up(shared, step, ctx),
-            )
-        })
-        .collect();
+    let shared = &shared;
+    let nodes = super::play::tasks(
+        &steps,
+        |s| (&s.id, &s.service, &s.ship, &s.deps),
+        |step, ctx| run_up(shared, step, ctx),
+    );
     let play = Play {
         command: "up".into(),
         direction: Direction::Forward,
