@@ -414,3 +414,21 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// The body of `GET /VERSION` from `addr`, or `None` when nothing answers
+/// with 200 within a short time.
+pub fn http_version(addr: std::net::SocketAddr) -> Option<String> {
+    use std::io::{Read, Write};
+    let timeout = std::time::Duration::from_millis(300);
+    let mut s = std::net::TcpStream::connect_timeout(&addr, timeout).ok()?;
+    s.set_read_timeout(Some(timeout)).ok()?;
+    s.set_write_timeout(Some(timeout)).ok()?;
+    s.write_all(b"GET /VERSION HTTP/1.0\r\n\r\n").ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    head.split_whitespace()
+        .nth(1)
+        .filter(|c| *c == "200")
+        .map(|_| body.trim().to_string())
+}

@@ -3,15 +3,16 @@
 //! after the first instance, `--only-if-changed`, and the order (#186).
 //! Test environments and clean-up come from `orchestration.rs`.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
 
-use maestro_tests::{TestEnv, assert_code, finished_at, id, running, started_at, stderr, stdout};
+use maestro_tests::{
+    TestEnv, assert_code, finished_at, http_version, id, running, started_at, stderr, stdout,
+};
 
 /// Rewrites the test's environment file, e.g. to change the image.
 fn edit(t: &TestEnv, f: impl FnOnce(String) -> String) {
@@ -34,23 +35,6 @@ fn three(t: &TestEnv) -> Vec<Option<Value>> {
     (1..=3)
         .map(|k| t.inspect(&format!("ship{k}"), &t.n(&format!("x{k}"))))
         .collect()
-}
-
-/// The body of `GET /VERSION` from `addr`, or `None` when nothing answers
-/// with 200 within a short time.
-fn version(addr: SocketAddr) -> Option<String> {
-    let timeout = Duration::from_millis(300);
-    let mut s = TcpStream::connect_timeout(&addr, timeout).ok()?;
-    s.set_read_timeout(Some(timeout)).ok()?;
-    s.set_write_timeout(Some(timeout)).ok()?;
-    s.write_all(b"GET /VERSION HTTP/1.0\r\n\r\n").ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    head.split_whitespace()
-        .nth(1)
-        .filter(|c| *c == "200")
-        .map(|_| body.trim().to_string())
 }
 
 const WEB: &str = "
@@ -77,7 +61,11 @@ fn a_rolling_upgrade_keeps_all_but_one_instance_answering() {
         })
         .collect();
     for a in &addrs {
-        assert_eq!(version(*a).as_deref(), Some("1"), "{a} before the roll");
+        assert_eq!(
+            http_version(*a).as_deref(),
+            Some("1"),
+            "{a} before the roll"
+        );
     }
     let before = three(&t);
 
@@ -94,7 +82,7 @@ fn a_rolling_upgrade_keeps_all_but_one_instance_answering() {
         std::thread::spawn(move || {
             let mut samples = Vec::new();
             while !stop.load(Ordering::SeqCst) {
-                let answers: Vec<Option<String>> = addrs.iter().map(|a| version(*a)).collect();
+                let answers: Vec<Option<String>> = addrs.iter().map(|a| http_version(*a)).collect();
                 samples.push(answers);
                 std::thread::sleep(Duration::from_millis(100));
             }
@@ -136,7 +124,7 @@ fn a_rolling_upgrade_keeps_all_but_one_instance_answering() {
         "{samples:?}"
     );
     for a in &addrs {
-        assert_eq!(version(*a).as_deref(), Some("2"), "{a} after the roll");
+        assert_eq!(http_version(*a).as_deref(), Some("2"), "{a} after the roll");
     }
     let after = three(&t);
     for (b, a) in before.iter().zip(&after) {

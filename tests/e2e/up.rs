@@ -6,13 +6,12 @@
 //! service keeps answering, and a second `up` at once is refused by the
 //! deploy lock.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use maestro_tests::{TestEnv, assert_code, id, running, started_at, stderr, stdout};
+use maestro_tests::{TestEnv, assert_code, http_version, id, running, started_at, stderr, stdout};
 use serde_json::Value;
 
 const THREE: &str = "
@@ -368,23 +367,6 @@ fn a_container_made_by_hand_is_adopted_or_refused_by_its_image() {
     assert!(running(&t.inspect("ship3", &t.n("w3")).unwrap()));
 }
 
-/// The body of `GET /VERSION` from `addr`, or `None` when nothing answers
-/// with 200 within a short time.
-fn version(addr: SocketAddr) -> Option<String> {
-    let timeout = Duration::from_millis(300);
-    let mut s = TcpStream::connect_timeout(&addr, timeout).ok()?;
-    s.set_read_timeout(Some(timeout)).ok()?;
-    s.set_write_timeout(Some(timeout)).ok()?;
-    s.write_all(b"GET /VERSION HTTP/1.0\r\n\r\n").ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    head.split_whitespace()
-        .nth(1)
-        .filter(|c| *c == "200")
-        .map(|_| body.trim().to_string())
-}
-
 const WEB: &str = "
   web:
     image: {IMAGE}
@@ -409,7 +391,7 @@ fn up_rolling_keeps_two_of_three_instances_answering() {
         })
         .collect();
     for a in &addrs {
-        assert_eq!(version(*a).as_deref(), Some("1"), "{a} before");
+        assert_eq!(http_version(*a).as_deref(), Some("1"), "{a} before");
     }
     let before = ids(&t);
     let image1 = t.lab.var("MAESTRO_LAB_IMAGE");
@@ -427,8 +409,10 @@ fn up_rolling_keeps_two_of_three_instances_answering() {
                 // would see an instance before it came back and the next
                 // one after it went away.
                 let answers: Vec<Option<String>> = std::thread::scope(|s| {
-                    let probes: Vec<_> =
-                        addrs.iter().map(|a| s.spawn(move || version(*a))).collect();
+                    let probes: Vec<_> = addrs
+                        .iter()
+                        .map(|a| s.spawn(move || http_version(*a)))
+                        .collect();
                     probes.into_iter().map(|p| p.join().unwrap()).collect()
                 });
                 samples.push(answers);
@@ -458,7 +442,7 @@ fn up_rolling_keeps_two_of_three_instances_answering() {
         "{samples:?}"
     );
     for a in &addrs {
-        assert_eq!(version(*a).as_deref(), Some("2"), "{a} after");
+        assert_eq!(http_version(*a).as_deref(), Some("2"), "{a} after");
     }
     let after = ids(&t);
     for (b, a) in before.iter().zip(&after) {
