@@ -464,10 +464,11 @@ fn logs_without_things_or_of_absent_containers_fail_clearly() {
     assert!(text(&out.stderr).contains(&format!("{a} (on ship1) does not exist")));
 }
 
-#[test]
-fn logs_follow_sees_new_lines_and_reattaches_after_a_restart() {
+/// A container on ship1 printing `tick N` every 0.2 s (its guard, to
+/// remove it, and its name), and `maestro logs -F` following it.
+fn follow_ticks(tag: &str) -> (Project, Containers, String, std::process::Child) {
     let lab = Lab::get();
-    let a = unique("day2", "follow");
+    let a = unique("day2", tag);
     let p = Project::new(
         &lab,
         &box_service("web", &lab.var("MAESTRO_LAB_IMAGE"), &[(&a, "ship1")]),
@@ -482,12 +483,18 @@ fn logs_follow_sees_new_lines_and_reattaches_after_a_restart() {
         "trap 'exit 0' TERM; n=0; while true; do n=$((n+1)); echo tick $n; sleep 0.2; done",
         false,
     );
-    let mut child = p
+    let child = p
         .command(&["logs", "-F", &a])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    (p, c, a, child)
+}
+
+#[test]
+fn logs_follow_sees_new_lines_and_reattaches_after_a_restart() {
+    let (p, _c, a, mut child) = follow_ticks("follow");
     let collect = |mut r: Box<dyn Read + Send>| {
         let buf = Arc::new(Mutex::new(String::new()));
         let b = buf.clone();
@@ -548,28 +555,7 @@ fn logs_follow_sees_new_lines_and_reattaches_after_a_restart() {
 /// and the reader thread is blocked on the followed stream.
 #[test]
 fn logs_follow_ends_when_its_output_is_closed() {
-    let lab = Lab::get();
-    let a = unique("day2", "piped");
-    let p = Project::new(
-        &lab,
-        &box_service("web", &lab.var("MAESTRO_LAB_IMAGE"), &[(&a, "ship1")]),
-        None,
-    );
-    let mut c = Containers::new();
-    c.run(
-        &p,
-        &lab,
-        "ship1",
-        &a,
-        "trap 'exit 0' TERM; n=0; while true; do n=$((n+1)); echo tick $n; sleep 0.2; done",
-        false,
-    );
-    let mut child = p
-        .command(&["logs", "-F", &a])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (_p, _c, _a, mut child) = follow_ticks("piped");
     let mut stdout = child.stdout.take().unwrap();
     let mut first = [0u8; 4];
     stdout.read_exact(&mut first).unwrap();
