@@ -6,10 +6,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::config::model::Instance;
 
+use crate::config::model::NetworkAttach;
 use crate::docker::models::{
-    ContainerCreateBody, HostConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, NetworkingConfig, PortBinding,
+    RestartPolicy, RestartPolicyNameEnum,
 };
-use bollard_stubs::models::{HostConfigLogConfig, ResourcesUlimits};
+use bollard_stubs::models::{
+    DeviceMapping, EndpointIpamConfig, HostConfigLogConfig, ResourcesUlimits,
+};
 
 /// Adds a host binding to a container port (`8080/tcp`); a port may have
 /// several (one per host address).
@@ -38,6 +42,7 @@ pub fn container_spec(
 ) -> ContainerCreateBody {
     let (exposed, bindings) = ports(i);
     let (binds, volumes) = volumes(i);
+    let o = &i.options;
     ContainerCreateBody {
         hostname: i.hostname().map(str::to_string),
         image: Some(i.image.clone()),
@@ -55,6 +60,73 @@ pub fn container_spec(
         labels: Some(labels(environment, i)),
         stop_timeout: Some(i64::try_from(i.stop_timeout).unwrap_or(i64::MAX)),
         host_config: Some(host_config(i, binds, bindings)),
+        entrypoint: o.entrypoint.as_ref().map(|e| {
+            // `[""]` is how the API clears the image's entrypoint.
+            if e.is_empty() {
+                vec![String::new()]
+            } else {
+                e.clone()
+            }
+        }),
+        domainname: o.domainname.clone(),
+        stop_signal: o.stop_signal.clone(),
+        tty: o.tty,
+        open_stdin: o.stdin_open,
+        healthcheck: o.healthcheck.as_ref().map(|h| HealthConfig {
+            test: h.test.clone(),
+            interval: h.interval,
+            timeout: h.timeout,
+            retries: h.retries,
+            start_period: h.start_period,
+            ..Default::default()
+        }),
+        networking_config: o.networks.first().map(|n| NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(n.name.clone(), endpoint(n))])),
+        }),
+        ..Default::default()
+    }
+}
+
+/// The JSON body of the create request: `container_spec` plus what the
+/// models no longer carry. `MacAddress` is a `Config` field up to API 1.43
+/// (the daemons maestro supports from 1.41 on read it there); later
+/// daemons read the endpoint's, which `endpoint` also sets.
+pub fn create_request(
+    environment: &str,
+    i: &Instance,
+    container_env: &BTreeMap<String, String>,
+) -> serde_json::Value {
+    let mut body = container_spec(environment, i, container_env);
+    if let Some(mac) = &i.options.mac_address {
+        // Without `networks`, the endpoint of the default bridge (or of `net`).
+        let network = i.options.networks.first().map_or_else(
+            || i.net.clone().unwrap_or_else(|| "bridge".into()),
+            |n| n.name.clone(),
+        );
+        let endpoints = body
+            .networking_config
+            .get_or_insert_with(NetworkingConfig::default)
+            .endpoints_config
+            .get_or_insert_with(HashMap::new);
+        endpoints.entry(network).or_default().mac_address = Some(mac.clone());
+    }
+    let mut v = serde_json::to_value(body).unwrap_or_default();
+    if let (Some(mac), Some(obj)) = (&i.options.mac_address, v.as_object_mut()) {
+        obj.insert("MacAddress".into(), mac.clone().into());
+    }
+    v
+}
+
+/// A network's endpoint: aliases and a fixed address. Only the first
+/// network goes in the create request; the others are connected with the
+/// same settings before start.
+pub fn endpoint(n: &NetworkAttach) -> EndpointSettings {
+    EndpointSettings {
+        aliases: (!n.aliases.is_empty()).then(|| n.aliases.clone()),
+        ipam_config: n.ipv4_address.as_ref().map(|ip| EndpointIpamConfig {
+            ipv4_address: Some(ip.clone()),
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
@@ -152,6 +224,25 @@ fn resources(i: &Instance) -> HostConfig {
             .map(|m| i64::try_from(m).unwrap_or(i64::MAX)),
         memory_swap: i.limits.swap,
         cpu_shares: i.limits.cpu.map(|c| i64::try_from(c).unwrap_or(i64::MAX)),
+        nano_cpus: i.options.nano_cpus,
+        cpu_quota: i.options.cpu_quota,
+        cpu_period: i.options.cpu_period,
+        cpuset_cpus: i.options.cpuset.clone(),
+        memory_reservation: i.options.mem_reservation,
+        memory_swappiness: i.options.memory_swappiness,
+        pids_limit: i.options.pids_limit,
+        init: i.options.init,
+        devices: (!i.options.devices.is_empty()).then(|| {
+            i.options
+                .devices
+                .iter()
+                .map(|d| DeviceMapping {
+                    path_on_host: Some(d.host.clone()),
+                    path_in_container: Some(d.container.clone()),
+                    cgroup_permissions: Some(d.permissions.clone()),
+                })
+                .collect()
+        }),
         ulimits: (!i.ulimits.is_empty()).then(|| {
             i.ulimits
                 .iter()
@@ -187,7 +278,12 @@ fn host_config(
         cap_add: none_if_empty(&i.cap_add),
         cap_drop: none_if_empty(&i.cap_drop),
         extra_hosts: none_if_empty(&i.extra_hosts),
-        network_mode: i.net.clone(),
+        network_mode: i
+            .options
+            .networks
+            .first()
+            .map(|n| n.name.clone())
+            .or_else(|| i.net.clone()),
         dns: none_if_empty(&i.dns),
         restart_policy: Some(restart_policy(i)),
         log_config: i.log.as_ref().map(|l| HostConfigLogConfig {
@@ -195,6 +291,19 @@ fn host_config(
             config: (!l.options.is_empty()).then(|| l.options.clone().into_iter().collect()),
         }),
         security_opt: none_if_empty(&i.security_opt),
+        readonly_rootfs: i.options.read_only,
+        tmpfs: (!i.options.tmpfs.is_empty()).then(|| i.options.tmpfs.clone().into_iter().collect()),
+        shm_size: i.options.shm_size,
+        sysctls: (!i.options.sysctls.is_empty())
+            .then(|| i.options.sysctls.clone().into_iter().collect()),
+        pid_mode: i.options.pid.clone(),
+        ipc_mode: i.options.ipc.clone(),
+        group_add: none_if_empty(&i.options.group_add),
+        dns_search: none_if_empty(&i.options.dns_search),
+        dns_options: none_if_empty(&i.options.dns_opt),
+        oom_score_adj: i.options.oom_score_adj,
+        runtime: i.options.runtime.clone(),
+        userns_mode: i.options.userns_mode.clone(),
         ..resources(i)
     }
 }
