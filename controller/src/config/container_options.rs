@@ -494,7 +494,11 @@ pub fn duration(r: &mut Reader, node: &Node, path: &str) -> Option<i64> {
         _ => None,
     };
     match nanos {
-        Some(ns) if ns >= 1e6 && ns < 9.2e18 => Some(ns.round() as i64),
+        Some(ns) if (1e6..9.2e18).contains(&ns) => Some(ns.round() as i64),
+        Some(ns) if ns >= 9.2e18 => {
+            r.error(node, path, format!("{} is too long", describe(node)));
+            None
+        }
         Some(_) => {
             r.error(
                 node,

@@ -471,4 +471,154 @@ services:
         assert!(h.get("Binds").is_none());
         assert!(h.get("Privileged").is_none());
     }
+
+    fn request(yaml: &str, name: &str) -> Value {
+        let env = crate::config::load_str(yaml, std::path::Path::new(".")).unwrap();
+        let i = &env.instances[name];
+        create_request(&env.name, i, &env.container_env(i))
+    }
+
+    #[test]
+    fn every_added_option_reaches_the_request() {
+        let yaml = "name: e
+__maestro: {schema: 2}
+ships: {s1: {ip: 10.213.0.1}}
+networks:
+  front: {}
+  back: {subnet: 172.31.250.0/24}
+volumes:
+  data: {driver: local}
+services:
+  web:
+    image: box:1
+    tty: true
+    instances:
+      w-1:
+        ship: s1
+        networks: {back: {aliases: [db], ipv4_address: 172.31.250.9}, front: null}
+        healthcheck: {test: 'test -f /ok', interval: 2s, timeout: 1s, retries: 4, start_period: 1m}
+        entrypoint: [/bin/sh, -c]
+        hostname: web-a
+        domainname: example.org
+        mac_address: '02:42:ac:11:00:99'
+        stop_signal: SIGQUIT
+        stdin_open: true
+        read_only: true
+        tmpfs: {/run: 'size=1m'}
+        shm_size: 64m
+        sysctls: {net.core.somaxconn: 1024}
+        devices: ['/dev/null:/dev/nothing:r']
+        init: true
+        pid: host
+        ipc: shareable
+        group_add: ['20']
+        dns_search: [example.org]
+        dns_opt: ['ndots:2']
+        cpuset: '0'
+        cpus: 0.5
+        mem_reservation: 32m
+        memory_swappiness: 10
+        oom_score_adj: 100
+        pids_limit: 64
+        runtime: runc
+        userns_mode: host
+        volumes: {data: /data}
+";
+        let v = request(yaml, "w-1");
+        assert_eq!(v["Hostname"], "web-a");
+        assert_eq!(v["Domainname"], "example.org");
+        assert_eq!(v["MacAddress"], "02:42:ac:11:00:99");
+        assert_eq!(v["StopSignal"], "SIGQUIT");
+        assert_eq!((&v["Tty"], &v["OpenStdin"]), (&json!(true), &json!(true)));
+        assert_eq!(v["Entrypoint"], json!(["/bin/sh", "-c"]));
+        assert_eq!(
+            v["Healthcheck"],
+            json!({"Test": ["CMD-SHELL", "test -f /ok"], "Interval": 2_000_000_000u64,
+                   "Timeout": 1_000_000_000u64, "Retries": 4, "StartPeriod": 60_000_000_000u64})
+        );
+        assert_eq!(
+            v["NetworkingConfig"],
+            json!({"EndpointsConfig": {"back": {"Aliases": ["db"],
+                "IPAMConfig": {"IPv4Address": "172.31.250.9"}, "MacAddress": "02:42:ac:11:00:99"}}})
+        );
+        let h = &v["HostConfig"];
+        assert_eq!(h["NetworkMode"], "back");
+        assert_eq!(h["ReadonlyRootfs"], true);
+        assert_eq!(h["Tmpfs"], json!({"/run": "size=1m"}));
+        assert_eq!(h["ShmSize"], 64 << 20);
+        assert_eq!(h["Sysctls"], json!({"net.core.somaxconn": "1024"}));
+        assert_eq!(
+            h["Devices"],
+            json!([{"PathOnHost": "/dev/null", "PathInContainer": "/dev/nothing", "CgroupPermissions": "r"}])
+        );
+        assert_eq!(h["Init"], true);
+        assert_eq!(
+            (&h["PidMode"], &h["IpcMode"]),
+            (&json!("host"), &json!("shareable"))
+        );
+        assert_eq!(h["GroupAdd"], json!(["20"]));
+        assert_eq!(h["DnsSearch"], json!(["example.org"]));
+        assert_eq!(h["DnsOptions"], json!(["ndots:2"]));
+        assert_eq!(h["CpusetCpus"], "0");
+        assert_eq!(h["NanoCpus"], 500_000_000);
+        assert_eq!(h["MemoryReservation"], 32 << 20);
+        assert_eq!(h["MemorySwappiness"], 10);
+        assert_eq!(h["OomScoreAdj"], 100);
+        assert_eq!(h["PidsLimit"], 64);
+        assert_eq!(h["Runtime"], "runc");
+        assert_eq!(h["UsernsMode"], "host");
+        assert_eq!(h["Binds"], json!(["data:/data"]));
+        assert!(h.get("CpuQuota").is_none());
+    }
+
+    #[test]
+    fn without_the_options_the_request_is_as_before() {
+        let yaml = "name: e
+ships: {s1: {ip: 10.213.0.1}}
+services:
+  tool:
+    image: box:1
+    instances:
+      t-1: {ship: s1}
+";
+        let v = request(yaml, "t-1");
+        for k in [
+            "Entrypoint",
+            "Domainname",
+            "MacAddress",
+            "StopSignal",
+            "Tty",
+            "OpenStdin",
+            "Healthcheck",
+            "NetworkingConfig",
+        ] {
+            assert!(v.get(k).is_none(), "{k}");
+        }
+        let h = &v["HostConfig"];
+        for k in [
+            "NetworkMode",
+            "ReadonlyRootfs",
+            "Tmpfs",
+            "ShmSize",
+            "Sysctls",
+            "Devices",
+            "Init",
+            "PidMode",
+            "IpcMode",
+            "NanoCpus",
+            "Runtime",
+            "UsernsMode",
+        ] {
+            assert!(h.get(k).is_none(), "{k}");
+        }
+        // An emptied entrypoint clears the image's; disable is `NONE`.
+        let yaml = yaml.replace("{ship: s1}", "{ship: s1, entrypoint: '', healthcheck: {disable: true}, mac_address: '02:42:ac:11:00:98'}");
+        let v = request(&yaml, "t-1");
+        assert_eq!(v["Entrypoint"], json!([""]));
+        assert_eq!(v["Healthcheck"], json!({"Test": ["NONE"]}));
+        assert_eq!(
+            v["NetworkingConfig"]["EndpointsConfig"]["bridge"]["MacAddress"],
+            "02:42:ac:11:00:98"
+        );
+    }
 }
