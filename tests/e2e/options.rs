@@ -248,8 +248,20 @@ volumes:
     std::fs::write(&path, text.replace("[web-alias]", "[web-alias, more]")).unwrap();
     let out = t.maestro(&["plan"]);
     assert_code(&out, 2);
-    assert!(stdout(&out).contains(&t.n("a")), "{}", stdout(&out));
-    std::fs::write(&path, &text).unwrap();
+    assert!(
+        stdout(&out).contains(&format!("changed networks.{front}")),
+        "{}",
+        stdout(&out)
+    );
+    // up recreates it on its networks, the new alias with it.
+    assert_code(&t.maestro(&["up", "--progress", "plain"]), 0);
+    let a = t.inspect("ship1", &t.n("a")).unwrap();
+    let nets = &a["NetworkSettings"]["Networks"];
+    let aliases: Vec<String> =
+        serde_json::from_value(nets[&front]["Aliases"].clone()).unwrap_or_default();
+    assert!(aliases.contains(&"more".to_string()), "{nets}");
+    assert_eq!(nets[&back]["IPAddress"], format!("{net}.10"));
+    assert_code(&t.maestro(&["plan"]), 0);
 
     // clean --networks: containers first, then the networks; volumes stay.
     assert_code(&t.maestro(&["stop", "-a", "--progress", "plain"]), 0);
