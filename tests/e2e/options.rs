@@ -45,6 +45,21 @@ impl Drop for Cleanup<'_> {
     }
 }
 
+/// A network made by hand for the test, removed at the end.
+struct ExternalNetwork<'a>(&'a TestEnv, String);
+
+impl Drop for ExternalNetwork<'_> {
+    fn drop(&mut self) {
+        self.0.remove_containers();
+        let _ = self
+            .0
+            .lab
+            .docker("ship1")
+            .args(["network", "rm", &self.1])
+            .output();
+    }
+}
+
 fn docker_json(t: &TestEnv, args: &[&str]) -> Value {
     let out = t.lab.docker("ship1").args(args).output().unwrap();
     assert!(
@@ -125,7 +140,7 @@ fn options_reach_docker_inspect_and_networks_are_made_connected_and_cleaned() {
         ship: ship1
         stop_timeout: 1
         command: sleep 3600
-        networks: [{{P}}-front]
+        networks: [{{P}}-front, {{P}}-ext]
         pid: host
         cpu_quota: 50000
         cpu_period: 100000
@@ -133,6 +148,7 @@ fn options_reach_docker_inspect_and_networks_are_made_connected_and_cleaned() {
 networks:
   {{P}}-front: {{labels: {{tier: front}}}}
   {{P}}-back: {{subnet: {net}.0/24, gateway: {net}.1, driver_opts: {{com.docker.network.bridge.enable_icc: 'true'}}}}
+  {{P}}-ext: {{external: true}}
 volumes:
   {{P}}-data: {{driver: local, labels: {{kind: data}}}}
 "
@@ -141,6 +157,29 @@ volumes:
     let _cleanup = Cleanup(&t);
     let (front, back, data) = (t.n("front"), t.n("back"), t.n("data"));
 
+    // An external network must exist: maestro neither makes nor removes it.
+    let ext = t.n("ext");
+    let out = t.maestro(&["start", "--progress", "plain"]);
+    assert_code(&out, 1);
+    assert!(
+        stdout(&out).contains(&format!(
+            "network {ext} is external (made outside maestro) and does not exist on ship1"
+        )),
+        "{}",
+        stdout(&out)
+    );
+    let made = t
+        .lab
+        .docker("ship1")
+        .args(["network", "create", &ext])
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let _ext = ExternalNetwork(&t, ext.clone());
     let out = t.maestro(&["start", "--progress", "plain"]);
     assert_code(&out, 0);
 
@@ -281,6 +320,7 @@ volumes:
         stderr(&out)
     );
     assert!(networks(&t).is_empty(), "{:?}", networks(&t));
+    assert_eq!(docker_json(&t, &["network", "inspect", &ext])["Name"], ext);
     assert_eq!(docker_json(&t, &["volume", "inspect", &data])["Name"], data);
 }
 
