@@ -5,8 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::LazyLock;
 
 use super::container_env::{self, EnvSources};
+use super::keys;
 use super::lifecycle;
 use super::model::{Bind, Check, Instance, LifecycleState, Limits, Port, Service, Ulimit};
 use super::options;
@@ -17,50 +19,10 @@ use super::suggest::did_you_mean;
 use super::volumes::binds;
 use super::yaml::{Node, Value};
 
-pub const SERVICE_KEYS: [&str; 11] = [
-    "image",
-    "instances",
-    "requires",
-    "wants_info",
-    "omit",
-    "env",
-    "envfile",
-    "lifecycle",
-    "limits",
-    "ports",
-    "ulimits",
-];
-const INSTANCE_KEYS: [&str; 29] = [
-    "ship",
-    "image",
-    "command",
-    "cmd",
-    "ports",
-    "env",
-    "envfile",
-    "volumes",
-    "container_volumes",
-    "volumes_from",
-    "links",
-    "lifecycle",
-    "privileged",
-    "cap_add",
-    "cap_drop",
-    "extra_hosts",
-    "net",
-    "dns",
-    "restart",
-    "stop_timeout",
-    "limits",
-    "ulimits",
-    "log_driver",
-    "log_opt",
-    "security_opt",
-    "workdir",
-    "username",
-    "labels",
-    "lxc_conf",
-];
+/// The keys of a service and of an instance (`keys::SERVICE`,
+/// `keys::INSTANCE`), listed once for every service and instance read.
+pub static SERVICE_KEYS: LazyLock<Vec<&'static str>> = LazyLock::new(|| keys::names(keys::SERVICE));
+static INSTANCE_KEYS: LazyLock<Vec<&'static str>> = LazyLock::new(|| keys::names(keys::INSTANCE));
 
 /// Per-instance facts needed after parsing, by instance name.
 pub struct Extra<'n> {
@@ -494,12 +456,14 @@ fn instance_extra_hosts(r: &mut Reader, ctx: &Ctx<'_>, f: &Fields<'_>) -> Vec<St
     for (host, _, v) in r.entries(h, &path).unwrap_or_default() {
         let hp = join(&path, &host);
         let ip = match &v.value {
-            Value::Map(_) => r.fields(v, &hp, &["ship"]).and_then(|hf| {
-                let sn = r.required(&hf, "ship")?;
-                let s = r.name(sn, &hf.path("ship"))?;
-                ctx.ship(r, sn, &hf.path("ship"), &s)
-                    .map(|ship| ship.ip.clone())
-            }),
+            Value::Map(_) => r
+                .fields(v, &hp, &keys::names(keys::EXTRA_HOST))
+                .and_then(|hf| {
+                    let sn = r.required(&hf, "ship")?;
+                    let s = r.name(sn, &hf.path("ship"))?;
+                    ctx.ship(r, sn, &hf.path("ship"), &s)
+                        .map(|ship| ship.ip.clone())
+                }),
             _ => r.name(v, &hp),
         };
         if let Some(ip) = ip {
