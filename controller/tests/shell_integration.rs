@@ -154,10 +154,10 @@ fn fish_completes_instances_and_services() {
     let dir = project("fish");
     let script = "maestro completions fish | source
 complete -C'maestro start ka'
-echo --
+echo ===
 complete -C'maestro -f other.yaml stop '";
     let out = text(&run_in(&dir, "fish", &["--no-config", "-c", script]));
-    let (first, second) = out.split_once("--\n").unwrap();
+    let (first, second) = out.split_once("===\n").unwrap();
     let words = |s: &str| -> Vec<String> {
         s.lines()
             .map(|l| l.split('\t').next().unwrap().to_string())

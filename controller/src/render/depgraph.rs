@@ -81,7 +81,7 @@ fn dq(s: &str) -> String {
 /// The Graphviz dot text of the graph.
 pub fn dot(g: &Graph) -> String {
     let mut out = String::from(
-        "digraph maestro {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=11];\n  edge [fontname=\"Helvetica\", fontsize=9];\n",
+        "digraph maestro {\n  rankdir=LR;\n  graph [fontname=\"Helvetica\", fontsize=11];\n  node [fontname=\"Helvetica\", fontsize=11];\n  edge [fontname=\"Helvetica\", fontsize=9];\n",
     );
     for name in g.services.keys() {
         out.push_str(&format!(

@@ -129,14 +129,12 @@ fn child(pointer: &str, key: &str) -> String {
     format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"))
 }
 
+/// What `visit_levels` calls: a mapping's pointer, the mapping, its levels.
+type Visit<'a> = dyn FnMut(&str, &Value, &[&'static [Key]]) + 'a;
+
 /// Walks a document along the tables: calls `visit` with the JSON pointer
 /// of every mapping that is a level, and the levels it is checked against.
-fn visit_levels(
-    doc: &Value,
-    t: &'static Ty,
-    pointer: &str,
-    visit: &mut dyn FnMut(&str, &Value, &[&'static [Key]]),
-) {
+fn visit_levels(doc: &Value, t: &'static Ty, pointer: &str, visit: &mut Visit<'_>) {
     match (t, doc) {
         (Ty::Obj(level), Value::Object(m)) => {
             visit(pointer, doc, &[level]);
@@ -159,10 +157,12 @@ fn visit_levels(
         (Ty::AnyOf(ts), _) => {
             // The option of the value's shape: a mapping goes to the
             // option that is a mapping, a list to the list.
-            let fits = |t: &Ty| match (t, doc) {
-                (Ty::Obj(_) | Ty::MapOf(_) | Ty::Tagged(..), Value::Object(_)) => true,
-                (Ty::ListOf(_), Value::Array(_)) => true,
-                _ => false,
+            let fits = |t: &Ty| {
+                matches!(
+                    (t, doc),
+                    (Ty::Obj(_) | Ty::MapOf(_) | Ty::Tagged(..), Value::Object(_))
+                        | (Ty::ListOf(_), Value::Array(_))
+                )
             };
             if let Some(t) = ts.iter().find(|t| fits(t)) {
                 visit_levels(doc, t, pointer, visit);
