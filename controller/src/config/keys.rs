@@ -146,125 +146,47 @@ pub const LOG_DRIVERS: &[&str] = &[
 
 // ---- the levels ----
 
+#[rustfmt::skip]
 pub const TOP: &[Key] = &[
-    opt(
-        "__maestro",
-        Obj(MAESTRO),
-        "Settings of the file format itself",
-    ),
-    req(
-        "name",
-        Str,
-        "The environment's name (MAESTRO_ENVIRONMENT_NAME in containers)",
-    ),
-    opt(
-        "registries",
-        MapOf(&Obj(REGISTRY)),
-        "Image registries and their credentials, by name",
-    ),
-    opt(
-        "ship_defaults",
-        Obj(SHIP_SETTINGS),
-        "Settings every ship takes unless it sets its own",
-    ),
-    def(
-        "ship_provider",
-        Enum(&["static"]),
-        "\"static\"",
-        "Where ships come from: only `static` (the `ships` mapping)",
-    ),
+    opt("__maestro", Obj(MAESTRO), "Settings of the file format itself"),
+    req("name", Str, "The environment's name (MAESTRO_ENVIRONMENT_NAME in containers)"),
+    opt("registries", MapOf(&Obj(REGISTRY)), "Image registries and their credentials, by name"),
+    opt("ship_defaults", Obj(SHIP_SETTINGS), "Settings every ship takes unless it sets its own"),
+    def("ship_provider", Enum(&["static"]), "\"static\"", "Where ships come from: only `static` (the `ships` mapping)"),
     req("ships", MapOf(&Obj(SHIP)), "The Docker hosts, by name"),
-    opt(
-        "services",
-        MapOf(&Obj(SERVICE)),
-        "The services, by name, each with its instances",
-    ),
-    opt(
-        "audit",
-        ListOf(&Tagged(AUDITOR, AUDITOR_TYPES)),
-        "Auditors notified of plays",
-    ),
+    opt("services", MapOf(&Obj(SERVICE)), "The services, by name, each with its instances"),
+    opt("audit", ListOf(&Tagged(AUDITOR, AUDITOR_TYPES)), "Auditors notified of plays"),
 ];
 
+#[rustfmt::skip]
 pub const MAESTRO: &[Key] = &[
-    def(
-        "schema",
-        Ints(&[1, 2]),
-        "1",
-        "Format version: 2 reads volumes as `host: container`",
-    ),
-    opt(
-        "base_dir",
-        Str,
-        "Accepted and ignored (set by MaestroNG's loader)",
-    ),
+    def("schema", Ints(&[1, 2]), "1", "Format version: 2 reads volumes as `host: container`"),
+    opt("base_dir", Str, "Accepted and ignored (set by MaestroNG's loader)"),
 ];
 
 /// Keys a ship takes that `ship_defaults` does not.
+#[rustfmt::skip]
 pub const SHIP_ONLY: &[Key] = &[
-    req(
-        "ip",
-        Str,
-        "The ship's address, given to containers as CONTAINER_HOST_ADDRESS",
-    ),
-    opt(
-        "endpoint",
-        Str,
-        "The address to reach the Docker daemon at (default: ip)",
-    ),
+    req("ip", Str, "The ship's address, given to containers as CONTAINER_HOST_ADDRESS"),
+    opt("endpoint", Str, "The address to reach the Docker daemon at (default: ip)"),
 ];
 
 /// Keys of a ship that `ship_defaults` may set for every ship.
+#[rustfmt::skip]
 pub const SHIP_SETTINGS: &[Key] = &[
-    opt(
-        "docker_port",
-        Port,
-        "The daemon's TCP port (default 2375, or 2376 with TLS)",
-    ),
-    opt(
-        "socket_path",
-        Str,
-        "Reach the daemon through this unix socket instead of TCP",
-    ),
-    def(
-        "api_version",
-        Str,
-        "\"auto\"",
-        "Docker API version: `auto` (negotiated) or N.M",
-    ),
-    def(
-        "timeout",
-        Seconds,
-        "5",
-        "Seconds to wait for each Docker request",
-    ),
-    opt(
-        "ssh_tunnel",
-        Obj(SSH_TUNNEL),
-        "Reach the daemon's socket through an SSH tunnel",
-    ),
+    opt("docker_port", Port, "The daemon's TCP port (default 2375, or 2376 with TLS)"),
+    opt("socket_path", Str, "Reach the daemon through this unix socket instead of TCP"),
+    def("api_version", Str, "\"auto\"", "Docker API version: `auto` (negotiated) or N.M"),
+    def("timeout", Seconds, "5", "Seconds to wait for each Docker request"),
+    opt("ssh_tunnel", Obj(SSH_TUNNEL), "Reach the daemon's socket through an SSH tunnel"),
     def("tls", Bool, "false", "Speak TLS to the daemon"),
-    def(
-        "tls_verify",
-        Bool,
-        "false",
-        "Speak TLS and verify the daemon's certificate against tls_ca_cert",
-    ),
-    opt(
-        "tls_ca_cert",
-        Str,
-        "CA certificate file that signed the daemon's certificate",
-    ),
+    def("tls_verify", Bool, "false", "Speak TLS and verify the daemon's certificate against tls_ca_cert"),
+    opt("tls_ca_cert", Str, "CA certificate file that signed the daemon's certificate"),
     opt("tls_cert", Str, "Client certificate file (with tls_key)"),
     opt("tls_key", Str, "Client key file (with tls_cert)"),
     opt("ssl_version", Str, "Accepted for compatibility; no effect"),
     opt("ssh_timeout", Any, "Accepted for compatibility; no effect"),
-    def(
-        "max_concurrency",
-        Uint,
-        "8",
-        "Operations in flight on this daemon at once (at least 1)",
-    ),
+    def("max_concurrency", Uint, "8", "Operations in flight on this daemon at once (at least 1)"),
 ];
 
 /// A ship: `SHIP_ONLY` and `SHIP_SETTINGS`, as one level.
@@ -283,17 +205,15 @@ const fn concat<const N: usize>(a: &[Key], b: &[Key]) -> [Key; N] {
     out
 }
 
+#[rustfmt::skip]
 pub const SSH_TUNNEL: &[Key] = &[
     req("user", Str, "SSH user"),
     req("key", Str, "Private key file"),
     def("port", Port, "22", "SSH port"),
-    opt(
-        "known_hosts",
-        Str,
-        "known_hosts file to check the host key against",
-    ),
+    opt("known_hosts", Str, "known_hosts file to check the host key against"),
 ];
 
+#[rustfmt::skip]
 pub const REGISTRY: &[Key] = &[
     req("registry", Str, "The registry's URL"),
     opt("username", Str, "User to log in as"),
@@ -302,219 +222,100 @@ pub const REGISTRY: &[Key] = &[
     opt("retry", Obj(RETRY), "Retrying failed pulls"),
 ];
 
+#[rustfmt::skip]
 pub const RETRY: &[Key] = &[
     def("attempts", Uint, "3", "Pull attempts in all (at least 1)"),
-    opt(
-        "when",
-        UintList,
-        "HTTP status codes that make a pull be retried",
-    ),
+    opt("when", UintList, "HTTP status codes that make a pull be retried"),
 ];
 
+#[rustfmt::skip]
 pub const SERVICE: &[Key] = &[
     req("image", Str, "The image of the service's containers"),
-    req(
-        "instances",
-        MapOf(&Obj(INSTANCE)),
-        "The containers, by name, each on a ship",
-    ),
-    opt(
-        "requires",
-        NAMES,
-        "Services started before this one, whose details its containers get",
-    ),
-    opt(
-        "wants_info",
-        NAMES,
-        "Services whose details this one's containers get (no ordering)",
-    ),
-    def(
-        "omit",
-        Bool,
-        "false",
-        "Leave the service out when no things are named",
-    ),
+    req("instances", MapOf(&Obj(INSTANCE)), "The containers, by name, each on a ship"),
+    opt("requires", NAMES, "Services started before this one, whose details its containers get"),
+    opt("wants_info", NAMES, "Services whose details this one's containers get (no ordering)"),
+    def("omit", Bool, "false", "Leave the service out when no things are named"),
     opt("env", ENV, "Environment variables of every instance"),
-    opt(
-        "envfile",
-        StrList,
-        "Environment files of every instance, relative to the file",
-    ),
-    opt(
-        "lifecycle",
-        Obj(LIFECYCLE),
-        "Checks of every instance, per state",
-    ),
+    opt("envfile", StrList, "Environment files of every instance, relative to the file"),
+    opt("lifecycle", Obj(LIFECYCLE), "Checks of every instance, per state"),
     opt("limits", Obj(LIMITS), "Resource limits of every instance"),
     opt("ports", MapOf(&PORT_SPEC), "Named ports of every instance"),
-    opt(
-        "ulimits",
-        MapOf(&ULIMIT),
-        "Resource ulimits of every instance, by name",
-    ),
+    opt("ulimits", MapOf(&ULIMIT), "Resource ulimits of every instance, by name"),
 ];
 
+#[rustfmt::skip]
 pub const INSTANCE: &[Key] = &[
     req("ship", Str, "The ship the container runs on"),
     opt("image", Str, "The image (default: the service's)"),
-    opt(
-        "command",
-        COMMAND,
-        "The command: a string split as a POSIX shell does, or a list",
-    ),
+    opt("command", COMMAND, "The command: a string split as a POSIX shell does, or a list"),
     opt("cmd", COMMAND, "Deprecated spelling of command"),
-    opt(
-        "ports",
-        MapOf(&PORT_SPEC),
-        "Named ports: `exposed[:external]` or {exposed, external}",
-    ),
+    opt("ports", MapOf(&PORT_SPEC), "Named ports: `exposed[:external]` or {exposed, external}"),
     opt("env", ENV, "Environment variables"),
-    opt(
-        "envfile",
-        StrList,
-        "Environment files, relative to the file",
-    ),
-    opt(
-        "volumes",
-        MapOf(&VOLUME),
-        "Bind mounts: `host: container` (schema 2) or `container: host` (schema 1)",
-    ),
-    opt(
-        "container_volumes",
-        StrList,
-        "Anonymous volumes, by container path",
-    ),
-    opt(
-        "volumes_from",
-        NAMES,
-        "Instances on the same ship whose volumes this one mounts",
-    ),
-    opt(
-        "links",
-        MapOf(&AnyOf(&[Str, Null])),
-        "Container links: container name -> alias (empty: the same name)",
-    ),
-    opt(
-        "lifecycle",
-        Obj(LIFECYCLE),
-        "Checks, per state, after the service's",
-    ),
+    opt("envfile", StrList, "Environment files, relative to the file"),
+    opt("volumes", MapOf(&VOLUME), "Bind mounts: `host: container` (schema 2) or `container: host` (schema 1)"),
+    opt("container_volumes", StrList, "Anonymous volumes, by container path"),
+    opt("volumes_from", NAMES, "Instances on the same ship whose volumes this one mounts"),
+    opt("links", MapOf(&AnyOf(&[Str, Null])), "Container links: container name -> alias (empty: the same name)"),
+    opt("lifecycle", Obj(LIFECYCLE), "Checks, per state, after the service's"),
     def("privileged", Bool, "false", "Run the container privileged"),
     opt("cap_add", StrList, "Capabilities to add"),
     opt("cap_drop", StrList, "Capabilities to drop"),
-    opt(
-        "extra_hosts",
-        MapOf(&AnyOf(&[Str, Obj(EXTRA_HOST)])),
-        "/etc/hosts entries: host -> address or {ship}",
-    ),
-    opt(
-        "net",
-        Str,
-        "Network mode (host, bridge, container:NAME, ...)",
-    ),
+    opt("extra_hosts", MapOf(&AnyOf(&[Str, Obj(EXTRA_HOST)])), "/etc/hosts entries: host -> address or {ship}"),
+    opt("net", Str, "Network mode (host, bridge, container:NAME, ...)"),
     opt("dns", StrList, "DNS servers"),
-    def(
-        "restart",
-        AnyOf(&[Enum(RESTART_NAMES), Str, Obj(RESTART)]),
-        "\"no\"",
-        "Restart policy: `name[:retries]` or {name, retries}",
-    ),
-    def(
-        "stop_timeout",
-        Uint,
-        "10",
-        "Seconds Docker waits after SIGTERM before SIGKILL",
-    ),
-    opt(
-        "limits",
-        Obj(LIMITS),
-        "Resource limits (over the service's)",
-    ),
-    opt(
-        "ulimits",
-        MapOf(&ULIMIT),
-        "Resource ulimits by name (over the service's)",
-    ),
+    def("restart", AnyOf(&[Enum(RESTART_NAMES), Str, Obj(RESTART)]), "\"no\"", "Restart policy: `name[:retries]` or {name, retries}"),
+    def("stop_timeout", Uint, "10", "Seconds Docker waits after SIGTERM before SIGKILL"),
+    opt("limits", Obj(LIMITS), "Resource limits (over the service's)"),
+    opt("ulimits", MapOf(&ULIMIT), "Resource ulimits by name (over the service's)"),
     opt("log_driver", Enum(LOG_DRIVERS), "Logging driver"),
     opt("log_opt", STR_MAP, "Logging driver options"),
     opt("security_opt", StrList, "Security options"),
     opt("workdir", Str, "Working directory of the command"),
     opt("username", Str, "User the command runs as"),
-    opt(
-        "labels",
-        AnyOf(&[STRS, STR_MAP]),
-        "Container labels: `key=value` list or mapping",
-    ),
+    opt("labels", AnyOf(&[STRS, STR_MAP]), "Container labels: `key=value` list or mapping"),
     opt("lxc_conf", STR_MAP, "LXC options (old Docker engines)"),
 ];
 
 pub const EXTRA_HOST: &[Key] = &[req("ship", Str, "The ship whose ip the host resolves to")];
 
+#[rustfmt::skip]
 pub const PORT_MAPPING: &[Key] = &[
-    req(
-        "exposed",
-        Str,
-        "Container port: `N`, `N/udp` or a range `N-M`",
-    ),
-    req(
-        "external",
-        AnyOf(&[Str, ListOf(&Str)]),
-        "Host port, or [host address, port]",
-    ),
+    req("exposed", Str, "Container port: `N`, `N/udp` or a range `N-M`"),
+    req("external", AnyOf(&[Str, ListOf(&Str)]), "Host port, or [host address, port]"),
 ];
 
+#[rustfmt::skip]
 pub const VOLUME_MAPPING: &[Key] = &[
     req("target", Str, "Absolute path in the container"),
-    def(
-        "mode",
-        Str,
-        "\"rw\"",
-        "Mount mode: rw, ro, or options such as `ro,Z`",
-    ),
+    def("mode", Str, "\"rw\"", "Mount mode: rw, ro, or options such as `ro,Z`"),
 ];
 
+#[rustfmt::skip]
 pub const RESTART: &[Key] = &[
     req("name", Enum(RESTART_NAMES), "The policy"),
     opt("retries", Uint, "Maximum restarts (on-failure)"),
 ];
 
+#[rustfmt::skip]
 pub const LIMITS: &[Key] = &[
     opt("memory", Size, "Memory limit in bytes, or with k/m/g"),
-    opt(
-        "swap",
-        Size,
-        "Memory plus swap limit in bytes, or with k/m/g; -1: unlimited",
-    ),
+    opt("swap", Size, "Memory plus swap limit in bytes, or with k/m/g; -1: unlimited"),
     opt("cpu", Uint, "CPU shares"),
 ];
 
+#[rustfmt::skip]
 pub const ULIMIT_MAPPING: &[Key] = &[
     req("soft", Int, "Soft limit"),
     req("hard", Int, "Hard limit"),
 ];
 
 /// `lifecycle`: one list of checks per state (`LifecycleState::ALL`).
+#[rustfmt::skip]
 pub const LIFECYCLE: &[Key] = &[
-    opt(
-        LifecycleState::ALL[0].0,
-        CHECKS,
-        "Checks before the container starts",
-    ),
-    opt(
-        LifecycleState::ALL[1].0,
-        CHECKS,
-        "Checks that the started container is up",
-    ),
-    opt(
-        LifecycleState::ALL[2].0,
-        CHECKS,
-        "Checks before the container stops",
-    ),
-    opt(
-        LifecycleState::ALL[3].0,
-        CHECKS,
-        "Checks after the container stopped",
-    ),
+    opt(LifecycleState::ALL[0].0, CHECKS, "Checks before the container starts"),
+    opt(LifecycleState::ALL[1].0, CHECKS, "Checks that the started container is up"),
+    opt(LifecycleState::ALL[2].0, CHECKS, "Checks before the container stops"),
+    opt(LifecycleState::ALL[3].0, CHECKS, "Checks after the container stopped"),
 ];
 
 /// Lifecycle checks: each type's keys besides `type`.
@@ -527,88 +328,56 @@ pub const CHECK_TYPES: &[(&str, &[Key])] = &[
     ("health", CHECK_HEALTH),
 ];
 
+#[rustfmt::skip]
 pub const CHECK_TCP: &[Key] = &[
     req("port", Str, "Named port of the instance to connect to"),
     def("max_wait", Uint, "180", "Attempts, one a second"),
 ];
 
+#[rustfmt::skip]
 pub const CHECK_HTTP: &[Key] = &[
     req("port", Str, "Named port of the instance, or a port number"),
     opt("host", Str, "Host to ask (default: the ship's ip)"),
     def("path", Str, "\"/\"", "Path to request"),
     def("scheme", Enum(&["http", "https"]), "\"http\"", "URL scheme"),
     def("method", Str, "\"get\"", "HTTP method"),
-    opt(
-        "match_regex",
-        Str,
-        "Regular expression the response body must match",
-    ),
+    opt("match_regex", Str, "Regular expression the response body must match"),
     def("max_wait", Seconds, "300", "Seconds to keep trying"),
-    opt(
-        "requests_options",
-        Obj(REQUESTS_OPTIONS),
-        "Request settings",
-    ),
+    opt("requests_options", Obj(REQUESTS_OPTIONS), "Request settings"),
 ];
 
+#[rustfmt::skip]
 pub const REQUESTS_OPTIONS: &[Key] = &[
-    def(
-        "verify",
-        Bool,
-        "true",
-        "Verify the server's TLS certificate",
-    ),
+    def("verify", Bool, "true", "Verify the server's TLS certificate"),
     opt("timeout", Seconds, "Seconds to wait for each request"),
     opt("headers", STR_MAP, "Request headers"),
 ];
 
+#[rustfmt::skip]
 pub const CHECK_EXEC: &[Key] = &[
-    req(
-        "command",
-        COMMAND,
-        "Command run on the machine running maestro; exit 0 passes",
-    ),
+    req("command", COMMAND, "Command run on the machine running maestro; exit 0 passes"),
     def("attempts", Uint, "180", "Attempts, one a second"),
-    def(
-        "envfrom",
-        Enum(&["env", "stdin"]),
-        "\"env\"",
-        "How the command gets the container's environment",
-    ),
+    def("envfrom", Enum(&["env", "stdin"]), "\"env\"", "How the command gets the container's environment"),
 ];
 
+#[rustfmt::skip]
 pub const CHECK_REXEC: &[Key] = &[
-    req(
-        "command",
-        COMMAND,
-        "Command run inside the container; exit 0 passes",
-    ),
+    req("command", COMMAND, "Command run inside the container; exit 0 passes"),
     def("attempts", Uint, "180", "Attempts, one a second"),
 ];
 
 pub const CHECK_SLEEP: &[Key] = &[req("wait", Seconds, "Seconds to wait")];
 
-pub const CHECK_HEALTH: &[Key] = &[def(
-    "max_wait",
-    Seconds,
-    "300",
-    "Seconds to wait for the container's HEALTHCHECK to report healthy",
-)];
+#[rustfmt::skip]
+pub const CHECK_HEALTH: &[Key] = &[
+    def("max_wait", Seconds, "300", "Seconds to wait for the container's HEALTHCHECK to report healthy"),
+];
 
 /// Keys every auditor takes (`type` picks the rest from `AUDITOR_TYPES`).
+#[rustfmt::skip]
 pub const AUDITOR: &[Key] = &[
-    def(
-        "level",
-        Enum(&["info", "debug"]),
-        "\"info\"",
-        "Which events the auditor gets",
-    ),
-    def(
-        "ignore_errors",
-        Bool,
-        "false",
-        "A failing auditor does not fail the play",
-    ),
+    def("level", Enum(&["info", "debug"]), "\"info\"", "Which events the auditor gets"),
+    def("ignore_errors", Bool, "false", "A failing auditor does not fail the play"),
 ];
 
 pub const AUDITOR_TYPES: &[(&str, &[Key])] = &[
@@ -620,23 +389,22 @@ pub const AUDITOR_TYPES: &[(&str, &[Key])] = &[
 
 pub const AUDIT_LOG: &[Key] = &[req("file", Str, "File the messages are appended to")];
 
+#[rustfmt::skip]
 pub const AUDIT_HTTP: &[Key] = &[
     req("endpoint", Str, "URL to send each message to"),
-    opt(
-        "payload",
-        AnyOf(&[MapOf(&Any), ListOf(&Any)]),
-        "JSON body (a mapping or a list) sent with the message",
-    ),
+    opt("payload", AnyOf(&[MapOf(&Any), ListOf(&Any)]), "JSON body (a mapping or a list) sent with the message"),
     opt("headers", STR_MAP, "Request headers"),
     def("method", Str, "\"POST\"", "POST or GET (any case)"),
     def("timeout", Seconds, "3", "Seconds to wait for the request"),
 ];
 
+#[rustfmt::skip]
 pub const AUDIT_EXEC: &[Key] = &[
     req("script", Str, "Program run with each message"),
     opt("args", Str, "Arguments, split as a POSIX shell does"),
 ];
 
+#[rustfmt::skip]
 pub const AUDIT_SLACK: &[Key] = &[
     req("channel", Str, "Channel to post to"),
     req("token", Str, "API token"),
