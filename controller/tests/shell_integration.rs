@@ -31,10 +31,31 @@ services:
   web: {image: w, instances: {web-7: {ship: gamma}}}
 ";
 
-/// A folder with `maestro.yaml` and `other.yaml`.
-fn project(tag: &str) -> PathBuf {
+/// A scratch folder, removed on drop.
+struct Dir(PathBuf);
+
+impl std::ops::Deref for Dir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(tag: &str) -> Dir {
     let d = std::env::temp_dir().join(format!("maestro-shell-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
+    Dir(d)
+}
+
+/// A folder with `maestro.yaml` and `other.yaml`.
+fn project(tag: &str) -> Dir {
+    let d = scratch(tag);
     std::fs::write(d.join("maestro.yaml"), ENV).unwrap();
     std::fs::write(d.join("other.yaml"), OTHER).unwrap();
     d
@@ -237,8 +258,7 @@ fn man_writes_a_page_per_command() {
 
 #[test]
 fn schema_prints_the_json_schema_without_an_environment_file() {
-    let dir = std::env::temp_dir().join(format!("maestro-shell-empty-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("empty");
     let out = run_in(&dir, env!("CARGO_BIN_EXE_maestro"), &["schema"]);
     let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(

@@ -40,17 +40,32 @@ fn source(path: &Path) -> Source {
     Source::read(path).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// A scratch folder for this test process.
-fn scratch(tag: &str) -> PathBuf {
+/// A scratch folder for this test process, removed on drop.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(tag: &str) -> Scratch {
     let d = std::env::temp_dir().join(format!("maestro-schema-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&d).expect("scratch folder");
-    d
+    Scratch(d)
 }
 
 /// The environment files of the repository that are valid environments:
 /// the example (with a stand-in for the lab's `lab.yaml`, which is not in
 /// the repository) and the fixtures.
-fn repository_files() -> Vec<Source> {
+fn repository_files() -> (Scratch, Vec<Source>) {
     let root = repo();
     let dir = scratch("example");
     std::fs::copy(root.join("examples/maestro.yaml"), dir.join("maestro.yaml")).expect("copy");
@@ -68,7 +83,7 @@ fn repository_files() -> Vec<Source> {
     ] {
         files.push(source(&root.join(f)));
     }
-    files
+    (dir, files)
 }
 
 #[test]
@@ -81,7 +96,7 @@ fn the_schema_is_a_valid_draft_2020_12_schema() {
 #[test]
 fn every_repository_environment_passes_the_loader_and_the_schema() {
     let v = validator();
-    let files = repository_files();
+    let (_dir, files) = repository_files();
     assert_eq!(files.len(), 4);
     for src in files {
         load_source(&src, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
@@ -246,7 +261,7 @@ fn an_unknown_key_in_any_mapping_fails_the_loader_and_the_schema() {
         let src = Source {
             name: "maestro.yaml".into(),
             text: bad.to_string(),
-            base_dir: dir.clone(),
+            base_dir: dir.to_path_buf(),
         };
         match load_source(&src, &LoadOptions::default()) {
             Ok(_) => panic!("the loader accepts bogus_key at {p:?}"),
