@@ -1,5 +1,5 @@
 //! maestro in the shell and around it: the completion scripts run by real
-//! bash, zsh and fish against the built binary, `deptree --format dot`
+//! bash, zsh, fish and elvish against the built binary, `deptree --format dot`
 //! drawn by Graphviz, the man pages and `maestro schema`.
 
 #![allow(clippy::unwrap_used)]
@@ -186,6 +186,25 @@ complete -C'maestro -f other.yaml stop '";
     };
     assert_eq!(words(first), ["kafka", "kafka-1", "kafka-2"]);
     assert_eq!(words(second), ["web", "web-7"]);
+}
+
+/// elvish: the arg-completer of `maestro completions elvish`, called with
+/// the words as the line editor calls it (outside the editor, whose `edit:`
+/// module a script run with `-c` lacks, it is bound to a variable instead).
+#[test]
+fn elvish_completes_instances_and_commands() {
+    let dir = project("elvish");
+    let script = r#"use str
+var src = (str:replace "set edit:completion:arg-completer[maestro] =" "var f =" (maestro completions elvish | slurp))
+var cases = "
+echo (str:join ' ' [($f maestro start ka)])
+echo (str:join ' ' [($f maestro -f other.yaml stop '')])
+echo (str:join ' ' [($f maestro de)])
+"
+eval $src$cases
+"#;
+    let out = lines(&run_in(&dir, "elvish", &["-norc", "-c", script]));
+    assert_eq!(out, ["kafka kafka-1 kafka-2", "web web-7", "deptree"]);
 }
 
 #[test]
