@@ -121,10 +121,10 @@ const NAMES: Ty = AnyOf(&[Str, ListOf(&Str)]);
 /// (any scalar but null).
 const COMMAND: Ty = AnyOf(&[Str, ListOf(&AnyOf(&[Str, Bool]))]);
 const ENV: Ty = MapOf(&EnvValue);
-const PORT_SPEC: Ty = AnyOf(&[Str, Obj(PORT_MAPPING)]);
-const ULIMIT: Ty = AnyOf(&[Int, Obj(ULIMIT_MAPPING)]);
+pub const PORT_SPEC: Ty = AnyOf(&[Str, Obj(PORT_MAPPING)]);
+pub const ULIMIT: Ty = AnyOf(&[Int, Obj(ULIMIT_MAPPING)]);
 const VOLUME: Ty = AnyOf(&[Str, Obj(VOLUME_MAPPING)]);
-const CHECKS: Ty = ListOf(&Tagged(&[], CHECK_TYPES));
+pub const CHECKS: Ty = ListOf(&Tagged(&[], CHECK_TYPES));
 
 pub const RESTART_NAMES: &[&str] = &["no", "always", "on-failure", "unless-stopped"];
 /// Log drivers of current Docker engines (MaestroNG accepted only the first

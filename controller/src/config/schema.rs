@@ -27,7 +27,35 @@ pub fn schema() -> Value {
         "Ships, services and instances of one maestro (MaestroNG-compatible) environment".into(),
     );
     out.extend(std::mem::take(o));
+    let defs: Map<String, Value> = DEFS
+        .iter()
+        .map(|(name, t)| (name.to_string(), inline(t)))
+        .collect();
+    out.insert("$defs".into(), Value::Object(defs));
     Value::Object(out)
+}
+
+/// Levels used in several places, written once under `$defs` and referred
+/// to (a service's and an instance's `lifecycle`, `limits`, ...).
+const DEFS: &[(&str, Ty)] = &[
+    ("lifecycle", Ty::Obj(keys::LIFECYCLE)),
+    ("checks", keys::CHECKS),
+    ("limits", Ty::Obj(keys::LIMITS)),
+    ("port", keys::PORT_SPEC),
+    ("ulimit", keys::ULIMIT),
+];
+
+/// Whether two types are the same table entry (levels compared by address).
+fn same(a: &Ty, b: &Ty) -> bool {
+    match (a, b) {
+        (Ty::Obj(x), Ty::Obj(y)) => std::ptr::eq(x.as_ptr(), y.as_ptr()),
+        (Ty::ListOf(x), Ty::ListOf(y)) | (Ty::MapOf(x), Ty::MapOf(y)) => same(x, y),
+        (Ty::Tagged(c1, t1), Ty::Tagged(c2, t2)) => {
+            std::ptr::eq(c1.as_ptr(), c2.as_ptr()) && std::ptr::eq(t1.as_ptr(), t2.as_ptr())
+        }
+        (Ty::AnyOf(x), Ty::AnyOf(y)) => std::ptr::eq(x.as_ptr(), y.as_ptr()),
+        _ => false,
+    }
 }
 
 fn as_map(v: &mut Value) -> &mut Map<String, Value> {
@@ -44,7 +72,16 @@ const DIGITS: &str = "^\\s*[0-9]+\\s*$";
 const DECIMAL: &str = "^\\s*([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$";
 const SIZE: &str = "^\\s*([0-9]+\\.?[0-9]*|\\.[0-9]+)[kKmMgG]?\\s*$";
 
+/// The schema of a type: a reference to `$defs` when it is one of `DEFS`.
 fn ty(t: &Ty) -> Value {
+    match DEFS.iter().find(|(_, d)| same(d, t)) {
+        Some((name, _)) => json!({ "$ref": format!("#/$defs/{name}") }),
+        None => inline(t),
+    }
+}
+
+/// The schema of a type, written out.
+fn inline(t: &Ty) -> Value {
     match t {
         Ty::Str => json!({ "type": ["string", "number"] }),
         Ty::Bool => json!({ "anyOf": [
@@ -154,6 +191,9 @@ fn nullable(mut v: Value) -> Value {
     let m = as_map(&mut v);
     if m.is_empty() {
         return v;
+    }
+    if m.contains_key("$ref") {
+        return json!({ "anyOf": [v, { "type": "null" }] });
     }
     if let Some(Value::Array(e)) = m.get_mut("enum") {
         e.push(Value::Null);

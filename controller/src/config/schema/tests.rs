@@ -323,7 +323,7 @@ fn every_key_has_a_description_and_defaults_fit_their_type() {
             if let Some(d) = k.default {
                 let value: Value = serde_json::from_str(d)
                     .unwrap_or_else(|e| panic!("{at}.{}: default {d} is not JSON: {e}", k.name));
-                let of_type = jsonschema::validator_for(&super::ty(&k.ty)).expect("compiles");
+                let of_type = jsonschema::validator_for(&super::inline(&k.ty)).expect("compiles");
                 assert!(of_type.is_valid(&value), "{at}.{}: default {d}", k.name);
                 assert!(!k.required, "{at}.{}: required with a default", k.name);
             }
@@ -363,4 +363,17 @@ fn schema_keywords_carry_descriptions_enums_and_defaults() {
         s["properties"]["ship_provider"]["enum"],
         json!(["static", null])
     );
+}
+
+#[test]
+fn shared_levels_are_written_once_and_referred_to() {
+    let s = schema();
+    let text = s.to_string();
+    for (name, _) in super::DEFS {
+        assert!(s["$defs"][name].is_object(), "{name}");
+        assert!(
+            text.contains(&format!("\"#/$defs/{name}\"")),
+            "{name} is not referred to"
+        );
+    }
 }
