@@ -98,6 +98,40 @@ pub enum Command {
     /// Show or break the environment's deploy lock, which every command
     /// that changes containers takes (`lock status`, `lock release`).
     Lock(LockCommandArgs),
+    /// Print the shell completion script for bash, zsh, fish, elvish or
+    /// powershell: commands, flags, and the services, instances and ships
+    /// of the environment file (through `maestro complete`).
+    Completions(CompletionsArgs),
+    /// Write maestro's man pages (maestro.1, maestro-start.1, ...) to a
+    /// folder.
+    Man(ManArgs),
+    /// Print the JSON Schema (draft 2020-12) of the environment file, for
+    /// editors and other validators.
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to print the script for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// The shells `maestro completions` writes scripts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The folder to write the pages to (created if missing).
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -299,6 +333,13 @@ pub enum PlanFormat {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeptreeFormat {
+    Text,
+    Dot,
+    Mermaid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StatusFormat {
     Table,
     Json,
@@ -309,6 +350,10 @@ pub struct DeptreeArgs {
     /// Show every dependency under each service, even if already shown.
     #[arg(short, long)]
     pub recursive: bool,
+    /// Output format: MaestroNG's text tree, or a graph of services and
+    /// instances (grouped by ship) in Graphviz dot or Mermaid.
+    #[arg(long, value_enum, default_value_t = DeptreeFormat::Text)]
+    pub format: DeptreeFormat,
     /// Services or instances (default: every service not marked `omit`).
     pub things: Vec<String>,
 }

@@ -8,6 +8,7 @@ mod guest;
 mod lab;
 mod lifecycle;
 mod lock;
+mod migration;
 mod options;
 mod orchestration;
 mod plan;

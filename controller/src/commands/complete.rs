@@ -6,7 +6,9 @@
 //! line of candidates separated by spaces (MaestroNG's format, so completion
 //! functions written for it keep working): command names while no command
 //! is typed, services and instances of the environment file after it, and,
-//! beyond MaestroNG, the command's flags when the word starts with `-`.
+//! beyond MaestroNG, the command's flags when the word starts with `-`,
+//! ship names as the value of `-S`/`--ship-filter` and instance names as
+//! the value of `-C`/`--container-filter`.
 //! Flags and their values are read with the command's own definitions, so
 //! `-f other.yaml` among the tokens names the environment file to complete
 //! from, and a flag's value is never taken for a command or a thing.
@@ -34,7 +36,17 @@ pub enum Want {
         prefix: String,
         file: Option<PathBuf>,
     },
-    /// Nothing maestro can offer: a flag's value, an unknown command, a
+    /// A ship name (the value of `-S`), from `file` when the tokens name one.
+    Ships {
+        prefix: String,
+        file: Option<PathBuf>,
+    },
+    /// An instance name (the value of `-C`).
+    Instances {
+        prefix: String,
+        file: Option<PathBuf>,
+    },
+    /// Nothing maestro can offer: another flag's value, an unknown command, a
     /// command that takes no things.
     Nothing,
 }
@@ -47,8 +59,11 @@ fn definition() -> clap::Command {
     cmd
 }
 
-/// The id of the environment file flag (`-f`/`--file`).
+/// The ids of the environment file flag (`-f`/`--file`) and of the flags
+/// whose values are names of the file.
 const FILE: &str = "file";
+const SHIP_FILTER: &str = "ship_filter";
+const CONTAINER_FILTER: &str = "container_filter";
 
 fn find_long<'a>(scope: &'a clap::Command, name: &str) -> Option<&'a Arg> {
     let longs = || scope.get_arguments().filter(|a| a.get_long().is_some());
@@ -144,10 +159,13 @@ pub fn analyse(top: &clap::Command, tokens: &[String]) -> Want {
         }
         // Later positional words are things already typed.
     }
-    if value_of.is_some() {
-        return Want::Nothing;
-    }
     let prefix = current.to_string();
+    match value_of.as_deref() {
+        Some(SHIP_FILTER) => return Want::Ships { prefix, file },
+        Some(CONTAINER_FILTER) => return Want::Instances { prefix, file },
+        Some(_) => return Want::Nothing,
+        None => {}
+    }
     if prefix.starts_with('-') && !only_positionals {
         return Want::Flags {
             command: sub.map(|s| s.get_name().to_string()),
@@ -206,27 +224,45 @@ pub fn line<I: IntoIterator<Item = String>>(candidates: I, prefix: &str) -> Stri
     text
 }
 
+/// The names `pick` takes from the environment file (`file`, else the one
+/// of maestro's own flags), as a line of candidates.
+fn names(
+    global: &GlobalArgs,
+    file: Option<PathBuf>,
+    prefix: &str,
+    pick: impl Fn(&crate::config::Environment) -> Vec<String>,
+) -> Result<String, crate::exit::Failed> {
+    // A `-f -` among the tokens is the completed command's standard
+    // input, not ours: there is nothing to read names from.
+    if file.as_deref().is_some_and(|f| f.as_os_str() == "-") {
+        return Ok(line(Vec::new(), ""));
+    }
+    let global = GlobalArgs {
+        file: file.unwrap_or_else(|| global.file.clone()),
+        strict_templates: global.strict_templates,
+    };
+    let ctx = super::Context::load(&global)?;
+    Ok(line(pick(ctx.env()), prefix))
+}
+
 pub fn run(global: &GlobalArgs, args: &CompleteArgs) -> super::CommandResult {
     let top = definition();
     let text = match analyse(&top, &args.tokens) {
         Want::Commands(prefix) => line(command_names(&top), &prefix),
         Want::Flags { command, prefix } => line(flag_names(&top, command.as_deref()), &prefix),
-        Want::Things { prefix, file } => {
-            // A `-f -` among the tokens is the completed command's standard
-            // input, not ours: there is nothing to read things from.
-            if file.as_deref().is_some_and(|f| f.as_os_str() == "-") {
-                line(Vec::new(), "")
-            } else {
-                let global = GlobalArgs {
-                    file: file.unwrap_or_else(|| global.file.clone()),
-                    strict_templates: global.strict_templates,
-                };
-                let ctx = super::Context::load(&global)?;
-                let env = ctx.env();
-                let names = env.services.keys().chain(env.instances.keys()).cloned();
-                line(names, &prefix)
-            }
-        }
+        Want::Things { prefix, file } => names(global, file, &prefix, |env| {
+            env.services
+                .keys()
+                .chain(env.instances.keys())
+                .cloned()
+                .collect()
+        })?,
+        Want::Ships { prefix, file } => names(global, file, &prefix, |env| {
+            env.ships.keys().cloned().collect()
+        })?,
+        Want::Instances { prefix, file } => names(global, file, &prefix, |env| {
+            env.instances.keys().cloned().collect()
+        })?,
         Want::Nothing => line(Vec::new(), ""),
     };
     super::print_stdout(&text)?;
@@ -286,7 +322,21 @@ mod tests {
         assert_eq!(want("maestro|start|-c4|k"), things("k", None));
         assert_eq!(want("maestro|start|--conc|4|k"), things("k", None));
         assert_eq!(want("maestro|start|--concurrency=4|k"), things("k", None));
-        assert_eq!(want("maestro|start|-C|"), Want::Nothing);
+        assert_eq!(
+            want("maestro|start|-C|"),
+            Want::Instances {
+                prefix: String::new(),
+                file: None
+            }
+        );
+        assert_eq!(
+            want("maestro|-f|x.yaml|status|--ship-filter|s"),
+            Want::Ships {
+                prefix: "s".into(),
+                file: Some(PathBuf::from("x.yaml"))
+            }
+        );
+        assert_eq!(want("maestro|logs|-n|"), Want::Nothing);
         assert_eq!(want("maestro|-f|"), Want::Nothing);
         // Flags that take no value leave the next word alone.
         assert_eq!(want("maestro|start|-di|k"), things("k", None));

@@ -5,16 +5,19 @@
 //! ended. A command that cannot go on returns a [`Failed`], printed here.
 
 pub mod complete;
+pub mod completions;
 pub mod context;
 pub mod deptree;
 pub mod dump;
 pub mod lock;
 pub mod logs;
+pub mod man;
 pub mod orchestrate;
 pub mod plan;
 pub mod play;
 pub mod pull;
 pub mod restart;
+pub mod schema;
 pub mod ships;
 pub mod status;
 pub mod up;
@@ -38,6 +41,10 @@ pub fn run(cli: Cli) -> ExitStatus {
         // Completion reads the environment file only when it has things to
         // offer, and the file it names may not be the one of `-f`.
         Command::Complete(args) => complete::run(&cli.global, &args),
+        // These describe maestro itself, not an environment.
+        Command::Completions(args) => completions::run(args.shell),
+        Command::Man(args) => man::run(&args.dir),
+        Command::Schema => schema::run(),
         command => Context::load(&cli.global).and_then(|ctx| {
             let outcome = dispatch(&ctx, command);
             // The process ends next: freeing the tree and the environment
@@ -92,6 +99,9 @@ fn dispatch(ctx: &Context, command: Command) -> CommandResult {
         Command::Logs(args) => logs::run(ctx, &args),
         Command::Complete(args) => complete::run(ctx.global(), &args),
         Command::Lock(args) => lock::run(ctx, args.action),
+        Command::Completions(args) => completions::run(args.shell),
+        Command::Man(args) => man::run(&args.dir),
+        Command::Schema => schema::run(),
     }
 }
 

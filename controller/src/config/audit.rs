@@ -4,14 +4,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::keys;
 use super::model::{AuditLevel, Auditor, AuditorKind};
 use super::options::scalar_string;
 use super::reader::{Fields, Reader, describe};
 use super::ship::resolve;
 use super::suggest::did_you_mean;
 use super::yaml::{Node, Value};
-
-const TYPES: [&str; 4] = ["log", "http", "exec", "slack"];
 
 pub fn parse_audit(r: &mut Reader, node: &Node, base: &Path) -> Vec<Auditor> {
     let items = match &node.value {
@@ -37,8 +36,8 @@ pub fn parse_audit(r: &mut Reader, node: &Node, base: &Path) -> Vec<Auditor> {
 /// those of its type. `None` when it has an error (reported).
 fn auditor(r: &mut Reader, item: &Node, path: &str, base: &Path) -> Option<Auditor> {
     let (kind, specific) = auditor_type(r, item, path)?;
-    let mut allowed = vec!["type", "level", "ignore_errors"];
-    allowed.extend_from_slice(specific);
+    let mut allowed = vec!["type"];
+    allowed.extend(keys::AUDITOR.iter().chain(specific).map(|k| k.name));
     let f = r.fields(item, path, &allowed)?;
     let level = auditor_level(r, &f, item);
     let ignore_errors = f
@@ -58,12 +57,13 @@ fn auditor(r: &mut Reader, item: &Node, path: &str, base: &Path) -> Option<Audit
     })
 }
 
-/// `type`: one of `TYPES`, with the keys that type takes.
-fn auditor_type(
-    r: &mut Reader,
-    item: &Node,
-    path: &str,
-) -> Option<(String, &'static [&'static str])> {
+/// The auditor types (`keys::AUDITOR_TYPES`).
+fn types() -> impl Iterator<Item = &'static str> {
+    keys::AUDITOR_TYPES.iter().map(|(n, _)| *n)
+}
+
+/// `type`: one of `types()`, with the keys that type takes.
+fn auditor_type(r: &mut Reader, item: &Node, path: &str) -> Option<(String, &'static [keys::Key])> {
     let Value::Map(entries) = &item.value else {
         r.error(
             item,
@@ -82,34 +82,28 @@ fn auditor_type(
             path,
             format!(
                 "missing required key \"type\" (one of {})",
-                TYPES.join(", ")
+                types().collect::<Vec<_>>().join(", ")
             ),
         );
         return None;
     };
     let kind = r.string(tnode, &format!("{path}.type"))?;
-    let specific: &[&str] = match kind.as_str() {
-        "log" => &["file"],
-        "http" => &["endpoint", "payload", "headers", "method", "timeout"],
-        "exec" => &["script", "args"],
-        "slack" => &["channel", "token", "name", "icon"],
-        "hipchat" => {
-            r.error(
-                tnode,
-                &format!("{path}.type"),
-                "the hipchat auditor is not supported: HipChat was shut down in 2019",
-            );
-            return None;
-        }
-        _ => {
-            let hint = did_you_mean(&kind, TYPES);
-            r.error(
-                tnode,
-                &format!("{path}.type"),
-                format!("unknown auditor type \"{kind}\"{hint}"),
-            );
-            return None;
-        }
+    if kind == "hipchat" {
+        r.error(
+            tnode,
+            &format!("{path}.type"),
+            "the hipchat auditor is not supported: HipChat was shut down in 2019",
+        );
+        return None;
+    }
+    let Some(specific) = keys::auditor_keys(&kind) else {
+        let hint = did_you_mean(&kind, types());
+        r.error(
+            tnode,
+            &format!("{path}.type"),
+            format!("unknown auditor type \"{kind}\"{hint}"),
+        );
+        return None;
     };
     Some((kind, specific))
 }

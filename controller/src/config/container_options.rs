@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
+use std::sync::LazyLock;
 
+use super::keys;
 use super::model::{
     Bind, ContainerOptions, Device, Healthcheck, NetworkAttach, NetworkDef, VolumeDef,
 };
@@ -17,58 +19,16 @@ use super::suggest::did_you_mean;
 use super::yaml::{Node, Value};
 
 /// The keys this module reads, on services and instances alike.
-pub const KEYS: [&str; 31] = [
-    "networks",
-    "healthcheck",
-    "entrypoint",
-    "hostname",
-    "domainname",
-    "mac_address",
-    "stop_signal",
-    "tty",
-    "stdin_open",
-    "read_only",
-    "tmpfs",
-    "shm_size",
-    "sysctls",
-    "devices",
-    "init",
-    "pid",
-    "ipc",
-    "group_add",
-    "dns_search",
-    "dns_opt",
-    "cpuset",
-    "cpus",
-    "cpu_quota",
-    "cpu_period",
-    "mem_reservation",
-    "memory_swappiness",
-    "oom_score_adj",
-    "pids_limit",
-    "platform",
-    "runtime",
-    "userns_mode",
-];
-
-const HEALTHCHECK_KEYS: [&str; 6] = [
-    "test",
-    "interval",
-    "timeout",
-    "retries",
-    "start_period",
-    "disable",
-];
-const NETWORK_KEYS: [&str; 7] = [
-    "driver",
-    "driver_opts",
-    "labels",
-    "internal",
-    "external",
-    "subnet",
-    "gateway",
-];
-const VOLUME_KEYS: [&str; 4] = ["driver", "driver_opts", "labels", "external"];
+/// The option keys, and the keys of their nested mappings, from the one
+/// table of keys (`keys`).
+pub static KEYS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| keys::names(keys::CONTAINER_OPTIONS));
+static HEALTHCHECK_KEYS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| keys::names(keys::HEALTHCHECK));
+static ATTACH_KEYS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| keys::names(keys::NETWORK_ATTACH));
+static NETWORK_KEYS: LazyLock<Vec<&'static str>> = LazyLock::new(|| keys::names(keys::NETWORK_DEF));
+static VOLUME_KEYS: LazyLock<Vec<&'static str>> = LazyLock::new(|| keys::names(keys::VOLUME_DEF));
 const IPC_MODES: [&str; 5] = ["none", "private", "shareable", "host", "container:<name>"];
 /// Docker's predefined networks: chosen with `net`, not `networks`.
 const PREDEFINED_NETWORKS: [&str; 4] = ["bridge", "host", "none", "default"];
@@ -322,7 +282,7 @@ fn attachments(
                     ipv4_address: None,
                 };
                 if !v.is_null() {
-                    let Some(af) = r.fields(v, &p, &["aliases", "ipv4_address"]) else {
+                    let Some(af) = r.fields(v, &p, &ATTACH_KEYS) else {
                         continue;
                     };
                     if let Some(al) = af.get("aliases") {
@@ -1109,7 +1069,7 @@ fn common_def(
 /// An external network or volume is made elsewhere: its other settings
 /// would be silently ignored, so they are an error.
 fn external_alone(r: &mut Reader, f: &Fields<'_>, allowed: &[&str]) {
-    for k in NETWORK_KEYS {
+    for &k in NETWORK_KEYS.iter() {
         if !allowed.contains(&k)
             && let Some(n) = f.get(k)
         {

@@ -5,61 +5,29 @@
 
 use std::collections::BTreeMap;
 
+use super::keys;
 use super::model::{Check, EnvFrom, LifecycleState, Port, Protocol};
 use super::options::{scalar_string, shell_split};
 use super::reader::{Fields, Reader, describe, join};
 use super::suggest::did_you_mean;
 use super::yaml::{Node, Value};
 
-/// Every check type: its name in `type`, the other keys it takes, and
-/// the function that reads it. The one place a type is named.
-struct Kind {
-    name: &'static str,
-    keys: &'static [&'static str],
-    parse: fn(&mut Reader, &Fields<'_>, &Target<'_>) -> Option<Check>,
-}
+type Parse = fn(&mut Reader, &Fields<'_>, &Target<'_>) -> Option<Check>;
 
-const KINDS: [Kind; 6] = [
-    Kind {
-        name: "tcp",
-        keys: &["port", "max_wait"],
-        parse: tcp,
-    },
-    Kind {
-        name: "http",
-        keys: &[
-            "port",
-            "host",
-            "path",
-            "scheme",
-            "method",
-            "match_regex",
-            "max_wait",
-            "requests_options",
-        ],
-        parse: http,
-    },
-    Kind {
-        name: "exec",
-        keys: &["command", "attempts", "envfrom"],
-        parse: exec,
-    },
-    Kind {
-        name: "rexec",
-        keys: &["command", "attempts"],
-        parse: rexec,
-    },
-    Kind {
-        name: "sleep",
-        keys: &["wait"],
-        parse: sleep,
-    },
-    Kind {
-        name: "health",
-        keys: &["max_wait"],
-        parse: health,
-    },
-];
+/// The function that reads a check of type `name` (the types and their
+/// keys are `keys::CHECK_TYPES`).
+fn parser(name: &str) -> Option<Parse> {
+    let parse: Parse = match name {
+        "tcp" => tcp,
+        "http" => http,
+        "exec" => exec,
+        "rexec" => rexec,
+        "sleep" => sleep,
+        "health" => health,
+        _ => return None,
+    };
+    Some(parse)
+}
 
 /// What a check is resolved against: the instance's name and ports, and
 /// its ship's address (the default http host).
@@ -138,7 +106,7 @@ fn check(r: &mut Reader, node: &Node, path: &str, target: &Target<'_>) -> Option
         );
         return None;
     };
-    let names = || KINDS.iter().map(|k| k.name);
+    let names = || keys::CHECK_TYPES.iter().map(|(n, _)| *n);
     let type_node = entries
         .iter()
         .find(|(k, _)| k.scalar_text().as_deref() == Some("type"))
@@ -153,7 +121,7 @@ fn check(r: &mut Reader, node: &Node, path: &str, target: &Target<'_>) -> Option
         return None;
     };
     let name = r.string(type_node, &join(path, "type"))?;
-    let Some(kind) = KINDS.iter().find(|k| k.name == name) else {
+    let (Some(kind_keys), Some(parse)) = (keys::check_keys(&name), parser(&name)) else {
         let hint = did_you_mean(&name, names());
         r.error(
             type_node,
@@ -163,10 +131,10 @@ fn check(r: &mut Reader, node: &Node, path: &str, target: &Target<'_>) -> Option
         return None;
     };
     let allowed: Vec<&str> = std::iter::once("type")
-        .chain(kind.keys.iter().copied())
+        .chain(kind_keys.iter().map(|k| k.name))
         .collect();
     let f = r.fields(node, path, &allowed)?;
-    (kind.parse)(r, &f, target)
+    parse(r, &f, target)
 }
 
 /// A named port of the instance that a check can connect to: TCP, single.
@@ -280,7 +248,7 @@ fn http(r: &mut Reader, f: &Fields<'_>, t: &Target<'_>) -> Option<Check> {
         let of = r.fields(
             o,
             &f.path("requests_options"),
-            &["verify", "timeout", "headers"],
+            &keys::names(keys::REQUESTS_OPTIONS),
         )?;
         if let Some(v) = of.get("verify") {
             verify = r.bool(v, &of.path("verify"))?;

@@ -7,24 +7,7 @@ use super::model::{Limits, LogConfig, RestartPolicy, Ulimit};
 use super::reader::{Reader, describe, join};
 use super::yaml::{Node, Value};
 
-const RESTART_NAMES: [&str; 4] = ["no", "always", "on-failure", "unless-stopped"];
-
-/// Log drivers of current Docker engines (MaestroNG accepted only the first
-/// six, the list of its docker-py version).
-pub const LOG_DRIVERS: [&str; 12] = [
-    "json-file",
-    "syslog",
-    "journald",
-    "gelf",
-    "fluentd",
-    "none",
-    "local",
-    "awslogs",
-    "splunk",
-    "etwlogs",
-    "gcplogs",
-    "logentries",
-];
+use super::keys::{self, LOG_DRIVERS, RESTART_NAMES};
 
 /// `name[:retries]` or `{name, retries}`.
 pub fn restart(r: &mut Reader, node: &Node, path: &str) -> Option<RestartPolicy> {
@@ -45,7 +28,7 @@ pub fn restart(r: &mut Reader, node: &Node, path: &str) -> Option<RestartPolicy>
             (name, retries, node)
         }
         Value::Map(_) => {
-            let f = r.fields(node, path, &["name", "retries"])?;
+            let f = r.fields(node, path, &keys::names(keys::RESTART))?;
             let n = r.required(&f, "name")?;
             let name = r.string(n, &f.path("name"))?;
             let retries = match f.get("retries") {
@@ -86,7 +69,7 @@ pub fn restart(r: &mut Reader, node: &Node, path: &str) -> Option<RestartPolicy>
 /// `memory`, `swap` (bytes, or with a k/m/g suffix) and `cpu` (shares).
 /// Returns the entries given, to be merged over the service's.
 pub fn limits(r: &mut Reader, node: &Node, path: &str, into: &mut Limits) {
-    let Some(f) = r.fields(node, path, &["memory", "swap", "cpu"]) else {
+    let Some(f) = r.fields(node, path, &keys::names(keys::LIMITS)) else {
         return;
     };
     if let Some(n) = f.get("memory") {
@@ -159,7 +142,7 @@ pub fn ulimits(r: &mut Reader, node: &Node, path: &str, into: &mut BTreeMap<Stri
         let limit = match &v.value {
             Value::Number(n) => n.int.map(|i| Ulimit { soft: i, hard: i }),
             Value::Map(_) => {
-                let Some(f) = r.fields(v, &p, &["soft", "hard"]) else {
+                let Some(f) = r.fields(v, &p, &keys::names(keys::ULIMIT_MAPPING)) else {
                     continue;
                 };
                 let soft = r

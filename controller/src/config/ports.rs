@@ -2,6 +2,7 @@
 //! side is the container port and the RIGHT side the host port, the reverse
 //! of `docker run -p`; kept for compatibility with MaestroNG files.
 
+use super::keys;
 use super::model::{Port, PortRange, Protocol};
 use super::reader::{Reader, describe};
 use super::yaml::{Node, Value};
@@ -34,7 +35,7 @@ pub fn parse_port(r: &mut Reader, node: &Node, path: &str) -> Option<Port> {
             finish(r, node, path, e, ep, x, xp, "0.0.0.0".into())
         }
         Value::Map(_) => {
-            let f = r.fields(node, path, &["exposed", "external"])?;
+            let f = r.fields(node, path, &keys::names(keys::PORT_MAPPING))?;
             let (Some(en), Some(xn)) = (f.get("exposed"), f.get("external")) else {
                 return bad(
                     r,

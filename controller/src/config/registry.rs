@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::keys;
 use super::model::{Registry, Retry};
 use super::reader::{Reader, join};
 use super::yaml::Node;
@@ -10,11 +11,7 @@ pub fn parse_registries(r: &mut Reader, node: &Node) -> BTreeMap<String, Registr
     let mut out = BTreeMap::new();
     for (name, _, v) in r.entries(node, "registries").unwrap_or_default() {
         let path = join("registries", &name);
-        let Some(f) = r.fields(
-            v,
-            &path,
-            &["registry", "username", "password", "email", "retry"],
-        ) else {
+        let Some(f) = r.fields(v, &path, &keys::names(keys::REGISTRY)) else {
             continue;
         };
         let registry = r
@@ -27,7 +24,7 @@ pub fn parse_registries(r: &mut Reader, node: &Node) -> BTreeMap<String, Registr
             when: Vec::new(),
         };
         if let Some(rn) = f.get("retry")
-            && let Some(rf) = r.fields(rn, &f.path("retry"), &["attempts", "when"])
+            && let Some(rf) = r.fields(rn, &f.path("retry"), &keys::names(keys::RETRY))
         {
             if let Some(a) = rf.get("attempts") {
                 match r.uint(a, &rf.path("attempts")).map(u32::try_from) {

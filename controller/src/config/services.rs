@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 
 use super::container_env::{self, EnvSources};
 use super::container_options;
+use super::keys;
 use super::lifecycle;
 use super::model::{
     Bind, Check, ContainerOptions, Instance, LifecycleState, Limits, NetworkDef, Port, Service,
@@ -22,74 +23,20 @@ use super::suggest::did_you_mean;
 use super::volumes::binds;
 use super::yaml::{Node, Value};
 
-pub const SERVICE_KEYS: [&str; 11] = [
-    "image",
-    "instances",
-    "requires",
-    "wants_info",
-    "omit",
-    "env",
-    "envfile",
-    "lifecycle",
-    "limits",
-    "ports",
-    "ulimits",
-];
-const INSTANCE_KEYS: [&str; 29] = [
-    "ship",
-    "image",
-    "command",
-    "cmd",
-    "ports",
-    "env",
-    "envfile",
-    "volumes",
-    "container_volumes",
-    "volumes_from",
-    "links",
-    "lifecycle",
-    "privileged",
-    "cap_add",
-    "cap_drop",
-    "extra_hosts",
-    "net",
-    "dns",
-    "restart",
-    "stop_timeout",
-    "limits",
-    "ulimits",
-    "log_driver",
-    "log_opt",
-    "security_opt",
-    "workdir",
-    "username",
-    "labels",
-    "lxc_conf",
-];
+/// The keys of a service and of an instance (`keys::SERVICE`,
+/// `keys::INSTANCE`), listed once for every service and instance read.
+pub static SERVICE_KEYS: LazyLock<Vec<&'static str>> = LazyLock::new(|| keys::names(keys::SERVICE));
+static INSTANCE_KEYS: LazyLock<Vec<&'static str>> = LazyLock::new(|| keys::names(keys::INSTANCE));
 
-/// Every key a service takes: MaestroNG's, then maestro's own container
-/// options (`container_options::KEYS`).
+/// Every key a service takes (`keys::SERVICE`: MaestroNG's, then
+/// maestro's container options).
 pub fn service_keys() -> &'static [&'static str] {
-    static KEYS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-        SERVICE_KEYS
-            .iter()
-            .chain(container_options::KEYS.iter())
-            .copied()
-            .collect()
-    });
-    &KEYS
+    &SERVICE_KEYS
 }
 
-/// Every key an instance takes, as `service_keys`.
+/// Every key an instance takes (`keys::INSTANCE`).
 pub fn instance_keys() -> &'static [&'static str] {
-    static KEYS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-        INSTANCE_KEYS
-            .iter()
-            .chain(container_options::KEYS.iter())
-            .copied()
-            .collect()
-    });
-    &KEYS
+    &INSTANCE_KEYS
 }
 
 /// Per-instance facts needed after parsing, by instance name.
@@ -542,12 +489,14 @@ fn instance_extra_hosts(r: &mut Reader, ctx: &Ctx<'_>, f: &Fields<'_>) -> Vec<St
     for (host, _, v) in r.entries(h, &path).unwrap_or_default() {
         let hp = join(&path, &host);
         let ip = match &v.value {
-            Value::Map(_) => r.fields(v, &hp, &["ship"]).and_then(|hf| {
-                let sn = r.required(&hf, "ship")?;
-                let s = r.name(sn, &hf.path("ship"))?;
-                ctx.ship(r, sn, &hf.path("ship"), &s)
-                    .map(|ship| ship.ip.clone())
-            }),
+            Value::Map(_) => r
+                .fields(v, &hp, &keys::names(keys::EXTRA_HOST))
+                .and_then(|hf| {
+                    let sn = r.required(&hf, "ship")?;
+                    let s = r.name(sn, &hf.path("ship"))?;
+                    ctx.ship(r, sn, &hf.path("ship"), &s)
+                        .map(|ship| ship.ip.clone())
+                }),
             _ => r.name(v, &hp),
         };
         if let Some(ip) = ip {

@@ -135,25 +135,9 @@ pub struct SshTunnel {
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::keys;
 use super::reader::{Fields, Reader, join};
 use super::yaml::{Node, Value};
-
-/// Keys allowed in `ship_defaults` (every ship key except `ip`, `endpoint`).
-const DEFAULT_KEYS: [&str; 13] = [
-    "docker_port",
-    "socket_path",
-    "api_version",
-    "timeout",
-    "ssh_tunnel",
-    "tls",
-    "tls_verify",
-    "tls_ca_cert",
-    "tls_cert",
-    "tls_key",
-    "ssl_version",
-    "ssh_timeout",
-    "max_concurrency",
-];
 
 /// Reads `ships` with `ship_defaults` applied; relative paths resolve against
 /// `base_dir`, then the current directory.
@@ -163,9 +147,9 @@ pub fn parse_ships(
     defaults: Option<&Node>,
     base_dir: &Path,
 ) -> BTreeMap<String, ShipRef> {
-    let defaults = defaults.and_then(|d| r.fields(d, "ship_defaults", &DEFAULT_KEYS));
-    let mut keys: Vec<&str> = DEFAULT_KEYS.to_vec();
-    keys.extend(["ip", "endpoint"]);
+    let defaults =
+        defaults.and_then(|d| r.fields(d, "ship_defaults", &keys::names(keys::SHIP_SETTINGS)));
+    let keys = keys::names(keys::SHIP);
     let mut out = BTreeMap::new();
     for (name, _, node) in r.entries(ships, "ships").unwrap_or_default() {
         let path = join("ships", &name);
@@ -341,7 +325,7 @@ fn max_concurrency(r: &mut Reader, settings: &Settings<'_, '_>) -> usize {
 
 /// `ssh_tunnel`: `user` and `key` (required), `port`, `known_hosts`.
 fn ssh_tunnel(r: &mut Reader, n: &Node, p: &str, base: &Path) -> Option<SshTunnel> {
-    let t = r.fields(n, p, &["user", "key", "port", "known_hosts"])?;
+    let t = r.fields(n, p, &keys::names(keys::SSH_TUNNEL))?;
     let user = r
         .required(&t, "user")
         .and_then(|u| r.name(u, &t.path("user")));

@@ -12,6 +12,7 @@ use super::audit::parse_audit;
 use super::container_env::{self, ContainerEnvs, EnvfileCache, ServiceEnv};
 use super::container_options;
 use super::error::ConfigError;
+use super::keys;
 use super::model::{Environment, Instance, Port, Protocol, Service};
 use super::reader::{Reader, join};
 use super::registry::parse_registries;
@@ -21,26 +22,9 @@ use super::suggest::did_you_mean;
 use super::yaml::Node;
 use crate::graph::{Graph, format_cycle};
 
-const TOP: [&str; 10] = [
-    "__maestro",
-    "name",
-    "registries",
-    "ship_defaults",
-    "ship_provider",
-    "ships",
-    "services",
-    "audit",
-    "networks",
-    "volumes",
-];
-/// Top-level keys anyone may use, e.g. to hold YAML anchors.
-fn free_key(k: &str) -> bool {
-    k.starts_with('_') && k != "__maestro" || k.starts_with("x-")
-}
-
 pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigError>> {
     let mut r = Reader::default();
-    let Some(top) = r.fields_with(root, "", &TOP, free_key) else {
+    let Some(top) = r.fields_with(root, "", &keys::names(keys::TOP), keys::free_top_key) else {
         return Err(r.errors);
     };
     let name = r.required(&top, "name").and_then(|n| r.name(n, "name"));
@@ -145,7 +129,7 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
 /// `__maestro`: `{schema: 1 or 2}`; `base_dir` (set by MaestroNG's loader)
 /// is accepted and ignored.
 fn schema(r: &mut Reader, node: &Node) -> u8 {
-    let Some(f) = r.fields(node, "__maestro", &["schema", "base_dir"]) else {
+    let Some(f) = r.fields(node, "__maestro", &keys::names(keys::MAESTRO)) else {
         return 1;
     };
     let Some(s) = f.get("schema") else { return 1 };

@@ -1,6 +1,7 @@
 //! Bind mounts (reference section 5). Schema 2: `host: container` or
 //! `host: {target, mode}`; schema 1: `container: host`, read-write.
 
+use super::keys;
 use super::model::Bind;
 use super::reader::{Reader, join};
 use super::yaml::{Node, Value};
@@ -15,17 +16,19 @@ pub fn binds(r: &mut Reader, node: &Node, path: &str, schema: u8) -> Vec<Bind> {
                 target: target.clone(),
                 mode: None,
             }),
-            (Value::Map(_), 2) => r.fields(v, &p, &["target", "mode"]).and_then(|f| {
-                let target = r
-                    .required(&f, "target")
-                    .and_then(|t| r.name(t, &f.path("target")));
-                let mode = f.get("mode").and_then(|m| r.name(m, &f.path("mode")));
-                target.map(|target| Bind {
-                    host: key.clone(),
-                    target,
-                    mode: Some(mode.unwrap_or_else(|| "rw".into())),
-                })
-            }),
+            (Value::Map(_), 2) => r
+                .fields(v, &p, &keys::names(keys::VOLUME_MAPPING))
+                .and_then(|f| {
+                    let target = r
+                        .required(&f, "target")
+                        .and_then(|t| r.name(t, &f.path("target")));
+                    let mode = f.get("mode").and_then(|m| r.name(m, &f.path("mode")));
+                    target.map(|target| Bind {
+                        host: key.clone(),
+                        target,
+                        mode: Some(mode.unwrap_or_else(|| "rw".into())),
+                    })
+                }),
             (Value::Str(host), 1) => Some(Bind {
                 host: host.clone(),
                 target: key,

@@ -21,6 +21,7 @@
 //! ```
 
 pub mod columns;
+pub mod depgraph;
 pub mod deploy;
 pub mod deptree;
 pub mod json;
