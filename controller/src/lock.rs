@@ -258,16 +258,19 @@ impl DeployLock {
     /// Releases the lock now, saying so when that fails.
     pub fn release(mut self) -> Result<(), DockerError> {
         let id = std::mem::take(&mut self.id);
+        let removed = self.docker.remove(&id, false, true);
+        // Forgotten only once removed: a second Ctrl-C during the removal
+        // exits at once, and removes it again on the way out.
         forget(&id);
-        self.docker.remove(&id, false, true)
+        removed
     }
 }
 
 impl Drop for DeployLock {
     fn drop(&mut self) {
         if !self.id.is_empty() {
-            forget(&self.id);
             let _ = self.docker.remove(&self.id, false, true);
+            forget(&self.id);
         }
     }
 }

@@ -73,34 +73,34 @@ const fn at(state: &'static str, nth: usize, offset_ms: u64) -> Moment {
 /// (a check still waiting, a dependent or a later batch still to go).
 /// Round `r` takes the `r`-th of each list (wrapping).
 const START: [Moment; 6] = [
-    at("creating", 1, 0),      // the base's create in flight
-    at("starting", 1, 0),      // its start in flight
-    at("checking", 1, 80),     // its running check waiting
-    at("started", 1, 0),       // between the base and its dependents
-    at("creating", 2, 5),      // the dependents' creates in flight
-    at("checking", 2, 0),      // a dependent's check waiting
+    at("creating", 1, 0),  // the base's create in flight
+    at("starting", 1, 0),  // its start in flight
+    at("checking", 1, 80), // its running check waiting
+    at("started", 1, 0),   // between the base and its dependents
+    at("creating", 2, 5),  // the dependents' creates in flight
+    at("checking", 2, 0),  // a dependent's check waiting
 ];
 const RESTART: [Moment; 6] = [
-    at("stopping", 1, 0),      // the base's stop in flight
-    at("creating", 1, 0),      // its create in flight
-    at("checking", 1, 100),    // its running check waiting
-    at("started", 2, 0),       // between two batches of app
-    at("stopping", 3, 0),      // app's second batch stopping
-    at("removing", 2, 0),      // the first app instance being replaced
+    at("stopping", 1, 0),   // the base's stop in flight
+    at("creating", 1, 0),   // its create in flight
+    at("checking", 1, 100), // its running check waiting
+    at("started", 2, 0),    // between two batches of app
+    at("stopping", 3, 0),   // app's second batch stopping
+    at("removing", 2, 0),   // the first app instance being replaced
 ];
 const UP: [Moment; 6] = [
     at("creating", 1, 0),
     at("stopping", 1, 10),
     at("checking", 1, 0),
-    at("started", 1, 0),       // between the base and its dependents
+    at("started", 1, 0), // between the base and its dependents
     at("creating", 2, 0),
     at("checking", 2, 50),
 ];
 const STOP: [Moment; 6] = [
-    at("stopping", 1, 0),      // the dependents' stops in flight
+    at("stopping", 1, 0), // the dependents' stops in flight
     at("stopped", 1, 0),
     at("stopping", 2, 20),
-    at("stopped", 2, 0),       // between the dependents and the base
+    at("stopped", 2, 0), // between the dependents and the base
     at("stopping", 1, 40),
     at("stopped", 1, 5),
 ];
@@ -190,8 +190,8 @@ fn interrupted(t: &TestEnv, args: &[&str], moment: Moment, signal: &str) -> Run 
     let mut signalled = false;
     for line in out.lines() {
         let line = line.unwrap();
-        let v: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+        let v: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
         if !signalled && v["event"] == "instance" && v["state"] == moment.state {
             count += 1;
             if count == moment.nth {
@@ -309,7 +309,11 @@ fn check_interrupted(
                 context()
             );
         }
-        assert!(!shown.is_empty(), "{name} changed unreported: {}", context());
+        assert!(
+            !shown.is_empty(),
+            "{name} changed unreported: {}",
+            context()
+        );
     }
     run.code == 130
 }
@@ -323,7 +327,10 @@ fn check_converged(t: &TestEnv, verb: &str) {
         let seen = now.get(&name).cloned().unwrap_or_default();
         assert_eq!(seen.len(), 1, "{name} after {verb}: {now:?}");
         let want_running = verb != "stop";
-        assert_eq!(seen[0].running, want_running, "{name} after {verb}: {now:?}");
+        assert_eq!(
+            seen[0].running, want_running,
+            "{name} after {verb}: {now:?}"
+        );
     }
     if verb != "stop" {
         let plan = t.maestro(&["plan"]);
@@ -342,10 +349,17 @@ fn interrupted_runs_leave_no_lock_nothing_unreported_and_the_next_run_converges(
     // its signal landed is counted apart); each round interrupts each
     // command once.
     while interrupted_runs < 20 {
-        assert!(round < 8, "only {interrupted_runs} of {tried} runs were interrupted");
+        assert!(
+            round < 8,
+            "only {interrupted_runs} of {tried} runs were interrupted"
+        );
         let plays: [(&str, &[&str], Moment); 4] = [
             ("start", &["start"], START[round % START.len()]),
-            ("restart", &["restart", "-a"], RESTART[round % RESTART.len()]),
+            (
+                "restart",
+                &["restart", "-a"],
+                RESTART[round % RESTART.len()],
+            ),
             ("up", &["up"], UP[round % UP.len()]),
             ("stop", &["stop", "-a"], STOP[round % STOP.len()]),
         ];

@@ -41,7 +41,7 @@ const KINDS: [Kind; 6] = [
     },
     Kind {
         name: "exec",
-        keys: &["command", "attempts", "envfrom"],
+        keys: &["command", "attempts", "envfrom", "timeout", "max_wait"],
         parse: exec,
     },
     Kind {
@@ -346,10 +346,15 @@ fn exec(r: &mut Reader, f: &Fields<'_>, _: &Target<'_>) -> Option<Check> {
             }
         },
     };
+    // Both read before giving up, so that both are reported.
+    let timeout = f.get("timeout").map(|n| r.seconds(n, &f.path("timeout")));
+    let max_wait = f.get("max_wait").map(|n| r.seconds(n, &f.path("max_wait")));
     Some(Check::Exec {
         command,
         attempts,
         envfrom,
+        timeout: timeout.map_or(Some(None), |t| t.map(Some))?,
+        max_wait: max_wait.map_or(Some(None), |t| t.map(Some))?,
     })
 }
 

@@ -293,6 +293,12 @@ pub enum Check {
         command: Vec<String>,
         attempts: u64,
         envfrom: EnvFrom,
+        /// Seconds one run may take before it is killed (`timeout`);
+        /// `None`: as long as it takes, as MaestroNG.
+        timeout: Option<f64>,
+        /// Seconds of wall clock the whole check may take, a run in flight
+        /// included (`max_wait`); `None`: only `attempts` bounds it.
+        max_wait: Option<f64>,
     },
     /// Runs inside the container (docker exec).
     Rexec {
