@@ -402,3 +402,94 @@ fn interrupted_runs_leave_no_lock_nothing_unreported_and_the_next_run_converges(
     );
     assert_eq!(converged, tried);
 }
+
+/// A service whose `running` check runs a command on this machine that
+/// forks a child, records both pids in `pids` and never exits; `LIMITS`
+/// is replaced by the check's extra keys.
+const HANGING: &str = "
+  hang:
+    image: {IMAGE}
+    lifecycle:
+      running: [{type: exec, command: \"sh -c 'sleep 1000 & echo $$ $! >> {DIR}/pids; sleep 1000'\", attempts: 100LIMITS}]
+    instances:
+      {P}-h1: {ship: ship1, stop_timeout: 5, command: sh -c \"trap 'exit 0' TERM; sleep 3600 & wait\"}
+";
+
+/// Whether a process runs (a zombie does not), from /proc/<pid>/stat.
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => false,
+        Ok(stat) => {
+            let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+            !state.starts_with('Z') && !state.starts_with('X')
+        }
+    }
+}
+
+/// The pids the hanging check recorded.
+fn pids(t: &TestEnv) -> Vec<u32> {
+    std::fs::read_to_string(t.dir.join("pids"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect()
+}
+
+/// Asserts that none of the recorded processes runs any more (SIGKILL
+/// lands asynchronously: allow a second); returns how many there were.
+fn all_gone(t: &TestEnv) -> usize {
+    let pids = pids(t);
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while pids.iter().any(|&p| alive(p)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let left: Vec<u32> = pids.iter().copied().filter(|&p| alive(p)).collect();
+    assert!(left.is_empty(), "still running: {left:?} of {pids:?}");
+    pids.len()
+}
+
+#[test]
+fn a_hanging_exec_check_ends_at_its_max_wait_with_its_children() {
+    let t = TestEnv::new(
+        "exechang",
+        &HANGING.replace("LIMITS", ", timeout: 0.6, max_wait: 2"),
+    );
+    let start = Instant::now();
+    let out = t.maestro(&["start", "--progress", "plain"]);
+    let took = start.elapsed();
+    assert_code(&out, 1);
+    let text = stdout(&out);
+    // The last run ended by its timeout, or by what was left of max_wait.
+    assert!(
+        text.contains("did not pass within 2s (")
+            && (text.contains("attempts made): no exit within 0.6s (killed)")
+                || text.contains("attempts made): still running at max_wait (killed)")),
+        "{text}"
+    );
+    assert!(took < Duration::from_secs(8), "{took:?}");
+    // Runs of 0.6 s within 2 s: three or four, each with its child.
+    let n = all_gone(&t);
+    assert!((4..=8).contains(&n), "{n} pids: {:?}", pids(&t));
+    assert_eq!(locks(&t), "");
+}
+
+#[test]
+fn a_second_signal_exits_at_once_and_kills_a_hanging_check() {
+    let t = TestEnv::new("exec2sig", &HANGING.replace("LIMITS", ""));
+    let mut child = t.cmd(&["start", "--progress", "plain"]).spawn().unwrap();
+    let pid = child.id().to_string();
+    // Once the check's command has forked its child.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while pids(&t).len() < 2 {
+        assert!(child.try_wait().unwrap().is_none(), "start ended early");
+        assert!(Instant::now() < deadline, "the check never ran");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for signal in ["-TERM", "-INT"] {
+        Command::new("kill").args([signal, &pid]).status().unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert_eq!(all_gone(&t), 2);
+    assert_eq!(locks(&t), "", "{}\n{}", stdout(&out), stderr(&out));
+}

@@ -55,13 +55,38 @@ pub fn check(
         // A run gets its timeout, and never more than what is left of
         // `max_wait`.
         let run = match (timeout, max_wait) {
-            (Some(t), Some(_)) => Some(t.min(left)),
-            (Some(t), None) => Some(t),
-            (None, Some(_)) => Some(left),
+            (Some(t), Some(_)) if t <= left => Some(RunLimit::Timeout(t)),
+            (Some(t), None) => Some(RunLimit::Timeout(t)),
+            (_, Some(_)) => Some(RunLimit::MaxWait(left)),
             (None, None) => None,
         };
         attempt(command, container_env, stdin.as_deref(), run, stop)
     })
+}
+
+/// What ends a run that does not exit by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunLimit {
+    /// The check's `timeout`.
+    Timeout(Duration),
+    /// What is left of the check's `max_wait`.
+    MaxWait(Duration),
+}
+
+impl RunLimit {
+    fn after(self) -> Duration {
+        match self {
+            RunLimit::Timeout(d) | RunLimit::MaxWait(d) => d,
+        }
+    }
+
+    /// The attempt's reason when the run was killed.
+    fn reason(self) -> String {
+        match self {
+            RunLimit::Timeout(d) => format!("no exit within {}s (killed)", d.as_secs_f64()),
+            RunLimit::MaxWait(_) => "still running at max_wait (killed)".into(),
+        }
+    }
 }
 
 /// MaestroNG's `envfrom: stdin`: maestro's own environment with the
@@ -82,7 +107,7 @@ pub fn attempt(
     command: &[String],
     container_env: &BTreeMap<String, String>,
     stdin: Option<&[u8]>,
-    limit: Option<Duration>,
+    limit: Option<RunLimit>,
     stop: &CancelToken,
 ) -> Attempt {
     let Some((program, args)) = command.split_first() else {
@@ -119,15 +144,11 @@ pub fn attempt(
                 let _ = pipe.write_all(doc);
             });
         }
-        wait(&mut child, limit, stop)
+        wait(&mut child, limit.map(RunLimit::after), stop)
     });
     match ended {
         Ended::Stopped => Attempt::Retry("stopped".into()),
-        Ended::TimedOut(after) => {
-            // Whole milliseconds: what is left of a max_wait is not round.
-            let secs = (after.as_secs_f64() * 1000.0).round() / 1000.0;
-            Attempt::Retry(format!("no exit within {secs}s (killed)"))
-        }
+        Ended::TimedOut => Attempt::Retry(limit.map(RunLimit::reason).unwrap_or_default()),
         Ended::Failed(e) => Attempt::Retry(format!("waiting for {program}: {e}")),
         Ended::Exited(s) => exit_attempt(s),
     }
@@ -147,8 +168,8 @@ enum Ended {
     Exited(ExitStatus),
     /// `stop` fired.
     Stopped,
-    /// Still running after this long.
-    TimedOut(Duration),
+    /// Still running at its limit.
+    TimedOut,
     Failed(std::io::Error),
 }
 
@@ -167,7 +188,7 @@ fn wait(child: &mut Child, limit: Option<Duration>, stop: &CancelToken) -> Ended
         if let Some(limit) = limit {
             let left = limit.saturating_sub(start.elapsed());
             if left.is_zero() {
-                break Some(Ended::TimedOut(limit));
+                break Some(Ended::TimedOut);
             }
             delay = delay.min(left);
         }
@@ -484,7 +505,7 @@ mod tests {
             panic!("{out:?}")
         };
         assert_eq!(attempts, 1);
-        assert!(last.starts_with("no exit within 0.5"), "{last}");
+        assert_eq!(last, "still running at max_wait (killed)");
         assert!(took >= Duration::from_millis(500), "{took:?}");
         assert!(took < Duration::from_secs(2), "{took:?}");
         assert_eq!(all_gone(&file), 2);
