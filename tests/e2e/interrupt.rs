@@ -31,13 +31,14 @@ use maestro_tests::{SHIPS, TestEnv, assert_code, code, stderr, stdout};
 use serde_json::Value;
 
 /// A base service and a two-instance service that requires it, on three
-/// ships; short `running` checks give the checks' waits a window. The
+/// ships; short `running` checks (and the base's `stopped` check) give the
+/// checks' waits a window. The
 /// containers exit at once on SIGTERM, so stops are quick.
 const SERVICES: &str = "
   base:
     image: {IMAGE}
     env: {ROUND: 'r0'}
-    lifecycle: {running: [{type: sleep, wait: 0.3}]}
+    lifecycle: {running: [{type: sleep, wait: 0.3}], stopped: [{type: sleep, wait: 0.2}]}
     instances:
       {P}-a1: {ship: ship1, stop_timeout: 5, command: sh -c \"trap 'exit 0' TERM; sleep 3600 & wait\"}
   app:
@@ -82,11 +83,11 @@ const START: [Moment; 6] = [
 ];
 const RESTART: [Moment; 6] = [
     at("stopping", 1, 0),   // the base's stop in flight
+    at("checking", 1, 50),  // its stopped check waiting
     at("creating", 1, 0),   // its create in flight
-    at("checking", 1, 100), // its running check waiting
     at("started", 2, 0),    // between two batches of app
+    at("checking", 2, 100), // its running check waiting
     at("stopping", 3, 0),   // app's second batch stopping
-    at("removing", 2, 0),   // the first app instance being replaced
 ];
 const UP: [Moment; 6] = [
     at("creating", 1, 0),
@@ -99,10 +100,10 @@ const UP: [Moment; 6] = [
 const STOP: [Moment; 6] = [
     at("stopping", 1, 0), // the dependents' stops in flight
     at("stopped", 1, 0),
-    at("stopping", 2, 20),
-    at("stopped", 2, 0), // between the dependents and the base
+    at("checking", 1, 50), // the base's stopped check waiting
+    at("stopped", 2, 0),   // between the dependents and the base
+    at("stopping", 3, 0),  // the base's stop in flight
     at("stopping", 1, 40),
-    at("stopped", 1, 5),
 ];
 
 /// One container of the test's environment, as `docker ps` lists it.
@@ -116,16 +117,26 @@ struct Seen {
 /// (the `maestro.instance` label).
 fn containers(t: &TestEnv) -> BTreeMap<String, Vec<Seen>> {
     let mut all: BTreeMap<String, Vec<Seen>> = BTreeMap::new();
-    for ship in SHIPS {
-        let out = t
-            .lab
-            .docker(ship)
-            .args(["ps", "-a", "--no-trunc", "--format"])
-            .arg("{{.ID}} {{.State}} {{.Label \"maestro.instance\"}}")
-            .arg("--filter")
-            .arg(format!("label=maestro.environment={}", t.name))
-            .output()
-            .unwrap();
+    // The ships at once: this runs three times per sampled run.
+    let lists: Vec<_> = std::thread::scope(|s| {
+        let asks: Vec<_> = SHIPS
+            .iter()
+            .map(|ship| {
+                s.spawn(move || {
+                    t.lab
+                        .docker(ship)
+                        .args(["ps", "-a", "--no-trunc", "--format"])
+                        .arg("{{.ID}} {{.State}} {{.Label \"maestro.instance\"}}")
+                        .arg("--filter")
+                        .arg(format!("label=maestro.environment={}", t.name))
+                        .output()
+                        .unwrap()
+                })
+            })
+            .collect();
+        asks.into_iter().map(|a| a.join().unwrap()).collect()
+    });
+    for out in lists {
         assert!(out.status.success(), "docker ps: {}", stderr(&out));
         for line in stdout(&out).lines() {
             let mut f = line.split_whitespace();
@@ -314,6 +325,20 @@ fn check_interrupted(
             "{name} changed unreported: {}",
             context()
         );
+        // Ran before, not now (a start, restart or up cut short): the run
+        // says it failed, and why.
+        let was_up = was.iter().any(|c| c.running);
+        let is_up = now.iter().any(|c| c.running);
+        if was_up && !is_up && !what.starts_with("stop") {
+            let failed = run.events.iter().any(|e| {
+                e["event"] == "instance" && e["instance"] == name.as_str() && e["state"] == "failed"
+            });
+            assert!(
+                failed,
+                "{name} was left down without a failure: {}",
+                context()
+            );
+        }
     }
     run.code == 130
 }
@@ -371,7 +396,9 @@ fn interrupted_runs_leave_no_lock_nothing_unreported_and_the_next_run_converges(
             let signal = if (round + k) % 2 == 0 { "INT" } else { "TERM" };
             let before = containers(&t);
             let what = format!("{verb} (round {round}, SIG{signal} at {moment:?})");
+            let clock = Instant::now();
             let run = interrupted(&t, args, moment, signal);
+            let run_took = clock.elapsed();
             tried += 1;
             if check_interrupted(&t, &what, &run, &before) {
                 interrupted_runs += 1;
@@ -380,6 +407,11 @@ fn interrupted_runs_leave_no_lock_nothing_unreported_and_the_next_run_converges(
                 ended_first += 1;
             }
             let mut again_args = args.to_vec();
+            if verb == "restart" {
+                // What the interrupted roll did not reach is already as
+                // the file says; what it left behind is brought up.
+                again_args.push("--only-if-changed");
+            }
             again_args.extend(["--progress", "plain"]);
             let again = t.maestro(&again_args);
             assert_eq!(
@@ -391,6 +423,12 @@ fn interrupted_runs_leave_no_lock_nothing_unreported_and_the_next_run_converges(
             );
             check_converged(&t, verb);
             converged += 1;
+            println!(
+                "{what}: exit {}, {:.2}s; then converged in {:.2}s",
+                run.code,
+                run_took.as_secs_f64(),
+                clock.elapsed().as_secs_f64() - run_took.as_secs_f64()
+            );
         }
         round += 1;
     }
