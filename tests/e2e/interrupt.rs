@@ -339,6 +339,10 @@ fn check_interrupted(
                 context()
             );
         }
+        // A roll (restart, and up's recreate) brings back what it stopped.
+        if was_up && (what.starts_with("restart") || what.starts_with("up")) {
+            assert!(is_up, "{name} was left down: {}", context());
+        }
     }
     run.code == 130
 }

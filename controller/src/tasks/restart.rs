@@ -16,7 +16,10 @@
 //! Every failure is fatal: a roll stops at the first instance that does not
 //! come back (or cannot be stopped or pulled), and everything not yet
 //! started keeps its old container. A ship that does not answer fails its
-//! own instances only.
+//! own instances only. Ctrl-C after an instance's container was stopped
+//! (during its `stopped` checks or `--stop-start-delay`) still starts it,
+//! without waiting for its `running` checks; only `pre-start` checks,
+//! which an interruption cuts short, keep it from starting.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -126,14 +129,20 @@ pub fn run_restart(
         RestartAction::Restart { container } => {
             // A stop that fails stops the roll: the container may still
             // run, and starting a second one would be worse than waiting.
-            run_step(
+            // Except Ctrl-C during the `stopped` checks: the container is
+            // down, and an interrupted roll brings back what it stopped.
+            let stop = run_step(
                 &shared.tasks,
                 &part(Action::Stop {
                     container: container.clone(),
                 }),
                 ctx,
-            )
-            .map_err(|f| TaskFailure::fatal(f.message))?;
+            );
+            if let Err(f) = stop
+                && !(ctx.cancel.is_cancelled() && is_down(docker, &container.id))
+            {
+                return Err(TaskFailure::fatal(f.message));
+            }
             if !flags.stop_start_delay.is_zero() {
                 ctx.emit(State::Waiting);
                 // Ctrl-C cuts the delay short but the container is still
@@ -152,6 +161,12 @@ pub fn run_restart(
     }
     result?;
     Ok(Completion::Done)
+}
+
+/// Whether a container is known not to run (an inspect that fails says
+/// nothing).
+fn is_down(docker: &Docker, id: &str) -> bool {
+    docker.inspect(id).is_ok_and(|d| !d.state.running)
 }
 
 /// How to start an instance whose container is stopped (or absent).
