@@ -207,11 +207,11 @@ fn interrupted(t: &TestEnv, args: &[&str], moment: Moment, signal: &str) -> Run 
             count += 1;
             if count == moment.nth {
                 std::thread::sleep(Duration::from_millis(moment.offset_ms));
-                let sent = Command::new("kill")
+                // A kill that finds no process means the run ended
+                // first; its exit code says so.
+                let _ = Command::new("kill")
                     .args([&format!("-{signal}"), &pid])
-                    .status()
-                    .unwrap();
-                assert!(sent.success(), "kill -{signal} {pid}");
+                    .status();
                 signalled = true;
             }
         }
