@@ -535,3 +535,37 @@ fn a_second_signal_exits_at_once_and_kills_a_hanging_check() {
     assert_eq!(all_gone(&t), 2);
     assert_eq!(locks(&t), "", "{}\n{}", stdout(&out), stderr(&out));
 }
+
+#[test]
+fn a_signal_during_the_step_delay_stops_the_roll_there() {
+    let t = TestEnv::new("intrdelay", SERVICES);
+    assert_code(&t.maestro(&["start"]), 0);
+    let before = containers(&t);
+    let (b1, b2) = (t.n("b1"), t.n("b2"));
+    // app's second batch waits 30 s after the first: the signal comes
+    // during that wait.
+    let started = Instant::now();
+    let run = interrupted(
+        &t,
+        &["restart", "-a", "--step-delay", "30"],
+        at("waiting", 1, 50),
+        "INT",
+    );
+    let took = started.elapsed();
+    check_interrupted(&t, "restart --step-delay", &run, &before);
+    assert_eq!(run.code, 130);
+    assert!(took < Duration::from_secs(20), "{took:?}");
+    let after = containers(&t);
+    // The first batch was restarted, the one that waited was left as it was.
+    assert_ne!(after[&b1], before[&b1]);
+    assert_eq!(after[&b2], before[&b2], "{:?}", run.events);
+    assert!(after[&b2][0].running);
+    assert!(
+        run.stderr.contains(&format!(
+            "restart interrupted; restarted: {}, {b1}; failed: {b2} (interrupted before its restart: left as it was)",
+            t.n("a1")
+        )),
+        "{}",
+        run.stderr
+    );
+}

@@ -8,7 +8,8 @@
 //!    ship now has under the configured name, with the configuration's
 //!    hash label, is left alone (`up to date`);
 //! 3. `--step-delay`: wait until that long after the previous batch of the
-//!    service finished restarting;
+//!    service finished restarting (Ctrl-C ends the wait and the roll: the
+//!    instance is left as it was);
 //! 4. stop (pre-stop checks, stop, stopped checks), `--stop-start-delay`,
 //!    start (recreate, or start the same container with `--reuse`), then
 //!    the `running` checks.
@@ -117,6 +118,14 @@ pub fn run_restart(
     }
 
     wait_for_step_delay(shared, &step.service, ctx);
+    // Ctrl-C before the stop (during the step delay, typically): the roll
+    // ends here and this instance keeps its container, as the instances
+    // not yet reached do.
+    if ctx.cancel.is_cancelled() {
+        return Err(TaskFailure::fatal(
+            "interrupted before its restart: left as it was",
+        ));
+    }
 
     let part = |action: Action| Step {
         instance: step.instance.clone(),
@@ -183,7 +192,8 @@ fn start_action(reuse: bool, container: Option<&Container>) -> Action {
 
 /// `--step-delay`: sleeps until the delay has passed since the service's
 /// previous batch finished (nothing for the first batch, or after a batch
-/// that was all up to date). Ctrl-C ends the wait.
+/// that was all up to date). Ctrl-C ends the wait (and the caller then
+/// leaves the instance alone).
 fn wait_for_step_delay(shared: &RestartShared<'_>, service: &str, ctx: &TaskContext<'_>) {
     let delay = shared.flags.step_delay;
     if delay.is_zero() {
