@@ -549,7 +549,8 @@ fn a_signal_during_the_step_delay_stops_the_roll_there() {
         &t,
         &["restart", "-a", "--step-delay", "30"],
         at("waiting", 1, 50),
-        "INT",
+        // SIGHUP (a closed terminal) is handled as SIGINT and SIGTERM.
+        "HUP",
     );
     let took = started.elapsed();
     check_interrupted(&t, "restart --step-delay", &run, &before);
