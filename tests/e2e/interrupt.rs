@@ -570,3 +570,29 @@ fn a_signal_during_the_step_delay_stops_the_roll_there() {
         run.stderr
     );
 }
+
+#[test]
+fn a_signal_while_up_first_looks_at_the_ships_changes_nothing() {
+    // `a-gone` never answers: up's first look waits for it (3 s), and the
+    // signal comes during that wait.
+    let t = TestEnv::with_extra(
+        "intrlook",
+        "  a-gone:\n    ip: 10.213.0.99\n    timeout: 3\n",
+        SERVICES,
+    );
+    let mut child = t.cmd(&["up", "--progress", "plain"]).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("interrupted before the deploy lock was taken; nothing was changed"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(containers(&t).is_empty());
+    assert_eq!(locks(&t), "");
+}
