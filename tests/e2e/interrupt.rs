@@ -580,7 +580,7 @@ fn a_signal_while_up_first_looks_at_the_ships_changes_nothing() {
         "  a-gone:\n    ip: 10.213.0.99\n    timeout: 3\n",
         SERVICES,
     );
-    let mut child = t.cmd(&["up", "--progress", "plain"]).spawn().unwrap();
+    let child = t.cmd(&["up", "--progress", "plain"]).spawn().unwrap();
     std::thread::sleep(Duration::from_millis(1000));
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
