@@ -172,7 +172,6 @@ impl std::fmt::Display for LockError {
 
 /// A lock this process holds, released when dropped (or by [`release`]).
 pub struct DeployLock {
-    ship: Ship,
     docker: Docker,
     id: String,
 }
@@ -203,15 +202,16 @@ impl DeployLock {
         let deadline = Instant::now() + timeout;
         let mut imported = false;
         loop {
+            // Held across the create: a second Ctrl-C waits for it, then
+            // removes what it made, instead of exiting mid-request.
+            let mut held = held();
             match docker.create(&name, &body) {
                 Ok(created) => {
-                    let lock = DeployLock {
-                        ship: ship.clone(),
+                    *held = Some((ship.clone(), created.id.clone()));
+                    return Ok(DeployLock {
                         docker,
                         id: created.id,
-                    };
-                    remember(&lock);
-                    return Ok(lock);
+                    });
                 }
                 Err(e) if e.is_not_found() && !imported => {
                     imported = true;
@@ -258,16 +258,27 @@ impl DeployLock {
     /// Releases the lock now, saying so when that fails.
     pub fn release(mut self) -> Result<(), DockerError> {
         let id = std::mem::take(&mut self.id);
-        forget(&id);
-        self.docker.remove(&id, false, true)
+        self.remove(&id)
+    }
+
+    /// Removes the lock container, holding [`HELD`] meanwhile: a second
+    /// Ctrl-C during the removal waits for it to end before the process
+    /// exits (an exit mid-request lets the daemon abandon the removal,
+    /// and the lock would stay).
+    fn remove(&self, id: &str) -> Result<(), DockerError> {
+        let mut held = held();
+        let removed = self.docker.remove(id, false, true);
+        if held.as_ref().is_some_and(|(_, held_id)| held_id == id) {
+            *held = None;
+        }
+        removed
     }
 }
 
 impl Drop for DeployLock {
     fn drop(&mut self) {
         if !self.id.is_empty() {
-            forget(&self.id);
-            let _ = self.docker.remove(&self.id, false, true);
+            let _ = self.remove(&self.id);
         }
     }
 }
@@ -339,32 +350,27 @@ pub fn break_lock<'s>(
 }
 
 /// The lock this process holds, for a second Ctrl-C: the process exits at
-/// once, and releases it first.
+/// once, and releases it first. Taking and releasing the lock hold this
+/// mutex across their request, so the exit waits for them.
 static HELD: Mutex<Option<(Ship, String)>> = Mutex::new(None);
 
-fn remember(lock: &DeployLock) {
-    if let Ok(mut held) = HELD.lock() {
-        *held = Some((lock.ship.clone(), lock.id.clone()));
-    }
-}
-
-fn forget(id: &str) {
-    if let Ok(mut held) = HELD.lock()
-        && held.as_ref().is_some_and(|(_, held_id)| held_id == id)
-    {
-        *held = None;
-    }
+fn held() -> std::sync::MutexGuard<'static, Option<(Ship, String)>> {
+    HELD.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Releases the lock this process holds, if any: for an exit that skips
-/// destructors (a second Ctrl-C).
+/// destructors (a second Ctrl-C). A take or a release in flight is waited
+/// for, and none starts afterwards: the caller is about to exit.
 pub fn release_held() {
-    let held = HELD.lock().ok().and_then(|mut h| h.take());
-    if let Some((ship, id)) = held
+    let mut held = held();
+    if let Some((ship, id)) = held.take()
         && let Ok(docker) = Docker::new(&ship)
     {
         let _ = docker.remove(&id, false, true);
     }
+    // Kept locked until the process exits: no lock is taken after this.
+    std::mem::forget(held);
 }
 
 /// An empty tar archive (two zero blocks): the lock image's file system.

@@ -5,6 +5,7 @@ mod day2;
 mod docker;
 mod examples;
 mod guest;
+mod interrupt;
 mod lab;
 mod lifecycle;
 mod lock;

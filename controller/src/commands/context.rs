@@ -99,6 +99,16 @@ impl Context {
         let timeout = std::time::Duration::from_secs(args.lock_timeout);
         // Ctrl-C from here on releases the lock (and cuts a wait short).
         let cancel = super::play::interrupt_token();
+        // A command interrupted before this point (`up` looks at the ships
+        // first) changes nothing, not even the lock.
+        if cancel.is_cancelled() {
+            return Err(Failed {
+                status: crate::exit::ExitStatus::Interrupted,
+                message:
+                    "maestro: interrupted before the deploy lock was taken; nothing was changed"
+                        .into(),
+            });
+        }
         let mut down: Vec<String> = Vec::new();
         for ship in lock::lock_ships(&env.ships) {
             let on_wait = |holder: &lock::Holder| {

@@ -124,8 +124,9 @@ pub fn interrupt_token() -> CancelToken {
         .clone()
 }
 
-/// Ctrl-C: the first one cancels the play (tasks in flight finish, the rest
-/// is reported as not attempted, exit 130); a second one exits at once.
+/// Ctrl-C (and SIGTERM, SIGHUP): the first one cancels the play (tasks in
+/// flight finish, the rest is reported as not attempted, exit 130); a
+/// second one exits at once.
 fn install_interrupt_handler(cancel: &CancelToken) {
     static PRESSED: AtomicUsize = AtomicUsize::new(0);
     let cancel = cancel.clone();
@@ -133,7 +134,10 @@ fn install_interrupt_handler(cancel: &CancelToken) {
         if PRESSED.fetch_add(1, Ordering::SeqCst) == 0 {
             cancel.cancel();
         } else {
-            // Exiting skips destructors: release the deploy lock first.
+            // Exiting skips destructors: end the exec checks' commands (in
+            // process groups of their own, which the terminal's Ctrl-C does
+            // not reach) and release the deploy lock first.
+            crate::lifecycle::exec::kill_all();
             crate::lock::release_held();
             std::process::exit(130);
         }

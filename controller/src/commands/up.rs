@@ -25,6 +25,12 @@ pub fn run(ctx: &Context, args: &UpArgs) -> CommandResult {
     let sel = &args.play.selection;
     let selection = ctx.select(Verb::Start, &request(sel, false, false))?;
     let things = !sel.things.is_empty();
+    // The Ctrl-C handler (and SIGTERM's) before the first look at the
+    // ships, which can take a ship's timeout: an interruption then ends
+    // `up` with exit 130 and a message instead of the signal's default.
+    if !args.play.dry_run {
+        super::play::interrupt_token();
+    }
     let observe = || super::plan::make(env, &selection, things, sel.concurrency);
     let (dockers, plan) = observe();
     // A plan with nothing to change needs no lock: the play changes

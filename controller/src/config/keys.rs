@@ -451,6 +451,8 @@ pub const CHECK_EXEC: &[Key] = &[
     req("command", COMMAND, "Command run on the machine running maestro; exit 0 passes"),
     def("attempts", Uint, "180", "Attempts, one a second"),
     def("envfrom", Enum(&["env", "stdin"]), "\"env\"", "How the command gets the container's environment"),
+    opt("timeout", Seconds, "Seconds one run may take before its process group is killed"),
+    opt("max_wait", Seconds, "Seconds the whole check may take, a run in flight included"),
 ];
 
 #[rustfmt::skip]

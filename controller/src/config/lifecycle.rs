@@ -314,10 +314,15 @@ fn exec(r: &mut Reader, f: &Fields<'_>, _: &Target<'_>) -> Option<Check> {
             }
         },
     };
+    // Both read before giving up, so that both are reported.
+    let timeout = f.get("timeout").map(|n| r.seconds(n, &f.path("timeout")));
+    let max_wait = f.get("max_wait").map(|n| r.seconds(n, &f.path("max_wait")));
     Some(Check::Exec {
         command,
         attempts,
         envfrom,
+        timeout: timeout.map_or(Some(None), |t| t.map(Some))?,
+        max_wait: max_wait.map_or(Some(None), |t| t.map(Some))?,
     })
 }
 

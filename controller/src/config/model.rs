@@ -305,6 +305,15 @@ pub enum Check {
         command: Vec<String>,
         attempts: u64,
         envfrom: EnvFrom,
+        /// Seconds one run may take before it is killed (`timeout`);
+        /// `None`: as long as it takes, as MaestroNG. (Left out of `dump`
+        /// when not set, as the file left it out.)
+        #[serde(skip_serializing_if = "Option::is_none")]
+        timeout: Option<f64>,
+        /// Seconds of wall clock the whole check may take, a run in flight
+        /// included (`max_wait`); `None`: only `attempts` bounds it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        max_wait: Option<f64>,
     },
     /// Runs inside the container (docker exec).
     Rexec {

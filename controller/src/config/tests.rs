@@ -544,7 +544,9 @@ fn tcp_and_exec_check_defaults() {
         Check::Exec {
             command: vec!["check".into(), "--x".into(), "a b".into()],
             attempts: 180,
-            envfrom: EnvFrom::Env
+            envfrom: EnvFrom::Env,
+            timeout: None,
+            max_wait: None,
         }
     );
     assert_eq!(
@@ -553,6 +555,37 @@ fn tcp_and_exec_check_defaults() {
             command: vec!["ls".into(), "-l".into()],
             attempts: 3
         }
+    );
+}
+
+#[test]
+fn exec_checks_take_a_run_timeout_and_a_max_wait() {
+    let e = ok(&format!(
+        "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a1: {{ship: s1, lifecycle: {{running: [{{type: exec, command: ./ready, attempts: 5, timeout: 2.5, max_wait: 30}}]}}}}\n"
+    ));
+    let c = &e.instances["a1"].lifecycle[&LifecycleState::Running];
+    assert_eq!(
+        c[0],
+        Check::Exec {
+            command: vec!["./ready".into()],
+            attempts: 5,
+            envfrom: EnvFrom::Env,
+            timeout: Some(2.5),
+            max_wait: Some(30.0),
+        }
+    );
+    let out = err(&format!(
+        "{SHIPS}services:\n  s:\n    image: i\n    instances:\n      a1: {{ship: s1, lifecycle: {{running: [{{type: exec, command: x, timeout: soon, max_wait: -1}}]}}}}\n"
+    ));
+    assert!(
+        out.contains("services.s.instances.a1.lifecycle.running[0].timeout: expected a number of seconds, got \"soon\""),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "services.s.instances.a1.lifecycle.running[0].max_wait: expected a number of seconds"
+        ),
+        "{out}"
     );
 }
 

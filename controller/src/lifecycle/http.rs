@@ -340,6 +340,53 @@ mod tests {
         assert_eq!(url("https", "::1", 443, "/"), "https://[::1]:443/");
     }
 
+    /// A listener on 127.0.0.1 that accepts every connection and never
+    /// answers (nor closes); returns its port and how many it accepted.
+    fn silent() -> (u16, Arc<Mutex<Vec<std::net::TcpStream>>>) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let held = Arc::new(Mutex::new(Vec::new()));
+        let keep = held.clone();
+        std::thread::spawn(move || {
+            for conn in l.incoming() {
+                let Ok(conn) = conn else { return };
+                keep.lock().unwrap().push(conn);
+            }
+        });
+        (port, held)
+    }
+
+    #[test]
+    fn a_server_that_never_answers_is_bounded_by_the_timeout_and_max_wait() {
+        let (port, held) = silent();
+        let mut s = spec_for(port, "/", None);
+        // Requests of 0.3 s, within 1.2 s: a few requests, each cut.
+        s.timeout = Duration::from_millis(300);
+        let start = Instant::now();
+        let out = check(&s, 1.2, &CancelToken::new());
+        let took = start.elapsed();
+        let Verdict::GaveUp { last, attempts, .. } = out else {
+            panic!("{out:?}")
+        };
+        assert_eq!(last, "no response within 0.3s");
+        assert!(attempts >= 2, "{attempts}");
+        assert!(took >= Duration::from_millis(1200), "{took:?}");
+        assert!(took < Duration::from_millis(2500), "{took:?}");
+        assert!(held.lock().unwrap().len() as u64 >= attempts);
+
+        // A request timeout longer than max_wait is cut to what is left of
+        // it (at least 1 s, the least a request is given).
+        s.timeout = Duration::from_secs(30);
+        let start = Instant::now();
+        let out = check(&s, 0.5, &CancelToken::new());
+        let took = start.elapsed();
+        let Verdict::GaveUp { last, attempts, .. } = out else {
+            panic!("{out:?}")
+        };
+        assert_eq!((last.as_str(), attempts), ("no response within 1s", 1));
+        assert!(took < Duration::from_millis(2500), "{took:?}");
+    }
+
     #[test]
     fn a_closed_port_is_retried_with_the_reason() {
         let port = TcpListener::bind("127.0.0.1:0")

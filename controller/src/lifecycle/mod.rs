@@ -215,6 +215,14 @@ impl Waiting<'_> {
                     Check::Http { max_wait, .. } | Check::Health { max_wait } => {
                         format!("{}s", seconds(*max_wait))
                     }
+                    // Cut by its max_wait before its attempts were spent.
+                    Check::Exec {
+                        max_wait: Some(max_wait),
+                        attempts: n,
+                        ..
+                    } if attempts < *n || elapsed < Duration::from_secs(*n) => {
+                        format!("{}s ({attempts} attempts made)", seconds(*max_wait))
+                    }
                     Check::Tcp { max_wait: n, .. }
                     | Check::Exec { attempts: n, .. }
                     | Check::Rexec { attempts: n, .. } => {
@@ -273,7 +281,15 @@ fn run_check(check: &Check, t: &Target<'_>, stop: &CancelToken) -> Verdict {
             command,
             attempts,
             envfrom,
-        } => exec::check(command, *attempts, *envfrom, t.container_env, stop),
+            timeout,
+            max_wait,
+        } => {
+            let limits = exec::Limits {
+                timeout: *timeout,
+                max_wait: *max_wait,
+            };
+            exec::check(command, *attempts, *envfrom, t.container_env, limits, stop)
+        }
         Check::Rexec { command, attempts } => {
             rexec::check(t.docker, t.container_id, command, *attempts, stop)
         }

@@ -19,6 +19,10 @@ pub struct Budget {
     pub attempts: u64,
     /// Wall-clock time to keep trying at least, from the first attempt.
     pub wall: Duration,
+    /// Wall-clock time never to go past, whatever the count says (an
+    /// `exec` check's `max_wait`); the attempt in flight is given only
+    /// what is left of it.
+    pub limit: Option<Duration>,
 }
 
 impl Budget {
@@ -27,6 +31,7 @@ impl Budget {
         Budget {
             attempts: n,
             wall: Duration::from_secs(n),
+            limit: None,
         }
     }
 
@@ -35,7 +40,13 @@ impl Budget {
         Budget {
             attempts: 1,
             wall: Duration::try_from_secs_f64(secs).unwrap_or(Duration::ZERO),
+            limit: None,
         }
+    }
+
+    /// The same budget, never longer than `limit` (`None`: no limit).
+    pub fn at_most(self, limit: Option<Duration>) -> Budget {
+        Budget { limit, ..self }
     }
 }
 
@@ -63,8 +74,9 @@ pub enum Verdict {
     Stopped,
 }
 
-/// Calls `attempt` (given the time left of the budget) until it passes, fails
-/// fatally, the budget is spent, or `stop` fires. Sleeps between attempts
+/// Calls `attempt` (given the time left of the budget: of its `limit` when
+/// it has one, else of its `wall`) until it passes, fails fatally, the
+/// budget is spent, or `stop` fires. Sleeps between attempts
 /// follow [`Proportional`].
 pub fn retry(
     budget: Budget,
@@ -88,14 +100,16 @@ pub fn retry_with(
             return Verdict::Stopped;
         }
         made += 1;
-        let last = match attempt(budget.wall.saturating_sub(start.elapsed())) {
+        let left = budget.limit.unwrap_or(budget.wall);
+        let last = match attempt(left.saturating_sub(start.elapsed())) {
             Attempt::Pass => return Verdict::Passed,
             Attempt::Fatal(m) => return Verdict::Fatal(m),
             Attempt::Retry(m) => m,
         };
         let elapsed = start.elapsed();
         let count_left = made < budget.attempts;
-        if !count_left && elapsed >= budget.wall {
+        let past_limit = budget.limit.is_some_and(|l| elapsed >= l);
+        if (!count_left && elapsed >= budget.wall) || past_limit {
             return Verdict::GaveUp {
                 attempts: made,
                 elapsed,
@@ -106,6 +120,14 @@ pub fn retry_with(
         if !count_left {
             // Only the clock is left: one last attempt at the deadline.
             delay = delay.min(budget.wall - elapsed);
+        }
+        if budget.limit.is_some_and(|l| elapsed + delay >= l) {
+            // The next attempt would start with no time left.
+            return Verdict::GaveUp {
+                attempts: made,
+                elapsed,
+                last,
+            };
         }
         if stop.sleep(delay) {
             return Verdict::Stopped;
@@ -162,6 +184,7 @@ mod tests {
         let budget = Budget {
             attempts: 3,
             wall: Duration::from_millis(60),
+            limit: None,
         };
         let start = Instant::now();
         let out = retry_with(budget, fast(), &CancelToken::new(), |_| {
@@ -178,6 +201,7 @@ mod tests {
         let budget = Budget {
             attempts: 4,
             wall: Duration::from_millis(1),
+            limit: None,
         };
         let out = retry_with(budget, fast(), &CancelToken::new(), |_| {
             std::thread::sleep(Duration::from_millis(5));
@@ -187,6 +211,29 @@ mod tests {
             matches!(out, Verdict::GaveUp { attempts: 4, .. }),
             "{out:?}"
         );
+    }
+
+    #[test]
+    fn a_limit_ends_the_check_whatever_the_count() {
+        // 1000 attempts would take 1000 s; the limit ends it at 80 ms, and
+        // each attempt hears how much of the limit is left.
+        let budget = Budget::attempts(1000).at_most(Some(Duration::from_millis(80)));
+        let start = Instant::now();
+        let mut lefts = Vec::new();
+        let out = retry_with(budget, fast(), &CancelToken::new(), |left| {
+            lefts.push(left);
+            std::thread::sleep(Duration::from_millis(10));
+            Attempt::Retry("no".into())
+        });
+        let took = start.elapsed();
+        let Verdict::GaveUp { attempts, .. } = out else {
+            panic!("{out:?}")
+        };
+        assert!(took >= Duration::from_millis(70), "{took:?}");
+        assert!(took < Duration::from_secs(1), "{took:?}");
+        assert_eq!(attempts as usize, lefts.len());
+        assert!(lefts[0] > Duration::from_millis(70), "{lefts:?}");
+        assert!(lefts.windows(2).all(|w| w[1] < w[0]), "{lefts:?}");
     }
 
     #[test]

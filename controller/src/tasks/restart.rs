@@ -8,7 +8,8 @@
 //!    ship now has under the configured name, with the configuration's
 //!    hash label, is left alone (`up to date`);
 //! 3. `--step-delay`: wait until that long after the previous batch of the
-//!    service finished restarting;
+//!    service finished restarting (Ctrl-C ends the wait and the roll: the
+//!    instance is left as it was);
 //! 4. stop (pre-stop checks, stop, stopped checks), `--stop-start-delay`,
 //!    start (recreate, or start the same container with `--reuse`), then
 //!    the `running` checks.
@@ -16,7 +17,10 @@
 //! Every failure is fatal: a roll stops at the first instance that does not
 //! come back (or cannot be stopped or pulled), and everything not yet
 //! started keeps its old container. A ship that does not answer fails its
-//! own instances only.
+//! own instances only. Ctrl-C after an instance's container was stopped
+//! (during its `stopped` checks or `--stop-start-delay`) still starts it,
+//! without waiting for its `running` checks; only `pre-start` checks,
+//! which an interruption cuts short, keep it from starting.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -114,6 +118,14 @@ pub fn run_restart(
     }
 
     wait_for_step_delay(shared, &step.service, ctx);
+    // Ctrl-C before the stop (during the step delay, typically): the roll
+    // ends here and this instance keeps its container, as the instances
+    // not yet reached do.
+    if ctx.cancel.is_cancelled() {
+        return Err(TaskFailure::fatal(
+            "interrupted before its restart: left as it was",
+        ));
+    }
 
     let part = |action: Action| Step {
         instance: step.instance.clone(),
@@ -126,14 +138,20 @@ pub fn run_restart(
         RestartAction::Restart { container } => {
             // A stop that fails stops the roll: the container may still
             // run, and starting a second one would be worse than waiting.
-            run_step(
+            // Except Ctrl-C during the `stopped` checks: the container is
+            // down, and an interrupted roll brings back what it stopped.
+            let stop = run_step(
                 &shared.tasks,
                 &part(Action::Stop {
                     container: container.clone(),
                 }),
                 ctx,
-            )
-            .map_err(|f| TaskFailure::fatal(f.message))?;
+            );
+            if let Err(f) = stop
+                && !(ctx.cancel.is_cancelled() && is_down(docker, &container.id))
+            {
+                return Err(TaskFailure::fatal(f.message));
+            }
             if !flags.stop_start_delay.is_zero() {
                 ctx.emit(State::Waiting);
                 // Ctrl-C cuts the delay short but the container is still
@@ -154,6 +172,12 @@ pub fn run_restart(
     Ok(Completion::Done)
 }
 
+/// Whether a container is known not to run (an inspect that fails says
+/// nothing).
+fn is_down(docker: &Docker, id: &str) -> bool {
+    docker.inspect(id).is_ok_and(|d| !d.state.running)
+}
+
 /// How to start an instance whose container is stopped (or absent).
 fn start_action(reuse: bool, container: Option<&Container>) -> Action {
     match container {
@@ -168,7 +192,8 @@ fn start_action(reuse: bool, container: Option<&Container>) -> Action {
 
 /// `--step-delay`: sleeps until the delay has passed since the service's
 /// previous batch finished (nothing for the first batch, or after a batch
-/// that was all up to date). Ctrl-C ends the wait.
+/// that was all up to date). Ctrl-C ends the wait (and the caller then
+/// leaves the instance alone).
 fn wait_for_step_delay(shared: &RestartShared<'_>, service: &str, ctx: &TaskContext<'_>) {
     let delay = shared.flags.step_delay;
     if delay.is_zero() {
