@@ -305,23 +305,29 @@ pub struct ContainerEnv<'a> {
 impl<'a> ContainerEnv<'a> {
     /// Every variable, sorted by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.iter_sourced().map(|(k, v, _)| (k, v))
+    }
+
+    /// Every variable, sorted by name, and whether its value is a link
+    /// variable's (computed by maestro, never a secret).
+    pub fn iter_sourced(&self) -> impl Iterator<Item = (&str, &str, bool)> + '_ {
         let mut own = self.own.iter().peekable();
         let mut links = self.links.iter().peekable();
         std::iter::from_fn(move || {
-            let next = match (own.peek(), links.peek()) {
+            let (next, link) = match (own.peek(), links.peek()) {
                 (None, None) => return None,
-                (Some(_), None) => own.next(),
-                (None, Some(_)) => links.next(),
+                (Some(_), None) => (own.next(), false),
+                (None, Some(_)) => (links.next(), true),
                 (Some((a, _)), Some((b, _))) => match a.cmp(b) {
-                    std::cmp::Ordering::Less => own.next(),
-                    std::cmp::Ordering::Greater => links.next(),
+                    std::cmp::Ordering::Less => (own.next(), false),
+                    std::cmp::Ordering::Greater => (links.next(), true),
                     std::cmp::Ordering::Equal => {
                         own.next();
-                        links.next()
+                        (links.next(), true)
                     }
                 },
             };
-            next.map(|(k, v)| (k.as_str(), v.as_str()))
+            next.map(|(k, v)| (k.as_str(), v.as_str(), link))
         })
     }
 

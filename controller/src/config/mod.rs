@@ -18,6 +18,7 @@ pub mod ports;
 pub mod pyvalue;
 pub mod reader;
 pub mod registry;
+pub mod secrets;
 pub mod services;
 pub mod ship;
 pub mod suggest;

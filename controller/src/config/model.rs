@@ -26,6 +26,8 @@ pub struct Environment {
     pub audit: Vec<Auditor>,
     /// What the container environments are made of; see `container_env`.
     pub envs: ContainerEnvs,
+    /// Which environment values are secret (`secret_names`, `secrets`).
+    pub secrets: super::secrets::Secrets,
 }
 
 impl Environment {

@@ -17,8 +17,9 @@ use super::suggest::did_you_mean;
 use super::volumes::binds;
 use super::yaml::{Node, Value};
 
-pub const SERVICE_KEYS: [&str; 11] = [
+pub const SERVICE_KEYS: [&str; 12] = [
     "image",
+    "secrets",
     "instances",
     "requires",
     "wants_info",
@@ -30,8 +31,9 @@ pub const SERVICE_KEYS: [&str; 11] = [
     "ports",
     "ulimits",
 ];
-const INSTANCE_KEYS: [&str; 29] = [
+const INSTANCE_KEYS: [&str; 30] = [
     "ship",
+    "secrets",
     "image",
     "command",
     "cmd",
@@ -68,12 +70,16 @@ pub struct Extra<'n> {
     pub node: &'n Node,
     pub path: String,
     pub volumes_from: Vec<NameRef<'n>>,
+    /// `secrets`: variables whose values are secret (see `secrets`).
+    pub secrets: BTreeSet<String>,
 }
 
 pub struct ServiceExtra<'n> {
     pub sources: EnvSources,
     pub requires: Vec<NameRef<'n>>,
     pub wants_info: Vec<NameRef<'n>>,
+    /// `secrets`: variables whose values are secret (see `secrets`).
+    pub secrets: BTreeSet<String>,
 }
 
 pub struct Ctx<'a> {
@@ -223,6 +229,7 @@ pub fn parse_service<'n>(
             sources,
             requires,
             wants_info,
+            secrets: super::secrets::parse_list(r, f.get("secrets"), &f.path),
         },
     ))
 }
@@ -359,6 +366,7 @@ fn parse_instance<'n>(
             node: f.node,
             path: f.path.clone(),
             volumes_from,
+            secrets: super::secrets::parse_list(r, f.get("secrets"), &f.path),
         },
     ))
 }

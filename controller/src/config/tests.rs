@@ -1132,3 +1132,36 @@ fn an_instance_holds_its_ship_which_prints_and_serialises_as_its_name() {
     assert_eq!(format!("{:?}", i.ship), "\"s2\"");
     assert_eq!(env_of(&e, "w1")["CONTAINER_HOST_ADDRESS"], "10.213.0.2");
 }
+
+#[test]
+fn secret_names_and_secrets_lists() {
+    let e = ok(&format!(
+        "{SHIPS}secret_names: [pass, Cred]\nservices:\n  s:\n    image: i\n    secrets: [DSN]\n    instances:\n      a1: {{ship: s1, secrets: PEER}}\n      b1: {{ship: s2}}\n"
+    ));
+    assert_eq!(e.secrets.names, ["PASS", "CRED"]);
+    assert!(e.secrets.is_secret("s", "a1", "DB_PASSWORD"));
+    assert!(e.secrets.is_secret("s", "a1", "aws_cred"));
+    assert!(
+        !e.secrets.is_secret("s", "a1", "API_TOKEN"),
+        "not a word any more"
+    );
+    assert!(e.secrets.is_secret("s", "b1", "DSN"));
+    assert!(e.secrets.is_secret("s", "a1", "PEER"));
+    assert!(!e.secrets.is_secret("s", "b1", "PEER"));
+    // Without the key: the default words.
+    let e = ok(&format!(
+        "{SHIPS}services:\n  s:\n    image: i\n    instances: {{a1: {{ship: s1}}}}\n"
+    ));
+    assert_eq!(e.secrets.names, ["PASSWORD", "SECRET", "TOKEN", "KEY"]);
+    let out = err(&format!(
+        "{SHIPS}secret_names: ['', TOKEN]\nservices:\n  s:\n    image: i\n    secrets: {{a: 1}}\n    instances: {{a1: {{ship: s1}}}}\n"
+    ));
+    assert!(
+        out.contains("secret_names[0]: an empty word would match every variable"),
+        "{out}"
+    );
+    assert!(
+        out.contains(":9:14: services.s.secrets: expected a string or a list of strings"),
+        "{out}"
+    );
+}
