@@ -275,8 +275,17 @@ fn ship(
 /// is on.
 fn tls(r: &mut Reader, f: &Fields<'_>, settings: &Settings<'_, '_>, base: &Path) -> Option<Tls> {
     let tls_on = settings.flag(r, "tls");
-    let verify = settings.flag(r, "tls_verify");
+    let verify_given = settings.get("tls_verify").is_some();
+    let verify_flag = settings.flag(r, "tls_verify");
     let ca_cert = settings.file(r, "tls_ca_cert", base);
+    // A CA is given to be used: certificates are checked against it unless
+    // the file says `tls_verify: false` (MaestroNG checked only with
+    // `tls_verify: true`, so `tls_ca_cert` alone left checks off).
+    let verify = if verify_given {
+        verify_flag
+    } else {
+        ca_cert.is_some()
+    };
     let cert = settings.file(r, "tls_cert", base);
     let key = settings.file(r, "tls_key", base);
     if cert.is_some() != key.is_some() {
@@ -293,7 +302,7 @@ fn tls(r: &mut Reader, f: &Fields<'_>, settings: &Settings<'_, '_>, base: &Path)
             "tls_verify needs tls_ca_cert (the CA that signed the daemon's certificate)",
         );
     }
-    (tls_on || verify).then_some(Tls {
+    (tls_on || verify_flag).then_some(Tls {
         verify,
         ca_cert,
         cert,

@@ -1165,3 +1165,16 @@ fn secret_names_and_secrets_lists() {
         "{out}"
     );
 }
+
+#[test]
+fn a_ca_turns_certificate_checks_on_unless_tls_verify_is_false() {
+    let e = ok(
+        "name: t\nships:\n  a: {ip: x, tls: true, tls_ca_cert: /ca.pem}\n  b: {ip: x, tls: true, tls_ca_cert: /ca.pem, tls_verify: false}\n  c: {ip: x, tls: true}\n  d: {ip: x, tls_verify: true, tls_ca_cert: /ca.pem}\n  e: {ip: x, tls_ca_cert: /ca.pem}\nservices: {}\n",
+    );
+    let verify = |s: &str| e.ships[s].tls.as_ref().map(|t| t.verify);
+    assert_eq!(verify("a"), Some(true), "a CA alone checks");
+    assert_eq!(verify("b"), Some(false), "explicitly off");
+    assert_eq!(verify("c"), Some(false), "nothing to check against");
+    assert_eq!(verify("d"), Some(true));
+    assert_eq!(verify("e"), None, "a CA does not turn TLS on");
+}

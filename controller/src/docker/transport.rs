@@ -154,10 +154,17 @@ fn agent_config(ship: &Ship, ctx: &Context) -> Result<(Config, Option<String>), 
     if let Some(t) = &ship.tls {
         config = config.tls_config(tls_config(t, ctx)?);
         if !t.verify {
-            warning = Some(format!(
-                "ship `{}`: tls_verify is off, the daemon's certificate is not checked",
-                ship.name
-            ));
+            warning = Some(if t.ca_cert.is_some() {
+                format!(
+                    "ship `{}`: tls_verify is false, the daemon's certificate is not checked",
+                    ship.name
+                )
+            } else {
+                format!(
+                    "ship `{}`: TLS without tls_ca_cert, the daemon's certificate is not checked",
+                    ship.name
+                )
+            });
         }
     }
     Ok((config.build(), warning))
