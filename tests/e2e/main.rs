@@ -13,4 +13,5 @@ mod plan;
 mod ports;
 mod restart;
 mod secrets;
+mod transport_security;
 mod up;
