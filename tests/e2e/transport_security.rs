@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use maestro_tests::{Lab, TempDir, bin, stderr, stdout, unique};
 
@@ -270,10 +269,37 @@ fn ssh_host_keys_are_checked_against_known_hosts() {
             || all.contains("Host key for"),
         "the changed key is named: {all}"
     );
+    let unknown = all
+        .lines()
+        .find(|l| l.contains("`sshunknown`"))
+        .unwrap_or_else(|| panic!("{all}"));
     assert!(
-        all.contains("ssh-keyscan") && all.contains("known_hosts"),
-        "what to do: {all}"
+        unknown.contains("No ED25519 host key is known for 10.213.0.22")
+            && unknown.contains(&format!(
+                "the host key of 10.213.0.22 is not in {}",
+                empty.display()
+            ))
+            && unknown.contains(&format!(
+                "ssh-keyscan -p 22 10.213.0.22 >> {}",
+                empty.display()
+            )),
+        "ssh's words and what to do: {unknown}"
     );
+    let changed = all
+        .lines()
+        .find(|l| l.contains("`sshchanged`"))
+        .unwrap_or_else(|| panic!("{all}"));
+    assert!(
+        changed.contains("Host key for 10.213.0.22 has changed")
+            && changed.contains("this can be an attack")
+            && changed.contains(&format!("ssh-keygen -f {} -R 10.213.0.22", wrong.display())),
+        "ssh's words and what to do: {changed}"
+    );
+    let ok = all
+        .lines()
+        .find(|l| l.contains(&format!("{}-ok", p.prefix)))
+        .unwrap_or_else(|| panic!("{all}"));
+    assert!(ok.contains("absent"), "the right key works: {ok}");
     // Both known_hosts files are left as they were (never written to).
     assert_eq!(std::fs::read_to_string(&empty).unwrap(), "");
     assert_eq!(std::fs::read_to_string(&wrong).unwrap().lines().count(), 1);

@@ -85,6 +85,39 @@ impl SshSpec {
         a
     }
 
+    /// What to do about a failure ssh reported, when it is about the
+    /// host's key (empty otherwise). Host keys are checked strictly: an
+    /// unknown or changed key stops the ship, and only the user can decide
+    /// that a key is right.
+    pub fn hint(&self, stderr: &str) -> String {
+        let file = self.known_hosts.as_ref().map_or_else(
+            || "~/.ssh/known_hosts".to_string(),
+            |p| p.display().to_string(),
+        );
+        let name = if self.port == 22 {
+            self.host.clone()
+        } else {
+            format!("[{}]:{}", self.host, self.port)
+        };
+        if stderr.contains("has changed") || stderr.contains("IDENTIFICATION HAS CHANGED") {
+            format!(
+                "the host key of {name} is not the one in {file}: this can be an attack; \
+                 if the host was reinstalled and its new key checked, remove the old one \
+                 (`ssh-keygen -f {file} -R {name}`) and add the new one"
+            )
+        } else if stderr.contains("Host key verification failed") {
+            format!(
+                "the host key of {name} is not in {file}: compare its fingerprint with the \
+                 host's own (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` there), then \
+                 add it (`ssh-keyscan -p {port} {host} >> {file}`)",
+                port = self.port,
+                host = self.host,
+            )
+        } else {
+            String::new()
+        }
+    }
+
     /// How the ship is reached, for messages: `ssh://root@10.213.0.22:22 -> /run/docker.sock`.
     pub fn describe(&self) -> String {
         format!(
@@ -180,7 +213,14 @@ impl Forwarder {
         let dir = private_dir()?;
         let socket = dir.join(format!("{}.sock", socket_stem(&self.spec.ship)));
         let log = dir.join("ssh.stderr");
-        let fail = |detail: String, stderr: String| io::Error::other(SshFailure { detail, stderr });
+        let fail = |detail: String, stderr: String| {
+            let hint = self.spec.hint(&stderr);
+            io::Error::other(SshFailure {
+                detail,
+                stderr,
+                hint,
+            })
+        };
         let log_file = fs::File::create(&log)?;
         let mut cmd = Command::new("ssh");
         cmd.args(self.spec.args(&socket))
@@ -420,6 +460,35 @@ mod tests {
             assert!(a.contains(want), "{want} missing in {a}");
         }
         assert!(a.ends_with("-- 10.213.0.22"));
+    }
+
+    #[test]
+    fn host_key_failures_say_what_to_do() {
+        let mut spec = SshSpec {
+            ship: "s".into(),
+            host: "10.213.0.22".into(),
+            user: "root".into(),
+            key: "/k/id".into(),
+            port: 22,
+            known_hosts: Some("/k/kh".into()),
+            remote: "/r.sock".into(),
+            connect_timeout: Duration::from_secs(5),
+        };
+        let unknown = "No ED25519 host key is known for 10.213.0.22 and you have requested strict checking.\nHost key verification failed.";
+        let h = spec.hint(unknown);
+        assert!(h.contains("is not in /k/kh"), "{h}");
+        assert!(h.contains("ssh-keyscan -p 22 10.213.0.22 >> /k/kh"), "{h}");
+        let changed = "Host key for 10.213.0.22 has changed and you have requested strict checking.\nHost key verification failed.";
+        let h = spec.hint(changed);
+        assert!(h.contains("can be an attack"), "{h}");
+        assert!(h.contains("ssh-keygen -f /k/kh -R 10.213.0.22"), "{h}");
+        spec.port = 2222;
+        spec.known_hosts = None;
+        assert!(
+            spec.hint(changed)
+                .contains("ssh-keygen -f ~/.ssh/known_hosts -R [10.213.0.22]:2222")
+        );
+        assert_eq!(spec.hint("Permission denied (publickey)."), "");
     }
 
     #[test]
