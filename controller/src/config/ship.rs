@@ -128,7 +128,14 @@ pub struct SshTunnel {
     pub port: u16,
     /// known_hosts file to check the host key against; the user's default when None.
     pub known_hosts: Option<PathBuf>,
+    /// How long a shared SSH connection (OpenSSH's control master) stays
+    /// after its last use; `None`: no sharing, one connection per run.
+    pub control_persist: Option<Duration>,
 }
+
+/// Default `ssh_tunnel.control_persist`: a few minutes, so that commands run
+/// one after another share one SSH handshake.
+pub const DEFAULT_CONTROL_PERSIST: Duration = Duration::from_secs(300);
 
 // ---- reading `ships` and `ship_defaults` ----
 
@@ -350,7 +357,11 @@ fn max_concurrency(r: &mut Reader, settings: &Settings<'_, '_>) -> usize {
 
 /// `ssh_tunnel`: `user` and `key` (required), `port`, `known_hosts`.
 fn ssh_tunnel(r: &mut Reader, n: &Node, p: &str, base: &Path) -> Option<SshTunnel> {
-    let t = r.fields(n, p, &["user", "key", "port", "known_hosts"])?;
+    let t = r.fields(
+        n,
+        p,
+        &["user", "key", "port", "known_hosts", "control_persist"],
+    )?;
     let user = r
         .required(&t, "user")
         .and_then(|u| r.name(u, &t.path("user")));
@@ -368,12 +379,41 @@ fn ssh_tunnel(r: &mut Reader, n: &Node, p: &str, base: &Path) -> Option<SshTunne
         ),
         None => None,
     };
+    let control_persist = match t.get("control_persist") {
+        None => Some(DEFAULT_CONTROL_PERSIST),
+        Some(c) => control_persist(r, c, &t.path("control_persist"))?,
+    };
     Some(SshTunnel {
         user: user?,
         key: resolve(base, &key?),
         port: port?,
         known_hosts,
+        control_persist,
     })
+}
+
+/// `ssh_tunnel.control_persist`: seconds (whole, at least 1), or `false`
+/// or `0` for no sharing. `Some(None)` is "off"; `None` an error.
+fn control_persist(r: &mut Reader, n: &Node, p: &str) -> Option<Option<Duration>> {
+    match &n.value {
+        Value::Bool(true) => Some(Some(DEFAULT_CONTROL_PERSIST)),
+        Value::Bool(false) => Some(None),
+        Value::Number(num) if num.int.is_some_and(|i| i >= 0) => {
+            let secs = num.int.and_then(|i| u64::try_from(i).ok()).unwrap_or(0);
+            Some((secs > 0).then(|| Duration::from_secs(secs)))
+        }
+        _ => {
+            r.error(
+                n,
+                p,
+                format!(
+                    "control_persist is a whole number of seconds, or false for no sharing; got {}",
+                    super::reader::describe(n)
+                ),
+            );
+            None
+        }
+    }
 }
 
 /// A relative path: next to the environment file if it exists there, else

@@ -1178,3 +1178,23 @@ fn a_ca_turns_certificate_checks_on_unless_tls_verify_is_false() {
     assert_eq!(verify("d"), Some(true));
     assert_eq!(verify("e"), None, "a CA does not turn TLS on");
 }
+
+#[test]
+fn ssh_control_persist_seconds_or_off() {
+    use std::time::Duration;
+    let e = ok(
+        "name: t\nships:\n  a: {ip: x, ssh_tunnel: {user: u, key: k}}\n  b: {ip: x, ssh_tunnel: {user: u, key: k, control_persist: 60}}\n  c: {ip: x, ssh_tunnel: {user: u, key: k, control_persist: false}}\n  d: {ip: x, ssh_tunnel: {user: u, key: k, control_persist: 0}}\n",
+    );
+    let persist = |s: &str| e.ships[s].ssh_tunnel.as_ref().unwrap().control_persist;
+    assert_eq!(persist("a"), Some(Duration::from_secs(300)));
+    assert_eq!(persist("b"), Some(Duration::from_secs(60)));
+    assert_eq!(persist("c"), None);
+    assert_eq!(persist("d"), None);
+    let out = err(
+        "name: t\nships:\n  a: {ip: x, ssh_tunnel: {user: u, key: k, control_persist: soon}}\n",
+    );
+    assert!(
+        out.contains(":3:61: ships.a.ssh_tunnel.control_persist: control_persist is a whole number of seconds, or false for no sharing; got \"soon\""),
+        "{out}"
+    );
+}

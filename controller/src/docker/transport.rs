@@ -123,6 +123,7 @@ fn ssh_spec(ship: &Ship, host: &str) -> Option<SshSpec> {
             None => format!("127.0.0.1:{}", ship.docker_port),
         },
         connect_timeout: ship.timeout,
+        control_persist: super::ssh::control_persist(tunnel.control_persist),
     })
 }
 
@@ -492,6 +493,7 @@ mod tests {
             key: "/k".into(),
             port: 2222,
             known_hosts: None,
+            control_persist: None,
         })
     }
 
