@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use maestro_tests::{Lab, TempDir, bin, stderr, stdout, unique};
 
@@ -303,4 +304,420 @@ fn ssh_host_keys_are_checked_against_known_hosts() {
     // Both known_hosts files are left as they were (never written to).
     assert_eq!(std::fs::read_to_string(&empty).unwrap(), "");
     assert_eq!(std::fs::read_to_string(&wrong).unwrap().lines().count(), 1);
+}
+
+/// The lab's SSH ship under another name, with `extra` keys in its
+/// `ssh_tunnel` (e.g. `, control_persist: false`).
+fn lab_ssh_ship(name: &str, extra: &str) -> String {
+    let lab = Lab::get();
+    ssh_ship(
+        name,
+        Path::new(&lab.var("MAESTRO_LAB_SSH_KNOWN_HOSTS")),
+        extra,
+    )
+}
+
+/// `status` reached the ship: its one instance is absent (exit 1), not
+/// on a ship that is down.
+fn assert_reached(o: &std::process::Output) {
+    let out = stdout(o);
+    assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(o));
+    assert!(
+        out.contains("absent") && !out.contains("host down"),
+        "{out}{}",
+        stderr(o)
+    );
+}
+
+/// Folders named `maestro-ssh-<pid>-<n>` (private forwarder folders) in `dir`.
+fn private_dirs(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix("maestro-ssh-"))
+                .and_then(|r| r.split('-').next())
+                .is_some_and(|pid| pid.parse::<u32>().is_ok())
+        })
+        .collect()
+}
+
+/// Processes whose parent is `parent` and whose command is `ssh`.
+fn ssh_children(parent: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...
+        let Some((head, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let ppid = rest
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok());
+        if head.ends_with("(ssh") && ppid == Some(parent) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|s| !s.rsplit_once(") ").is_some_and(|(_, r)| r.starts_with('Z')))
+}
+
+/// The pid of the shared connection's master whose control socket is `ctl`.
+fn master_pid(ctl: &Path) -> Option<u32> {
+    let o = Command::new("ssh")
+        .arg("-o")
+        .arg(format!("ControlPath={}", ctl.display()))
+        .args(["-O", "check", "x"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stderr).to_string();
+    text.split("pid=")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .and_then(|p| p.parse().ok())
+}
+
+/// Ends every master under `shared` (`ssh -O exit`), as the docs say.
+fn exit_masters(shared: &Path) {
+    let Ok(entries) = std::fs::read_dir(shared) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.path().extension().is_some_and(|x| x == "ctl") {
+            let _ = Command::new("ssh")
+                .arg("-o")
+                .arg(format!("ControlPath={}", e.path().display()))
+                .args(["-O", "exit", "x"])
+                .output();
+        }
+    }
+}
+
+fn uid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").unwrap().uid()
+}
+
+/// Without sharing, the forwarder's socket lives in a 0700 folder of its
+/// own, removed at exit; after a SIGKILL the folder stays (nothing could
+/// remove it) and the next run sweeps it, while the forwarder itself died
+/// with maestro.
+#[test]
+fn forwarder_folder_is_private_removed_at_exit_and_swept_after_sigkill() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = TempDir::new("tsec", "sweep");
+    let ships = lab_ssh_ship("sshplain", ", control_persist: false");
+    let p = Project::new("sweep", &ships, &[("s1", "sshplain")]);
+    // A slow `running` check keeps maestro (and its forwarder) up.
+    let file = p.dir.join("maestro.yaml");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "    instances:\n",
+        "    lifecycle: {running: [{type: sleep, wait: 30}]}\n    instances:\n",
+    );
+    std::fs::write(&file, text).unwrap();
+    struct Cleanup<'a>(&'a Project);
+    impl Drop for Cleanup<'_> {
+        fn drop(&mut self) {
+            self.0.remove_on("shipssh");
+        }
+    }
+    let _cleanup = Cleanup(&p);
+
+    // A normal run leaves nothing behind.
+    let o = p.cmd(&["status"]).env("TMPDIR", &*tmp).output().unwrap();
+    assert_reached(&o);
+    assert!(private_dirs(&tmp).is_empty(), "{:?}", private_dirs(&tmp));
+
+    let mut child = p
+        .cmd(&["start", "--no-lock", "--progress", "plain"])
+        .env("TMPDIR", &*tmp)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (dir, forwarder) = loop {
+        let dirs = private_dirs(&tmp);
+        let kids = ssh_children(child.id());
+        if let ([d], [f]) = (dirs.as_slice(), kids.as_slice())
+            && std::fs::read_dir(d)
+                .unwrap()
+                .flatten()
+                .any(|e| e.path().extension().is_some_and(|x| x == "sock"))
+        {
+            break (d.clone(), *f);
+        }
+        assert!(Instant::now() < deadline, "no forwarder: {dirs:?} {kids:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "{}", dir.display());
+    assert!(
+        dir.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with(&format!("maestro-ssh-{}-", child.id()))
+    );
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The forwarder follows maestro (PR_SET_PDEATHSIG); its folder stays.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(forwarder) {
+        assert!(
+            Instant::now() < deadline,
+            "ssh {forwarder} outlived maestro"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(dir.exists(), "nothing ran to remove it");
+
+    // The next run sweeps the dead run's folder, and removes its own.
+    let o = p.cmd(&["status"]).env("TMPDIR", &*tmp).output().unwrap();
+    assert_reached(&o);
+    assert!(!dir.exists(), "{} was not swept", dir.display());
+    assert!(private_dirs(&tmp).is_empty(), "{:?}", private_dirs(&tmp));
+}
+
+/// With sharing (the default), runs share one SSH connection: the first
+/// starts a master in the 0700 per-user folder, the next ones reuse it
+/// (same pid); `control_persist: false` and `MAESTRO_SSH_CONTROL_PERSIST=0`
+/// turn it off; `ssh -O exit` ends it.
+#[test]
+fn ssh_connections_are_shared_between_runs_and_can_be_turned_off() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = TempDir::new("tsec", "share");
+    let shared = tmp.join(format!("maestro-ssh-shared-{}", uid()));
+    struct Masters(PathBuf);
+    impl Drop for Masters {
+        fn drop(&mut self) {
+            exit_masters(&self.0);
+        }
+    }
+    let _masters = Masters(shared.clone());
+    let p = Project::new(
+        "share",
+        &lab_ssh_ship("sshshared", ""),
+        &[("s1", "sshshared")],
+    );
+    let run = |env: &[(&str, &str)]| {
+        let mut c = p.cmd(&["status"]);
+        c.env("TMPDIR", &*tmp)
+            .env_remove("MAESTRO_SSH_CONTROL_PERSIST");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let started = Instant::now();
+        let o = c.output().unwrap();
+        assert_reached(&o);
+        started.elapsed()
+    };
+    // Off by variable: no shared folder at all.
+    run(&[("MAESTRO_SSH_CONTROL_PERSIST", "0")]);
+    assert!(!shared.exists());
+
+    let first = run(&[]);
+    let mode = std::fs::metadata(&shared).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    let ctl: Vec<PathBuf> = std::fs::read_dir(&shared)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ctl"))
+        .collect();
+    assert_eq!(ctl.len(), 1, "{ctl:?}");
+    let master = master_pid(&ctl[0]).expect("a master runs after maestro ended");
+    let mut later = Vec::new();
+    for _ in 0..3 {
+        later.push(run(&[]));
+        assert_eq!(master_pid(&ctl[0]), Some(master), "the same master serves");
+    }
+    eprintln!("status over ssh: first {first:?}, then {later:?}");
+
+    // Another known_hosts file is another connection (checked on its own).
+    let p2 = Project::new(
+        "share2",
+        &ssh_ship(
+            "sshother",
+            &{
+                let kh = tmp.join("kh_copy");
+                std::fs::copy(Lab::get().var("MAESTRO_LAB_SSH_KNOWN_HOSTS"), &kh).unwrap();
+                kh
+            },
+            "",
+        ),
+        &[("s1", "sshother")],
+    );
+    let o = p2.cmd(&["status"]).env("TMPDIR", &*tmp).output().unwrap();
+    assert_reached(&o);
+    let masters = std::fs::read_dir(&shared)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "ctl"))
+        .count();
+    assert_eq!(masters, 2);
+
+    // Off in the file: no process outlives the run but the masters above.
+    let p3 = Project::new(
+        "share3",
+        &lab_ssh_ship("sshoff", ", control_persist: false"),
+        &[("s1", "sshoff")],
+    );
+    let o = p3.cmd(&["status"]).env("TMPDIR", &*tmp).output().unwrap();
+    assert_reached(&o);
+    let masters_after = std::fs::read_dir(&shared)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "ctl"))
+        .count();
+    assert_eq!(masters_after, 2);
+
+    // `ssh -O exit` ends it; the next run starts a new one.
+    exit_masters(&shared);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(master) {
+        assert!(Instant::now() < deadline, "master {master} still runs");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    run(&[]);
+    let again = master_pid(&ctl[0]).expect("a new master");
+    assert_ne!(again, master);
+}
+
+/// The forwarder killed in the middle of a play (the run's own ssh, or the
+/// shared connection's master): the next request starts it again and the
+/// play completes; nothing hangs.
+#[test]
+fn a_killed_forwarder_is_started_again_and_nothing_hangs() {
+    for (tag, extra) in [("killfwd", ", control_persist: false"), ("killmaster", "")] {
+        let tmp = TempDir::new("tsec", tag);
+        let shared = tmp.join(format!("maestro-ssh-shared-{}", uid()));
+        struct Masters(PathBuf);
+        impl Drop for Masters {
+            fn drop(&mut self) {
+                exit_masters(&self.0);
+            }
+        }
+        let _masters = Masters(shared.clone());
+        let lab = Lab::get();
+        let name = unique("tsec", tag);
+        let prefix = format!("t{}-{tag}", std::process::id());
+        // Three services in a chain, each waiting 1.5 s once running: the
+        // play talks to the ship before and after the kill.
+        let mut text = format!(
+            "name: {name}\nship_defaults: {{timeout: 30}}\nships:\n{}services:\n",
+            lab_ssh_ship("sshk", extra)
+        );
+        for (i, req) in [("a", ""), ("b", "a"), ("c", "b")] {
+            let requires = if req.is_empty() {
+                String::new()
+            } else {
+                format!("    requires: [{req}]\n")
+            };
+            text.push_str(&format!(
+                "  {i}:\n    image: {img}\n{requires}    lifecycle: {{running: [{{type: sleep, wait: 1.5}}]}}\n    instances:\n      {prefix}-{i}: {{ship: sshk, command: sleep 3600, stop_timeout: 1}}\n",
+                img = lab.var("MAESTRO_LAB_IMAGE")
+            ));
+        }
+        let dir = TempDir::new("tsec", &format!("{tag}-proj"));
+        dir.write("maestro.yaml", &text);
+        let p = Project {
+            dir,
+            name,
+            prefix: prefix.clone(),
+        };
+        struct Cleanup<'a>(&'a Project);
+        impl Drop for Cleanup<'_> {
+            fn drop(&mut self) {
+                self.0.remove_on("shipssh");
+            }
+        }
+        let _cleanup = Cleanup(&p);
+        let mut child = p
+            .cmd(&["start", "--no-lock", "--progress", "plain"])
+            .env("TMPDIR", &*tmp)
+            .env_remove("MAESTRO_SSH_CONTROL_PERSIST")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait for the first container to run, then kill the forwarder.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let up = lab
+                .docker("shipssh")
+                .args(["ps", "-q", "--filter"])
+                .arg(format!("name={prefix}-a"))
+                .output()
+                .unwrap();
+            if !up.stdout.is_empty() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "a never ran");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let victim = if extra.is_empty() {
+            let ctl = std::fs::read_dir(&shared)
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x == "ctl"))
+                .expect("a control socket");
+            master_pid(&ctl).expect("a master")
+        } else {
+            let kids = ssh_children(child.id());
+            assert_eq!(kids.len(), 1, "{kids:?}");
+            kids[0]
+        };
+        let st = Command::new("kill")
+            .args(["-9", &victim.to_string()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        // The play ends, well within its budget, and succeeds.
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{tag}: maestro hangs after its forwarder was killed");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let o = child.wait_with_output().unwrap();
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert_eq!(status.code(), Some(0), "{tag}: {all}");
+        for i in ["a", "b", "c"] {
+            let o = lab
+                .docker("shipssh")
+                .args([
+                    "inspect",
+                    "-f",
+                    "{{.State.Running}}",
+                    &format!("{prefix}-{i}"),
+                ])
+                .output()
+                .unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&o.stdout).trim(),
+                "true",
+                "{tag} {i}: {all}"
+            );
+        }
+    }
 }
