@@ -585,6 +585,20 @@ fn ssh_connections_are_shared_between_runs_and_can_be_turned_off() {
         .count();
     assert_eq!(masters_after, 2);
 
+    // A missing remote socket: the master's own words reach the error.
+    let lab = Lab::get();
+    let bad = lab_ssh_ship("sshbadsock", "").replace(
+        &lab.var("MAESTRO_LAB_SSH_DOCKER_SOCKET"),
+        "/nonexistent/docker.sock",
+    );
+    let p4 = Project::new("share4", &bad, &[("s1", "sshbadsock")]);
+    let o = p4.cmd(&["status"]).env("TMPDIR", &*tmp).output().unwrap();
+    let err = stderr(&o);
+    assert!(
+        err.contains("open failed") && err.contains("/nonexistent/docker.sock"),
+        "{err}"
+    );
+
     // `ssh -O exit` ends it; the next run starts a new one.
     exit_masters(&shared);
     let deadline = Instant::now() + Duration::from_secs(5);

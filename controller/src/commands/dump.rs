@@ -262,7 +262,7 @@ fn ship_json(s: &Ship) -> Value {
         "api_version": match &s.api_version { ApiVersion::Auto => "auto".to_string(), ApiVersion::Fixed(v) => v.clone() },
         "timeout": s.timeout.as_secs_f64(),
         "tls": s.tls.as_ref().map(|t| json!({"verify": t.verify, "ca_cert": t.ca_cert, "cert": t.cert, "key": t.key})),
-        "ssh_tunnel": s.ssh_tunnel.as_ref().map(|t| json!({"user": t.user, "key": t.key, "port": t.port, "known_hosts": t.known_hosts})),
+        "ssh_tunnel": s.ssh_tunnel.as_ref().map(|t| json!({"user": t.user, "key": t.key, "port": t.port, "known_hosts": t.known_hosts, "control_persist": t.control_persist.map_or(json!(false), |d| json!(d.as_secs()))})),
         "max_concurrency": s.max_concurrency,
     })
 }
