@@ -292,6 +292,11 @@ fn broken_files_never_echo_their_secrets() {
         format!(
             "{head}registries:\n  r: {{registry: 'https://r/', username: u, password: [{secret}]}}\nservices: {{}}\n"
         ),
+        // Docker refuses a NUL in a value, and its error quotes the value:
+        // refused at load time instead.
+        format!(
+            "{head}services:\n  s:\n    image: i\n    env: {{DB_PASSWORD: \"{secret}\\0tail\"}}\n    instances: {{ab: {{ship: a}}}}\n"
+        ),
     ];
     for (n, text) in cases.iter().enumerate() {
         let file = dir.write(&format!("m{n}.yaml"), text);

@@ -48,6 +48,25 @@ impl Environment {
         self.envs.compute(i, &i.ship.ip)
     }
 
+    /// `text` with the values of the instance's secret variables (see
+    /// `secrets`) replaced by `<redacted>`: for the daemon's errors about a
+    /// container, which may quote its environment. Values shorter than 4
+    /// characters are left alone: replacing them would garble the message
+    /// rather than hide a secret.
+    pub fn scrub_secrets(&self, i: &Instance, text: &str) -> String {
+        let mut out = text.to_string();
+        for (k, v, link) in self.container_env_view(i).iter_sourced() {
+            if !link
+                && v.chars().count() >= 4
+                && out.contains(v)
+                && self.secrets.is_secret(&i.service, &i.name, k)
+            {
+                out = out.replace(v, "<redacted>");
+            }
+        }
+        out
+    }
+
     /// The same environment without copying the link variables the
     /// instance shares with its service's other instances.
     pub fn container_env_view(&self, i: &Instance) -> super::container_env::ContainerEnv<'_> {

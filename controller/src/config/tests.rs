@@ -1198,3 +1198,38 @@ fn ssh_control_persist_seconds_or_off() {
         "{out}"
     );
 }
+
+#[test]
+fn nul_in_a_value_is_an_error_without_the_value() {
+    let out = err(&format!(
+        "{SHIPS}services:\n  s:\n    image: i\n    env: {{DB_PASSWORD: \"hunter2\\0x\"}}\n    instances: {{a1: {{ship: s1}}}}\n"
+    ));
+    assert!(
+        out.contains(
+            "services.s.env.DB_PASSWORD: a variable's value cannot contain a NUL character"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("hunter2"), "{out}");
+    let e = super::container_env::parse_envfile("A=1\nTOKEN=hunter2\0x\n").unwrap_err();
+    assert_eq!(
+        e,
+        "line 2: the value of TOKEN contains a NUL character, which Docker refuses"
+    );
+}
+
+#[test]
+fn daemon_errors_are_scrubbed_of_the_instance_secrets() {
+    let e = ok(&format!(
+        "{SHIPS}services:\n  keystore:\n    image: i\n    ports: {{p: 9000}}\n    env: {{DB_PASSWORD: hunter2pw, OPAQUE: op4que, PLAIN: visible, SHORT_KEY: ab}}\n    secrets: [OPAQUE]\n    instances: {{ks1: {{ship: s1}}}}\n"
+    ));
+    let i = &e.instances["ks1"];
+    let msg =
+        "runc: \"DB_PASSWORD=hunter2pw\" \"OPAQUE=op4que\" \"PLAIN=visible\" at 10.213.0.1:9000 ab";
+    let got = e.scrub_secrets(i, msg);
+    assert_eq!(
+        got,
+        "runc: \"DB_PASSWORD=<redacted>\" \"OPAQUE=<redacted>\" \"PLAIN=visible\" at 10.213.0.1:9000 ab",
+        "link variables (KEYSTORE_KS1_HOST) and short values stay"
+    );
+}

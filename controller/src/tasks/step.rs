@@ -188,6 +188,12 @@ impl Task<'_, '_> {
         })
     }
 
+    /// A daemon's error about the container, without the values of its
+    /// secret variables (runc quotes an environment entry it refuses).
+    fn scrub(&self, message: String) -> String {
+        self.shared.env.scrub_secrets(self.instance, &message)
+    }
+
     fn create_and_start(&self, replace: Option<&str>) -> TaskResult2 {
         self.checks(LifecycleState::PreStart, replace)?;
         if let Some(old) = replace {
@@ -204,7 +210,7 @@ impl Task<'_, '_> {
         let created = self
             .docker
             .create(&self.instance.name, &body)
-            .map_err(|e| format!("cannot create the container: {e}"))?;
+            .map_err(|e| self.scrub(format!("cannot create the container: {e}")))?;
         if self.shared.no_start {
             let shown = container_display(&self.instance.image, &created.id);
             self.ctx.emit_with_container(shown, State::Done);
@@ -223,7 +229,7 @@ impl Task<'_, '_> {
         self.ctx.emit_with_container(shown, State::Starting);
         self.docker
             .start(id)
-            .map_err(|e| format!("cannot start the container: {e}"))?;
+            .map_err(|e| self.scrub(format!("cannot start the container: {e}")))?;
         let details = self
             .docker
             .inspect(id)
