@@ -105,6 +105,11 @@ fn planted_secrets_never_appear_in_any_output() {
     {vars}
     instances:
       {{P}}-fetch-1: {{ship: ship3, command: sleep 3600, stop_timeout: 1}}
+  leaky:
+    image: {{IMAGE}}
+    {vars}
+    instances:
+      {{P}}-leaky-1: {{ship: ship3, command: "sh -c 'env; echo $DB_PASSWORD $OPAQUE; exit 3'"}}
   badtls:
     image: {{IMAGE}}
     {vars}
@@ -201,6 +206,10 @@ fn planted_secrets_never_appear_in_any_output() {
         ("the SSH key", "ssh"),
         ("the pull", "fetch-1"),
         ("the check", "echo-1"),
+        ("the exit", "leaky-1"),
+        ("the exit's logs", &format!("PLAIN={plain}")),
+        ("the exit's logs, scrubbed", "DB_PASSWORD=<redacted>"),
+        ("the exit's logs, scrubbed", "OPAQUE=<redacted>"),
     ] {
         assert!(start_all.contains(needle), "{what}: {start_all}");
     }

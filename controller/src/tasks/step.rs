@@ -184,12 +184,14 @@ impl Task<'_, '_> {
             if let Some(logs) = f.logs.filter(|l| !l.trim().is_empty()) {
                 m.push_str(&indent_logs(&logs));
             }
-            m
+            // The container's own output may print its environment.
+            self.scrub(m)
         })
     }
 
-    /// A daemon's error about the container, without the values of its
-    /// secret variables (runc quotes an environment entry it refuses).
+    /// A daemon's error about the container, or its log lines, without the
+    /// values of its secret variables (runc quotes an environment entry it
+    /// refuses; a program may print its configuration).
     fn scrub(&self, message: String) -> String {
         self.shared.env.scrub_secrets(self.instance, &message)
     }
@@ -263,7 +265,9 @@ impl Task<'_, '_> {
         if text.trim().is_empty() {
             "; no log output".into()
         } else {
-            indent_logs(&text)
+            // Shown in progress and told to auditors: without the values of
+            // the container's secret variables, which its output may print.
+            self.scrub(indent_logs(&text))
         }
     }
 
