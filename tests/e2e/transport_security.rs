@@ -546,6 +546,19 @@ fn ssh_connections_are_shared_between_runs_and_can_be_turned_off() {
         assert_eq!(master_pid(&ctl[0]), Some(master), "the same master serves");
     }
     eprintln!("status over ssh: first {first:?}, then {later:?}");
+    // The forward's socket removed behind the master's back (a temp
+    // cleaner): the next run asks the same master for it again.
+    let socks: Vec<PathBuf> = std::fs::read_dir(&shared)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sock"))
+        .collect();
+    assert_eq!(socks.len(), 1, "{socks:?}");
+    std::fs::remove_file(&socks[0]).unwrap();
+    run(&[]);
+    assert!(socks[0].exists());
+    assert_eq!(master_pid(&ctl[0]), Some(master), "the same master serves");
 
     // Another known_hosts file is another connection (checked on its own).
     let p2 = Project::new(

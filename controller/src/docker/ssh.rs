@@ -61,14 +61,14 @@ impl SshSpec {
     }
 
     /// The command line that asks a running master to forward `local` to
-    /// the remote socket (`ssh -O forward`); the master listens on it until
-    /// it ends.
-    pub fn forward_args(&self, control: &Path, local: &Path) -> Vec<String> {
+    /// the remote socket (`op` = `forward`; the master listens on it until
+    /// it ends) or to stop (`cancel`).
+    pub fn forward_args(&self, control: &Path, local: &Path, op: &str) -> Vec<String> {
         vec![
             "-o".into(),
             format!("ControlPath={}", control.display()),
             "-O".into(),
-            "forward".into(),
+            op.into(),
             "-L".into(),
             format!("{}:{}", local.display(), self.remote),
             "--".into(),
@@ -283,7 +283,7 @@ pub fn shared_dir() -> Option<PathBuf> {
     }
     let m = fs::symlink_metadata(&dir).ok()?;
     let safe = m.is_dir() && m.uid() == uid && m.mode() & 0o077 == 0;
-    (safe && dir.as_os_str().len() <= 70).then_some(dir)
+    (safe && dir.as_os_str().len() <= 60).then_some(dir)
 }
 
 /// Holds an exclusive lock on a file until dropped: one maestro at a time
@@ -483,13 +483,21 @@ impl Forwarder {
             *shared = Some((sh.clone(), 0));
         }
         let _ = fs::remove_file(&sh.forward);
-        let mut cmd = Command::new("ssh");
-        cmd.args(self.spec.forward_args(&sh.control, &sh.forward))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let status = run_within(cmd, Duration::from_secs(5))
-            .map_err(|detail| fail((detail, read_log(&sh.log))))?;
+        // A master that still has the forward (its socket file was
+        // removed) would take a new request for it as done: drop it first.
+        let mut status = None;
+        for op in ["cancel", "forward"] {
+            let mut cmd = Command::new("ssh");
+            cmd.args(self.spec.forward_args(&sh.control, &sh.forward, op))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            status = Some(
+                run_within(cmd, Duration::from_secs(5))
+                    .map_err(|detail| fail((detail, read_log(&sh.log))))?,
+            );
+        }
+        let status = status.map_or_else(String::new, |s| s.to_string());
         match UnixStream::connect(&sh.forward) {
             Ok(s) => Ok(s),
             Err(e) => Err(fail((
@@ -772,7 +780,9 @@ mod tests {
 
         // The shared connection's master, and a forward asked of it.
         let ctl = Path::new("/s/ab.ctl");
-        let f = spec.forward_args(ctl, Path::new("/s/ab-1.sock")).join(" ");
+        let f = spec
+            .forward_args(ctl, Path::new("/s/ab-1.sock"), "forward")
+            .join(" ");
         assert_eq!(
             f,
             "-o ControlPath=/s/ab.ctl -O forward -L /s/ab-1.sock:/var/run/docker.sock -- 10.213.0.22"
