@@ -1,11 +1,22 @@
-//! The SSH forwarder: one system `ssh -N -L <private socket>:<remote>` per
-//! ship, started on the first request and shared by every request to it.
+//! The SSH forwarder: the system ssh forwarding a local unix socket to the
+//! remote daemon's, started on the first request to a ship and shared by
+//! every request to it. Two modes:
+//!
+//! - Shared (the default, `ssh_tunnel.control_persist`): an OpenSSH control
+//!   master per user, host, port, key and known_hosts file, in a 0700
+//!   per-user folder, holds the forward; it outlives maestro by
+//!   `ControlPersist`, so that the next run starts no ssh at all and pays
+//!   no handshake. Started (under a lock file) when its socket does not
+//!   answer.
+//! - Per run (`control_persist: false`): one `ssh -N -L <private
+//!   socket>:<remote>` child per ship, its socket in a fresh 0700 folder,
+//!   ended with maestro as below.
 //!
 //! Why the system client: one ssh process multiplexes any number of
 //! concurrent channels (ssh2 stalls a whole session on one blocked read), and
 //! it brings the user's known_hosts, agent and ssh config for free.
 //!
-//! Lifetime: the forwarder is killed when its `Forwarder` is dropped. So
+//! Lifetime (per run): the forwarder is killed when its `Forwarder` is dropped. So
 //! that it also ends when maestro ends in any other way (exit, Ctrl-C,
 //! SIGTERM, even SIGKILL), the child asks the kernel for `PR_SET_PDEATHSIG`.
 //! That signal follows the thread that spawned the child, so every
