@@ -714,11 +714,20 @@ fn a_killed_forwarder_is_started_again_and_nothing_hangs() {
             .status()
             .unwrap();
         assert!(st.success());
-        // The play ends, well within its budget, and succeeds.
+        // The play ends, well within its budget, and succeeds; a run of
+        // its own starts one new forwarder, not one per request.
         let deadline = Instant::now() + Duration::from_secs(90);
+        let mut restarted = std::collections::BTreeSet::new();
         let status = loop {
             if let Some(s) = child.try_wait().unwrap() {
                 break s;
+            }
+            if !extra.is_empty() {
+                restarted.extend(
+                    ssh_children(child.id())
+                        .into_iter()
+                        .filter(|p| *p != victim),
+                );
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
@@ -729,6 +738,13 @@ fn a_killed_forwarder_is_started_again_and_nothing_hangs() {
         let o = child.wait_with_output().unwrap();
         let all = format!("{}{}", stdout(&o), stderr(&o));
         assert_eq!(status.code(), Some(0), "{tag}: {all}");
+        if !extra.is_empty() {
+            assert_eq!(
+                restarted.len(),
+                1,
+                "{tag}: forwarders after the kill: {restarted:?}"
+            );
+        }
         for i in ["a", "b", "c"] {
             let o = lab
                 .docker("shipssh")
