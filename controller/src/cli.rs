@@ -363,7 +363,7 @@ pub struct DumpArgs {
     /// Also include the parsed environment file as it was written.
     #[arg(short = 'c', long = "config")]
     pub config: bool,
-    /// Show passwords, tokens and environment values instead of redacting them.
+    /// Show passwords, tokens and secret environment values instead of redacting them.
     #[arg(long)]
     pub show_secrets: bool,
     /// Services or instances, with their dependencies (default: all).
@@ -375,7 +375,7 @@ pub struct ConfigArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
-    /// Show passwords, tokens and environment values instead of redacting them.
+    /// Show passwords, tokens and secret environment values instead of redacting them.
     #[arg(long)]
     pub show_secrets: bool,
 }

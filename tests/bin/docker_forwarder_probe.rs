@@ -31,6 +31,8 @@ fn main() {
             key: key.into(),
             port: 22,
             known_hosts: Some(known_hosts.into()),
+            // The forwarder's own connection: the test watches its process.
+            control_persist: None,
         }),
         max_concurrency: 1,
     };

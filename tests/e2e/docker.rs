@@ -62,6 +62,9 @@ fn tunnel(lab: &Lab) -> SshTunnel {
         key: lab.var("MAESTRO_LAB_SSH_KEY").into(),
         port: 22,
         known_hosts: Some(lab.var("MAESTRO_LAB_SSH_KNOWN_HOSTS").into()),
+        // One connection per forwarder: these tests watch the forwarder's
+        // own ssh process (sharing: tests/e2e/transport_security.rs).
+        control_persist: None,
     }
 }
 

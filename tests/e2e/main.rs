@@ -15,4 +15,6 @@ mod orchestration;
 mod plan;
 mod ports;
 mod restart;
+mod secrets;
+mod transport_security;
 mod up;

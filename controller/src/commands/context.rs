@@ -80,7 +80,7 @@ impl Context {
             if let Ok(d) = &client
                 && let Some(w) = d.warning()
             {
-                crate::render::message::warning(w);
+                crate::render::message::ship_warning(&i.ship.name, w);
             }
             out.insert(i.ship.name.clone(), client);
         }

@@ -1,7 +1,8 @@
 //! `maestro dump [-c] [things]` and `maestro config --format json`: the
 //! resolved environment as JSON on stdout, instances in dependency order.
-//! Passwords, tokens, headers and environment values are redacted unless
-//! `--show-secrets` is given.
+//! Passwords, tokens, headers and the environment values that are secret
+//! (`config::secrets`: names that look secret, names the file lists in
+//! `secrets`) are redacted unless `--show-secrets` is given.
 
 use std::io::{self, BufWriter, Write};
 
@@ -10,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::{CommandResult, Context};
 use crate::config::model::Instance;
+use crate::config::secrets::Secrets;
 use crate::config::ship::{ApiVersion, Ship};
 use crate::config::{Environment, Loaded, yaml};
 use crate::exit::{ExitStatus, Failed};
@@ -81,7 +83,7 @@ impl Serialize for Document<'_> {
         // of the top-level keys is one that `redact` treats specially.
         let part = |mut v: Value| {
             if !self.show_secrets {
-                redact(&mut v);
+                redact(&mut v, &env.secrets);
             }
             v
         };
@@ -148,14 +150,14 @@ impl Serialize for InstanceOut<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut v = to_value(self.i);
         if !self.show_secrets {
-            redact(&mut v);
+            redact(&mut v, &self.env.secrets);
         }
         let Value::Object(fields) = v else {
             return v.serialize(s);
         };
         let vars = ContainerVars {
             env: self.env.container_env_view(self.i),
-            show_secrets: self.show_secrets,
+            secret: (!self.show_secrets).then_some((&self.env.secrets, self.i)),
         };
         let mut m = s.serialize_map(Some(fields.len() + 1))?;
         let mut vars = Some(vars);
@@ -174,20 +176,23 @@ impl Serialize for InstanceOut<'_> {
     }
 }
 
-/// A container's environment, values redacted unless secrets are shown.
+/// A container's environment, secret values redacted (see
+/// `config::secrets`) unless secrets are shown.
 struct ContainerVars<'a> {
     env: crate::config::container_env::ContainerEnv<'a>,
-    show_secrets: bool,
+    /// The rule and the instance, when secrets are redacted.
+    secret: Option<(&'a Secrets, &'a Instance)>,
 }
 
 impl Serialize for ContainerVars<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let show = self.show_secrets;
-        s.collect_map(
-            self.env
-                .iter()
-                .map(|(k, v)| (k, if show { v } else { REDACTED })),
-        )
+        s.collect_map(self.env.iter_sourced().map(|(k, v, link)| {
+            let hide = !link
+                && self
+                    .secret
+                    .is_some_and(|(rule, i)| rule.is_secret(&i.service, &i.name, k));
+            (k, if hide { REDACTED } else { v })
+        }))
     }
 }
 
@@ -208,16 +213,10 @@ pub fn document(
     show_secrets: bool,
 ) -> Result<Value, String> {
     let env = &l.env;
-    let instances: Vec<Value> = ordered_instances(env, things)?
+    let order = ordered_instances(env, things)?;
+    let instances: Vec<Value> = order
         .iter()
-        .map(|n| {
-            let i = &env.instances[n];
-            let mut v = serde_json::to_value(i).unwrap_or(Value::Null);
-            if let Some(o) = v.as_object_mut() {
-                o.insert("env".into(), json!(env.container_env(i)));
-            }
-            v
-        })
+        .map(|n| serde_json::to_value(&env.instances[n]).unwrap_or(Value::Null))
         .collect();
     let mut doc = json!({
         "name": env.name,
@@ -232,7 +231,24 @@ pub fn document(
         o.insert("config".into(), yaml::to_json(&l.tree));
     }
     if !show_secrets {
-        redact(&mut doc);
+        redact(&mut doc, &env.secrets);
+    }
+    // Each container's environment by its own instance's rule.
+    if let Some(list) = doc["instances"].as_array_mut() {
+        for (v, n) in list.iter_mut().zip(&order) {
+            let i = &env.instances[n];
+            let view = env.container_env_view(i);
+            let vars: serde_json::Map<String, Value> = view
+                .iter_sourced()
+                .map(|(k, val, link)| {
+                    let hide = !show_secrets && !link && env.secrets.is_secret(&i.service, n, k);
+                    (k.to_string(), json!(if hide { REDACTED } else { val }))
+                })
+                .collect();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("env".into(), Value::Object(vars));
+            }
+        }
     }
     Ok(doc)
 }
@@ -246,31 +262,40 @@ fn ship_json(s: &Ship) -> Value {
         "api_version": match &s.api_version { ApiVersion::Auto => "auto".to_string(), ApiVersion::Fixed(v) => v.clone() },
         "timeout": s.timeout.as_secs_f64(),
         "tls": s.tls.as_ref().map(|t| json!({"verify": t.verify, "ca_cert": t.ca_cert, "cert": t.cert, "key": t.key})),
-        "ssh_tunnel": s.ssh_tunnel.as_ref().map(|t| json!({"user": t.user, "key": t.key, "port": t.port, "known_hosts": t.known_hosts})),
+        "ssh_tunnel": s.ssh_tunnel.as_ref().map(|t| json!({"user": t.user, "key": t.key, "port": t.port, "known_hosts": t.known_hosts, "control_persist": t.control_persist.map_or(json!(false), |d| json!(d.as_secs()))})),
         "max_concurrency": s.max_concurrency,
     })
 }
 
-/// Replaces secrets: values of `password` and `token` keys, and every value
-/// inside `env` and `headers` mappings (environment values may be secrets).
-pub fn redact(v: &mut Value) {
+/// Replaces secrets: values of `password` and `token` keys, every value
+/// inside `headers` mappings, and the values of `env` mappings (the parsed
+/// file's) whose variables are secret by `rule` (see `config::secrets`).
+pub fn redact(v: &mut Value, rule: &Secrets) {
     match v {
         Value::Object(map) => {
             for (k, val) in map.iter_mut() {
                 match k.as_str() {
                     "password" | "token" if !val.is_null() => *val = Value::String(REDACTED.into()),
-                    "env" | "headers" => match val {
+                    "headers" => match val {
                         Value::Object(inner) => inner
                             .values_mut()
                             .for_each(|x| *x = Value::String(REDACTED.into())),
                         Value::Null => {}
                         other => *other = Value::String(REDACTED.into()),
                     },
-                    _ => redact(val),
+                    "env" => match val {
+                        Value::Object(inner) => inner
+                            .iter_mut()
+                            .filter(|(name, x)| !x.is_null() && rule.is_secret_anywhere(name))
+                            .for_each(|(_, x)| *x = Value::String(REDACTED.into())),
+                        Value::Null => {}
+                        other => *other = Value::String(REDACTED.into()),
+                    },
+                    _ => redact(val, rule),
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(redact),
+        Value::Array(items) => items.iter_mut().for_each(|x| redact(x, rule)),
         _ => {}
     }
 }
@@ -292,12 +317,13 @@ services:
     env: {SECRET: s3cret, ZZZ: last, ZK_ZK_1_HOST: overridden}
     ports: {client: 2181}
     instances:
-      zk-1: {ship: s1, env: {ID: 1}}
-      zk-2: {ship: s2, env: {ID: 2}}
+      zk-1: {ship: s1, env: {ID: 1, PEER: zk-2}, secrets: PEER}
+      zk-2: {ship: s2, env: {ID: 2, PEER: zk-1}}
   kafka:
     image: lab/kafka:2
     requires: [zk]
-    env: {API_TOKEN: t0k, ZK_INSTANCES: overridden, A: first}
+    env: {API_TOKEN: t0k, ZK_INSTANCES: overridden, A: first, DSN: "pg://u:dsnpass@db"}
+    secrets: [DSN]
     lifecycle:
       running: [{type: http, port: web, requests_options: {headers: {Authorization: x}}}]
     ports: {web: 8080}
@@ -381,11 +407,34 @@ services:
 
         let text = streamed(&l, &[], true, false);
         assert!(
-            !text.contains("t0k") && !text.contains("hunter2") && !text.contains("s3cret"),
+            !text.contains("t0k")
+                && !text.contains("hunter2")
+                && !text.contains("s3cret")
+                && !text.contains("dsnpass"),
             "{text}"
         );
         let doc: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(doc["instances"][3]["env"]["ZK_INSTANCES"], REDACTED);
+        // Link variables and plain values stay readable; names that look
+        // secret and names listed in `secrets` are redacted.
+        let kafka = &doc["instances"][3]["env"];
+        assert_eq!(kafka["ZK_INSTANCES"], "zk-1,zk-2");
+        assert_eq!(kafka["A"], "first");
+        assert_eq!(kafka["API_TOKEN"], REDACTED);
+        assert_eq!(kafka["DSN"], REDACTED);
+        let zk1 = &doc["instances"][1]["env"];
+        assert_eq!(zk1["ZK_ZK_1_HOST"], "10.213.0.11");
+        assert_eq!(zk1["SECRET"], REDACTED);
+        assert_eq!(zk1["ZZZ"], "last");
+        assert_eq!(zk1["ID"], "1");
+        assert_eq!(zk1["PEER"], REDACTED, "listed in zk-1's secrets");
+        assert_eq!(doc["instances"][2]["env"]["PEER"], "zk-1", "not in zk-2's");
+        // The parsed file: the same names, whoever listed them.
+        let tree = &doc["config"]["services"];
+        assert_eq!(tree["kafka"]["env"]["DSN"], REDACTED);
+        assert_eq!(tree["kafka"]["env"]["A"], "first");
+        assert_eq!(tree["zk"]["instances"]["zk-2"]["env"]["PEER"], REDACTED);
+        assert_eq!(tree["zk"]["instances"]["zk-2"]["env"]["ID"], 2);
+        assert_eq!(doc["registries"]["lab"]["password"], REDACTED);
         assert_eq!(
             doc["instances"][3]["lifecycle"]["running"][0]["headers"]["Authorization"], REDACTED,
             "{}",

@@ -87,7 +87,7 @@ fn clients(env: &Environment) -> BTreeMap<String, Result<Docker, String>> {
             if let Ok(d) = &client
                 && let Some(w) = d.warning()
             {
-                render::message::warning(w);
+                render::message::ship_warning(name, w);
             }
             (name.to_string(), client)
         })

@@ -75,14 +75,22 @@ pub fn parse_sources(
             }
             let mut text = String::new();
             // Values are not echoed in errors: they may be secrets.
-            if flatten(v, &mut text) {
-                out.env.push((k, text));
-            } else {
+            if !flatten(v, &mut text) {
                 r.error(
                     v,
                     &kp,
                     "a variable's value must be a scalar or a list of scalars, not a mapping",
                 );
+            } else if text.contains('\0') {
+                // Docker refuses it at start, with an error that quotes
+                // the value: say so here, without the value.
+                r.error(
+                    v,
+                    &kp,
+                    "a variable's value cannot contain a NUL character (Docker refuses it)",
+                );
+            } else {
+                out.env.push((k, text));
             }
         }
     }
@@ -155,6 +163,14 @@ pub fn parse_envfile(text: &str) -> Result<Vec<(String, String)>, String> {
             continue;
         }
         match l.split_once('=') {
+            // Docker refuses a NUL in a value, and its error quotes the value.
+            Some((k, v)) if v.contains('\0') => {
+                return Err(format!(
+                    "line {}: the value of {} contains a NUL character, which Docker refuses",
+                    i + 1,
+                    k.trim_end_matches(python_space)
+                ));
+            }
             Some((k, v)) if !k.trim_end_matches(python_space).is_empty() => {
                 out.push((k.trim_end_matches(python_space).to_string(), v.to_string()))
             }
@@ -305,23 +321,29 @@ pub struct ContainerEnv<'a> {
 impl<'a> ContainerEnv<'a> {
     /// Every variable, sorted by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.iter_sourced().map(|(k, v, _)| (k, v))
+    }
+
+    /// Every variable, sorted by name, and whether its value is a link
+    /// variable's (computed by maestro, never a secret).
+    pub fn iter_sourced(&self) -> impl Iterator<Item = (&str, &str, bool)> + '_ {
         let mut own = self.own.iter().peekable();
         let mut links = self.links.iter().peekable();
         std::iter::from_fn(move || {
-            let next = match (own.peek(), links.peek()) {
+            let (next, link) = match (own.peek(), links.peek()) {
                 (None, None) => return None,
-                (Some(_), None) => own.next(),
-                (None, Some(_)) => links.next(),
+                (Some(_), None) => (own.next(), false),
+                (None, Some(_)) => (links.next(), true),
                 (Some((a, _)), Some((b, _))) => match a.cmp(b) {
-                    std::cmp::Ordering::Less => own.next(),
-                    std::cmp::Ordering::Greater => links.next(),
+                    std::cmp::Ordering::Less => (own.next(), false),
+                    std::cmp::Ordering::Greater => (links.next(), true),
                     std::cmp::Ordering::Equal => {
                         own.next();
-                        links.next()
+                        (links.next(), true)
                     }
                 },
             };
-            next.map(|(k, v)| (k.as_str(), v.as_str()))
+            next.map(|(k, v)| (k.as_str(), v.as_str(), link))
         })
     }
 

@@ -163,6 +163,7 @@ pub const TOP: &[Key] = &[
     opt("audit", ListOf(&Tagged(AUDITOR, AUDITOR_TYPES)), "Auditors notified of plays"),
     opt("networks", MapOf(&AnyOf(&[Null, Obj(NETWORK_DEF)])), "User-defined networks, by Docker name, created on ships when missing"),
     opt("volumes", MapOf(&AnyOf(&[Null, Obj(VOLUME_DEF)])), "Named volumes, by name, created on ships when missing"),
+    opt("secret_names", STRS, "Words that make an environment variable secret when its name contains one (any case; default PASSWORD, SECRET, TOKEN, KEY; [] turns the rule off)"),
 ];
 
 #[rustfmt::skip]
@@ -218,6 +219,7 @@ pub const SSH_TUNNEL: &[Key] = &[
     req("key", Str, "Private key file"),
     def("port", Port, "22", "SSH port"),
     opt("known_hosts", Str, "known_hosts file to check the host key against"),
+    def("control_persist", AnyOf(&[Uint, Bool]), "300", "Seconds the shared SSH connection outlives its last use; false: no sharing"),
 ];
 
 #[rustfmt::skip]
@@ -239,6 +241,7 @@ pub const RETRY: &[Key] = &[
 #[rustfmt::skip]
 pub const SERVICE_BASE: &[Key] = &[
     req("image", Str, "The image of the service's containers"),
+    opt("secrets", StrList, "Environment variables of every instance whose values are secret"),
     req("instances", MapOf(&Obj(INSTANCE)), "The containers, by name, each on a ship"),
     opt("requires", NAMES, "Services started before this one, whose details its containers get"),
     opt("wants_info", NAMES, "Services whose details this one's containers get (no ordering)"),
@@ -255,6 +258,7 @@ pub const SERVICE_BASE: &[Key] = &[
 #[rustfmt::skip]
 pub const INSTANCE_BASE: &[Key] = &[
     req("ship", Str, "The ship the container runs on"),
+    opt("secrets", StrList, "Environment variables whose values are secret (over the service's)"),
     opt("image", Str, "The image (default: the service's)"),
     opt("command", COMMAND, "The command: a string split as a POSIX shell does, or a list"),
     opt("cmd", COMMAND, "Deprecated spelling of command"),

@@ -21,6 +21,7 @@ pub mod pyvalue;
 pub mod reader;
 pub mod registry;
 pub mod schema;
+pub mod secrets;
 pub mod services;
 pub mod ship;
 pub mod suggest;

@@ -30,6 +30,8 @@ pub struct Environment {
     pub volumes: BTreeMap<String, VolumeDef>,
     /// What the container environments are made of; see `container_env`.
     pub envs: ContainerEnvs,
+    /// Which environment values are secret (`secret_names`, `secrets`).
+    pub secrets: super::secrets::Secrets,
 }
 
 impl Environment {
@@ -48,6 +50,25 @@ impl Environment {
     /// The full environment of an instance's container (reference section 4).
     pub fn container_env(&self, i: &Instance) -> BTreeMap<String, String> {
         self.envs.compute(i, &i.ship.ip)
+    }
+
+    /// `text` with the values of the instance's secret variables (see
+    /// `secrets`) replaced by `<redacted>`: for the daemon's errors about a
+    /// container, which may quote its environment. Values shorter than 4
+    /// characters are left alone: replacing them would garble the message
+    /// rather than hide a secret.
+    pub fn scrub_secrets(&self, i: &Instance, text: &str) -> String {
+        let mut out = text.to_string();
+        for (k, v, link) in self.container_env_view(i).iter_sourced() {
+            if !link
+                && v.chars().count() >= 4
+                && out.contains(v)
+                && self.secrets.is_secret(&i.service, &i.name, k)
+            {
+                out = out.replace(v, "<redacted>");
+            }
+        }
+        out
     }
 
     /// The same environment without copying the link variables the

@@ -45,12 +45,16 @@ pub struct Extra<'n> {
     pub node: &'n Node,
     pub path: String,
     pub volumes_from: Vec<NameRef<'n>>,
+    /// `secrets`: variables whose values are secret (see `secrets`).
+    pub secrets: BTreeSet<String>,
 }
 
 pub struct ServiceExtra<'n> {
     pub sources: EnvSources,
     pub requires: Vec<NameRef<'n>>,
     pub wants_info: Vec<NameRef<'n>>,
+    /// `secrets`: variables whose values are secret (see `secrets`).
+    pub secrets: BTreeSet<String>,
 }
 
 pub struct Ctx<'a> {
@@ -205,6 +209,7 @@ pub fn parse_service<'n>(
             sources,
             requires,
             wants_info,
+            secrets: super::secrets::parse_list(r, f.get("secrets"), &f.path),
         },
     ))
 }
@@ -354,6 +359,7 @@ fn parse_instance<'n>(
             node: f.node,
             path: f.path.clone(),
             volumes_from,
+            secrets: super::secrets::parse_list(r, f.get("secrets"), &f.path),
         },
     ))
 }

@@ -128,7 +128,14 @@ pub struct SshTunnel {
     pub port: u16,
     /// known_hosts file to check the host key against; the user's default when None.
     pub known_hosts: Option<PathBuf>,
+    /// How long a shared SSH connection (OpenSSH's control master) stays
+    /// after its last use; `None`: no sharing, one connection per run.
+    pub control_persist: Option<Duration>,
 }
+
+/// Default `ssh_tunnel.control_persist`: a few minutes, so that commands run
+/// one after another share one SSH handshake.
+pub const DEFAULT_CONTROL_PERSIST: Duration = Duration::from_secs(300);
 
 // ---- reading `ships` and `ship_defaults` ----
 
@@ -259,8 +266,17 @@ fn ship(
 /// is on.
 fn tls(r: &mut Reader, f: &Fields<'_>, settings: &Settings<'_, '_>, base: &Path) -> Option<Tls> {
     let tls_on = settings.flag(r, "tls");
-    let verify = settings.flag(r, "tls_verify");
+    let verify_given = settings.get("tls_verify").is_some();
+    let verify_flag = settings.flag(r, "tls_verify");
     let ca_cert = settings.file(r, "tls_ca_cert", base);
+    // A CA is given to be used: certificates are checked against it unless
+    // the file says `tls_verify: false` (MaestroNG checked only with
+    // `tls_verify: true`, so `tls_ca_cert` alone left checks off).
+    let verify = if verify_given {
+        verify_flag
+    } else {
+        ca_cert.is_some()
+    };
     let cert = settings.file(r, "tls_cert", base);
     let key = settings.file(r, "tls_key", base);
     if cert.is_some() != key.is_some() {
@@ -277,7 +293,7 @@ fn tls(r: &mut Reader, f: &Fields<'_>, settings: &Settings<'_, '_>, base: &Path)
             "tls_verify needs tls_ca_cert (the CA that signed the daemon's certificate)",
         );
     }
-    (tls_on || verify).then_some(Tls {
+    (tls_on || verify_flag).then_some(Tls {
         verify,
         ca_cert,
         cert,
@@ -343,12 +359,41 @@ fn ssh_tunnel(r: &mut Reader, n: &Node, p: &str, base: &Path) -> Option<SshTunne
         ),
         None => None,
     };
+    let control_persist = match t.get("control_persist") {
+        None => Some(DEFAULT_CONTROL_PERSIST),
+        Some(c) => control_persist(r, c, &t.path("control_persist"))?,
+    };
     Some(SshTunnel {
         user: user?,
         key: resolve(base, &key?),
         port: port?,
         known_hosts,
+        control_persist,
     })
+}
+
+/// `ssh_tunnel.control_persist`: seconds (whole, at least 1), or `false`
+/// or `0` for no sharing. `Some(None)` is "off"; `None` an error.
+fn control_persist(r: &mut Reader, n: &Node, p: &str) -> Option<Option<Duration>> {
+    match &n.value {
+        Value::Bool(true) => Some(Some(DEFAULT_CONTROL_PERSIST)),
+        Value::Bool(false) => Some(None),
+        Value::Number(num) if num.int.is_some_and(|i| i >= 0) => {
+            let secs = num.int.and_then(|i| u64::try_from(i).ok()).unwrap_or(0);
+            Some((secs > 0).then(|| Duration::from_secs(secs)))
+        }
+        _ => {
+            r.error(
+                n,
+                p,
+                format!(
+                    "control_persist is a whole number of seconds, or false for no sharing; got {}",
+                    super::reader::describe(n)
+                ),
+            );
+            None
+        }
+    }
 }
 
 /// A relative path: next to the environment file if it exists there, else

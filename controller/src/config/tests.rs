@@ -1165,3 +1165,104 @@ fn an_instance_holds_its_ship_which_prints_and_serialises_as_its_name() {
     assert_eq!(format!("{:?}", i.ship), "\"s2\"");
     assert_eq!(env_of(&e, "w1")["CONTAINER_HOST_ADDRESS"], "10.213.0.2");
 }
+
+#[test]
+fn secret_names_and_secrets_lists() {
+    let e = ok(&format!(
+        "{SHIPS}secret_names: [pass, Cred]\nservices:\n  s:\n    image: i\n    secrets: [DSN]\n    instances:\n      a1: {{ship: s1, secrets: PEER}}\n      b1: {{ship: s2}}\n"
+    ));
+    assert_eq!(e.secrets.names, ["PASS", "CRED"]);
+    assert!(e.secrets.is_secret("s", "a1", "DB_PASSWORD"));
+    assert!(e.secrets.is_secret("s", "a1", "aws_cred"));
+    assert!(
+        !e.secrets.is_secret("s", "a1", "API_TOKEN"),
+        "not a word any more"
+    );
+    assert!(e.secrets.is_secret("s", "b1", "DSN"));
+    assert!(e.secrets.is_secret("s", "a1", "PEER"));
+    assert!(!e.secrets.is_secret("s", "b1", "PEER"));
+    // Without the key: the default words.
+    let e = ok(&format!(
+        "{SHIPS}services:\n  s:\n    image: i\n    instances: {{a1: {{ship: s1}}}}\n"
+    ));
+    assert_eq!(e.secrets.names, ["PASSWORD", "SECRET", "TOKEN", "KEY"]);
+    let out = err(&format!(
+        "{SHIPS}secret_names: ['', TOKEN]\nservices:\n  s:\n    image: i\n    secrets: {{a: 1}}\n    instances: {{a1: {{ship: s1}}}}\n"
+    ));
+    assert!(
+        out.contains("secret_names[0]: an empty word would match every variable"),
+        "{out}"
+    );
+    assert!(
+        out.contains(":9:14: services.s.secrets: expected a string or a list of strings"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_ca_turns_certificate_checks_on_unless_tls_verify_is_false() {
+    let e = ok(
+        "name: t\nships:\n  a: {ip: x, tls: true, tls_ca_cert: /ca.pem}\n  b: {ip: x, tls: true, tls_ca_cert: /ca.pem, tls_verify: false}\n  c: {ip: x, tls: true}\n  d: {ip: x, tls_verify: true, tls_ca_cert: /ca.pem}\n  e: {ip: x, tls_ca_cert: /ca.pem}\nservices: {}\n",
+    );
+    let verify = |s: &str| e.ships[s].tls.as_ref().map(|t| t.verify);
+    assert_eq!(verify("a"), Some(true), "a CA alone checks");
+    assert_eq!(verify("b"), Some(false), "explicitly off");
+    assert_eq!(verify("c"), Some(false), "nothing to check against");
+    assert_eq!(verify("d"), Some(true));
+    assert_eq!(verify("e"), None, "a CA does not turn TLS on");
+}
+
+#[test]
+fn ssh_control_persist_seconds_or_off() {
+    use std::time::Duration;
+    let e = ok(
+        "name: t\nships:\n  a: {ip: x, ssh_tunnel: {user: u, key: k}}\n  b: {ip: x, ssh_tunnel: {user: u, key: k, control_persist: 60}}\n  c: {ip: x, ssh_tunnel: {user: u, key: k, control_persist: false}}\n  d: {ip: x, ssh_tunnel: {user: u, key: k, control_persist: 0}}\n",
+    );
+    let persist = |s: &str| e.ships[s].ssh_tunnel.as_ref().unwrap().control_persist;
+    assert_eq!(persist("a"), Some(Duration::from_secs(300)));
+    assert_eq!(persist("b"), Some(Duration::from_secs(60)));
+    assert_eq!(persist("c"), None);
+    assert_eq!(persist("d"), None);
+    let out = err(
+        "name: t\nships:\n  a: {ip: x, ssh_tunnel: {user: u, key: k, control_persist: soon}}\n",
+    );
+    assert!(
+        out.contains(":3:61: ships.a.ssh_tunnel.control_persist: control_persist is a whole number of seconds, or false for no sharing; got \"soon\""),
+        "{out}"
+    );
+}
+
+#[test]
+fn nul_in_a_value_is_an_error_without_the_value() {
+    let out = err(&format!(
+        "{SHIPS}services:\n  s:\n    image: i\n    env: {{DB_PASSWORD: \"hunter2\\0x\"}}\n    instances: {{a1: {{ship: s1}}}}\n"
+    ));
+    assert!(
+        out.contains(
+            "services.s.env.DB_PASSWORD: a variable's value cannot contain a NUL character"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("hunter2"), "{out}");
+    let e = super::container_env::parse_envfile("A=1\nTOKEN=hunter2\0x\n").unwrap_err();
+    assert_eq!(
+        e,
+        "line 2: the value of TOKEN contains a NUL character, which Docker refuses"
+    );
+}
+
+#[test]
+fn daemon_errors_are_scrubbed_of_the_instance_secrets() {
+    let e = ok(&format!(
+        "{SHIPS}services:\n  keystore:\n    image: i\n    ports: {{p: 9000}}\n    env: {{DB_PASSWORD: hunter2pw, OPAQUE: op4que, PLAIN: visible, SHORT_KEY: ab}}\n    secrets: [OPAQUE]\n    instances: {{ks1: {{ship: s1}}}}\n"
+    ));
+    let i = &e.instances["ks1"];
+    let msg =
+        "runc: \"DB_PASSWORD=hunter2pw\" \"OPAQUE=op4que\" \"PLAIN=visible\" at 10.213.0.1:9000 ab";
+    let got = e.scrub_secrets(i, msg);
+    assert_eq!(
+        got,
+        "runc: \"DB_PASSWORD=<redacted>\" \"OPAQUE=<redacted>\" \"PLAIN=visible\" at 10.213.0.1:9000 ab",
+        "link variables (KEYSTORE_KS1_HOST) and short values stay"
+    );
+}

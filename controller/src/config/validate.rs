@@ -16,6 +16,7 @@ use super::keys;
 use super::model::{Environment, Instance, Port, Protocol, Service};
 use super::reader::{Reader, join};
 use super::registry::parse_registries;
+use super::secrets::Secrets;
 use super::services::{Ctx, Extra, NameRef, ServiceExtra, parse_service, service_keys};
 use super::ship::parse_ships;
 use super::suggest::did_you_mean;
@@ -46,6 +47,10 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
         Some(n) => parse_ships(&mut r, n, top.get("ship_defaults"), base_dir),
         None => BTreeMap::new(),
     };
+    let secret_names = top
+        .get("secret_names")
+        .map(|n| super::secrets::parse_names(&mut r, n))
+        .unwrap_or_else(|| Secrets::default().names);
     let audit = top
         .get("audit")
         .map(|n| parse_audit(&mut r, n, base_dir))
@@ -108,6 +113,19 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
     }
     let envs = compute_envs(&mut r, &name, &services, &instances, &sextra, &iextra);
     hash_instances(&mut instances, &envs);
+    let secrets = Secrets {
+        names: secret_names,
+        services: sextra
+            .iter()
+            .filter(|(_, x)| !x.secrets.is_empty())
+            .map(|(k, x)| (k.clone(), x.secrets.clone()))
+            .collect(),
+        instances: iextra
+            .iter()
+            .filter(|(_, x)| !x.secrets.is_empty())
+            .map(|(k, x)| (k.clone(), x.secrets.clone()))
+            .collect(),
+    };
     if !r.errors.is_empty() {
         return Err(finish(r.errors));
     }
@@ -123,6 +141,7 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
         networks,
         volumes,
         envs,
+        secrets,
     })
 }
 

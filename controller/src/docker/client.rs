@@ -180,7 +180,11 @@ impl Docker {
         if stderr.is_empty() {
             return e;
         }
-        self.err(ErrorKind::Ssh { detail, stderr })
+        self.err(ErrorKind::Ssh {
+            detail,
+            stderr,
+            hint: String::new(),
+        })
     }
 
     fn map_io(&self, e: std::io::Error) -> Error {

@@ -49,8 +49,13 @@ pub enum ErrorKind {
     Tls { detail: String },
     /// A CA, certificate or key file could not be read or parsed.
     TlsFiles { path: PathBuf, detail: String },
-    /// The SSH forwarder failed; `stderr` is ssh's own message.
-    Ssh { detail: String, stderr: String },
+    /// The SSH forwarder failed; `stderr` is ssh's own message, `hint`
+    /// what to do when maestro recognises it (empty otherwise).
+    Ssh {
+        detail: String,
+        stderr: String,
+        hint: String,
+    },
     /// The daemon does not speak the API version we asked for.
     ApiVersion { requested: String, detail: String },
     /// The daemon answered with an error status and message.
@@ -172,7 +177,11 @@ impl fmt::Display for Error {
             ErrorKind::TlsFiles { path, detail } => {
                 write!(f, "TLS: cannot use {}: {detail}", path.display())
             }
-            ErrorKind::Ssh { detail, stderr } => fmt_ssh(f, detail, stderr),
+            ErrorKind::Ssh {
+                detail,
+                stderr,
+                hint,
+            } => fmt_ssh(f, detail, stderr, hint),
             ErrorKind::ApiVersion { requested, detail } => write!(
                 f,
                 "API version {requested} is not supported by the daemon ({detail}); \
@@ -194,11 +203,14 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// An ssh failure, with what ssh printed on one line.
-fn fmt_ssh(f: &mut fmt::Formatter<'_>, detail: &str, stderr: &str) -> fmt::Result {
+fn fmt_ssh(f: &mut fmt::Formatter<'_>, detail: &str, stderr: &str, hint: &str) -> fmt::Result {
     write!(f, "SSH tunnel: {detail}")?;
     let stderr = stderr.trim();
     if !stderr.is_empty() {
         write!(f, "; ssh said: {}", stderr.replace('\n', " / "))?;
+    }
+    if !hint.is_empty() {
+        return write!(f, "; {hint}");
     }
     write!(
         f,
@@ -265,6 +277,8 @@ impl Context {
 pub(crate) struct SshFailure {
     pub detail: String,
     pub stderr: String,
+    /// What to do, when the failure is recognised (e.g. a host key).
+    pub hint: String,
 }
 
 impl fmt::Display for SshFailure {
@@ -290,6 +304,7 @@ pub(crate) fn classify(e: &ureq::Error, ctx: &Context) -> ErrorKind {
             Some(s) => ErrorKind::Ssh {
                 detail: s.detail.clone(),
                 stderr: s.stderr.clone(),
+                hint: s.hint.clone(),
             },
             None => ErrorKind::Io {
                 detail: b.to_string(),
@@ -304,6 +319,7 @@ pub(crate) fn classify(e: &ureq::Error, ctx: &Context) -> ErrorKind {
                     return ErrorKind::Ssh {
                         detail: s.detail.clone(),
                         stderr: s.stderr.clone(),
+                        hint: s.hint.clone(),
                     };
                 }
             }
@@ -492,6 +508,7 @@ mod tests {
         let ssh = SshFailure {
             detail: "ssh exited with status 255".into(),
             stderr: "Permission denied (publickey).\n".into(),
+            hint: String::new(),
         };
         let e = c.transport(ureq::Error::Io(io::Error::other(ssh)));
         let s = e.to_string();

@@ -123,6 +123,7 @@ fn ssh_spec(ship: &Ship, host: &str) -> Option<SshSpec> {
             None => format!("127.0.0.1:{}", ship.docker_port),
         },
         connect_timeout: ship.timeout,
+        control_persist: super::ssh::control_persist(tunnel.control_persist),
     })
 }
 
@@ -154,10 +155,17 @@ fn agent_config(ship: &Ship, ctx: &Context) -> Result<(Config, Option<String>), 
     if let Some(t) = &ship.tls {
         config = config.tls_config(tls_config(t, ctx)?);
         if !t.verify {
-            warning = Some(format!(
-                "ship `{}`: tls_verify is off, the daemon's certificate is not checked",
-                ship.name
-            ));
+            warning = Some(if t.ca_cert.is_some() {
+                format!(
+                    "ship `{}`: tls_verify is false, the daemon's certificate is not checked",
+                    ship.name
+                )
+            } else {
+                format!(
+                    "ship `{}`: TLS without tls_ca_cert, the daemon's certificate is not checked",
+                    ship.name
+                )
+            });
         }
     }
     Ok((config.build(), warning))
@@ -485,6 +493,7 @@ mod tests {
             key: "/k".into(),
             port: 2222,
             known_hosts: None,
+            control_persist: None,
         })
     }
 

@@ -13,6 +13,22 @@ pub fn warning(message: impl std::fmt::Display) {
     anstream::eprintln!("maestro: warning: {message}");
 }
 
+/// A ship's warning (e.g. certificate checks off), shown once per ship
+/// and process however many clients a command builds for it (`up` looks
+/// at the ships twice).
+pub fn ship_warning(ship: &str, message: &str) {
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+    static SHOWN: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let first = SHOWN
+        .lock()
+        .map(|mut shown| shown.insert(ship.to_string()))
+        .unwrap_or(true);
+    if first {
+        warning(message);
+    }
+}
+
 /// `maestro: <message>`: what maestro is doing, when it makes a person wait.
 pub fn note(message: impl std::fmt::Display) {
     anstream::eprintln!("maestro: {message}");

@@ -184,8 +184,16 @@ impl Task<'_, '_> {
             if let Some(logs) = f.logs.filter(|l| !l.trim().is_empty()) {
                 m.push_str(&indent_logs(&logs));
             }
-            m
+            // The container's own output may print its environment.
+            self.scrub(m)
         })
+    }
+
+    /// A daemon's error about the container, or its log lines, without the
+    /// values of its secret variables (runc quotes an environment entry it
+    /// refuses; a program may print its configuration).
+    fn scrub(&self, message: String) -> String {
+        self.shared.env.scrub_secrets(self.instance, &message)
     }
 
     fn create_and_start(&self, replace: Option<&str>) -> TaskResult2 {
@@ -206,7 +214,7 @@ impl Task<'_, '_> {
         let created = self
             .docker
             .create_on(&self.instance.name, platform, &body)
-            .map_err(|e| format!("cannot create the container: {e}"))?;
+            .map_err(|e| self.scrub(format!("cannot create the container: {e}")))?;
         if let Err(e) = super::resources::connect(self.docker, self.instance, &created.id) {
             // A container left half-connected would be started as it is by
             // a later `--reuse`: it goes.
@@ -231,7 +239,7 @@ impl Task<'_, '_> {
         self.ctx.emit_with_container(shown, State::Starting);
         self.docker
             .start(id)
-            .map_err(|e| format!("cannot start the container: {e}"))?;
+            .map_err(|e| self.scrub(format!("cannot start the container: {e}")))?;
         let details = self
             .docker
             .inspect(id)
@@ -265,7 +273,9 @@ impl Task<'_, '_> {
         if text.trim().is_empty() {
             "; no log output".into()
         } else {
-            indent_logs(&text)
+            // Shown in progress and told to auditors: without the values of
+            // the container's secret variables, which its output may print.
+            self.scrub(indent_logs(&text))
         }
     }
 
