@@ -23,7 +23,9 @@ use super::models::{
 };
 use super::query::{Filters, Query, seg};
 use super::ssh::Forwarder;
-use super::stream::{Frame, Frames, Framing, JsonStream, ProgressMessage, PullEvent, StreamKind};
+use super::stream::{
+    Frame, Frames, Framing, JsonStream, MAX_JSON_MESSAGE, ProgressMessage, PullEvent, StreamKind,
+};
 use super::transport::{self, TransportKind};
 use super::version;
 use crate::config::ship::{ApiVersion, Ship};
@@ -32,6 +34,11 @@ const SMALL: u64 = 1 << 20;
 const INSPECT: u64 = 8 << 20;
 const LIST: u64 = 64 << 20;
 const ERROR_BODY: u64 = 64 << 10;
+/// Most pull progress read from one pull. dockerd sends a progress message
+/// (about 200 bytes) per 512 KiB downloaded or extracted, so this is a
+/// pull of hundreds of gigabytes; a daemon that sends progress without end
+/// is cut off here rather than followed forever.
+pub const PULL_PROGRESS_LIMIT: u64 = 128 << 20;
 /// Most output `exec` collects before it gives up.
 pub const EXEC_OUTPUT_LIMIT: usize = 16 << 20;
 
@@ -302,9 +309,20 @@ impl Docker {
         }
     }
 
-    /// Turns 4xx/5xx answers into errors with the daemon's message.
+    /// Turns 4xx/5xx answers into errors with the daemon's message, and
+    /// redirects (never followed) into protocol errors. 304 (already
+    /// started, already stopped) is an answer, not a redirect.
     fn check(&self, resp: Response<ureq::Body>) -> Result<Response<ureq::Body>, Error> {
         let status = resp.status().as_u16();
+        if (300..400).contains(&status) && status != 304 {
+            let to = header(&resp, "location");
+            return Err(self.ctx.protocol(format!(
+                "HTTP {status}, a redirect to `{}`, which is not followed: a Docker daemon \
+                 never redirects; check that the ship's address is the daemon's, not a web \
+                 server's or a proxy's",
+                excerpt(to.as_bytes(), 200)
+            )));
+        }
         if status < 400 {
             return Ok(resp);
         }
@@ -335,9 +353,22 @@ impl Docker {
         limit: u64,
         what: &str,
     ) -> Result<T, Error> {
+        let content_type = header(&resp, "content-type");
         let bytes = self.read_bytes(resp, limit)?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| self.ctx.protocol(format!("invalid JSON from {what}: {e}")))
+        serde_json::from_slice(&bytes).map_err(|e| {
+            // Say what came instead: an HTML page or plain text means
+            // something other than dockerd answered.
+            let kind = if content_type.is_empty() {
+                "no Content-Type".to_string()
+            } else {
+                format!("Content-Type {content_type}")
+            };
+            self.ctx.protocol(format!(
+                "invalid JSON from {what} ({e}; {kind}, {} bytes: `{}`)",
+                bytes.len(),
+                excerpt(&bytes, 80)
+            ))
+        })
     }
 
     fn read_bytes(&self, resp: Response<ureq::Body>, limit: u64) -> Result<Vec<u8>, Error> {
@@ -738,7 +769,7 @@ impl Docker {
         Ok(Pull {
             docker: self,
             image: reference.to_string(),
-            inner: JsonStream::new(reader),
+            inner: JsonStream::with_limits(reader, MAX_JSON_MESSAGE, PULL_PROGRESS_LIMIT),
         })
     }
 
@@ -874,7 +905,11 @@ impl Iterator for Events<'_> {
 }
 
 fn json_stream_error(d: &Docker, e: serde_json::Error, what: &str) -> Error {
-    if e.is_io() {
+    if e.io_error_kind() == Some(std::io::ErrorKind::InvalidData) {
+        // A limit of `JsonStream`: the body is not what dockerd sends.
+        d.ctx
+            .protocol(format!("{what}: {e}; the stream was cut off"))
+    } else if e.is_io() {
         // serde_json keeps the io::Error's kind and message, not the error.
         let io = std::io::Error::new(
             e.io_error_kind().unwrap_or(std::io::ErrorKind::Other),
@@ -886,6 +921,33 @@ fn json_stream_error(d: &Docker, e: serde_json::Error, what: &str) -> Error {
     }
 }
 
+/// A response header as text ("" when absent or not text).
+fn header(resp: &Response<ureq::Body>, name: &str) -> String {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The start of a body or header on one line: whitespace runs become one
+/// space, control characters are dropped, at most `max` characters.
+fn excerpt(bytes: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::new();
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(word.chars().filter(|c| !c.is_control()));
+        if out.chars().count() > max {
+            let cut: String = out.chars().take(max).collect();
+            return format!("{cut}...");
+        }
+    }
+    out
+}
+
 /// The daemon's `{"message": ...}`, or the body's text.
 fn daemon_message(body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
@@ -895,12 +957,15 @@ fn daemon_message(body: &[u8]) -> String {
     match serde_json::from_slice::<Msg>(body) {
         Ok(m) => m.message,
         Err(_) => {
-            let text = String::from_utf8_lossy(body);
-            let text = text.trim();
+            let text = excerpt(body, 300);
             if text.is_empty() {
                 "(no message)".into()
+            } else if text.starts_with('<') {
+                // An error page from a web server or proxy in front of (or
+                // instead of) dockerd: show its start on one line.
+                format!("an HTML page, not a Docker API error: `{text}`")
             } else {
-                text.chars().take(500).collect()
+                text
             }
         }
     }
@@ -939,5 +1004,22 @@ mod tests {
             "Client sent an HTTP request to an HTTPS server."
         );
         assert_eq!(daemon_message(b""), "(no message)");
+    }
+
+    #[test]
+    fn html_error_pages_are_shown_on_one_short_line() {
+        let page = format!(
+            "<html>\n<head><title>500 Internal Server Error</title></head>\n<body>{}</body></html>\n",
+            "x".repeat(5000)
+        );
+        let m = daemon_message(page.as_bytes());
+        assert!(
+            m.starts_with("an HTML page, not a Docker API error: `<html> <head><title>500"),
+            "{m}"
+        );
+        assert!(!m.contains('\n'), "{m}");
+        assert!(m.len() < 400, "{m}");
+        assert_eq!(excerpt(b"a\r\n\tb\x07c", 10), "a bc");
+        assert_eq!(excerpt("é".repeat(20).as_bytes(), 3), "ééé...");
     }
 }
