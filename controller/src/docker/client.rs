@@ -35,10 +35,11 @@ const INSPECT: u64 = 8 << 20;
 const LIST: u64 = 64 << 20;
 const ERROR_BODY: u64 = 64 << 10;
 /// Most pull progress read from one pull. dockerd sends a progress message
-/// (about 200 bytes) per 512 KiB downloaded or extracted, so this is a
-/// pull of hundreds of gigabytes; a daemon that sends progress without end
-/// is cut off here rather than followed forever.
-pub const PULL_PROGRESS_LIMIT: u64 = 128 << 20;
+/// (about 250 bytes) per 512 KiB downloaded and again per 512 KiB
+/// extracted, about 1 KiB per MiB of image: this is a pull of some 64 GiB.
+/// A daemon that sends progress without end is cut off here rather than
+/// followed forever.
+pub const PULL_PROGRESS_LIMIT: u64 = 64 << 20;
 /// Most output `exec` collects before it gives up.
 pub const EXEC_OUTPUT_LIMIT: usize = 16 << 20;
 

@@ -201,13 +201,21 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 /// broken or hostile daemon) must not grow in memory without bound.
 pub const MAX_JSON_MESSAGE: u64 = 1 << 20;
 
+/// Read-ahead of a JSON stream; limits are counted on what was read, so
+/// they may cut this much early.
+const STREAM_BUFFER: usize = 8 << 10;
+
 /// Concatenated JSON values (progress, events), parsed as they arrive,
 /// without relying on newlines. One value may not exceed its limit
 /// ([`MAX_JSON_MESSAGE`] by default) and the whole stream may be capped
 /// too; past a limit the stream ends with an `InvalidData` I/O error that
 /// says which limit was hit.
 pub struct JsonStream<R: Read, T> {
-    inner: serde_json::StreamDeserializer<'static, serde_json::de::IoRead<Metered<R>>, T>,
+    inner: serde_json::StreamDeserializer<
+        'static,
+        serde_json::de::IoRead<io::BufReader<Metered<R>>>,
+        T,
+    >,
     meter: Arc<Meter>,
     done: bool,
 }
@@ -267,6 +275,9 @@ impl<R: Read, T: DeserializeOwned> JsonStream<R, T> {
             inner: reader,
             meter: meter.clone(),
         };
+        // serde_json reads byte by byte: without a buffer each byte is a
+        // call down through the HTTP body decoder.
+        let reader = io::BufReader::with_capacity(STREAM_BUFFER, reader);
         JsonStream {
             inner: serde_json::Deserializer::from_reader(reader).into_iter(),
             meter,
@@ -575,6 +586,9 @@ mod tests {
             }
         };
         assert!(ok > 0 && ok <= 10_000 / msg.len(), "{ok}");
-        assert!(e.to_string().contains("past its limit of 10000 bytes"), "{e}");
+        assert!(
+            e.to_string().contains("past its limit of 10000 bytes"),
+            "{e}"
+        );
     }
 }
