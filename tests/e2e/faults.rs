@@ -812,3 +812,419 @@ fn an_endless_pull_progress_stream_is_cut_off() {
         run.took, run.peak_kib
     );
 }
+
+// ---- a registry that fails mid-pull ------------------------------------------
+
+/// What the registry relay breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RegistryFault {
+    /// The first large blob (the image's layer), and every later request
+    /// for it (a resumed download included): half of it, then the
+    /// connection is dropped.
+    CutLayer,
+    /// Every manifest request: 503 Service Unavailable.
+    Manifest503,
+}
+
+struct RegistryState {
+    fault: RegistryFault,
+    /// The layer being cut, once seen.
+    cut_digest: Mutex<Option<String>>,
+    /// One line per request: method, path, Range, status, what was done.
+    log: Mutex<Vec<String>>,
+    stop: AtomicBool,
+}
+
+/// An HTTP relay listening on 127.0.0.1:<port> inside ship network
+/// namespaces, speaking plain HTTP to the daemons (127.0.0.0/8 is an
+/// insecure registry by Docker's default, so after its TLS attempt fails
+/// the daemon speaks HTTP) and TLS to the lab registry.
+struct RegistryRelay {
+    port: u16,
+    state: Arc<RegistryState>,
+}
+
+impl RegistryRelay {
+    fn start(lab: &Lab, namespaces: &[&str], fault: RegistryFault) -> RegistryRelay {
+        let tls = registry_tls(lab);
+        let upstream: SocketAddr = lab.var("MAESTRO_LAB_REGISTRY").parse().expect("registry");
+        let state = Arc::new(RegistryState {
+            fault,
+            cut_digest: Mutex::new(None),
+            log: Mutex::default(),
+            stop: AtomicBool::new(false),
+        });
+        let mut port = 0;
+        for ns in namespaces {
+            let listener = listen_in_netns(ns, port);
+            port = listener.local_addr().expect("relay address").port();
+            let (s, tls) = (state.clone(), tls.clone());
+            thread::spawn(move || {
+                accept_until(&listener, &s.stop, |conn| {
+                    let (s, tls) = (s.clone(), tls.clone());
+                    thread::spawn(move || {
+                        let _ = proxy(conn, &tls, upstream, &s);
+                    });
+                })
+            });
+        }
+        RegistryRelay { port, state }
+    }
+
+    fn log(&self) -> Vec<String> {
+        lock(&self.state.log).clone()
+    }
+}
+
+impl Drop for RegistryRelay {
+    fn drop(&mut self) {
+        self.state.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A listener on 127.0.0.1:`port` (0: any) inside the network namespace
+/// `ns`: a thread enters the namespace, binds, and ends; the socket stays
+/// in that namespace.
+fn listen_in_netns(ns: &str, port: u16) -> TcpListener {
+    use std::os::fd::AsRawFd;
+    let path = format!("/var/run/netns/{ns}");
+    thread::spawn(move || {
+        let f = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        // SAFETY: setns on a namespace file we hold open; it changes this
+        // thread's network namespace only, and the thread ends right after.
+        let rc = unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0, "setns {path}: {}", io::Error::last_os_error());
+        TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+            .unwrap_or_else(|e| panic!("bind 127.0.0.1:{port} in {path}: {e}"))
+    })
+    .join()
+    .expect("the namespace thread")
+}
+
+type Tls = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
+
+fn registry_tls(lab: &Lab) -> Arc<rustls::ClientConfig> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(lab.var("MAESTRO_LAB_TLS_CA")).expect("lab CA") {
+        roots
+            .add(cert.expect("a CA certificate"))
+            .expect("CA added");
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Arc::new(
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
+fn connect_registry(tls: &Arc<rustls::ClientConfig>, upstream: SocketAddr) -> io::Result<Tls> {
+    let tcp = TcpStream::connect_timeout(&upstream, Duration::from_secs(5))?;
+    let name = rustls::pki_types::ServerName::IpAddress(upstream.ip().into());
+    let conn = rustls::ClientConnection::new(tls.clone(), name).map_err(io::Error::other)?;
+    Ok(rustls::StreamOwned::new(conn, tcp))
+}
+
+fn copy_exact(from: &mut impl Read, to: &mut impl Write, n: u64) -> io::Result<()> {
+    if io::copy(&mut from.take(n), to)? < n {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(())
+}
+
+/// One daemon connection: requests relayed one after the other.
+fn proxy(
+    client: TcpStream,
+    tls: &Arc<rustls::ClientConfig>,
+    upstream: SocketAddr,
+    s: &RegistryState,
+) -> io::Result<()> {
+    let mut cr = BufReader::new(client.try_clone()?);
+    let mut cw = client;
+    let mut up: Option<BufReader<Tls>> = None;
+    // The daemon's TLS attempt is not HTTP: Head::read fails, the
+    // connection closes, the daemon falls back to plain HTTP.
+    while let Some(req) = Head::read(&mut cr)? {
+        let mut body = Vec::new();
+        if let Some(n) = req.content_length() {
+            (&mut cr).take(n).read_to_end(&mut body)?;
+        }
+        let (method, path) = req.request();
+        let (method, path) = (method.to_string(), path.to_string());
+        let range = req.get("range").unwrap_or("-").to_string();
+        let note =
+            |what: String| lock(&s.log).push(format!("{method} {path} range={range} {what}"));
+        if s.fault == RegistryFault::Manifest503 && path.contains("/manifests/") {
+            note("503 (relay)".into());
+            respond(
+                &mut cw,
+                "503 Service Unavailable",
+                "text/plain",
+                b"unavailable\n",
+            )?;
+            continue;
+        }
+        if up.is_none() {
+            up = Some(BufReader::new(connect_registry(tls, upstream)?));
+        }
+        let Some(upr) = up.as_mut() else { break };
+        upr.get_mut().write_all(&req.bytes())?;
+        upr.get_mut().write_all(&body)?;
+        upr.get_mut().flush()?;
+        let resp = Head::read(upr)?.ok_or(io::ErrorKind::UnexpectedEof)?;
+        let status = resp.status();
+        cw.write_all(&resp.bytes())?;
+        if method == "HEAD" || status == 204 || status == 304 || status < 200 {
+            note(format!("{status}"));
+            continue;
+        }
+        if let Some(n) = resp.content_length() {
+            let digest = path.rsplit('/').next().unwrap_or("").to_string();
+            let is_blob = method == "GET" && path.contains("/blobs/sha256:") && status / 100 == 2;
+            let cut = s.fault == RegistryFault::CutLayer && is_blob && {
+                let mut d = lock(&s.cut_digest);
+                if d.is_none() && n > 64 << 10 {
+                    *d = Some(digest.clone());
+                }
+                d.as_deref() == Some(digest.as_str())
+            };
+            if cut {
+                copy_exact(upr, &mut cw, n / 2)?;
+                cw.flush()?;
+                note(format!("{status} cut after {} of {n} bytes", n / 2));
+                let _ = cw.shutdown(Shutdown::Both);
+                return Ok(());
+            }
+            copy_exact(upr, &mut cw, n)?;
+            note(format!("{status} {n} bytes"));
+        } else if resp.chunked() {
+            loop {
+                let mut size = String::new();
+                upr.read_line(&mut size)?;
+                cw.write_all(size.as_bytes())?;
+                let n = u64::from_str_radix(size.trim().split(';').next().unwrap_or(""), 16)
+                    .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "chunk size"))?;
+                if n == 0 {
+                    // Trailers, then the empty line.
+                    loop {
+                        let mut l = String::new();
+                        upr.read_line(&mut l)?;
+                        cw.write_all(l.as_bytes())?;
+                        if l.trim().is_empty() {
+                            break;
+                        }
+                    }
+                    break;
+                }
+                copy_exact(upr, &mut cw, n + 2)?;
+            }
+            note(format!("{status} chunked"));
+        } else {
+            io::copy(upr, &mut cw)?;
+            note(format!("{status} until close"));
+            return Ok(());
+        }
+        cw.flush()?;
+    }
+    Ok(())
+}
+
+/// Removes a tag from ships at the end of a test.
+struct Untag<'a> {
+    lab: &'a Lab,
+    image: String,
+    ships: &'a [&'a str],
+}
+
+impl Drop for Untag<'_> {
+    fn drop(&mut self) {
+        for ship in self.ships {
+            let _ = self.lab.docker(ship).args(["rmi", &self.image]).output();
+        }
+    }
+}
+
+/// The image's ID on a ship, `None` when absent.
+fn image_id(lab: &Lab, ship: &str, image: &str) -> Option<String> {
+    let out = lab
+        .docker(ship)
+        .args(["image", "inspect", "--format", "{{.Id}}", image])
+        .output()
+        .expect("docker image inspect");
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// An environment pulling `image` (through the relay) on ship1 and ship3,
+/// with a healthy instance on ship2; the relay's registry gets the lab's
+/// credentials and `retry`.
+fn registry_env(tag: &str, relay: &RegistryRelay, image: &str, retry: &str) -> TestEnv {
+    let t = TestEnv::new(
+        tag,
+        &format!(
+            "
+  pulled:
+    image: {image}
+    instances:
+      {{P}}-p1: {{ship: ship1, command: sleep 3600}}
+      {{P}}-p3: {{ship: ship3, command: sleep 3600}}
+  healthy:
+    image: {{IMAGE}}
+    instances:
+      {{P}}-h1: {{ship: ship2, command: sleep 3600}}
+"
+        ),
+    );
+    let file = t.dir.join("maestro.yaml");
+    let text = std::fs::read_to_string(&file).expect("maestro.yaml");
+    let entry = format!(
+        "registries:\n  \"127.0.0.1:{port}\":\n    registry: http://127.0.0.1:{port}/\n    \
+         username: \"{}\"\n    password: \"{}\"\n    retry: {retry}\n",
+        t.lab.var("MAESTRO_LAB_REGISTRY_USER"),
+        t.lab.var("MAESTRO_LAB_REGISTRY_PASSWORD"),
+        port = relay.port,
+    );
+    std::fs::write(&file, text.replacen("registries:\n", &entry, 1)).expect("maestro.yaml");
+    t
+}
+
+#[test]
+fn a_registry_dropping_the_layer_halfway_fails_the_pull_and_leaves_no_partial_image() {
+    let lab = Lab::get();
+    let pushed = lab.push_unique_image();
+    let relay = RegistryRelay::start(&lab, &["mlab-ship1", "mlab-ship3"], RegistryFault::CutLayer);
+    let image = pushed.replacen(
+        &lab.var("MAESTRO_LAB_REGISTRY"),
+        &format!("127.0.0.1:{}", relay.port),
+        1,
+    );
+    let _untag = Untag {
+        lab: &lab,
+        image: image.clone(),
+        ships: &["ship1", "ship3"],
+    };
+    let t = registry_env(
+        "fregcut",
+        &relay,
+        &image,
+        "{attempts: 3, when: [500, 502, 503]}",
+    );
+    // ship3 has an older image under that name; ship1 has none.
+    let old = image_id(&lab, "ship3", &lab.var("MAESTRO_LAB_IMAGE")).expect("lab image on ship3");
+    assert!(
+        lab.docker("ship3")
+            .args(["tag", &lab.var("MAESTRO_LAB_IMAGE"), &image])
+            .status()
+            .expect("docker tag")
+            .success()
+    );
+    assert_eq!(image_id(&lab, "ship1", &image), None);
+
+    let pull = run_bounded(
+        t.cmd(&["pull", "-r", "--progress", "plain", "pulled"]),
+        Duration::from_secs(300),
+    );
+    assert_clean_failure(&pull);
+    assert_code(&pull.out, 1);
+    let text = pull.text();
+    let registry = format!(
+        "[registry 127.0.0.1:{}, credentials of user `{}`",
+        relay.port,
+        lab.var("MAESTRO_LAB_REGISTRY_USER")
+    );
+    for (ship, inst) in [("ship1", "p1"), ("ship3", "p3")] {
+        let row = text
+            .lines()
+            .find(|l| {
+                l.trim_start()
+                    .starts_with(&format!("{}: failed:", t.n(inst)))
+            })
+            .unwrap_or_else(|| panic!("no failure row for {inst}:\n{text}"));
+        assert!(row.contains(&format!("ship `{ship}`")), "{row}");
+        assert!(row.contains(&format!("pulling {image} failed")), "{row}");
+        assert!(row.contains(&registry), "{row}");
+    }
+    assert!(!text.contains(&lab.var("MAESTRO_LAB_REGISTRY_PASSWORD")));
+    // No partial image: absent where there was none, the old one kept.
+    assert_eq!(image_id(&lab, "ship1", &image), None);
+    assert_eq!(image_id(&lab, "ship3", &image), Some(old.clone()));
+    let log = relay.log();
+    let cuts = log.iter().filter(|l| l.contains(" cut after ")).count();
+    assert!(cuts >= 2, "{log:#?}");
+    eprintln!(
+        "registry cut mid-layer: pull failed after {:?}; relay log:\n{}",
+        pull.took,
+        log.join("\n")
+    );
+
+    // start: p1 needs the image and fails; p3 runs on the image it has; the
+    // healthy ship's instance starts.
+    let n_before = relay.log().len();
+    let start = run_bounded(
+        t.cmd(&["start", "--progress", "plain"]),
+        Duration::from_secs(300),
+    );
+    assert_code(&start.out, 1);
+    let text = start.text();
+    assert!(text.contains("start: 2 done, 1 failed"), "{text}");
+    let row = text
+        .lines()
+        .find(|l| {
+            l.trim_start()
+                .starts_with(&format!("{}: failed:", t.n("p1")))
+        })
+        .unwrap_or_else(|| panic!("no failure row for p1:\n{text}"));
+    assert!(row.contains(&registry), "{row}");
+    assert!(t.inspect("ship1", &t.n("p1")).is_none());
+    let p3 = t.inspect("ship3", &t.n("p3")).expect("p3 exists");
+    assert!(running(&p3));
+    assert_eq!(p3["Image"].as_str(), Some(old.as_str()));
+    assert!(running(&t.inspect("ship2", &t.n("h1")).expect("h1 exists")));
+    assert_eq!(image_id(&lab, "ship1", &image), None);
+    eprintln!(
+        "start with a pull through the cutting relay: {:?}, {} more requests",
+        start.took,
+        relay.log().len() - n_before
+    );
+}
+
+#[test]
+fn a_registry_answering_503_is_retried_as_configured_then_named() {
+    let lab = Lab::get();
+    let relay = RegistryRelay::start(&lab, &["mlab-ship1"], RegistryFault::Manifest503);
+    let image = format!("127.0.0.1:{}/{}", relay.port, lab.var("MAESTRO_LAB_IMAGE"));
+    let _untag = Untag {
+        lab: &lab,
+        image: image.clone(),
+        ships: &["ship1"],
+    };
+    let t = registry_env("freg503", &relay, &image, "{attempts: 3, when: [503]}");
+    let pull = run_bounded(
+        t.cmd(&["pull", "-r", "--progress", "plain", &t.n("p1")]),
+        Duration::from_secs(120),
+    );
+    assert_clean_failure(&pull);
+    assert_code(&pull.out, 1);
+    let text = pull.text();
+    assert!(text.contains("503 Service Unavailable"), "{text}");
+    assert!(text.contains("(gave up after 3 attempts)"), "{text}");
+    assert!(
+        text.contains(&format!("[registry 127.0.0.1:{}", relay.port)),
+        "{text}"
+    );
+    // Three pulls, one second apart.
+    assert!(pull.took >= Duration::from_secs(2), "{:?}", pull.took);
+    let log = relay.log();
+    let manifests = log.iter().filter(|l| l.contains("/manifests/")).count();
+    assert!(manifests >= 3 && manifests % 3 == 0, "{log:#?}");
+    assert_eq!(image_id(&lab, "ship1", &image), None);
+    eprintln!(
+        "registry 503: {manifests} manifest requests, failed after {:?}",
+        pull.took
+    );
+}
