@@ -1157,7 +1157,7 @@ fn a_registry_dropping_the_layer_halfway_fails_the_pull_and_leaves_no_partial_im
     let cuts = log.iter().filter(|l| l.contains(" cut after ")).count();
     assert!(cuts >= 2, "{log:#?}");
     eprintln!(
-        "registry cut mid-layer: pull failed after {:?}; relay log:\n{}",
+        "registry cut mid-layer: pull failed after {:?}; relay log:\n{}\nmaestro said:\n{text}",
         pull.took,
         log.join("\n")
     );
@@ -1227,4 +1227,29 @@ fn a_registry_answering_503_is_retried_as_configured_then_named() {
         "registry 503: {manifests} manifest requests, failed after {:?}",
         pull.took
     );
+}
+
+#[test]
+fn a_daemon_silent_after_a_pull_request_is_cut_at_the_long_call_limit() {
+    let fake = FakeDaemon::start();
+    let t = TestEnv::with_extra("fsilentpull", &bad_ship(fake.addr, 3), TWO_SHIPS);
+    fake.set(Fault::Silent, At::Call);
+    // Without the deploy lock, whose creation on `bad` (work on a ship,
+    // like any create) would wait out the same 60 s first.
+    let run = run_bounded(
+        t.cmd(&["pull", "--no-lock", "--progress", "plain", "faulty"]),
+        Duration::from_secs(120),
+    );
+    assert_bad_ship_named(&run, fake.addr);
+    assert_code(&run.out, 1);
+    let text = run.text();
+    // The image inspect before it was answered; the pull's answer is
+    // awaited 60 s (the long-call limit), not forever.
+    assert!(
+        text.contains("no answer within 60 s (receive response)"),
+        "{text}"
+    );
+    assert!(run.took >= Duration::from_secs(60), "{:?}", run.took);
+    assert!(run.took < Duration::from_secs(75), "{:?}", run.took);
+    eprintln!("silent pull: cut after {:?}", run.took);
 }

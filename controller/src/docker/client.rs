@@ -4,8 +4,9 @@
 //! and reuses connections. Plain calls are cut by the ship's `timeout`;
 //! calls that wait on containers or disks (create, start, stop, kill,
 //! remove) by a longer limit (see [`call_limit`]); streaming calls (logs,
-//! events, pull, exec output, wait) only by the connect and send phases,
-//! never while data flows.
+//! events, pull, exec output, wait) only by the connect and send phases
+//! (and, for a pull, the wait for the answer's head), never while data
+//! flows.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -60,6 +61,11 @@ enum Timing {
     Long(Duration),
     /// Only connecting and sending are timed.
     Stream,
+    /// A pull: connecting and sending as a stream, and the answer's head
+    /// within the long-call limit. dockerd answers a pull only once it
+    /// has the manifest; a daemon that never answers must not hold
+    /// maestro forever. The progress that follows is not timed.
+    PullStream,
 }
 
 /// The whole-call limit of a call of `timing` on a ship whose timeout is
@@ -69,6 +75,7 @@ fn call_limit(timing: Timing, ship: Duration) -> Option<Duration> {
         Timing::Normal => Some(ship),
         Timing::Long(wait) => Some(ship.max(LONG_CALL) + wait),
         Timing::Stream => None,
+        Timing::PullStream => Some(ship.max(LONG_CALL)),
     }
 }
 
@@ -275,6 +282,7 @@ impl Docker {
             if let (ErrorKind::Timeout { after, phase }, Some(limit)) =
                 (&mut err.kind, call_limit(timing, self.timeout))
                 && phase != "connect"
+                && (timing != Timing::PullStream || phase == "receive response")
             {
                 *after = limit;
             }
@@ -297,14 +305,14 @@ impl Docker {
                 .timeout_global(call_limit(timing, self.timeout))
                 .timeout_connect(Some(self.timeout))
                 .build(),
-            Timing::Stream => self
+            Timing::Stream | Timing::PullStream => self
                 .agent
                 .configure_request(req)
                 .timeout_global(None)
                 .timeout_per_call(None)
                 .timeout_connect(Some(self.timeout))
                 .timeout_send_request(Some(self.timeout))
-                .timeout_recv_response(None)
+                .timeout_recv_response(call_limit(timing, self.timeout))
                 .timeout_recv_body(None)
                 .build(),
         }
@@ -754,7 +762,7 @@ impl Docker {
                 self.url("/images/create", &q)?,
                 None,
                 &headers,
-                Timing::Stream,
+                Timing::PullStream,
             )
             .map_err(|e| match e.kind {
                 // Failing before any progress (unknown image, no credentials)
@@ -992,6 +1000,8 @@ mod tests {
             Some(secs(90))
         );
         assert_eq!(call_limit(Timing::Stream, secs(5)), None);
+        // A pull's answer (its head) comes within the long-call limit.
+        assert_eq!(call_limit(Timing::PullStream, secs(5)), Some(LONG_CALL));
     }
 
     #[test]
