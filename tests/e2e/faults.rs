@@ -371,6 +371,9 @@ enum Fault {
     Redirect,
     /// Reads the request, never answers.
     Silent,
+    /// Plays a daemon on which a container is created, started and found
+    /// dead, then answers its log tail with output without end.
+    EndlessLogs,
 }
 
 const FAULTS: [Fault; 7] = [
@@ -566,6 +569,10 @@ fn serve_fake(conn: TcpStream, s: &FakeState) -> io::Result<()> {
         let negotiation = path == "/version" || path == "/_ping";
         let image_inspect = path.contains("/images/") && path.ends_with("/json");
         let (fault, at) = *lock(&s.mode);
+        if fault == Fault::EndlessLogs && !negotiation && !path.contains("/logs") {
+            scripted_start(&mut w, &path)?;
+            continue;
+        }
         let faulty = match at {
             At::Negotiation => negotiation,
             At::Call => !negotiation && !image_inspect,
@@ -587,6 +594,30 @@ fn serve_fake(conn: TcpStream, s: &FakeState) -> io::Result<()> {
         return answer_badly(&mut w, s, fault, &path);
     }
     Ok(())
+}
+
+/// A daemon on which starting a container works but the container dies.
+fn scripted_start(w: &mut TcpStream, path: &str) -> io::Result<()> {
+    let json = "application/json";
+    let p = path.split('?').next().unwrap_or("");
+    if p.ends_with("/containers/json") {
+        respond(w, "200 OK", json, b"[]")
+    } else if p.contains("/images/") && p.ends_with("/json") {
+        respond(w, "200 OK", json, br#"{"Id":"sha256:4f1c2e"}"#)
+    } else if p.ends_with("/containers/create") {
+        respond(w, "201 Created", json, br#"{"Id":"4f1c2e","Warnings":[]}"#)
+    } else if p.ends_with("/containers/4f1c2e/start") {
+        w.write_all(b"HTTP/1.1 204 No Content\r\n\r\n")
+    } else if p.ends_with("/containers/4f1c2e/json") {
+        respond(
+            w,
+            "200 OK",
+            json,
+            br#"{"Id":"4f1c2e","Name":"/x","State":{"Status":"exited","Running":false,"ExitCode":1,"StartedAt":"2026-01-01T00:00:00Z","FinishedAt":"2026-01-01T00:00:01Z"}}"#,
+        )
+    } else {
+        respond(w, "404 Not Found", json, br#"{"message":"no such thing"}"#)
+    }
 }
 
 fn answer_badly(w: &mut TcpStream, s: &FakeState, fault: Fault, path: &str) -> io::Result<()> {
@@ -636,7 +667,7 @@ fn answer_badly(w: &mut TcpStream, s: &FakeState, fault: Fault, path: &str) -> i
                 thread::sleep(Duration::from_millis(50));
             }
         }
-        Fault::EndlessBody => {
+        Fault::EndlessBody | Fault::EndlessLogs => {
             w.write_all(
                 format!(
                     "HTTP/1.1 200 OK\r\nContent-Type: {json}\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -695,6 +726,7 @@ fn expected(fault: Fault, at: At, fake: &FakeDaemon) -> String {
             fake.state.trap
         ),
         Fault::Silent => "no answer within 3 s".into(),
+        Fault::EndlessLogs => unreachable!("not a status case"),
     }
 }
 
@@ -1252,4 +1284,44 @@ fn a_daemon_silent_after_a_pull_request_is_cut_at_the_long_call_limit() {
     assert!(run.took >= Duration::from_secs(60), "{:?}", run.took);
     assert!(run.took < Duration::from_secs(75), "{:?}", run.took);
     eprintln!("silent pull: cut after {:?}", run.took);
+}
+
+#[test]
+fn an_endless_log_tail_of_a_dead_container_is_cut_off() {
+    let fake = FakeDaemon::start();
+    let t = TestEnv::with_extra("fendlesslogs", &bad_ship(fake.addr, 3), TWO_SHIPS);
+    fake.set(Fault::EndlessLogs, At::Call);
+    // Without the deploy lock, which would otherwise go to the fake.
+    let run = run_bounded(
+        t.cmd(&["start", "--no-lock", "--progress", "plain"]),
+        Duration::from_secs(60),
+    );
+    assert_clean_failure(&run);
+    assert_code(&run.out, 1);
+    let text = run.text();
+    assert!(text.contains("start: 1 done, 1 failed"), "{text}");
+    assert!(
+        text.contains("container exited (code 1) right after start"),
+        "{text}"
+    );
+    // The failure shows the start of the (one, endless) log line, cut short.
+    let row = text
+        .lines()
+        .position(|l| {
+            l.trim_start()
+                .starts_with(&format!("{}: failed:", t.n("f1")))
+        })
+        .unwrap_or_else(|| panic!("no failure row:\n{text}"));
+    let shown = text.lines().nth(row + 1).unwrap_or("");
+    assert!(shown.contains("aaaa"), "{text}");
+    assert!(shown.trim().ends_with("..."), "{shown}");
+    assert!(shown.len() < 600, "{}", shown.len());
+    let served = fake.state.served.load(Ordering::Relaxed);
+    assert!(served >= 16 << 20, "{served}");
+    assert!(run.peak_kib < 200 << 10, "peak {} KiB", run.peak_kib);
+    assert!(running(&t.inspect("ship2", &t.n("h1")).expect("h1 exists")));
+    eprintln!(
+        "endless log tail: {:?}, {served} bytes served, peak {} KiB",
+        run.took, run.peak_kib
+    );
 }

@@ -61,11 +61,11 @@ enum Timing {
     Long(Duration),
     /// Only connecting and sending are timed.
     Stream,
-    /// A pull: connecting and sending as a stream, and the answer's head
-    /// within the long-call limit. dockerd answers a pull only once it
-    /// has the manifest; a daemon that never answers must not hold
-    /// maestro forever. The progress that follows is not timed.
-    PullStream,
+    /// A stream whose answer (its head) must come within the long-call
+    /// limit: a pull (dockerd answers once it has the manifest) or logs
+    /// read to their end. A daemon that never answers must not hold
+    /// maestro forever. What follows is not timed.
+    StreamAnswer,
 }
 
 /// The whole-call limit of a call of `timing` on a ship whose timeout is
@@ -75,7 +75,7 @@ fn call_limit(timing: Timing, ship: Duration) -> Option<Duration> {
         Timing::Normal => Some(ship),
         Timing::Long(wait) => Some(ship.max(LONG_CALL) + wait),
         Timing::Stream => None,
-        Timing::PullStream => Some(ship.max(LONG_CALL)),
+        Timing::StreamAnswer => Some(ship.max(LONG_CALL)),
     }
 }
 
@@ -282,7 +282,7 @@ impl Docker {
             if let (ErrorKind::Timeout { after, phase }, Some(limit)) =
                 (&mut err.kind, call_limit(timing, self.timeout))
                 && phase != "connect"
-                && (timing != Timing::PullStream || phase == "receive response")
+                && (timing != Timing::StreamAnswer || phase == "receive response")
             {
                 *after = limit;
             }
@@ -305,7 +305,7 @@ impl Docker {
                 .timeout_global(call_limit(timing, self.timeout))
                 .timeout_connect(Some(self.timeout))
                 .build(),
-            Timing::Stream | Timing::PullStream => self
+            Timing::Stream | Timing::StreamAnswer => self
                 .agent
                 .configure_request(req)
                 .timeout_global(None)
@@ -584,14 +584,25 @@ impl Docker {
         if let Some(s) = opts.since {
             q.push("since", &s.to_string());
         }
+        // Followed logs last as long as the container. Logs read to their
+        // end are answered at once; a tail of them is small, so it is read
+        // within the long-call limit and at most `tail_limit` bytes (a
+        // daemon sending without end is cut off, in time and in memory).
+        let (timing, limit) = match (opts.follow, opts.tail) {
+            (true, _) => (Timing::Stream, None),
+            (false, None) => (Timing::StreamAnswer, None),
+            (false, Some(n)) => (Timing::Long(Duration::ZERO), Some(tail_limit(n))),
+        };
         let resp = self.send(
             Method::GET,
             self.url(&format!("/containers/{}/logs", seg(id)), &q)?,
             None,
             &[],
-            Timing::Stream,
+            timing,
         )?;
-        Ok(self.output_stream(resp, opts.tty))
+        let mut stream = self.output_stream(resp, opts.tty);
+        stream.cap = limit.map(|l| (l, 0));
+        Ok(stream)
     }
 
     fn output_stream(&self, resp: Response<ureq::Body>, tty: Option<bool>) -> OutputStream<'_> {
@@ -611,6 +622,8 @@ impl Docker {
         OutputStream {
             docker: self,
             frames: Frames::new(reader, framing),
+            cap: None,
+            done: false,
         }
     }
 
@@ -762,7 +775,7 @@ impl Docker {
                 self.url("/images/create", &q)?,
                 None,
                 &headers,
-                Timing::PullStream,
+                Timing::StreamAnswer,
             )
             .map_err(|e| match e.kind {
                 // Failing before any progress (unknown image, no credentials)
@@ -862,15 +875,38 @@ impl Docker {
 pub struct OutputStream<'a> {
     docker: &'a Docker,
     frames: Frames<BodyReader<'static>>,
+    /// Most bytes of output accepted, and bytes read so far.
+    cap: Option<(u64, u64)>,
+    done: bool,
 }
 
 impl Iterator for OutputStream<'_> {
     type Item = Result<Frame, Error>;
     fn next(&mut self) -> Option<Self::Item> {
-        self.frames
+        if self.done {
+            return None;
+        }
+        let item = self
+            .frames
             .next()
-            .map(|r| r.map_err(|e| self.docker.map_io(e)))
+            .map(|r| r.map_err(|e| self.docker.map_io(e)));
+        if let (Some(Ok(frame)), Some((limit, read))) = (&item, self.cap.as_mut()) {
+            *read += frame.data.len() as u64;
+            if *read > *limit {
+                self.done = true;
+                return Some(Err(self.docker.ctx.protocol(format!(
+                    "a tail of the container's logs went past {limit} bytes; the stream was cut off"
+                ))));
+            }
+        }
+        item
     }
+}
+
+/// Most bytes a tail of `lines` log lines is read to: 16 KiB a line, at
+/// least 16 MiB.
+fn tail_limit(lines: u64) -> u64 {
+    lines.saturating_mul(16 << 10).max(16 << 20)
 }
 
 /// Pull progress, event by event.
@@ -1001,7 +1037,7 @@ mod tests {
         );
         assert_eq!(call_limit(Timing::Stream, secs(5)), None);
         // A pull's answer (its head) comes within the long-call limit.
-        assert_eq!(call_limit(Timing::PullStream, secs(5)), Some(LONG_CALL));
+        assert_eq!(call_limit(Timing::StreamAnswer, secs(5)), Some(LONG_CALL));
     }
 
     #[test]
