@@ -4,6 +4,7 @@ mod config;
 mod day2;
 mod docker;
 mod examples;
+mod faults;
 mod guest;
 mod interrupt;
 mod lab;

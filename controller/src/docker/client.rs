@@ -4,8 +4,9 @@
 //! and reuses connections. Plain calls are cut by the ship's `timeout`;
 //! calls that wait on containers or disks (create, start, stop, kill,
 //! remove) by a longer limit (see [`call_limit`]); streaming calls (logs,
-//! events, pull, exec output, wait) only by the connect and send phases,
-//! never while data flows.
+//! events, pull, exec output, wait) only by the connect and send phases
+//! (and, for a pull, the wait for the answer's head), never while data
+//! flows.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,7 +24,9 @@ use super::models::{
 };
 use super::query::{Filters, Query, seg};
 use super::ssh::Forwarder;
-use super::stream::{Frame, Frames, Framing, JsonStream, ProgressMessage, PullEvent, StreamKind};
+use super::stream::{
+    Frame, Frames, Framing, JsonStream, MAX_JSON_MESSAGE, ProgressMessage, PullEvent, StreamKind,
+};
 use super::transport::{self, TransportKind};
 use super::version;
 use crate::config::ship::{ApiVersion, Ship};
@@ -32,6 +35,12 @@ const SMALL: u64 = 1 << 20;
 const INSPECT: u64 = 8 << 20;
 const LIST: u64 = 64 << 20;
 const ERROR_BODY: u64 = 64 << 10;
+/// Most pull progress read from one pull. dockerd sends a progress message
+/// (about 250 bytes) per 512 KiB downloaded and again per 512 KiB
+/// extracted, about 1 KiB per MiB of image: this is a pull of some 64 GiB.
+/// A daemon that sends progress without end is cut off here rather than
+/// followed forever.
+pub const PULL_PROGRESS_LIMIT: u64 = 64 << 20;
 /// Most output `exec` collects before it gives up.
 pub const EXEC_OUTPUT_LIMIT: usize = 16 << 20;
 
@@ -52,6 +61,11 @@ enum Timing {
     Long(Duration),
     /// Only connecting and sending are timed.
     Stream,
+    /// A stream whose answer (its head) must come within the long-call
+    /// limit: a pull (dockerd answers once it has the manifest) or logs
+    /// read to their end. A daemon that never answers must not hold
+    /// maestro forever. What follows is not timed.
+    StreamAnswer,
 }
 
 /// The whole-call limit of a call of `timing` on a ship whose timeout is
@@ -61,6 +75,7 @@ fn call_limit(timing: Timing, ship: Duration) -> Option<Duration> {
         Timing::Normal => Some(ship),
         Timing::Long(wait) => Some(ship.max(LONG_CALL) + wait),
         Timing::Stream => None,
+        Timing::StreamAnswer => Some(ship.max(LONG_CALL)),
     }
 }
 
@@ -271,6 +286,7 @@ impl Docker {
             if let (ErrorKind::Timeout { after, phase }, Some(limit)) =
                 (&mut err.kind, call_limit(timing, self.timeout))
                 && phase != "connect"
+                && (timing != Timing::StreamAnswer || phase == "receive response")
             {
                 *after = limit;
             }
@@ -293,22 +309,33 @@ impl Docker {
                 .timeout_global(call_limit(timing, self.timeout))
                 .timeout_connect(Some(self.timeout))
                 .build(),
-            Timing::Stream => self
+            Timing::Stream | Timing::StreamAnswer => self
                 .agent
                 .configure_request(req)
                 .timeout_global(None)
                 .timeout_per_call(None)
                 .timeout_connect(Some(self.timeout))
                 .timeout_send_request(Some(self.timeout))
-                .timeout_recv_response(None)
+                .timeout_recv_response(call_limit(timing, self.timeout))
                 .timeout_recv_body(None)
                 .build(),
         }
     }
 
-    /// Turns 4xx/5xx answers into errors with the daemon's message.
+    /// Turns 4xx/5xx answers into errors with the daemon's message, and
+    /// redirects (never followed) into protocol errors. 304 (already
+    /// started, already stopped) is an answer, not a redirect.
     fn check(&self, resp: Response<ureq::Body>) -> Result<Response<ureq::Body>, Error> {
         let status = resp.status().as_u16();
+        if (300..400).contains(&status) && status != 304 {
+            let to = header(&resp, "location");
+            return Err(self.ctx.protocol(format!(
+                "HTTP {status}, a redirect to `{}`, which is not followed: a Docker daemon \
+                 never redirects; check that the ship's address is the daemon's, not a web \
+                 server's or a proxy's",
+                excerpt(to.as_bytes(), 200)
+            )));
+        }
         if status < 400 {
             return Ok(resp);
         }
@@ -339,9 +366,22 @@ impl Docker {
         limit: u64,
         what: &str,
     ) -> Result<T, Error> {
+        let content_type = header(&resp, "content-type");
         let bytes = self.read_bytes(resp, limit)?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| self.ctx.protocol(format!("invalid JSON from {what}: {e}")))
+        serde_json::from_slice(&bytes).map_err(|e| {
+            // Say what came instead: an HTML page or plain text means
+            // something other than dockerd answered.
+            let kind = if content_type.is_empty() {
+                "no Content-Type".to_string()
+            } else {
+                format!("Content-Type {content_type}")
+            };
+            self.ctx.protocol(format!(
+                "invalid JSON from {what} ({e}; {kind}, {} bytes: `{}`)",
+                bytes.len(),
+                excerpt(&bytes, 80)
+            ))
+        })
     }
 
     fn read_bytes(&self, resp: Response<ureq::Body>, limit: u64) -> Result<Vec<u8>, Error> {
@@ -562,14 +602,25 @@ impl Docker {
         if let Some(s) = opts.since {
             q.push("since", &s.to_string());
         }
+        // Followed logs last as long as the container. Logs read to their
+        // end are answered at once; a tail of them is small, so it is read
+        // within the long-call limit and at most `tail_limit` bytes (a
+        // daemon sending without end is cut off, in time and in memory).
+        let (timing, limit) = match (opts.follow, opts.tail) {
+            (true, _) => (Timing::Stream, None),
+            (false, None) => (Timing::StreamAnswer, None),
+            (false, Some(n)) => (Timing::Long(Duration::ZERO), Some(tail_limit(n))),
+        };
         let resp = self.send(
             Method::GET,
             self.url(&format!("/containers/{}/logs", seg(id)), &q)?,
             None,
             &[],
-            Timing::Stream,
+            timing,
         )?;
-        Ok(self.output_stream(resp, opts.tty))
+        let mut stream = self.output_stream(resp, opts.tty);
+        stream.cap = limit.map(|l| (l, 0));
+        Ok(stream)
     }
 
     fn output_stream(&self, resp: Response<ureq::Body>, tty: Option<bool>) -> OutputStream<'_> {
@@ -589,6 +640,8 @@ impl Docker {
         OutputStream {
             docker: self,
             frames: Frames::new(reader, framing),
+            cap: None,
+            done: false,
         }
     }
 
@@ -818,7 +871,7 @@ impl Docker {
                 self.url("/images/create", &q)?,
                 None,
                 &headers,
-                Timing::Stream,
+                Timing::StreamAnswer,
             )
             .map_err(|e| match e.kind {
                 // Failing before any progress (unknown image, no credentials)
@@ -834,7 +887,7 @@ impl Docker {
         Ok(Pull {
             docker: self,
             image: reference.to_string(),
-            inner: JsonStream::new(reader),
+            inner: JsonStream::with_limits(reader, MAX_JSON_MESSAGE, PULL_PROGRESS_LIMIT),
         })
     }
 
@@ -918,15 +971,38 @@ impl Docker {
 pub struct OutputStream<'a> {
     docker: &'a Docker,
     frames: Frames<BodyReader<'static>>,
+    /// Most bytes of output accepted, and bytes read so far.
+    cap: Option<(u64, u64)>,
+    done: bool,
 }
 
 impl Iterator for OutputStream<'_> {
     type Item = Result<Frame, Error>;
     fn next(&mut self) -> Option<Self::Item> {
-        self.frames
+        if self.done {
+            return None;
+        }
+        let item = self
+            .frames
             .next()
-            .map(|r| r.map_err(|e| self.docker.map_io(e)))
+            .map(|r| r.map_err(|e| self.docker.map_io(e)));
+        if let (Some(Ok(frame)), Some((limit, read))) = (&item, self.cap.as_mut()) {
+            *read += frame.data.len() as u64;
+            if *read > *limit {
+                self.done = true;
+                return Some(Err(self.docker.ctx.protocol(format!(
+                    "a tail of the container's logs went past {limit} bytes; the stream was cut off"
+                ))));
+            }
+        }
+        item
     }
+}
+
+/// Most bytes a tail of `lines` log lines is read to: 16 KiB a line, at
+/// least 16 MiB.
+fn tail_limit(lines: u64) -> u64 {
+    lines.saturating_mul(16 << 10).max(16 << 20)
 }
 
 /// Pull progress, event by event.
@@ -970,7 +1046,11 @@ impl Iterator for Events<'_> {
 }
 
 fn json_stream_error(d: &Docker, e: serde_json::Error, what: &str) -> Error {
-    if e.is_io() {
+    if e.io_error_kind() == Some(std::io::ErrorKind::InvalidData) {
+        // A limit of `JsonStream`: the body is not what dockerd sends.
+        d.ctx
+            .protocol(format!("{what}: {e}; the stream was cut off"))
+    } else if e.is_io() {
         // serde_json keeps the io::Error's kind and message, not the error.
         let io = std::io::Error::new(
             e.io_error_kind().unwrap_or(std::io::ErrorKind::Other),
@@ -982,6 +1062,33 @@ fn json_stream_error(d: &Docker, e: serde_json::Error, what: &str) -> Error {
     }
 }
 
+/// A response header as text ("" when absent or not text).
+fn header(resp: &Response<ureq::Body>, name: &str) -> String {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The start of a body or header on one line: whitespace runs become one
+/// space, control characters are dropped, at most `max` characters.
+fn excerpt(bytes: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::new();
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(word.chars().filter(|c| !c.is_control()));
+        if out.chars().count() > max {
+            let cut: String = out.chars().take(max).collect();
+            return format!("{cut}...");
+        }
+    }
+    out
+}
+
 /// The daemon's `{"message": ...}`, or the body's text.
 fn daemon_message(body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
@@ -991,12 +1098,15 @@ fn daemon_message(body: &[u8]) -> String {
     match serde_json::from_slice::<Msg>(body) {
         Ok(m) => m.message,
         Err(_) => {
-            let text = String::from_utf8_lossy(body);
-            let text = text.trim();
+            let text = excerpt(body, 300);
             if text.is_empty() {
                 "(no message)".into()
+            } else if text.starts_with('<') {
+                // An error page from a web server or proxy in front of (or
+                // instead of) dockerd: show its start on one line.
+                format!("an HTML page, not a Docker API error: `{text}`")
             } else {
-                text.chars().take(500).collect()
+                text
             }
         }
     }
@@ -1022,6 +1132,8 @@ mod tests {
             Some(secs(90))
         );
         assert_eq!(call_limit(Timing::Stream, secs(5)), None);
+        // A pull's answer (its head) comes within the long-call limit.
+        assert_eq!(call_limit(Timing::StreamAnswer, secs(5)), Some(LONG_CALL));
     }
 
     #[test]
@@ -1035,5 +1147,22 @@ mod tests {
             "Client sent an HTTP request to an HTTPS server."
         );
         assert_eq!(daemon_message(b""), "(no message)");
+    }
+
+    #[test]
+    fn html_error_pages_are_shown_on_one_short_line() {
+        let page = format!(
+            "<html>\n<head><title>500 Internal Server Error</title></head>\n<body>{}</body></html>\n",
+            "x".repeat(5000)
+        );
+        let m = daemon_message(page.as_bytes());
+        assert!(
+            m.starts_with("an HTML page, not a Docker API error: `<html> <head><title>500"),
+            "{m}"
+        );
+        assert!(!m.contains('\n'), "{m}");
+        assert!(m.len() < 400, "{m}");
+        assert_eq!(excerpt(b"a\r\n\tb\x07c", 10), "a bc");
+        assert_eq!(excerpt("é".repeat(20).as_bytes(), 3), "ééé...");
     }
 }

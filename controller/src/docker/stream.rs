@@ -4,6 +4,8 @@
 //! the client wraps the readers with the ship's error context.
 
 use std::io::{self, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -194,17 +196,91 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
+/// Largest single message of a JSON stream. dockerd's progress messages
+/// and events are a few hundred bytes; a message that does not end (a
+/// broken or hostile daemon) must not grow in memory without bound.
+pub const MAX_JSON_MESSAGE: u64 = 1 << 20;
+
+/// Read-ahead of a JSON stream; limits are counted on what was read, so
+/// they may cut this much early.
+const STREAM_BUFFER: usize = 8 << 10;
+
 /// Concatenated JSON values (progress, events), parsed as they arrive,
-/// without relying on newlines.
+/// without relying on newlines. One value may not exceed its limit
+/// ([`MAX_JSON_MESSAGE`] by default) and the whole stream may be capped
+/// too; past a limit the stream ends with an `InvalidData` I/O error that
+/// says which limit was hit.
 pub struct JsonStream<R: Read, T> {
-    inner: serde_json::StreamDeserializer<'static, serde_json::de::IoRead<R>, T>,
+    inner: serde_json::StreamDeserializer<
+        'static,
+        serde_json::de::IoRead<io::BufReader<Metered<R>>>,
+        T,
+    >,
+    meter: Arc<Meter>,
     done: bool,
 }
 
+/// What a [`Metered`] reader may still read, shared with its stream.
+#[derive(Debug)]
+struct Meter {
+    read: AtomicU64,
+    /// Where the reader stops: the current message's limit or the total.
+    until: AtomicU64,
+    max_message: u64,
+    total: u64,
+}
+
+/// A reader that refuses to read past its meter's limit.
+struct Metered<R> {
+    inner: R,
+    meter: Arc<Meter>,
+}
+
+impl<R: Read> Read for Metered<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let m = &self.meter;
+        let read = m.read.load(Ordering::Relaxed);
+        let until = m.until.load(Ordering::Relaxed);
+        if read >= until {
+            let detail = if until >= m.total {
+                format!("the stream went past its limit of {} bytes", m.total)
+            } else {
+                format!("one message is larger than {} bytes", m.max_message)
+            };
+            return Err(io::Error::new(io::ErrorKind::InvalidData, detail));
+        }
+        let room = usize::try_from(until - read).unwrap_or(usize::MAX);
+        let take = buf.len().min(room);
+        let n = self.inner.read(&mut buf[..take])?;
+        m.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
 impl<R: Read, T: DeserializeOwned> JsonStream<R, T> {
+    /// One message at most [`MAX_JSON_MESSAGE`]; the stream is not capped.
     pub fn new(reader: R) -> Self {
+        Self::with_limits(reader, MAX_JSON_MESSAGE, u64::MAX)
+    }
+
+    /// One message at most `max_message` bytes, the stream at most `total`.
+    pub fn with_limits(reader: R, max_message: u64, total: u64) -> Self {
+        let meter = Arc::new(Meter {
+            read: AtomicU64::new(0),
+            until: AtomicU64::new(max_message.min(total)),
+            max_message,
+            total,
+        });
+        let reader = Metered {
+            inner: reader,
+            meter: meter.clone(),
+        };
+        // serde_json reads byte by byte: without a buffer each byte is a
+        // call down through the HTTP body decoder.
+        let reader = io::BufReader::with_capacity(STREAM_BUFFER, reader);
         JsonStream {
             inner: serde_json::Deserializer::from_reader(reader).into_iter(),
+            meter,
             done: false,
         }
     }
@@ -216,6 +292,13 @@ impl<R: Read, T: DeserializeOwned> Iterator for JsonStream<R, T> {
         if self.done {
             return None;
         }
+        // The next message starts where the last one ended.
+        let start = self.inner.byte_offset() as u64;
+        let m = &self.meter;
+        m.until.store(
+            start.saturating_add(m.max_message).min(m.total),
+            Ordering::Relaxed,
+        );
         let item = self.inner.next();
         if !matches!(item, Some(Ok(_))) {
             self.done = true;
@@ -448,5 +531,64 @@ mod tests {
         assert!(s.next().unwrap().is_ok());
         assert!(s.next().unwrap().is_err());
         assert!(s.next().is_none());
+    }
+
+    /// `0` over and over, forever.
+    struct Cycle(Vec<u8>, usize);
+
+    impl Read for Cycle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let mut n = 0;
+            while n < buf.len() {
+                buf[n] = self.0[self.1 % self.0.len()];
+                self.1 += 1;
+                n += 1;
+            }
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_message_that_never_ends_is_cut_at_the_message_limit() {
+        // An endless string: without a limit serde_json would buffer it all.
+        let endless = io::repeat(b'a');
+        let body = Cursor::new(br#"{"status":"ok"}{"status":""#.to_vec()).chain(endless);
+        let mut s = JsonStream::<_, ProgressMessage>::with_limits(body, 1000, u64::MAX);
+        assert!(s.next().unwrap().is_ok());
+        let e = s.next().unwrap().unwrap_err();
+        assert!(e.is_io(), "{e}");
+        assert_eq!(e.io_error_kind(), Some(io::ErrorKind::InvalidData));
+        assert!(e.to_string().contains("larger than 1000 bytes"), "{e}");
+        assert!(s.next().is_none());
+    }
+
+    #[test]
+    fn many_small_messages_pass_the_message_limit_but_not_the_total() {
+        let msg = br#"{"status":"Downloading","id":"a"}"#;
+        let body: Vec<u8> = msg.repeat(100);
+        // Each message is far below the message limit, 100 of them above it.
+        let n = JsonStream::<_, ProgressMessage>::with_limits(
+            Cursor::new(body),
+            msg.len() as u64 * 2,
+            u64::MAX,
+        )
+        .filter(|m| m.is_ok())
+        .count();
+        assert_eq!(n, 100);
+
+        let endless = Cycle(msg.to_vec(), 0);
+        let mut s = JsonStream::<_, ProgressMessage>::with_limits(endless, 1000, 10_000);
+        let mut ok = 0;
+        let e = loop {
+            match s.next().unwrap() {
+                Ok(_) => ok += 1,
+                Err(e) => break e,
+            }
+        };
+        assert!(ok > 0 && ok <= 10_000 / msg.len(), "{ok}");
+        assert!(
+            e.to_string().contains("past its limit of 10000 bytes"),
+            "{e}"
+        );
     }
 }

@@ -150,6 +150,10 @@ fn agent_config(ship: &Ship, ctx: &Context) -> Result<(Config, Option<String>), 
         .user_agent(concat!("maestro/", env!("CARGO_PKG_VERSION")))
         .max_idle_connections(256)
         .max_idle_connections_per_host(64)
+        // A Docker daemon never redirects; following one would send the
+        // request (and its X-Registry-Auth header) wherever the answer
+        // points. `check` turns a 3xx into an error instead.
+        .max_redirects(0)
         .timeout_global(Some(ship.timeout));
     let mut warning = None;
     if let Some(t) = &ship.tls {

@@ -75,15 +75,19 @@ pub fn pull_image(
             Ok(()) => return Ok(Pulled::Downloaded),
             Err(e) => e,
         };
-        let status = match &e.kind {
+        // Both the daemon's own status and the registry's, which the
+        // daemon quotes in its message: a registry's 503 on the manifest
+        // comes back as the daemon's 500 "received unexpected HTTP status:
+        // 503 Service Unavailable", and `when: [503]` means that 503.
+        let statuses = match &e.kind {
             ErrorKind::Pull {
                 status, message, ..
-            } => status.or_else(|| status_in(message)),
-            _ => e.status(),
+            } => [*status, status_in(message)],
+            _ => [e.status(), None],
         };
         let retryable = spec
             .retry
-            .is_some_and(|r| status.is_some_and(|s| r.when.contains(&s)));
+            .is_some_and(|r| statuses.iter().flatten().any(|s| r.when.contains(s)));
         let mut msg = describe(&e.to_string(), spec);
         if retryable && attempt < attempts {
             attempt += 1;

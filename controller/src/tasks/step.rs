@@ -30,6 +30,8 @@ use crate::scheduler::{Completion, TaskContext, TaskFailure, TaskResult};
 
 /// Lines of a dead container's log shown in its failure.
 const LOG_TAIL: u64 = 20;
+/// Characters of a log line shown in a message.
+const LOG_LINE_MAX: usize = 500;
 
 /// What every task of a play shares.
 pub struct Shared<'a> {
@@ -361,9 +363,19 @@ fn is_not_running(e: &crate::docker::Error) -> bool {
 /// Log text under a failure message, each line indented.
 fn indent_logs(text: &str) -> String {
     let mut out = String::from("; last log lines:");
-    for line in text.lines() {
+    // The daemon was asked for LOG_TAIL lines; one that sends more, or
+    // lines without end, must not flood the message.
+    let lines: Vec<&str> = text.lines().collect();
+    for line in &lines[lines.len().saturating_sub(LOG_TAIL as usize)..] {
         out.push_str("\n    ");
-        out.push_str(line.trim_end());
+        let line = line.trim_end();
+        match line.char_indices().nth(LOG_LINE_MAX) {
+            Some((at, _)) => {
+                out.push_str(&line[..at]);
+                out.push_str("...");
+            }
+            None => out.push_str(line),
+        }
     }
     out
 }
@@ -377,6 +389,21 @@ mod tests {
         assert_eq!(
             indent_logs("one\ntwo  \n"),
             "; last log lines:\n    one\n    two"
+        );
+    }
+
+    #[test]
+    fn log_tails_keep_the_last_lines_each_cut_short() {
+        let many: String = (0..100).map(|i| format!("line {i}\n")).collect();
+        let shown = indent_logs(&many);
+        assert_eq!(shown.lines().count(), 1 + LOG_TAIL as usize);
+        assert!(shown.ends_with("\n    line 99"), "{shown}");
+        assert!(shown.contains("\n    line 80\n"), "{shown}");
+        let long = "é".repeat(LOG_LINE_MAX * 10);
+        let shown = indent_logs(&long);
+        assert_eq!(
+            shown.chars().count(),
+            "; last log lines:\n    ".chars().count() + LOG_LINE_MAX + 3
         );
     }
 }
