@@ -14,6 +14,7 @@ pub mod error;
 pub mod hash;
 pub mod lifecycle;
 pub mod model;
+pub mod oneshot;
 pub mod options;
 pub mod ports;
 pub mod pyvalue;

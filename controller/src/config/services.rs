@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 use super::container_env::{self, EnvSources};
 use super::container_options;
 use super::lifecycle;
+use super::oneshot;
 use super::model::{
     Bind, Check, ContainerOptions, Instance, LifecycleState, Limits, NetworkDef, Port, Service,
     Ulimit,
@@ -74,6 +75,7 @@ pub fn service_keys() -> &'static [&'static str] {
         SERVICE_KEYS
             .iter()
             .chain(container_options::KEYS.iter())
+            .chain(oneshot::KEYS.iter())
             .copied()
             .collect()
     });
@@ -86,6 +88,7 @@ pub fn instance_keys() -> &'static [&'static str] {
         INSTANCE_KEYS
             .iter()
             .chain(container_options::KEYS.iter())
+            .chain(oneshot::KEYS.iter())
             .copied()
             .collect()
     });
@@ -203,6 +206,7 @@ pub fn parse_service<'n>(
     }
     let mut options = ContainerOptions::default();
     container_options::read(r, f, ctx.networks, &mut options);
+    oneshot::read(r, f, &mut options);
     let inode = r.required(f, "instances");
     let mut names = Vec::new();
     for (iname, knode, v) in inode
@@ -360,6 +364,8 @@ fn parse_instance<'n>(
         container_env::parse_sources(r, f.get("env"), f.get("envfile"), &f.path, ctx.base_dir);
     let mut options = base.options.clone();
     container_options::read(r, f, ctx.networks, &mut options);
+    oneshot::read(r, f, &mut options);
+    oneshot::conflicts(r, f, &options, &restart, &lifecycle);
     container_options::conflicts(
         r,
         f,
