@@ -179,6 +179,7 @@ mod tests {
             state: "running".into(),
             for_secs: None,
             config_hash: None,
+            exit_code: None,
         };
         let steps = vec![
             step("web-1", UpWork::Create),

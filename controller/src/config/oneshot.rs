@@ -212,7 +212,9 @@ mod tests {
         );
         let out = err(&yaml);
         assert!(
-            out.contains("services.init.instances.i1.run: run: once cannot have lifecycle running checks"),
+            out.contains(
+                "services.init.instances.i1.run: run: once cannot have lifecycle running checks"
+            ),
             "{out}"
         );
         // Other states' checks are fine.

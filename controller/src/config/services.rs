@@ -10,11 +10,11 @@ use std::sync::LazyLock;
 use super::container_env::{self, EnvSources};
 use super::container_options;
 use super::lifecycle;
-use super::oneshot;
 use super::model::{
     Bind, Check, ContainerOptions, Instance, LifecycleState, Limits, NetworkDef, Port, Service,
     Ulimit,
 };
+use super::oneshot;
 use super::options;
 use super::ports::parse_port;
 use super::reader::{Fields, Reader, join};

@@ -27,6 +27,8 @@ pub struct Listed {
     /// `created`, `running`, `exited`, ...
     pub state: String,
     pub labels: BTreeMap<String, String>,
+    /// The exit code of an exited container, from the list's status text.
+    pub exit_code: Option<i64>,
 }
 
 impl Listed {
@@ -42,6 +44,7 @@ impl Listed {
                 .as_ref()
                 .map(|l| l.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                 .unwrap_or_default(),
+            exit_code: super::observe::exit_code(&s.status),
         }
     }
 
@@ -458,6 +461,7 @@ services:
                 (labels::INSTANCE.into(), instance.into()),
                 (labels::CONFIG_HASH.into(), i.config_hash.clone()),
             ]),
+            exit_code: None,
         }
     }
 

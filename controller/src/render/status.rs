@@ -197,6 +197,7 @@ services:
             state: "running".into(),
             for_secs: Some(192),
             config_hash: None,
+            exit_code: None,
         });
         let down = Seen::HostDown("ship `ship2`: refused".into());
         let absent = Seen::Absent;
