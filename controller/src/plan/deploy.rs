@@ -324,11 +324,24 @@ pub fn decide(
     let image = image.filter(|_| !changes.iter().any(|f| f == "image"));
     if hash_differs || image.is_some() {
         Decision::Recreate { changes, image }
-    } else if c.running() {
+    } else if c.running() || completed_one_shot(instance, c) {
         Decision::Nothing
     } else {
         Decision::Start
     }
+}
+
+/// A one-shot (`run: once`) whose container exited 0 from the file's
+/// configuration: up to date, not a stopped container to start.
+pub fn completed_one_shot(instance: &Instance, c: &Listed) -> bool {
+    instance.one_shot().is_some()
+        && super::observe::one_shot_done(
+            c.running(),
+            &c.state,
+            c.exit_code,
+            c.label(labels::CONFIG_HASH),
+            &instance.config_hash,
+        )
 }
 
 /// Two references to the same image name (`box` is `box:latest`).
@@ -494,6 +507,50 @@ services:
             decide("prod", i, Some(&c), &same_image_facts(&c)),
             Decision::Start
         );
+    }
+
+    #[test]
+    fn a_completed_one_shot_is_up_to_date() {
+        let env = crate::config::load_str(
+            "name: prod\nships: {ship1: {ip: 10.213.0.1}}\nservices:\n  seed:\n    image: box:1\n    run: once\n    instances: {seed-1: {ship: ship1}}\n",
+            std::path::Path::new("."),
+        )
+        .unwrap();
+        let i = &env.instances["seed-1"];
+        let mut c = ours(&env, "seed-1", "aaaa");
+        c.state = "exited".into();
+        c.exit_code = Some(0);
+        let facts = same_image_facts(&c);
+        assert_eq!(decide("prod", i, Some(&c), &facts), Decision::Nothing);
+        // A failed run is run again.
+        c.exit_code = Some(3);
+        assert_eq!(decide("prod", i, Some(&c), &facts), Decision::Start);
+        // A changed configuration is a recreate (a new run).
+        c.exit_code = Some(0);
+        c.labels.insert(labels::CONFIG_HASH.into(), "old".into());
+        assert!(matches!(
+            decide("prod", i, Some(&c), &facts),
+            Decision::Recreate { .. }
+        ));
+        // A service that exited 0 is still a stopped container to start.
+        let zk = env_with_zk_exited();
+        assert_eq!(
+            decide(
+                "prod",
+                &zk.0.instances["zk-1"],
+                Some(&zk.1),
+                &same_image_facts(&zk.1)
+            ),
+            Decision::Start
+        );
+    }
+
+    fn env_with_zk_exited() -> (Environment, Listed) {
+        let env = env();
+        let mut c = ours(&env, "zk-1", "aaaa");
+        c.state = "exited".into();
+        c.exit_code = Some(0);
+        (env, c)
     }
 
     #[test]

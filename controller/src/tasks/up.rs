@@ -61,8 +61,16 @@ pub fn run_up(shared: &RestartShared<'_>, step: &UpStep, ctx: &TaskContext<'_>) 
             run_restart(shared, &restart, ctx)
         }
         UpWork::Leave { container } => {
+            let completed = shared
+                .tasks
+                .env
+                .instances
+                .get(&step.instance)
+                .is_some_and(|i| i.one_shot().is_some() && container.completed(&i.config_hash));
             let state = if container.running {
                 State::UpToDate
+            } else if completed {
+                State::AlreadyCompleted
             } else {
                 State::Down
             };
