@@ -8,6 +8,7 @@ mod guest;
 mod lab;
 mod lifecycle;
 mod lock;
+mod oneshot;
 mod options;
 mod orchestration;
 mod plan;
