@@ -270,6 +270,10 @@ pub struct UpArgs {
     /// left stopped, a stopped container stays stopped.
     #[arg(long)]
     pub no_start: bool,
+    /// Run one-shot containers (`run: once`) again, even those that
+    /// completed from the same configuration.
+    #[arg(long)]
+    pub rerun: bool,
 }
 
 #[derive(Debug, Clone, Args)]

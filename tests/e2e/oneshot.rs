@@ -96,6 +96,18 @@ fn a_one_shot_runs_to_completion_before_its_dependents_and_only_once() {
     let up = t.maestro(&["up", "--progress", "plain"]);
     assert_code(&up, 0);
     assert_eq!(id(&t.inspect("ship1", &seed).unwrap()), id(&s1));
+    // up --rerun starts the same container once more.
+    let up = t.maestro(&["up", "--rerun", "--progress", "plain"]);
+    assert_code(&up, 0);
+    assert!(
+        stdout(&up).contains("running to completion"),
+        "{}",
+        stdout(&up)
+    );
+    let s_up = t.inspect("ship1", &seed).unwrap();
+    assert_eq!(id(&s_up), id(&s1));
+    assert_ne!(s_up["State"]["StartedAt"], s1["State"]["StartedAt"]);
+    assert_eq!(s_up["State"]["ExitCode"], 0);
 
     // stop leaves a completed one-shot as it is.
     let stop = t.maestro(&["stop", &seed, "--progress", "plain"]);

@@ -25,7 +25,13 @@ pub fn run(ctx: &Context, args: &UpArgs) -> CommandResult {
     let sel = &args.play.selection;
     let selection = ctx.select(Verb::Start, &request(sel, false, false))?;
     let things = !sel.things.is_empty();
-    let observe = || super::plan::make(env, &selection, things, sel.concurrency);
+    let observe = || {
+        let (dockers, mut plan) = super::plan::make(env, &selection, things, sel.concurrency);
+        if args.rerun {
+            crate::plan::deploy::rerun_one_shots(env, &mut plan);
+        }
+        (dockers, plan)
+    };
     let (dockers, plan) = observe();
     // A plan with nothing to change needs no lock: the play changes
     // nothing. Otherwise the lock is taken and the ships are looked at

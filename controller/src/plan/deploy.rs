@@ -344,6 +344,20 @@ pub fn completed_one_shot(instance: &Instance, c: &Listed) -> bool {
         )
 }
 
+/// `up --rerun`: every completed one-shot of the plan is started again
+/// (its container runs once more) instead of being left alone.
+pub fn rerun_one_shots(env: &Environment, plan: &mut DeployPlan) {
+    for p in &mut plan.instances {
+        let completed = match (env.instances.get(&p.instance), &p.container) {
+            (Some(i), Some(c)) => completed_one_shot(i, c),
+            _ => false,
+        };
+        if completed && p.decision == Decision::Nothing {
+            p.decision = Decision::Start;
+        }
+    }
+}
+
 /// Two references to the same image name (`box` is `box:latest`).
 pub fn same_image(a: &str, b: &str) -> bool {
     maestro_common::image_details(a) == maestro_common::image_details(b)
@@ -543,6 +557,36 @@ services:
             ),
             Decision::Start
         );
+    }
+
+    #[test]
+    fn rerun_starts_completed_one_shots_only() {
+        let env = crate::config::load_str(
+            "name: prod\nships: {ship1: {ip: 10.213.0.1}}\nservices:\n  seed:\n    image: box:1\n    run: once\n    instances: {seed-1: {ship: ship1}}\n  app:\n    image: box:1\n    instances: {app-1: {ship: ship1}}\n",
+            std::path::Path::new("."),
+        )
+        .unwrap();
+        let mut seed = ours(&env, "seed-1", "aaaa");
+        seed.state = "exited".into();
+        seed.exit_code = Some(0);
+        let app = ours(&env, "app-1", "bbbb");
+        let lists: Lists =
+            BTreeMap::from([("ship1".to_string(), Ok(vec![seed.clone(), app.clone()]))]);
+        let facts = HashMap::from([
+            ("seed-1".to_string(), same_image_facts(&seed)),
+            ("app-1".to_string(), same_image_facts(&app)),
+        ]);
+        let selected = env.instances.keys().cloned().collect();
+        let mut p = plan(&env, &selected, &lists, &facts, None);
+        let decisions = |p: &DeployPlan| -> Vec<Decision> {
+            p.instances.iter().map(|i| i.decision.clone()).collect()
+        };
+        assert_eq!(decisions(&p), [Decision::Nothing, Decision::Nothing]);
+        assert!(!p.pending());
+        rerun_one_shots(&env, &mut p);
+        // app-1 (running service) is left alone; seed-1 runs again.
+        assert_eq!(decisions(&p), [Decision::Nothing, Decision::Start]);
+        assert!(p.pending());
     }
 
     fn env_with_zk_exited() -> (Environment, Listed) {
