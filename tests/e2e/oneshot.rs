@@ -194,24 +194,66 @@ fn a_failing_one_shot_fails_the_play_with_its_code_and_logs() {
 }
 
 #[test]
-fn a_one_shot_still_running_at_run_max_wait_fails_and_is_left_running() {
+fn a_one_shot_still_running_at_run_max_wait_fails_and_a_later_start_waits_for_it() {
+    one_shot_past_its_time("oneshotslow", "start");
+}
+
+#[test]
+fn a_one_shot_still_running_at_run_max_wait_fails_and_a_later_up_waits_for_it() {
+    one_shot_past_its_time("oneshotslowup", "up");
+}
+
+/// A one-shot that outlives its `run_max_wait` fails the play and is left
+/// running; `second` (start or up) with a longer limit waits for that same
+/// run, and its dependent starts after it.
+fn one_shot_past_its_time(tag: &str, second: &str) {
     let t = TestEnv::new(
-        "oneshotslow",
+        tag,
         "
   slow:
     image: {IMAGE}
     run: once
-    run_max_wait: 2
+    run_max_wait: 1
     instances:
-      {P}-slow: {ship: ship3, command: sleep 3600, stop_timeout: 1}
+      {P}-slow: {ship: ship3, command: [sh, -c, 'sleep 10; echo done'], stop_timeout: 1}
+  after:
+    image: {IMAGE}
+    requires: [slow]
+    instances:
+      {P}-after: {ship: ship3, command: sleep 3600, stop_timeout: 1}
 ",
     );
+    let (slow, after) = (t.n("slow"), t.n("after"));
     let out = t.maestro(&["start", "--progress", "plain"]);
     assert_code(&out, 1);
     let text = stdout(&out);
     assert!(
-        text.contains("still running after run_max_wait (2s)"),
+        text.contains("still running after run_max_wait (1s)"),
         "{text}"
     );
-    assert!(running(&t.inspect("ship3", &t.n("slow")).unwrap()));
+    let first = t.inspect("ship3", &slow).unwrap();
+    assert!(running(&first), "a one-shot past its time is left running");
+    assert!(t.inspect("ship3", &after).is_none());
+
+    // run_max_wait is no part of the container: the next start finds the
+    // same run still going and waits for it instead of starting another.
+    let file = t.dir.join("maestro.yaml");
+    let yaml = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, yaml.replace("run_max_wait: 1", "run_max_wait: 60")).unwrap();
+    let out = t.maestro(&[second, "--progress", "plain"]);
+    assert_code(&out, 0);
+    assert!(
+        stdout(&out).contains("running to completion"),
+        "{}",
+        stdout(&out)
+    );
+    let done = t.inspect("ship3", &slow).unwrap();
+    assert_eq!(id(&done), id(&first));
+    assert_eq!(done["State"]["StartedAt"], first["State"]["StartedAt"]);
+    assert_eq!(done["State"]["ExitCode"], 0);
+    let a = t.inspect("ship3", &after).unwrap();
+    assert!(
+        started_at(&a) > finished_at(&done),
+        "after started before slow finished"
+    );
 }
