@@ -115,6 +115,16 @@ fn a_one_shot_runs_to_completion_before_its_dependents_and_only_once() {
     assert!(stdout(&stop).contains("completed"), "{}", stdout(&stop));
     assert_eq!(id(&t.inspect("ship1", &seed).unwrap()), id(&s1));
 
+    // restart --only-if-changed has nothing to apply to it.
+    let restart = t.maestro(&["restart", &seed, "--only-if-changed", "--progress", "plain"]);
+    assert_code(&restart, 0);
+    assert!(
+        stdout(&restart).contains("completed"),
+        "{}",
+        stdout(&restart)
+    );
+    assert_eq!(id(&t.inspect("ship1", &seed).unwrap()), id(&s1));
+
     // --rerun runs it again (a new container).
     let rerun = t.maestro(&["start", "--rerun", "--progress", "plain"]);
     assert_code(&rerun, 0);
