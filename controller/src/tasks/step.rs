@@ -289,11 +289,12 @@ impl Task<'_, '_> {
                     self.ctx.emit(State::Completed);
                     return Ok(Completion::Done);
                 }
-                return Err(format!(
-                    "one-shot container exited with code {}{}",
-                    state.exit_code,
-                    self.log_tail(id)
-                ));
+                let how = if state.status == "dead" {
+                    format!("is dead (code {})", state.exit_code)
+                } else {
+                    format!("exited with code {}", state.exit_code)
+                };
+                return Err(format!("one-shot container {how}{}", self.log_tail(id)));
             }
             let now = std::time::Instant::now();
             if now >= deadline {
