@@ -237,6 +237,10 @@ pub struct StartArgs {
     /// Start an existing stopped container as it is instead of recreating it.
     #[arg(long)]
     pub reuse: bool,
+    /// Run one-shot containers (`run: once`) again, even those that
+    /// completed from the same configuration.
+    #[arg(long)]
+    pub rerun: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -300,6 +304,10 @@ pub struct UpArgs {
     /// left stopped, a stopped container stays stopped.
     #[arg(long)]
     pub no_start: bool,
+    /// Run one-shot containers (`run: once`) again, even those that
+    /// completed from the same configuration.
+    #[arg(long)]
+    pub rerun: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -78,8 +78,15 @@ pub enum State {
     Stopping,
     Killing,
     Removing,
+    /// A one-shot container was started and is waited for until it exits.
+    RunningToCompletion,
 
     Started,
+    /// A one-shot container ran and exited 0.
+    Completed,
+    /// A one-shot container had already run to completion from the same
+    /// configuration: nothing to do.
+    AlreadyCompleted,
     /// Already running and unchanged: nothing to do.
     UpFor {
         secs: u64,
@@ -142,11 +149,19 @@ impl State {
             | State::Checking { .. }
             | State::Stopping
             | State::Killing
-            | State::Removing => Kind::InProgress,
-            State::Started | State::Stopped | State::Killed | State::Removed | State::Done => {
-                Kind::Ok
-            }
-            State::UpFor { .. } | State::Down | State::Absent | State::UpToDate => Kind::NoOp,
+            | State::Removing
+            | State::RunningToCompletion => Kind::InProgress,
+            State::Started
+            | State::Completed
+            | State::Stopped
+            | State::Killed
+            | State::Removed
+            | State::Done => Kind::Ok,
+            State::UpFor { .. }
+            | State::Down
+            | State::Absent
+            | State::UpToDate
+            | State::AlreadyCompleted => Kind::NoOp,
             // A running container that `clean` leaves alone: MaestroNG shows it red.
             State::Skipped | State::Failed { .. } | State::Aborted { .. } => Kind::Failure,
         }
@@ -171,7 +186,9 @@ impl fmt::Display for State {
             State::Stopping => f.write_str("stopping"),
             State::Killing => f.write_str("killing"),
             State::Removing => f.write_str("removing"),
+            State::RunningToCompletion => f.write_str("running to completion"),
             State::Started => f.write_str("started"),
+            State::Completed | State::AlreadyCompleted => f.write_str("completed"),
             State::UpFor { secs } => write!(f, "up for {}", human_duration(*secs)),
             State::Stopped => f.write_str("stopped"),
             State::Killed => f.write_str("killed"),
@@ -370,6 +387,13 @@ mod tests {
                 Kind::InProgress,
             ),
             (State::Started, "started", Kind::Ok),
+            (
+                State::RunningToCompletion,
+                "running to completion",
+                Kind::InProgress,
+            ),
+            (State::Completed, "completed", Kind::Ok),
+            (State::AlreadyCompleted, "completed", Kind::NoOp),
             (State::UpFor { secs: 180 }, "up for 3m0s", Kind::NoOp),
             (State::UpToDate, "up to date", Kind::NoOp),
             (

@@ -11,6 +11,7 @@ mod lab;
 mod lifecycle;
 mod lock;
 mod migration;
+mod oneshot;
 mod options;
 mod orchestration;
 mod plan;

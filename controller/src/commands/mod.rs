@@ -79,6 +79,7 @@ fn dispatch(ctx: &Context, command: Command) -> CommandResult {
             &orchestrate::Options {
                 refresh_images: args.refresh_images,
                 reuse: args.reuse,
+                rerun: args.rerun,
                 ..Default::default()
             },
         ),

@@ -19,6 +19,8 @@ pub struct Options {
     pub all: bool,
     pub refresh_images: bool,
     pub reuse: bool,
+    /// `start --rerun`: run completed one-shot containers again.
+    pub rerun: bool,
     /// `clean --networks`: then remove the environment's networks on the
     /// selection's ships.
     pub networks: bool,
@@ -43,7 +45,10 @@ pub fn run(ctx: &Context, verb: Verb, args: &PlayArgs, opts: &Options) -> Comman
         verb,
         &deps,
         &observed,
-        PlanOptions { reuse: opts.reuse },
+        PlanOptions {
+            reuse: opts.reuse,
+            rerun: opts.rerun,
+        },
     );
     if args.dry_run {
         let mut text = crate::render::plan::text(&plan);

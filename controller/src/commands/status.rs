@@ -58,7 +58,7 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> CommandResult {
             crate::render::message::error(&format!("maestro: {}: {reason}", l.instance.name));
         }
     }
-    if lines.iter().all(StatusLine::running) {
+    if lines.iter().all(StatusLine::ok) {
         Ok(ExitStatus::Success)
     } else {
         Ok(ExitStatus::Failure)

@@ -31,7 +31,13 @@ pub fn run(ctx: &Context, args: &UpArgs) -> CommandResult {
     if !args.play.dry_run {
         super::play::interrupt_token();
     }
-    let observe = || super::plan::make(env, &selection, things, sel.concurrency);
+    let observe = || {
+        let (dockers, mut plan) = super::plan::make(env, &selection, things, sel.concurrency);
+        if args.rerun {
+            crate::plan::deploy::rerun_one_shots(env, &mut plan);
+        }
+        (dockers, plan)
+    };
     let (dockers, plan) = observe();
     // A plan with nothing to change needs no lock: the play changes
     // nothing. Otherwise the lock is taken and the ships are looked at
@@ -185,6 +191,7 @@ mod tests {
             state: "running".into(),
             for_secs: None,
             config_hash: None,
+            exit_code: None,
         };
         let steps = vec![
             step("web-1", UpWork::Create),

@@ -29,7 +29,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::model::{
-    Bind, ContainerOptions, Instance, Limits, LogConfig, Port, RestartPolicy, Ulimit,
+    Bind, ContainerOptions, Instance, Limits, LogConfig, Port, RestartPolicy, RunMode, Ulimit,
 };
 
 pub fn config_hash(
@@ -160,6 +160,11 @@ struct OptionsV1<'a> {
     runtime: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     userns_mode: Option<&'a str>,
+    /// `"once"` for a one-shot: turning a service into a one-shot (or
+    /// back) replaces its container. `run_max_wait` is not part of the
+    /// container and is left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -241,6 +246,7 @@ impl<'a> From<&'a ContainerOptions> for OptionsV1<'a> {
             platform: o.platform.as_deref(),
             runtime: o.runtime.as_deref(),
             userns_mode: o.userns_mode.as_deref(),
+            run: (o.run == Some(RunMode::Once)).then_some("once"),
         }
     }
 }
@@ -520,6 +526,7 @@ mod tests {
             |o| o.nano_cpus = Some(500_000_000),
             |o| o.platform = Some("linux/amd64".into()),
             |o| o.userns_mode = Some("host".into()),
+            |o| o.run = Some(RunMode::Once),
         ];
         let mut seen = std::collections::BTreeSet::new();
         for change in changes {
@@ -529,6 +536,12 @@ mod tests {
             assert_ne!(h, base);
             assert!(seen.insert(h), "two options hash alike");
         }
+        // `run: always` is the default and how long a one-shot may run is
+        // no part of its container.
+        let mut i = fixed();
+        i.options.run = Some(RunMode::Always);
+        i.options.run_max_wait = Some(60);
+        assert_eq!(hash(&i), base);
         // The order of networks matters: the first is the create network.
         let attach = |n: &str| NetworkAttach {
             name: n.into(),

@@ -333,6 +333,8 @@ pub const CONTAINER_OPTIONS: &[Key] = &[
     opt("platform", Str, "Platform of the image: os[/arch[/variant]]"),
     opt("runtime", Str, "OCI runtime"),
     opt("userns_mode", Enum(&["host"]), "User namespace mode"),
+    def("run", Enum(&["always", "once"]), "\"always\"", "`once`: a one-shot container, expected to exit 0; not run again unless its configuration changes"),
+    def("run_max_wait", Uint, "300", "Seconds a one-shot container (`run: once`) may run"),
 ];
 
 /// An attachment to a user network (`networks: {name: {...}}`).

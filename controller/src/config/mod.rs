@@ -15,6 +15,7 @@ pub mod hash;
 pub mod keys;
 pub mod lifecycle;
 pub mod model;
+pub mod oneshot;
 pub mod options;
 pub mod ports;
 pub mod pyvalue;

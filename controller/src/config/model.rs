@@ -191,6 +191,16 @@ pub struct Instance {
 }
 
 impl Instance {
+    /// For a one-shot (`run: once`), how long it may run before it counts
+    /// as failed; `None` for a container that keeps running.
+    pub fn one_shot(&self) -> Option<std::time::Duration> {
+        (self.options.run == Some(RunMode::Once)).then(|| {
+            std::time::Duration::from_secs(
+                self.options.run_max_wait.unwrap_or(DEFAULT_RUN_MAX_WAIT),
+            )
+        })
+    }
+
     /// Hostname of the container: `hostname` when set, else its name,
     /// unless a network mode is set.
     pub fn hostname(&self) -> Option<&str> {
@@ -516,7 +526,28 @@ pub struct ContainerOptions {
     pub runtime: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub userns_mode: Option<String>,
+    /// `run`: `once` makes a one-shot container, run to completion;
+    /// `always` (given on an instance) undoes a service's `once`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunMode>,
+    /// `run_max_wait`: seconds a one-shot may run before the play fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_max_wait: Option<u64>,
 }
+
+/// How maestro treats a container once it is started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunMode {
+    /// A service: it keeps running (the default).
+    Always,
+    /// A one-shot (data or init container): started, waited for until it
+    /// exits, and done when it exits 0.
+    Once,
+}
+
+/// Seconds a one-shot may run when `run_max_wait` is not given.
+pub const DEFAULT_RUN_MAX_WAIT: u64 = 300;
 
 /// An instance's attachment to a user-defined network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -15,6 +15,7 @@ use super::model::{
     Bind, Check, ContainerOptions, Instance, LifecycleState, Limits, NetworkDef, Port, Service,
     Ulimit,
 };
+use super::oneshot;
 use super::options;
 use super::ports::parse_port;
 use super::reader::{Fields, Reader, join};
@@ -154,6 +155,7 @@ pub fn parse_service<'n>(
     }
     let mut options = ContainerOptions::default();
     container_options::read(r, f, ctx.networks, &mut options);
+    oneshot::read(r, f, &mut options);
     let inode = r.required(f, "instances");
     let mut names = Vec::new();
     for (iname, knode, v) in inode
@@ -312,6 +314,8 @@ fn parse_instance<'n>(
         container_env::parse_sources(r, f.get("env"), f.get("envfile"), &f.path, ctx.base_dir);
     let mut options = base.options.clone();
     container_options::read(r, f, ctx.networks, &mut options);
+    oneshot::read(r, f, &mut options);
+    oneshot::conflicts(r, f, &options, &restart, &lifecycle);
     container_options::conflicts(
         r,
         f,

@@ -27,6 +27,8 @@ pub struct Listed {
     /// `created`, `running`, `exited`, ...
     pub state: String,
     pub labels: BTreeMap<String, String>,
+    /// The exit code of an exited container, from the list's status text.
+    pub exit_code: Option<i64>,
 }
 
 impl Listed {
@@ -42,6 +44,7 @@ impl Listed {
                 .as_ref()
                 .map(|l| l.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                 .unwrap_or_default(),
+            exit_code: super::observe::exit_code(&s.status),
         }
     }
 
@@ -321,10 +324,37 @@ pub fn decide(
     let image = image.filter(|_| !changes.iter().any(|f| f == "image"));
     if hash_differs || image.is_some() {
         Decision::Recreate { changes, image }
-    } else if c.running() {
+    } else if c.running() || completed_one_shot(instance, c) {
         Decision::Nothing
     } else {
         Decision::Start
+    }
+}
+
+/// A one-shot (`run: once`) whose container exited 0 from the file's
+/// configuration: up to date, not a stopped container to start.
+pub fn completed_one_shot(instance: &Instance, c: &Listed) -> bool {
+    instance.one_shot().is_some()
+        && super::observe::one_shot_done(
+            c.running(),
+            &c.state,
+            c.exit_code,
+            c.label(labels::CONFIG_HASH),
+            &instance.config_hash,
+        )
+}
+
+/// `up --rerun`: every completed one-shot of the plan is started again
+/// (its container runs once more) instead of being left alone.
+pub fn rerun_one_shots(env: &Environment, plan: &mut DeployPlan) {
+    for p in &mut plan.instances {
+        let completed = match (env.instances.get(&p.instance), &p.container) {
+            (Some(i), Some(c)) => completed_one_shot(i, c),
+            _ => false,
+        };
+        if completed && p.decision == Decision::Nothing {
+            p.decision = Decision::Start;
+        }
     }
 }
 
@@ -458,6 +488,7 @@ services:
                 (labels::INSTANCE.into(), instance.into()),
                 (labels::CONFIG_HASH.into(), i.config_hash.clone()),
             ]),
+            exit_code: None,
         }
     }
 
@@ -490,6 +521,80 @@ services:
             decide("prod", i, Some(&c), &same_image_facts(&c)),
             Decision::Start
         );
+    }
+
+    #[test]
+    fn a_completed_one_shot_is_up_to_date() {
+        let env = crate::config::load_str(
+            "name: prod\nships: {ship1: {ip: 10.213.0.1}}\nservices:\n  seed:\n    image: box:1\n    run: once\n    instances: {seed-1: {ship: ship1}}\n",
+            std::path::Path::new("."),
+        )
+        .unwrap();
+        let i = &env.instances["seed-1"];
+        let mut c = ours(&env, "seed-1", "aaaa");
+        c.state = "exited".into();
+        c.exit_code = Some(0);
+        let facts = same_image_facts(&c);
+        assert_eq!(decide("prod", i, Some(&c), &facts), Decision::Nothing);
+        // A failed run is run again.
+        c.exit_code = Some(3);
+        assert_eq!(decide("prod", i, Some(&c), &facts), Decision::Start);
+        // A changed configuration is a recreate (a new run).
+        c.exit_code = Some(0);
+        c.labels.insert(labels::CONFIG_HASH.into(), "old".into());
+        assert!(matches!(
+            decide("prod", i, Some(&c), &facts),
+            Decision::Recreate { .. }
+        ));
+        // A service that exited 0 is still a stopped container to start.
+        let zk = env_with_zk_exited();
+        assert_eq!(
+            decide(
+                "prod",
+                &zk.0.instances["zk-1"],
+                Some(&zk.1),
+                &same_image_facts(&zk.1)
+            ),
+            Decision::Start
+        );
+    }
+
+    #[test]
+    fn rerun_starts_completed_one_shots_only() {
+        let env = crate::config::load_str(
+            "name: prod\nships: {ship1: {ip: 10.213.0.1}}\nservices:\n  seed:\n    image: box:1\n    run: once\n    instances: {seed-1: {ship: ship1}}\n  app:\n    image: box:1\n    instances: {app-1: {ship: ship1}}\n",
+            std::path::Path::new("."),
+        )
+        .unwrap();
+        let mut seed = ours(&env, "seed-1", "aaaa");
+        seed.state = "exited".into();
+        seed.exit_code = Some(0);
+        let app = ours(&env, "app-1", "bbbb");
+        let lists: Lists =
+            BTreeMap::from([("ship1".to_string(), Ok(vec![seed.clone(), app.clone()]))]);
+        let facts = HashMap::from([
+            ("seed-1".to_string(), same_image_facts(&seed)),
+            ("app-1".to_string(), same_image_facts(&app)),
+        ]);
+        let selected = env.instances.keys().cloned().collect();
+        let mut p = plan(&env, &selected, &lists, &facts, None);
+        let decisions = |p: &DeployPlan| -> Vec<Decision> {
+            p.instances.iter().map(|i| i.decision.clone()).collect()
+        };
+        assert_eq!(decisions(&p), [Decision::Nothing, Decision::Nothing]);
+        assert!(!p.pending());
+        rerun_one_shots(&env, &mut p);
+        // app-1 (running service) is left alone; seed-1 runs again.
+        assert_eq!(decisions(&p), [Decision::Nothing, Decision::Start]);
+        assert!(p.pending());
+    }
+
+    fn env_with_zk_exited() -> (Environment, Listed) {
+        let env = env();
+        let mut c = ours(&env, "zk-1", "aaaa");
+        c.state = "exited".into();
+        c.exit_code = Some(0);
+        (env, c)
     }
 
     #[test]

@@ -32,12 +32,27 @@ pub struct Container {
     pub for_secs: Option<u64>,
     /// The `maestro.config-hash` label, when maestro created it.
     pub config_hash: Option<String>,
+    /// The exit code of a container that ran and exited (Docker's
+    /// `State.ExitCode`, as the list's status text shows it).
+    pub exit_code: Option<i64>,
 }
 
 impl Container {
     /// `tag:shortid`, MaestroNG's CONTAINER column.
     pub fn display(&self) -> String {
         container_display(&self.image, &self.id)
+    }
+
+    /// A one-shot's container that ran to completion (exited 0) from the
+    /// configuration whose hash is `config_hash`: nothing left to do.
+    pub fn completed(&self, config_hash: &str) -> bool {
+        one_shot_done(
+            self.running,
+            &self.state,
+            self.exit_code,
+            self.config_hash.as_deref(),
+            config_hash,
+        )
     }
 
     fn from_summary(s: &ContainerSummary) -> Self {
@@ -54,8 +69,29 @@ impl Container {
                 .as_ref()
                 .and_then(|l| l.get(crate::labels::CONFIG_HASH))
                 .cloned(),
+            exit_code: exit_code(&s.status),
         }
     }
+}
+
+/// Whether a container is a completed one-shot run: exited with code 0,
+/// created from the configuration hashed `want`.
+pub fn one_shot_done(
+    running: bool,
+    state: &str,
+    exit_code: Option<i64>,
+    label: Option<&str>,
+    want: &str,
+) -> bool {
+    !running && state == "exited" && exit_code == Some(0) && label == Some(want)
+}
+
+/// The exit code in the daemon's status text of an exited container
+/// (`Exited (3) 2 minutes ago`): the list carries it, so a one-shot's
+/// outcome costs no inspect.
+pub fn exit_code(status: &str) -> Option<i64> {
+    let rest = status.strip_prefix("Exited (")?;
+    rest.split_once(')')?.0.trim().parse().ok()
 }
 
 /// `tag:shortid` of an image reference and a container id.
@@ -285,6 +321,26 @@ pub fn status_secs(status: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exit_codes_from_the_status_text() {
+        assert_eq!(exit_code("Exited (0) 5 seconds ago"), Some(0));
+        assert_eq!(exit_code("Exited (137) About a minute ago"), Some(137));
+        assert_eq!(exit_code("Exited (3) Less than a second ago"), Some(3));
+        assert_eq!(exit_code("Up 3 minutes"), None);
+        assert_eq!(exit_code("Created"), None);
+        assert_eq!(exit_code("Exited (x)"), None);
+    }
+
+    #[test]
+    fn a_one_shot_is_done_when_it_exited_0_from_the_same_configuration() {
+        assert!(one_shot_done(false, "exited", Some(0), Some("h"), "h"));
+        assert!(!one_shot_done(false, "exited", Some(3), Some("h"), "h"));
+        assert!(!one_shot_done(false, "exited", Some(0), Some("old"), "h"));
+        assert!(!one_shot_done(false, "exited", Some(0), None, "h"));
+        assert!(!one_shot_done(true, "running", None, Some("h"), "h"));
+        assert!(!one_shot_done(false, "created", None, Some("h"), "h"));
+    }
 
     #[test]
     fn at_most_keeps_the_limit_and_the_order() {

@@ -235,6 +235,7 @@ services:
             state: "running".into(),
             for_secs: Some(60),
             config_hash: None,
+            exit_code: None,
         })
     }
 

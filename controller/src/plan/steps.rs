@@ -14,6 +14,9 @@ use crate::events::human_duration;
 pub struct PlanOptions {
     /// `--reuse`: start an existing stopped container as it is.
     pub reuse: bool,
+    /// `--rerun`: run one-shot containers again even when they completed
+    /// from the same configuration.
+    pub rerun: bool,
 }
 
 /// What one instance's task does.
@@ -32,6 +35,16 @@ pub enum Action {
     },
     /// start with `--reuse`: start the existing stopped container.
     StartExisting {
+        container: Container,
+    },
+    /// start, stop, kill: a one-shot that already ran to completion from
+    /// the same configuration; nothing to do.
+    Completed {
+        container: Container,
+    },
+    /// start: a one-shot still running (from an earlier, interrupted
+    /// play): waited for until it exits, as a fresh run would be.
+    AwaitExit {
         container: Container,
     },
     /// stop / kill: the container runs.
@@ -115,6 +128,15 @@ impl Step {
             Action::StartExisting { container } => {
                 format!("start existing container {} (--reuse)", container.display())
             }
+            Action::Completed { container } => {
+                format!("nothing to do: {} completed", container.display())
+            }
+            Action::AwaitExit { container } => {
+                format!(
+                    "wait: one-shot {} is running to completion",
+                    container.display()
+                )
+            }
             Action::Stop { container } => format!("stop: {} is running", container.display()),
             Action::Kill { container } => format!("kill: {} is running", container.display()),
             Action::Down { container: Some(c) } => {
@@ -160,7 +182,8 @@ pub fn plan(
         .iter()
         .filter_map(|(name, deps)| {
             let i = env.instances.get(name)?;
-            let action = decide(command, &i.config_hash, observed.get(name), opts);
+            let one_shot = i.one_shot().is_some();
+            let action = decide(command, &i.config_hash, observed.get(name), opts, one_shot);
             let action = match action {
                 Action::Create { .. } | Action::StartExisting { .. } | Action::UpToDate { .. }
                     if command == Verb::Start =>
@@ -186,7 +209,14 @@ pub fn plan(
     Plan { command, steps }
 }
 
-fn decide(command: Verb, config_hash: &str, seen: &Seen, opts: PlanOptions) -> Action {
+/// `one_shot`: the instance has `run: once`.
+fn decide(
+    command: Verb,
+    config_hash: &str,
+    seen: &Seen,
+    opts: PlanOptions,
+    one_shot: bool,
+) -> Action {
     let c = match seen {
         Seen::HostDown(reason) => {
             return Action::HostDown {
@@ -198,6 +228,14 @@ fn decide(command: Verb, config_hash: &str, seen: &Seen, opts: PlanOptions) -> A
     };
     match (command, c) {
         (Verb::Start, None) => Action::Create { replace: None },
+        // A running one-shot is never killed to be run again: it may be
+        // half way through its work.
+        (Verb::Start, Some(c)) if one_shot && c.running => Action::AwaitExit { container: c },
+        (Verb::Start | Verb::Stop | Verb::Kill, Some(c))
+            if one_shot && c.completed(config_hash) && !(command == Verb::Start && opts.rerun) =>
+        {
+            Action::Completed { container: c }
+        }
         (Verb::Start, Some(c)) if c.running => {
             let drift = c.config_hash.as_deref().is_some_and(|h| h != config_hash);
             Action::UpToDate {
@@ -254,6 +292,7 @@ services:
             state: if running { "running" } else { "exited" }.into(),
             for_secs: Some(180),
             config_hash: hash.map(str::to_string),
+            exit_code: (!running).then_some(0),
         })
     }
 
@@ -292,10 +331,106 @@ services:
 1 of 3 instances to change
 "
         );
-        let reuse = run(Verb::Start, &seen, PlanOptions { reuse: true });
+        let reuse = run(
+            Verb::Start,
+            &seen,
+            PlanOptions {
+                reuse: true,
+                ..PlanOptions::default()
+            },
+        );
         assert!(reuse.contains(
             "kafka-1 (ship1) after zk-1,zk-2: start existing container 3:ccccccc (--reuse)"
         ));
+    }
+
+    const ONE_SHOT_ENV: &str = "name: t
+ships:
+  ship1: {ip: 10.213.0.1}
+services:
+  seed:
+    image: box:1
+    run: once
+    instances: {seed-1: {ship: ship1}}
+  app:
+    image: box:1
+    requires: [seed]
+    instances: {app-1: {ship: ship1}}
+";
+
+    /// The step of `seed-1` (a one-shot) for `command` with its container
+    /// `seen` (`exit` its exit code; `same` its hash label matching).
+    fn one_shot_step(
+        command: Verb,
+        running: bool,
+        exit: Option<i64>,
+        same: bool,
+        opts: PlanOptions,
+    ) -> String {
+        let env = crate::config::load_str(ONE_SHOT_ENV, std::path::Path::new(".")).unwrap();
+        let selected = env.instances.keys().cloned().collect();
+        let deps = dependencies(&env, &selected, false);
+        let hash = env.instances["seed-1"].config_hash.clone();
+        let mut observed = Observed::default();
+        observed.seen.insert(
+            "seed-1".into(),
+            Seen::Container(Container {
+                id: "dddddddddd".into(),
+                image: "box:1".into(),
+                running,
+                state: if running { "running" } else { "exited" }.into(),
+                for_secs: Some(60),
+                config_hash: Some(if same { hash } else { "old".into() }),
+                exit_code: exit,
+            }),
+        );
+        let p = plan(&env, command, &deps, &observed, opts);
+        let step = p.steps.iter().find(|s| s.instance == "seed-1").unwrap();
+        step.cause()
+    }
+
+    #[test]
+    fn a_completed_one_shot_is_left_alone_unless_changed_failed_or_rerun() {
+        let none = PlanOptions::default();
+        let rerun = PlanOptions {
+            rerun: true,
+            ..PlanOptions::default()
+        };
+        assert_eq!(
+            one_shot_step(Verb::Start, false, Some(0), true, none),
+            "nothing to do: 1:ddddddd completed"
+        );
+        assert_eq!(
+            one_shot_step(Verb::Start, false, Some(0), true, rerun),
+            "recreate and start: container 1:ddddddd is exited"
+        );
+        assert_eq!(
+            one_shot_step(Verb::Start, false, Some(0), false, none),
+            "recreate and start: container 1:ddddddd is exited"
+        );
+        assert_eq!(
+            one_shot_step(Verb::Start, false, Some(3), true, none),
+            "recreate and start: container 1:ddddddd is exited"
+        );
+        assert_eq!(
+            one_shot_step(Verb::Start, true, None, true, rerun),
+            "wait: one-shot 1:ddddddd is running to completion"
+        );
+        // stop and kill have nothing to do; clean removes it.
+        for verb in [Verb::Stop, Verb::Kill] {
+            assert_eq!(
+                one_shot_step(verb, false, Some(0), true, none),
+                "nothing to do: 1:ddddddd completed"
+            );
+        }
+        assert_eq!(
+            one_shot_step(Verb::Stop, false, Some(3), true, none),
+            "nothing to do: 1:ddddddd is exited"
+        );
+        assert_eq!(
+            one_shot_step(Verb::Clean, false, Some(0), true, none),
+            "remove: 1:ddddddd is exited"
+        );
     }
 
     #[test]

@@ -80,6 +80,7 @@ pub fn container(c: &Listed) -> Container {
         state: c.state.clone(),
         for_secs: None,
         config_hash: c.labels.get(crate::labels::CONFIG_HASH).cloned(),
+        exit_code: c.exit_code,
     }
 }
 

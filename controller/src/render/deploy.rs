@@ -98,6 +98,10 @@ pub fn cause(i: &InstancePlan) -> String {
     match &i.decision {
         Decision::Create => "no container".into(),
         Decision::Start => format!("{} is {}, unchanged", shown(), state()),
+        // Left alone and not running: a one-shot that completed.
+        Decision::Nothing if c.is_some_and(|c| !c.running()) => {
+            format!("{} completed, unchanged", shown())
+        }
         Decision::Nothing => format!("{} is {}, unchanged", shown(), state()),
         Decision::Recreate { changes, image } => {
             let fields = if changes.is_empty() {

@@ -25,6 +25,28 @@ impl StatusLine<'_> {
         matches!(self.seen, Seen::Container(c) if c.running)
     }
 
+    /// A one-shot's run, when the instance is one and its container
+    /// exited: `Ok(())` completed from the file's configuration, else why
+    /// not.
+    fn one_shot(&self) -> Option<OneShotRun> {
+        let Seen::Container(c) = self.seen else {
+            return None;
+        };
+        if self.instance.one_shot().is_none() || c.running || c.state != "exited" {
+            return None;
+        }
+        Some(match c.exit_code? {
+            0 if c.completed(&self.instance.config_hash) => OneShotRun::Completed,
+            0 => OneShotRun::Outdated,
+            code => OneShotRun::Failed(code),
+        })
+    }
+
+    /// Running, or a one-shot that completed: as it should be.
+    pub fn ok(&self) -> bool {
+        self.running() || self.one_shot() == Some(OneShotRun::Completed)
+    }
+
     fn container(&self) -> String {
         match self.seen {
             Seen::Container(c) => c.display(),
@@ -33,6 +55,14 @@ impl StatusLine<'_> {
     }
 
     fn status(&self) -> String {
+        match self.one_shot() {
+            Some(OneShotRun::Completed) => return "completed".into(),
+            Some(OneShotRun::Outdated) => {
+                return "completed (configuration changed)".into();
+            }
+            Some(OneShotRun::Failed(code)) => return format!("failed (exit {code})"),
+            None => {}
+        }
         match self.seen {
             Seen::Container(c) => {
                 let word = if c.running { "running" } else { "down" };
@@ -47,11 +77,7 @@ impl StatusLine<'_> {
     }
 
     fn kind(&self) -> Kind {
-        if self.running() {
-            Kind::Ok
-        } else {
-            Kind::Failure
-        }
+        if self.ok() { Kind::Ok } else { Kind::Failure }
     }
 
     fn ports_text(&self) -> String {
@@ -67,6 +93,17 @@ impl StatusLine<'_> {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// How a one-shot's container that exited ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OneShotRun {
+    /// Exited 0, from the file's configuration.
+    Completed,
+    /// Exited 0, from another configuration: `start` runs it again.
+    Outdated,
+    /// Exited with this code.
+    Failed(i64),
 }
 
 /// What the table shows besides the fixed columns.
@@ -126,9 +163,16 @@ pub fn json_lines(lines: &[StatusLine<'_>]) -> String {
     let mut out = String::new();
     for l in lines {
         let i = l.instance;
+        let run = l.one_shot();
         let (status, id, image, for_secs) = match l.seen {
             Seen::Container(c) => (
-                if c.running { "running" } else { "down" },
+                match run {
+                    Some(OneShotRun::Completed) => "completed",
+                    Some(OneShotRun::Outdated) => "outdated",
+                    Some(OneShotRun::Failed(_)) => "failed",
+                    None if c.running => "running",
+                    None => "down",
+                },
                 Some(c.id.clone()),
                 Some(c.image.clone()),
                 c.for_secs,
@@ -161,6 +205,9 @@ pub fn json_lines(lines: &[StatusLine<'_>]) -> String {
         });
         if let Seen::HostDown(reason) = l.seen {
             v["error"] = json!(reason);
+        }
+        if let (Some(_), Seen::Container(c)) = (run, l.seen) {
+            v["exit_code"] = json!(c.exit_code);
         }
         out.push_str(&v.to_string());
         out.push('\n');
@@ -197,6 +244,7 @@ services:
             state: "running".into(),
             for_secs: Some(192),
             config_hash: None,
+            exit_code: None,
         });
         let down = Seen::HostDown("ship `ship2`: refused".into());
         let absent = Seen::Absent;
@@ -260,6 +308,68 @@ services:
 3.  kafka-1   kafka    10.213.0.1  -          absent             kafka:2
 "
         );
+    }
+
+    #[test]
+    fn one_shots_show_how_they_ended() {
+        let env = crate::config::load_str(
+            "name: t\nships: {ship1: {ip: 10.213.0.1}}\nservices:\n  seed:\n    image: box:1\n    run: once\n    instances: {s1: {ship: ship1}, s2: {ship: ship1}, s3: {ship: ship1}}\n  app:\n    image: box:1\n    instances: {a1: {ship: ship1}}\n",
+            std::path::Path::new("."),
+        )
+        .unwrap();
+        let exited = |i: &str, code: i64, same: bool| {
+            Seen::Container(Container {
+                id: "0123456789abcdef".into(),
+                image: "box:1".into(),
+                running: false,
+                state: "exited".into(),
+                for_secs: Some(60),
+                config_hash: Some(if same {
+                    env.instances[i].config_hash.clone()
+                } else {
+                    "old".into()
+                }),
+                exit_code: Some(code),
+            })
+        };
+        let seen = [
+            ("s1", exited("s1", 0, true)),
+            ("s2", exited("s2", 3, true)),
+            ("s3", exited("s3", 0, false)),
+            ("a1", exited("a1", 0, true)),
+        ];
+        let lines: Vec<StatusLine<'_>> = seen
+            .iter()
+            .map(|(i, s)| StatusLine {
+                instance: &env.instances[*i],
+                host: "10.213.0.1",
+                seen: s,
+                ports: Vec::new(),
+            })
+            .collect();
+        let out = anstream::adapter::strip_str(&table(&lines, TableOptions::default())).to_string();
+        assert_eq!(
+            out,
+            " #  INSTANCE  SERVICE  SHIP   CONTAINER  STATUS
+1.  s1        seed     ship1  1:0123456  completed
+2.  s2        seed     ship1  1:0123456  failed (exit 3)
+3.  s3        seed     ship1  1:0123456  completed (configuration changed)
+4.  a1        app      ship1  1:0123456  down for 1m0s
+"
+        );
+        let ok: Vec<bool> = lines.iter().map(StatusLine::ok).collect();
+        assert_eq!(ok, [true, false, false, false]);
+        let json: Vec<serde_json::Value> = json_lines(&lines)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(json[0]["status"], "completed");
+        assert_eq!(json[0]["exit_code"], 0);
+        assert_eq!(json[1]["status"], "failed");
+        assert_eq!(json[1]["exit_code"], 3);
+        assert_eq!(json[2]["status"], "outdated");
+        assert_eq!(json[3]["status"], "down");
+        assert!(json[3].get("exit_code").is_none());
     }
 
     #[test]

@@ -117,6 +117,19 @@ pub fn run_restart(
         return Ok(Completion::Unchanged);
     }
 
+    // A one-shot that completed from the file's configuration has nothing
+    // to apply.
+    if flags.only_if_changed
+        && instance.one_shot().is_some()
+        && let RestartAction::Start {
+            container: Some(container),
+        } = &step.action
+        && container.completed(&instance.config_hash)
+    {
+        ctx.emit_with_container(container.display(), State::AlreadyCompleted);
+        return Ok(Completion::Unchanged);
+    }
+
     wait_for_step_delay(shared, &step.service, ctx);
     // Ctrl-C before the stop (during the step delay, typically): the roll
     // ends here and this instance keeps its container, as the instances

@@ -6,6 +6,8 @@
 //!   anonymous volumes), pull only when the ship lacks the image (or with
 //!   `-r`), create, start, then the `running` checks; a container that is
 //!   not running right after start fails with its last log lines.
+//!   A one-shot (`run: once`) is instead waited for until it exits: 0 is
+//!   its success, another code fails with the code and the last log lines.
 //! - stop: `pre-stop` checks, stop with `stop_timeout`, `stopped` checks.
 //! - kill: SIGKILL, `stopped` checks.
 //! - clean: remove a stopped container and its anonymous volumes.
@@ -32,6 +34,11 @@ use crate::scheduler::{Completion, TaskContext, TaskFailure, TaskResult};
 const LOG_TAIL: u64 = 20;
 /// Characters of a log line shown in a message.
 const LOG_LINE_MAX: usize = 500;
+
+/// How often a running one-shot is looked at: soon after its start (many
+/// finish in a blink), then less often.
+const ONE_SHOT_POLL_FIRST: Duration = Duration::from_millis(50);
+const ONE_SHOT_POLL_MAX: Duration = Duration::from_secs(1);
 
 /// What every task of a play shares.
 pub struct Shared<'a> {
@@ -88,6 +95,10 @@ pub fn run_step(shared: &Shared<'_>, step: &Step, ctx: &TaskContext<'_>) -> Task
             ctx.emit(State::Absent);
             Ok(Completion::Done)
         }
+        Action::Completed { container } => {
+            ctx.emit_with_container(container.display(), State::AlreadyCompleted);
+            Ok(Completion::Done)
+        }
         Action::SkipRunning { container } => {
             ctx.emit_with_container(container.display(), State::Skipped);
             Ok(Completion::Skipped)
@@ -107,6 +118,11 @@ pub fn run_step(shared: &Shared<'_>, step: &Step, ctx: &TaskContext<'_>) -> Task
                 Action::StartExisting { container } => task
                     .start_existing(&container.id)
                     .map_err(TaskFailure::fatal),
+                Action::AwaitExit { container } => {
+                    ctx.emit_with_container(container.display(), State::RunningToCompletion);
+                    task.run_to_completion(&container.id)
+                        .map_err(TaskFailure::fatal)
+                }
                 Action::Stop { container } => task
                     .stop(&container.id, &container.display(), false)
                     .map_err(TaskFailure::non_fatal),
@@ -242,6 +258,10 @@ impl Task<'_, '_> {
         self.docker
             .start(id)
             .map_err(|e| self.scrub(format!("cannot start the container: {e}")))?;
+        if self.instance.one_shot().is_some() {
+            self.ctx.emit(State::RunningToCompletion);
+            return self.run_to_completion(id);
+        }
         let details = self
             .docker
             .inspect(id)
@@ -257,6 +277,48 @@ impl Task<'_, '_> {
         self.checks(LifecycleState::Running, Some(id))?;
         self.ctx.emit(State::Started);
         Ok(Completion::Done)
+    }
+
+    /// Waits for a one-shot container to exit, at most its `run_max_wait`:
+    /// exit 0 is its success; another code fails with the code and the
+    /// last log lines. Its dependents wait for this, so they start only
+    /// once it has done its work. A container still running at the limit
+    /// is left running (it may be half way through its work) and fails.
+    fn run_to_completion(&self, id: &str) -> TaskResult2 {
+        let max_wait = self.instance.one_shot().unwrap_or_default();
+        let deadline = std::time::Instant::now() + max_wait;
+        let mut pause = ONE_SHOT_POLL_FIRST;
+        loop {
+            let details = self
+                .docker
+                .inspect(id)
+                .map_err(|e| format!("one-shot container status could not be obtained: {e}"))?;
+            let state = &details.state;
+            if !state.running && matches!(state.status.as_str(), "exited" | "dead") {
+                if state.exit_code == 0 && state.status == "exited" {
+                    self.ctx.emit(State::Completed);
+                    return Ok(Completion::Done);
+                }
+                let how = if state.status == "dead" {
+                    format!("is dead (code {})", state.exit_code)
+                } else {
+                    format!("exited with code {}", state.exit_code)
+                };
+                return Err(format!("one-shot container {how}{}", self.log_tail(id)));
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return Err(format!(
+                    "one-shot container still running after run_max_wait ({}s); it was left running{}",
+                    max_wait.as_secs(),
+                    self.log_tail(id)
+                ));
+            }
+            if self.ctx.cancel.sleep(pause.min(deadline - now)) {
+                return Err("interrupted while waiting for the one-shot container to exit; it was left running".into());
+            }
+            pause = (pause * 2).min(ONE_SHOT_POLL_MAX);
+        }
     }
 
     /// The last log lines of a container, indented under the message.

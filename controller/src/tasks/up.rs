@@ -2,7 +2,7 @@
 //! A create is `start`'s create step, a start is `start --reuse`'s, a
 //! recreate is `restart`'s task (stop when running, then remove and create
 //! again, then the `running` checks); an unchanged instance is left alone
-//! (same container); an orphan is stopped and removed. Start, recreate and
+//! (same container; a one-shot still running is waited for); an orphan is stopped and removed. Start, recreate and
 //! orphan removal failures are fatal (nothing not yet started is touched);
 //! a refused instance (a conflicting container, a ship that did not answer)
 //! fails alone and the play goes on.
@@ -61,8 +61,26 @@ pub fn run_up(shared: &RestartShared<'_>, step: &UpStep, ctx: &TaskContext<'_>) 
             run_restart(shared, &restart, ctx)
         }
         UpWork::Leave { container } => {
+            let instance = shared.tasks.env.instances.get(&step.instance);
+            let one_shot = instance.is_some_and(|i| i.one_shot().is_some());
+            // A one-shot still running (an earlier play was interrupted) is
+            // waited for, so that its dependents start after its work.
+            if one_shot && container.running {
+                return run_step(
+                    &shared.tasks,
+                    &as_step(Action::AwaitExit {
+                        container: container.clone(),
+                    }),
+                    ctx,
+                )
+                .map(|_| Completion::Unchanged);
+            }
+            let completed =
+                one_shot && instance.is_some_and(|i| container.completed(&i.config_hash));
             let state = if container.running {
                 State::UpToDate
+            } else if completed {
+                State::AlreadyCompleted
             } else {
                 State::Down
             };
