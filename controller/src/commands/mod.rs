@@ -8,6 +8,7 @@ pub mod complete;
 pub mod context;
 pub mod deptree;
 pub mod dump;
+pub mod export;
 pub mod lock;
 pub mod logs;
 pub mod orchestrate;
@@ -17,6 +18,7 @@ pub mod pull;
 pub mod restart;
 pub mod ships;
 pub mod status;
+pub mod swarm;
 pub mod up;
 pub mod validate;
 
@@ -86,6 +88,12 @@ fn dispatch(ctx: &Context, command: Command) -> CommandResult {
         Command::Logs(args) => logs::run(ctx, &args),
         Command::Complete(args) => complete::run(ctx.global(), &args),
         Command::Lock(args) => lock::run(ctx, args.action),
+        Command::Export(args) => match args.format {
+            crate::cli::ExportFormat::Swarm(a) => export::swarm(ctx, &a),
+        },
+        Command::Swarm(args) => match args.action {
+            crate::cli::SwarmAction::Label { manager } => swarm::label(ctx, manager.as_deref()),
+        },
     }
 }
 

@@ -23,6 +23,7 @@
 pub mod columns;
 pub mod deploy;
 pub mod deptree;
+pub mod export;
 pub mod json;
 pub mod message;
 pub mod plain;

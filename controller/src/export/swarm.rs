@@ -1,0 +1,786 @@
+//! `maestro export swarm`: a Docker Swarm stack (compose file format 3.8)
+//! with one service per instance, pinned to its ship's node by the node
+//! label `maestro.ship`, publishing its ports in host mode (`endpoint_mode:
+//! dnsrr`), with the container environment `maestro start` gives it. So
+//! every instance stays reachable at its ship's address and port, and the
+//! discovery variables (and `maestro-guest`) keep working unchanged.
+//!
+//! The document is data (the structs below); each configuration key is
+//! mapped by one small function of [`MAPPERS`], which fills the service and
+//! reports what Swarm cannot express as a [`Finding`]. A key another part of
+//! the schema adds later is one more field and one more function.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::config::Environment;
+use crate::config::model::{Instance, LifecycleState, Protocol};
+
+/// The node label that pins a service to its ship (`maestro swarm label`
+/// sets it to the ship's name).
+pub const SHIP_LABEL: &str = "maestro.ship";
+
+/// Where images are assumed to carry `maestro-guest` for
+/// `--wait-for-dependencies` (the path of docs/guest.md's Dockerfile).
+pub const DEFAULT_GUEST: &str = "/maestro-guest";
+
+/// The shell that chains the waits before the command.
+pub const DEFAULT_SHELL: &str = "/bin/sh";
+
+// ---- the document ------------------------------------------------------
+
+/// A compose file for `docker stack deploy`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stack {
+    pub version: &'static str,
+    pub services: BTreeMap<String, SwarmService>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub networks: BTreeMap<String, Network>,
+}
+
+/// A network of the stack; here only the engine's predefined `host`
+/// network, referred to as external.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Network {
+    pub external: bool,
+    pub name: String,
+}
+
+/// One Swarm service (one instance). Field names are the compose keys.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SwarmService {
+    pub image: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub environment: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<PortSpec>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub networks: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cap_add: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cap_drop: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_hosts: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub ulimits: BTreeMap<String, UlimitSpec>,
+    /// Container labels.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logging: Option<Logging>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_grace_period: Option<String>,
+    pub deploy: Deploy,
+}
+
+/// A published port, long syntax: `mode: host` publishes on the node that
+/// runs the task (no routing mesh), as maestro publishes on the ship.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PortSpec {
+    pub target: u16,
+    pub published: u16,
+    pub protocol: &'static str,
+    pub mode: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct UlimitSpec {
+    pub soft: i64,
+    pub hard: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Logging {
+    pub driver: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deploy {
+    pub mode: &'static str,
+    pub replicas: u32,
+    /// `dnsrr`: no virtual IP (which needs IPVS); the service name resolves
+    /// to its task's address.
+    pub endpoint_mode: &'static str,
+    pub placement: Placement,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restart_policy: Option<SwarmRestartPolicy>,
+    #[serde(skip_serializing_if = "Resources::is_empty")]
+    pub resources: Resources,
+    /// Service labels.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Default for Deploy {
+    fn default() -> Self {
+        Deploy {
+            mode: "replicated",
+            replicas: 1,
+            endpoint_mode: "dnsrr",
+            placement: Placement::default(),
+            restart_policy: None,
+            resources: Resources::default(),
+            labels: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Placement {
+    pub constraints: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SwarmRestartPolicy {
+    /// `none`, `on-failure` or `any`.
+    pub condition: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Resources {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limits: Option<Limits>,
+}
+
+impl Resources {
+    fn is_empty(&self) -> bool {
+        self.limits.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Limits {
+    /// CPUs, as compose writes them (`"0.5"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<String>,
+    /// Bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<u64>,
+}
+
+// ---- options, findings, refusals -----------------------------------------
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The stack's name (`docker stack deploy ... NAME`): the prefix of
+    /// every service's name.
+    pub stack: String,
+    /// Write the container environment even when it holds a secret.
+    pub show_secrets: bool,
+    /// Put `maestro-guest wait` for each required service in front of the
+    /// command.
+    pub wait_for_dependencies: bool,
+    /// The guest's path inside the images (assumed present in every image).
+    pub guest: String,
+    /// The shell that chains the waits and the command.
+    pub shell: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            stack: String::new(),
+            show_secrets: false,
+            wait_for_dependencies: false,
+            guest: DEFAULT_GUEST.into(),
+            shell: DEFAULT_SHELL.into(),
+        }
+    }
+}
+
+/// Something of an instance that the stack does not carry, or carries
+/// differently: a warning (with `--strict`, an error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub instance: String,
+    /// The key as written in the file (`privileged`, `ports.http`,
+    /// `lifecycle.running`, `requires`).
+    pub key: String,
+    pub message: String,
+}
+
+/// Why an instance cannot be exported at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub instance: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Export {
+    pub stack: Stack,
+    pub findings: Vec<Finding>,
+}
+
+/// Whether a variable's name says its value is a secret (`*PASSWORD*`,
+/// `*PASSWD*`, `*SECRET*`, `*TOKEN*`, `*KEY*`, any case).
+pub fn is_secret_env_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY"]
+        .iter()
+        .any(|w| upper.contains(w))
+}
+
+// ---- the mapping -------------------------------------------------------
+
+/// What every mapper gets: the environment, the options, the instances
+/// exported, and where findings go.
+pub struct Mapping<'a> {
+    pub env: &'a Environment,
+    pub options: &'a Options,
+    pub selected: &'a BTreeSet<String>,
+    findings: Vec<Finding>,
+    uses_host_network: bool,
+}
+
+impl Mapping<'_> {
+    fn warn(&mut self, i: &Instance, key: impl Into<String>, message: impl Into<String>) {
+        self.findings.push(Finding {
+            instance: i.name.clone(),
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+}
+
+/// Fills part of a service from an instance.
+type Mapper = fn(&mut Mapping<'_>, &Instance, &mut SwarmService);
+
+/// One function per key (or group of keys), in the order the findings of
+/// an instance are listed.
+const MAPPERS: &[Mapper] = &[
+    image_and_command,
+    hostname_and_net,
+    environment,
+    ports,
+    volumes,
+    restart,
+    resources,
+    stop_grace_period,
+    dns_and_hosts,
+    capabilities,
+    ulimits,
+    labels,
+    logging,
+    user_and_workdir,
+    placement,
+    unsupported,
+    lifecycle,
+    dependency_order,
+];
+
+/// The stack of the instances in `order` (names of `env.instances`).
+/// Refused when an instance's name is not a valid Swarm service name or its
+/// environment holds a secret without `show_secrets`.
+pub fn export(
+    env: &Environment,
+    order: &[String],
+    options: &Options,
+) -> Result<Export, Vec<Refusal>> {
+    let selected: BTreeSet<String> = order.iter().cloned().collect();
+    let mut m = Mapping {
+        env,
+        options,
+        selected: &selected,
+        findings: Vec::new(),
+        uses_host_network: false,
+    };
+    let mut refusals = Vec::new();
+    let mut services = BTreeMap::new();
+    for name in order {
+        let Some(i) = env.instances.get(name) else {
+            continue;
+        };
+        if let Err(r) = check_name(i, &options.stack) {
+            refusals.push(r);
+            continue;
+        }
+        if !options.show_secrets {
+            refusals.extend(secrets(env, i));
+        }
+        let mut s = SwarmService::default();
+        for mapper in MAPPERS {
+            mapper(&mut m, i, &mut s);
+        }
+        services.insert(i.name.clone(), s);
+    }
+    if !refusals.is_empty() {
+        return Err(refusals);
+    }
+    let mut networks = BTreeMap::new();
+    if m.uses_host_network {
+        networks.insert(
+            HOST_NETWORK.into(),
+            Network {
+                external: true,
+                name: "host".into(),
+            },
+        );
+    }
+    Ok(Export {
+        stack: Stack {
+            version: "3.8",
+            services,
+            networks,
+        },
+        findings: m.findings,
+    })
+}
+
+/// The stack's name for the engine's `host` network.
+const HOST_NETWORK: &str = "hostnet";
+
+/// Swarm refuses service names that are not DNS labels: letters, digits,
+/// `-` and `_` between them, at most 63 characters with the stack's prefix
+/// (`<stack>_<instance>`).
+fn check_name(i: &Instance, stack: &str) -> Result<(), Refusal> {
+    let n = &i.name;
+    let ok_chars = n
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let ends_ok = n.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && n.ends_with(|c: char| c.is_ascii_alphanumeric());
+    let full = stack.len() + 1 + n.len();
+    if ok_chars && ends_ok && full <= 63 {
+        Ok(())
+    } else {
+        Err(Refusal {
+            instance: n.clone(),
+            message: format!(
+                "{stack}_{n} is not a valid Swarm service name (letters, digits, '-' and '_' \
+                 between them, at most 63 characters)"
+            ),
+        })
+    }
+}
+
+/// The variables of an instance whose value is a secret: a name that says
+/// so, or a value that is a registry's password of the file. Named, never
+/// shown.
+fn secrets(env: &Environment, i: &Instance) -> Vec<Refusal> {
+    let passwords: Vec<&str> = env
+        .registries
+        .values()
+        .filter_map(|r| r.password.as_deref())
+        .filter(|p| !p.is_empty())
+        .collect();
+    env.container_env(i)
+        .iter()
+        .filter(|(k, v)| is_secret_env_name(k) || passwords.contains(&v.as_str()))
+        .map(|(k, _)| Refusal {
+            instance: i.name.clone(),
+            message: format!(
+                "env.{k} holds a secret, which the stack file would show in clear; \
+                 give --show-secrets to write it anyway"
+            ),
+        })
+        .collect()
+}
+
+fn image_and_command(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    s.image = i.image.clone();
+    s.command = i.command.clone();
+}
+
+/// maestro names the container's host after the instance unless a network
+/// mode is set; `net: host` is the engine's `host` network, which Swarm
+/// services can join; other modes have no Swarm form.
+fn hostname_and_net(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    s.hostname = i.hostname().map(str::to_string);
+    match i.net.as_deref() {
+        None | Some("bridge") | Some("default") => {}
+        Some("host") => {
+            m.uses_host_network = true;
+            s.networks.push(HOST_NETWORK.into());
+        }
+        Some(other) => m.warn(
+            i,
+            "net",
+            format!(
+                "network mode {other} has no Swarm equivalent (services join networks; \
+                 only the engine's host network can stand for a mode); left out"
+            ),
+        ),
+    }
+}
+
+/// The environment `maestro start` gives the container, discovery
+/// variables included.
+fn environment(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    s.environment = m.env.container_env(i);
+}
+
+/// Host-mode ports, one entry per container port (a range maps port by
+/// port, as `maestro start` binds it).
+fn ports(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    for (name, p) in &i.ports {
+        let protocol = match p.protocol {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        };
+        let key = format!("ports.{name}");
+        if p.host_ip != "0.0.0.0" {
+            m.warn(
+                i,
+                &key,
+                format!(
+                    "host address {} cannot be chosen in Swarm: published on all of the \
+                     node's addresses",
+                    p.host_ip
+                ),
+            );
+        }
+        if p.exposed.is_range() {
+            for (n, target) in (p.exposed.start..=p.exposed.end).enumerate() {
+                let published = u32::from(p.external.start) + n as u32;
+                s.ports.push(PortSpec {
+                    target,
+                    published: u16::try_from(published).unwrap_or(u16::MAX),
+                    protocol,
+                    mode: "host",
+                });
+            }
+        } else {
+            if p.external.is_range() {
+                m.warn(
+                    i,
+                    &key,
+                    format!(
+                        "a host port range ({}) for one container port has no Swarm form: \
+                         published on {}",
+                        p.external, p.external.start
+                    ),
+                );
+            }
+            s.ports.push(PortSpec {
+                target: p.exposed.start,
+                published: p.external.start,
+                protocol,
+                mode: "host",
+            });
+        }
+    }
+}
+
+/// Binds in maestro's `host:target[:mode]` form (compose's short syntax)
+/// and anonymous volumes by their container path.
+fn volumes(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    for b in &i.volumes {
+        s.volumes.push(match &b.mode {
+            Some(mode) => format!("{}:{}:{mode}", b.host, b.target),
+            None => format!("{}:{}", b.host, b.target),
+        });
+    }
+    let binds: BTreeSet<&str> = i.volumes.iter().map(|b| b.target.as_str()).collect();
+    for v in &i.container_volumes {
+        if !binds.contains(v.as_str()) {
+            s.volumes.push(v.clone());
+        }
+    }
+}
+
+/// Docker's restart policies as Swarm's conditions: `no` is `none` (a task
+/// that ends is not replaced), `always` and `unless-stopped` are `any`.
+fn restart(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    let condition = match i.restart.name.as_str() {
+        "always" | "unless-stopped" => "any",
+        "on-failure" => "on-failure",
+        _ => "none",
+    };
+    let max_attempts = (condition == "on-failure" && i.restart.maximum_retry_count > 0)
+        .then_some(i.restart.maximum_retry_count);
+    s.deploy.restart_policy = Some(SwarmRestartPolicy {
+        condition,
+        max_attempts,
+    });
+}
+
+/// Memory as is; CPU shares (a relative weight) as the nearest Swarm form,
+/// `cpus` = shares / 1024, a hard limit (a finding says so); swap has no
+/// Swarm form.
+fn resources(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    let mut limits = Limits {
+        memory: i.limits.memory,
+        ..Limits::default()
+    };
+    if let Some(shares) = i.limits.cpu {
+        let cpus = format!("{:.3}", shares as f64 / 1024.0);
+        let cpus = cpus.trim_end_matches('0').trim_end_matches('.').to_string();
+        m.warn(
+            i,
+            "limits.cpu",
+            format!(
+                "CPU shares ({shares}, a relative weight) have no Swarm form: written as \
+                 cpus: {cpus}, a hard limit"
+            ),
+        );
+        limits.cpus = Some(cpus);
+    }
+    if i.limits.swap.is_some() {
+        m.warn(
+            i,
+            "limits.swap",
+            "Swarm services cannot limit swap; left out",
+        );
+    }
+    if limits != Limits::default() {
+        s.deploy.resources.limits = Some(limits);
+    }
+}
+
+fn stop_grace_period(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    s.stop_grace_period = Some(format!("{}s", i.stop_timeout));
+}
+
+fn dns_and_hosts(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    s.dns = i.dns.clone();
+    s.extra_hosts = i.extra_hosts.clone();
+}
+
+fn capabilities(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    s.cap_add = i.cap_add.clone();
+    s.cap_drop = i.cap_drop.clone();
+}
+
+fn ulimits(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    s.ulimits = i
+        .ulimits
+        .iter()
+        .map(|(k, u)| {
+            (
+                k.clone(),
+                UlimitSpec {
+                    soft: u.soft,
+                    hard: u.hard,
+                },
+            )
+        })
+        .collect();
+}
+
+/// The file's labels go on the containers; maestro's own labels on the
+/// service only: a container carrying `maestro.environment` would be taken
+/// for one of maestro's (and removed by `up --remove-orphans`) on a node
+/// that is also a ship.
+fn labels(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    s.labels = i.labels.clone();
+    s.deploy.labels = BTreeMap::from([
+        (crate::labels::ENVIRONMENT.to_string(), m.env.name.clone()),
+        (crate::labels::SERVICE.to_string(), i.service.clone()),
+        (crate::labels::INSTANCE.to_string(), i.name.clone()),
+    ]);
+}
+
+fn logging(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    s.logging = i.log.as_ref().map(|l| Logging {
+        driver: l.driver.clone(),
+        options: l.options.clone(),
+    });
+}
+
+fn user_and_workdir(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    s.user = i.username.clone();
+    s.working_dir = i.workdir.clone();
+}
+
+fn placement(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    s.deploy.placement.constraints = vec![format!("node.labels.{SHIP_LABEL} == {}", i.ship.name)];
+}
+
+/// Keys `docker stack deploy` has no form for: each named, none dropped
+/// silently.
+fn unsupported(m: &mut Mapping<'_>, i: &Instance, _: &mut SwarmService) {
+    if i.privileged {
+        m.warn(
+            i,
+            "privileged",
+            "Swarm services cannot run privileged; left out (give the capabilities needed \
+             with cap_add)",
+        );
+    }
+    if !i.volumes_from.is_empty() {
+        m.warn(
+            i,
+            "volumes_from",
+            format!(
+                "Swarm services cannot share another container's volumes ({}); left out \
+                 (use a named volume)",
+                i.volumes_from.join(", ")
+            ),
+        );
+    }
+    if !i.links.is_empty() {
+        m.warn(
+            i,
+            "links",
+            format!(
+                "Swarm has no legacy links ({}); left out (the discovery variables and \
+                 the node addresses stay)",
+                i.links.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        );
+    }
+    if !i.security_opt.is_empty() {
+        m.warn(
+            i,
+            "security_opt",
+            "docker stack deploy ignores security_opt; left out",
+        );
+    }
+    if !i.lxc_conf.is_empty() {
+        m.warn(i, "lxc_conf", "Swarm has no LXC options; left out");
+    }
+}
+
+/// maestro's lifecycle checks run in maestro; Swarm only knows the image's
+/// or the service's own healthcheck.
+fn lifecycle(m: &mut Mapping<'_>, i: &Instance, _: &mut SwarmService) {
+    for (state, checks) in &i.lifecycle {
+        if checks.is_empty() {
+            continue;
+        }
+        let name = LifecycleState::ALL
+            .iter()
+            .find(|(_, s)| s == state)
+            .map_or("?", |(n, _)| n);
+        let kinds: Vec<String> = checks
+            .iter()
+            .map(|c| {
+                serde_json::to_value(c)
+                    .ok()
+                    .and_then(|v| v.get("type").and_then(|t| t.as_str().map(str::to_string)))
+                    .unwrap_or_default()
+            })
+            .collect();
+        m.warn(
+            i,
+            format!("lifecycle.{name}"),
+            format!(
+                "Swarm does not run maestro's lifecycle checks ({}); left out (a healthcheck \
+                 is Swarm's own form)",
+                kinds.join(", ")
+            ),
+        );
+    }
+}
+
+/// The services this instance's service must come after, with ports to
+/// wait for: `requires` (transitively through each dependency's own wait).
+fn dependency_order(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    let Some(service) = m.env.services.get(&i.service) else {
+        return;
+    };
+    if service.requires.is_empty() {
+        return;
+    }
+    let required = service.requires.join(", ");
+    if !m.options.wait_for_dependencies {
+        m.warn(
+            i,
+            "requires",
+            format!(
+                "Swarm starts every service at once, not after {required}; keep the order \
+                 with a restart policy that retries until they answer, or with \
+                 --wait-for-dependencies"
+            ),
+        );
+        return;
+    }
+    let Some(command) = s.command.clone() else {
+        m.warn(
+            i,
+            "requires",
+            format!(
+                "no command to put the wait for {required} in front of (the image's own \
+                 command is not known here); Swarm starts it at once"
+            ),
+        );
+        return;
+    };
+    let mut waits = Vec::new();
+    for dep in &service.requires {
+        let with_ports = m.env.services.get(dep).is_some_and(|d| {
+            d.instances.iter().any(|n| {
+                m.selected.contains(n)
+                    && m.env.instances.get(n).is_some_and(|x| !x.ports.is_empty())
+            })
+        });
+        if with_ports {
+            waits.push(format!(
+                "{} wait {} --timeout 0",
+                shell_quote(&m.options.guest),
+                shell_quote(dep)
+            ));
+        } else {
+            m.warn(
+                i,
+                "requires",
+                format!(
+                    "{dep} has no ports to wait for; Swarm starts {} at once",
+                    i.name
+                ),
+            );
+        }
+    }
+    if waits.is_empty() {
+        return;
+    }
+    let script = format!("{} && exec \"$@\"", waits.join(" && "));
+    let mut wrapped = vec![m.options.shell.clone(), "-c".into(), script, i.name.clone()];
+    wrapped.extend(command);
+    s.command = Some(wrapped);
+}
+
+/// A word for `sh -c`, single-quoted unless it is plainly safe.
+fn shell_quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:=@,".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// The stack file's text: a header saying how to deploy it, then the YAML.
+pub fn to_yaml(stack: &Stack, stack_name: &str, env_name: &str) -> Result<String, String> {
+    let body = serde_saphyr::to_string(stack).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "# Docker Swarm stack of maestro environment {env_name}, written by `maestro export \
+         swarm`.\n# Label the nodes first (`maestro swarm label`), then:\n#   docker stack \
+         deploy --resolve-image never -c <this file> {stack_name}\n{body}"
+    ))
+}
+
+/// Docker's rule for stack names: what `docker stack deploy` accepts as the
+/// prefix of every service and network name.
+pub fn valid_stack_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+#[cfg(test)]
+mod tests;
