@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::Environment;
 use crate::config::model::{Instance, LifecycleState, Protocol};
@@ -48,7 +48,8 @@ pub struct Network {
 }
 
 /// One Swarm service (one instance). Field names are the compose keys.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SwarmService {
     pub image: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,34 +90,35 @@ pub struct SwarmService {
 
 /// A published port, long syntax: `mode: host` publishes on the node that
 /// runs the task (no routing mesh), as maestro publishes on the ship.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PortSpec {
     pub target: u16,
     pub published: u16,
-    pub protocol: &'static str,
-    pub mode: &'static str,
+    pub protocol: String,
+    pub mode: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct UlimitSpec {
     pub soft: i64,
     pub hard: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Logging {
     pub driver: String,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub options: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Deploy {
-    pub mode: &'static str,
+    pub mode: String,
     pub replicas: u32,
     /// `dnsrr`: no virtual IP (which needs IPVS); the service name resolves
     /// to its task's address.
-    pub endpoint_mode: &'static str,
+    pub endpoint_mode: String,
     pub placement: Placement,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<SwarmRestartPolicy>,
@@ -130,9 +132,9 @@ pub struct Deploy {
 impl Default for Deploy {
     fn default() -> Self {
         Deploy {
-            mode: "replicated",
+            mode: "replicated".into(),
             replicas: 1,
-            endpoint_mode: "dnsrr",
+            endpoint_mode: "dnsrr".into(),
             placement: Placement::default(),
             restart_policy: None,
             resources: Resources::default(),
@@ -141,20 +143,22 @@ impl Default for Deploy {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Placement {
     pub constraints: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SwarmRestartPolicy {
     /// `none`, `on-failure` or `any`.
-    pub condition: &'static str,
+    pub condition: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<u64>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Resources {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limits: Option<Limits>,
@@ -166,7 +170,8 @@ impl Resources {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Limits {
     /// CPUs, as compose writes them (`"0.5"`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -320,7 +325,7 @@ pub fn export(
         for mapper in MAPPERS {
             mapper(&mut m, i, &mut s);
         }
-        services.insert(i.name.clone(), s);
+        services.insert(i.name.clone(), escape_interpolation(s));
     }
     if !refusals.is_empty() {
         return Err(refusals);
@@ -343,6 +348,28 @@ pub fn export(
         },
         findings: m.findings,
     })
+}
+
+/// `docker stack deploy` reads `$NAME` and `${NAME}` in every value of the
+/// file as its own variables (compose interpolation): each `$` of a value
+/// is written `$$`, which it reads back as one `$`, so commands and
+/// variables reach the container as `maestro start` gives them. One pass
+/// over the whole service (as data, so no field can be forgotten); keys
+/// are not interpolated and stay as they are.
+fn escape_interpolation(s: SwarmService) -> SwarmService {
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::String(t) if t.contains('$') => *t = t.replace('$', "$$"),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            serde_json::Value::Object(map) => map.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let Ok(mut v) = serde_json::to_value(&s) else {
+        return s;
+    };
+    walk(&mut v);
+    serde_json::from_value(v).unwrap_or(s)
 }
 
 /// The stack's name for the engine's `host` network.
@@ -454,8 +481,8 @@ fn ports(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
                 s.ports.push(PortSpec {
                     target,
                     published: u16::try_from(published).unwrap_or(u16::MAX),
-                    protocol,
-                    mode: "host",
+                    protocol: protocol.into(),
+                    mode: "host".into(),
                 });
             }
         } else {
@@ -473,8 +500,8 @@ fn ports(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
             s.ports.push(PortSpec {
                 target: p.exposed.start,
                 published: p.external.start,
-                protocol,
-                mode: "host",
+                protocol: protocol.into(),
+                mode: "host".into(),
             });
         }
     }
@@ -508,7 +535,7 @@ fn restart(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
     let max_attempts = (condition == "on-failure" && i.restart.maximum_retry_count > 0)
         .then_some(i.restart.maximum_retry_count);
     s.deploy.restart_policy = Some(SwarmRestartPolicy {
-        condition,
+        condition: condition.into(),
         max_attempts,
     });
 }

@@ -371,7 +371,7 @@ fn dependency_order_is_a_finding_unless_the_command_waits() {
         [
             "/bin/sh",
             "-c",
-            "/bin/maestro-guest wait db --timeout 0 && exec \"$@\"",
+            "/bin/maestro-guest wait db --timeout 0 && exec \"$$@\"",
             "api-1",
             "/app",
             "--port",
@@ -484,11 +484,31 @@ fn restart_policies() {
             .restart_policy
             .clone()
             .unwrap();
-        (p.condition, p.max_attempts)
+        (p.condition.clone(), p.max_attempts)
     };
-    assert_eq!(cond("no"), ("none", None));
-    assert_eq!(cond("always"), ("any", None));
-    assert_eq!(cond("unless-stopped"), ("any", None));
-    assert_eq!(cond("on-failure"), ("on-failure", None));
-    assert_eq!(cond("on-failure:4"), ("on-failure", Some(4)));
+    let cond = |r: &str| {
+        let (c, n) = cond(r);
+        (c, n.map(|n| n as i64))
+    };
+    let want = |c: &str, n: Option<i64>| (c.to_string(), n);
+    assert_eq!(cond("no"), want("none", None));
+    assert_eq!(cond("always"), want("any", None));
+    assert_eq!(cond("unless-stopped"), want("any", None));
+    assert_eq!(cond("on-failure"), want("on-failure", None));
+    assert_eq!(cond("on-failure:4"), want("on-failure", Some(4)));
+}
+
+#[test]
+fn dollars_are_kept_from_compose_interpolation() {
+    let yaml = format!(
+        "name: demo\n{SHIPS}services:\n  s:\n    image: i\n    env: {{PRICE: '$5', HOME_DIR: '${{HOME}}'}}\n    instances:\n      xx: {{ship: s1, command: [sh, -c, 'echo $CONTAINER_NAME'], labels: {{cost: '$$'}}}}\n"
+    );
+    let e = env(&yaml);
+    let out = export(&e, &all(&e), &options()).unwrap();
+    let x = &out.stack.services["xx"];
+    assert_eq!(x.environment["PRICE"], "$$5");
+    assert_eq!(x.environment["HOME_DIR"], "$${HOME}");
+    assert_eq!(x.command.as_deref().unwrap()[2], "echo $$CONTAINER_NAME");
+    assert_eq!(x.labels["cost"], "$$$$");
+    assert_eq!(x.environment["CONTAINER_NAME"], "xx");
 }
