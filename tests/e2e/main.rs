@@ -12,4 +12,5 @@ mod orchestration;
 mod plan;
 mod ports;
 mod restart;
+mod swarm;
 mod up;
