@@ -444,3 +444,165 @@ fn the_example_runs_on_a_swarm_as_maestro_runs_it() {
         t.elapsed().as_secs_f64()
     );
 }
+
+/// Every key the export maps reaches the task's container (or its service),
+/// as `docker stack deploy` reads the file; `net: host` is the host network.
+#[test]
+fn every_mapped_key_reaches_the_task() {
+    let swarm = swarm_lab();
+    let manager = swarm["MAESTRO_LAB_SWARM1_SOCKET"].clone();
+    let node = swarm["MAESTRO_LAB_SWARM2_SOCKET"].clone();
+    let pid = std::process::id();
+    let stack = format!("swk{pid}");
+    let port = 20000 + (pid % 4000) as u16 * 3;
+    let _cleanup = Cleanup {
+        manager: manager.clone(),
+        stack: stack.clone(),
+        env_name: format!("e2e-swk-{pid}"),
+        lab: Lab::get(),
+    };
+    let dir = TempDir::new("e2e", "swarm-keys");
+    let sleep = "command: [sh, -c, \"trap 'exit 0' TERM; sleep 1000 & wait\"]";
+    dir.write(
+        "maestro.yaml",
+        &format!(
+            "name: e2e-swk-{pid}
+__maestro: {{schema: 2}}
+ships:
+  swarm1: {{ip: {}, docker_port: 2375}}
+  swarm2: {{ip: {}, docker_port: 2375}}
+services:
+  k:
+    image: maestro-lab/box:1
+    instances:
+      kk-1:
+        ship: swarm2
+        {sleep}
+        volumes: {{/tmp: {{target: /hosttmp, mode: ro}}}}
+        container_volumes: [/scratch]
+        restart: on-failure:3
+        limits: {{memory: 64m}}
+        stop_timeout: 5
+        dns: [10.213.0.1]
+        extra_hosts: {{db: 10.213.0.9}}
+        cap_add: [NET_ADMIN]
+        cap_drop: [MKNOD]
+        ulimits: {{nofile: {{soft: 1024, hard: 4096}}}}
+        labels: {{team: data}}
+        log_driver: json-file
+        log_opt: {{max-size: 10m}}
+        username: '65534'
+        workdir: /tmp
+        ports: {{p: '80/udp:{port}/udp'}}
+        env: {{PRICE: '$5'}}
+      hh-1: {{ship: swarm1, net: host, {sleep}}}
+",
+            swarm["MAESTRO_LAB_SWARM1_IP"], swarm["MAESTRO_LAB_SWARM2_IP"]
+        ),
+    );
+    let out = Command::new(bin("maestro"))
+        .args(["export", "swarm", "--stack", &stack, "-o", "stack.yaml"])
+        .current_dir(&dir)
+        .env_remove("MAESTRO_FILE")
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    assert_eq!(stderr(&out), "");
+    let deploy = docker(&manager)
+        .args(["stack", "deploy", "--resolve-image", "never", "-c"])
+        .arg(dir.join("stack.yaml"))
+        .arg(&stack)
+        .output()
+        .unwrap();
+    assert!(deploy.status.success(), "{}", text(&deploy.stderr));
+    // No key of the file is one docker stack deploy ignores.
+    assert!(
+        !text(&deploy.stderr).contains("Ignoring"),
+        "{}",
+        text(&deploy.stderr)
+    );
+    let sockets: BTreeMap<&str, String> = [("swarm1", manager.clone()), ("swarm2", node.clone())]
+        .into_iter()
+        .collect();
+    let t = Instant::now();
+    let (kk, hh) = loop {
+        let kk = task(&manager, &sockets, &format!("{stack}_kk-1"));
+        let hh = task(&manager, &sockets, &format!("{stack}_hh-1"));
+        if let (Some(kk), Some(hh)) = (kk, hh) {
+            break (kk, hh);
+        }
+        assert!(t.elapsed() < Duration::from_secs(60), "tasks not running");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!((kk.0.as_str(), hh.0.as_str()), ("swarm2", "swarm1"));
+    let inspect = ok({
+        let mut c = docker(&node);
+        c.args(["inspect", &kk.1]);
+        c
+    });
+    let v: serde_json::Value =
+        serde_json::from_str::<serde_json::Value>(&inspect).unwrap()[0].clone();
+    let (config, host) = (&v["Config"], &v["HostConfig"]);
+    assert_eq!(config["Hostname"], "kk-1");
+    assert_eq!(config["User"], "65534");
+    assert_eq!(config["WorkingDir"], "/tmp");
+    assert_eq!(config["Labels"]["team"], "data");
+    assert!(
+        config["Env"]
+            .as_array()
+            .unwrap()
+            .contains(&"PRICE=$5".into()),
+        "{}",
+        config["Env"]
+    );
+    assert_eq!(host["CapAdd"], serde_json::json!(["CAP_NET_ADMIN"]));
+    assert_eq!(host["CapDrop"], serde_json::json!(["CAP_MKNOD"]));
+    assert_eq!(host["Dns"], serde_json::json!(["10.213.0.1"]));
+    assert_eq!(host["ExtraHosts"], serde_json::json!(["db:10.213.0.9"]));
+    assert_eq!(
+        host["Ulimits"],
+        serde_json::json!([{"Name": "nofile", "Soft": 1024, "Hard": 4096}])
+    );
+    assert_eq!(
+        host["LogConfig"],
+        serde_json::json!({"Type": "json-file", "Config": {"max-size": "10m"}})
+    );
+    assert_eq!(host["Memory"], 64 * 1024 * 1024);
+    assert_eq!(
+        host["Mounts"],
+        serde_json::json!([
+            {"Type": "bind", "Source": "/tmp", "Target": "/hosttmp", "ReadOnly": true},
+            {"Type": "volume", "Target": "/scratch"}
+        ])
+    );
+    assert_eq!(
+        v["NetworkSettings"]["Ports"]["80/udp"][0]["HostPort"],
+        port.to_string()
+    );
+    let service = ok({
+        let mut c = docker(&manager);
+        c.args(["service", "inspect", &format!("{stack}_kk-1")]);
+        c
+    });
+    let spec = serde_json::from_str::<serde_json::Value>(&service).unwrap()[0]["Spec"].clone();
+    assert_eq!(spec["Labels"]["maestro.instance"], "kk-1");
+    let task_spec = &spec["TaskTemplate"];
+    assert_eq!(task_spec["RestartPolicy"]["Condition"], "on-failure");
+    assert_eq!(task_spec["RestartPolicy"]["MaxAttempts"], 3);
+    assert_eq!(
+        task_spec["ContainerSpec"]["StopGracePeriod"],
+        5_000_000_000i64
+    );
+    assert_eq!(spec["EndpointSpec"]["Mode"], "dnsrr");
+    let network = ok({
+        let mut c = docker(&manager);
+        c.args([
+            "inspect",
+            "--format",
+            "{{.HostConfig.NetworkMode}} {{.Config.Hostname}}",
+            &hh.1,
+        ]);
+        c
+    });
+    assert_eq!(network.trim(), "host swarm1");
+}

@@ -176,9 +176,10 @@ pub struct Limits {
     /// CPUs, as compose writes them (`"0.5"`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpus: Option<String>,
-    /// Bytes.
+    /// Bytes, as text: the compose schema of `docker stack deploy` wants
+    /// a string here (a number without a unit is bytes).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub memory: Option<u64>,
+    pub memory: Option<String>,
 }
 
 // ---- options, findings, refusals -----------------------------------------
@@ -545,7 +546,7 @@ fn restart(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
 /// Swarm form.
 fn resources(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
     let mut limits = Limits {
-        memory: i.limits.memory,
+        memory: i.limits.memory.map(|m| m.to_string()),
         ..Limits::default()
     };
     if let Some(shares) = i.limits.cpu {

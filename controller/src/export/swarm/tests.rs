@@ -193,7 +193,7 @@ fn the_stack_of_a_fixed_environment() {
             max_attempts: 3
           resources:
             limits:
-              memory: 67108864
+              memory: "67108864"
           labels:
             maestro.environment: demo
             maestro.instance: store-1
