@@ -400,9 +400,11 @@ fn check_name(i: &Instance, stack: &str) -> Result<(), Refusal> {
     }
 }
 
-/// The variables of an instance whose value is a secret: a name that says
-/// so, or a value that is a registry's password of the file. Named, never
-/// shown.
+/// The variables of an instance whose value is a secret: a variable of the
+/// file (`env`, `envfile`) whose name says so, or any variable whose value
+/// is a registry's password of the file. Named, never shown. The names of
+/// the variables maestro makes (`KEYSTORE_KEYSTORE_1_HOST` of a service
+/// `keystore`) say nothing of their values.
 fn secrets(env: &Environment, i: &Instance) -> Vec<Refusal> {
     let passwords: Vec<&str> = env
         .registries
@@ -410,9 +412,18 @@ fn secrets(env: &Environment, i: &Instance) -> Vec<Refusal> {
         .filter_map(|r| r.password.as_deref())
         .filter(|p| !p.is_empty())
         .collect();
+    let service = env.envs.services.get(&i.service).map(|s| &s.user);
+    let given: BTreeSet<&str> = service
+        .into_iter()
+        .chain(env.envs.instances.get(&i.name))
+        .flatten()
+        .map(|(k, _)| k.as_str())
+        .collect();
     env.container_env(i)
         .iter()
-        .filter(|(k, v)| is_secret_env_name(k) || passwords.contains(&v.as_str()))
+        .filter(|(k, v)| {
+            (given.contains(k.as_str()) && is_secret_env_name(k)) || passwords.contains(&v.as_str())
+        })
         .map(|(k, _)| Refusal {
             instance: i.name.clone(),
             message: format!(
@@ -796,7 +807,9 @@ pub fn to_yaml(stack: &Stack, stack_name: &str, env_name: &str) -> Result<String
     Ok(format!(
         "# Docker Swarm stack of maestro environment {env_name}, written by `maestro export \
          swarm`.\n# Label the nodes first (`maestro swarm label`), then:\n#   docker stack \
-         deploy --resolve-image never -c <this file> {stack_name}\n{body}"
+         deploy -c <this file> {stack_name}\n# (--with-registry-auth for images of private \
+         registries; --resolve-image never\n# when the nodes have the images and no registry.)\n\
+         {body}"
     ))
 }
 

@@ -82,7 +82,9 @@ fn the_stack_of_a_fixed_environment() {
     insta::assert_snapshot!(yaml_of(&e, &options()), @r#"
     # Docker Swarm stack of maestro environment demo, written by `maestro export swarm`.
     # Label the nodes first (`maestro swarm label`), then:
-    #   docker stack deploy --resolve-image never -c <this file> demo
+    #   docker stack deploy -c <this file> demo
+    # (--with-registry-auth for images of private registries; --resolve-image never
+    # when the nodes have the images and no registry.)
     version: "3.8"
     services:
       api-1:
@@ -436,6 +438,27 @@ services:
     };
     let out = export(&e, &all(&e), &o).unwrap();
     assert_eq!(out.stack.services["xx"].environment["PLAIN"], "hunter2");
+
+    // The variables maestro makes are judged by their values only: a
+    // service named keystore, with a token-service instance, is no secret.
+    let yaml = format!(
+        "name: demo\n{SHIPS}services:\n  keystore:\n    image: i\n    ports: {{p: 80}}\n    instances: {{token-service: {{ship: s1}}}}\n    env: {{MODE: a}}\n"
+    );
+    let e = env(&yaml);
+    let out = export(&e, &all(&e), &options()).unwrap();
+    assert_eq!(
+        out.stack.services["token-service"].environment["KEYSTORE_TOKEN_SERVICE_P_PORT"],
+        "80"
+    );
+    // Instance-level variables count as the file's too.
+    let e = env(&yaml.replace("{ship: s1}", "{ship: s1, env: {MY_SECRET: z}}"));
+    let refused = export(&e, &all(&e), &options()).unwrap_err();
+    assert_eq!(refused.len(), 1);
+    assert!(
+        refused[0]
+            .message
+            .starts_with("env.MY_SECRET holds a secret")
+    );
 }
 
 #[test]
