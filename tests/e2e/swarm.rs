@@ -606,3 +606,53 @@ services:
     });
     assert_eq!(network.trim(), "host swarm1");
 }
+
+/// The command's refusals, without Docker: a secret (named, never shown)
+/// and a bad stack name write nothing; `--show-secrets` writes the value;
+/// standard output is the default.
+#[test]
+fn export_refuses_secrets_and_bad_stack_names() {
+    let dir = TempDir::new("e2e", "swarm-refuse");
+    dir.write(
+        "maestro.yaml",
+        "name: refuse\nships: {s1: {ip: 10.213.0.41}}\nservices:\n  db:\n    image: maestro-lab/box:1\n    env: {DB_PASSWORD: hunter2, MODE: fast}\n    instances: {db-1: {ship: s1}}\n",
+    );
+    let maestro = |args: &[&str]| {
+        Command::new(bin("maestro"))
+            .args(args)
+            .current_dir(&dir)
+            .env_remove("MAESTRO_FILE")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let out = maestro(&["export", "swarm", "-o", "stack.yaml"]);
+    assert_code(&out, 1);
+    assert_eq!(
+        stderr(&out),
+        "maestro: refusing to export:\n  db-1: env.DB_PASSWORD holds a secret, which the stack file \
+         would show in clear; give --show-secrets to write it anyway\n"
+    );
+    assert!(!dir.join("stack.yaml").exists());
+    let out = maestro(&["export", "swarm", "--stack=-bad"]);
+    assert_code(&out, 2);
+    assert!(
+        stderr(&out).contains("--stack \"-bad\""),
+        "{}",
+        stderr(&out)
+    );
+    let out = maestro(&["export", "swarm", "nope"]);
+    assert_code(&out, 2);
+    let out = maestro(&["export", "swarm", "--show-secrets"]);
+    assert_code(&out, 0);
+    assert!(
+        stdout(&out).contains("      DB_PASSWORD: hunter2\n"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("\nversion: \"3.8\"\n"),
+        "{}",
+        stdout(&out)
+    );
+}
