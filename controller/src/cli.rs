@@ -86,7 +86,7 @@ pub enum Command {
     /// batch by batch (a rolling restart).
     Restart(RestartArgs),
     /// Remove stopped containers.
-    Clean(PlayArgs),
+    Clean(CleanArgs),
     /// Pull each selected instance's image on its ship, all ships at once.
     Pull(PullArgs),
     /// Show the logs of one or more containers, merged, from every ship.
@@ -225,6 +225,17 @@ pub struct PlayArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub lock: LockArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CleanArgs {
+    #[command(flatten)]
+    pub play: PlayArgs,
+    /// Also remove the environment's networks (those maestro created,
+    /// labelled with the environment's name) on the ships of the
+    /// selection, once its containers are gone.
+    #[arg(long)]
+    pub networks: bool,
 }
 
 /// The deploy lock's flags, on every command that changes containers.

@@ -357,9 +357,13 @@ fn health_check_waits_for_dockers_healthcheck() {
         health(&["CMD", "false"], 1),
     );
     let (r, took, _) = run(&b, LifecycleState::Running);
-    assert_eq!(
-        r.unwrap_err().message,
-        "running check health: the container's healthcheck reports unhealthy"
+    // The failure shows the probes Docker kept (`CMD false` says nothing).
+    let message = r.unwrap_err().message;
+    assert!(
+        message.starts_with(
+            "running check health: the container's healthcheck reports unhealthy; last probes:\n    exit 1, no output"
+        ),
+        "{message}"
     );
     assert!(took < WELL_BEFORE, "{took:?}");
 

@@ -8,6 +8,7 @@ mod guest;
 mod lab;
 mod lifecycle;
 mod lock;
+mod options;
 mod orchestration;
 mod plan;
 mod ports;

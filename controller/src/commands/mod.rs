@@ -80,9 +80,15 @@ fn dispatch(ctx: &Context, command: Command) -> CommandResult {
         Command::Up(args) => up::run(ctx, &args),
         Command::Stop(args) => stop_like(ctx, Verb::Stop, &args),
         Command::Kill(args) => stop_like(ctx, Verb::Kill, &args),
-        Command::Clean(args) => {
-            orchestrate::run(ctx, Verb::Clean, &args, &orchestrate::Options::default())
-        }
+        Command::Clean(args) => orchestrate::run(
+            ctx,
+            Verb::Clean,
+            &args.play,
+            &orchestrate::Options {
+                networks: args.networks,
+                ..Default::default()
+            },
+        ),
         Command::Restart(args) => restart::run(ctx, &args),
         Command::Pull(args) => pull::run(ctx, &args),
         Command::Logs(args) => logs::run(ctx, &args),

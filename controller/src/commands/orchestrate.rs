@@ -19,6 +19,9 @@ pub struct Options {
     pub all: bool,
     pub refresh_images: bool,
     pub reuse: bool,
+    /// `clean --networks`: then remove the environment's networks on the
+    /// selection's ships.
+    pub networks: bool,
 }
 
 /// Runs one of start, stop, kill, clean.
@@ -43,7 +46,11 @@ pub fn run(ctx: &Context, verb: Verb, args: &PlayArgs, opts: &Options) -> Comman
         PlanOptions { reuse: opts.reuse },
     );
     if args.dry_run {
-        super::print_stdout(&crate::render::plan::text(&plan))?;
+        let mut text = crate::render::plan::text(&plan);
+        if opts.networks {
+            text.push_str(&networks_dry_run(&env.name, &dockers));
+        }
+        super::print_stdout(&text)?;
         return Ok(ExitStatus::Success);
     }
 
@@ -85,5 +92,63 @@ pub fn run(ctx: &Context, verb: Verb, args: &PlayArgs, opts: &Options) -> Comman
         }
         msg
     })?;
-    Ok(report.summary.exit_status())
+    let status = report.summary.exit_status();
+    if opts.networks && !report.summary.interrupted {
+        let networks = remove_networks(&env.name, &dockers);
+        if status == ExitStatus::Success {
+            return Ok(networks);
+        }
+    }
+    Ok(status)
+}
+
+/// `clean --networks`: removes the environment's networks on each ship
+/// of the play, saying what went and what stayed (a network still in use
+/// stays, and the command fails).
+fn remove_networks(
+    env_name: &str,
+    dockers: &std::collections::BTreeMap<String, Result<crate::docker::Docker, String>>,
+) -> ExitStatus {
+    use crate::render::message;
+    let mut status = ExitStatus::Success;
+    for (ship, docker) in dockers {
+        let Ok(docker) = docker else { continue };
+        match crate::tasks::resources::remove_networks(docker, env_name) {
+            Ok(done) => {
+                for name in done.removed {
+                    message::note(format!("removed network {name} on {ship}"));
+                }
+                for (name, why) in done.kept {
+                    message::warning(format!("network {name} on {ship} kept: {why}"));
+                    status = ExitStatus::Failure;
+                }
+            }
+            Err(e) => {
+                message::warning(format!("{ship}: {e}"));
+                status = ExitStatus::Failure;
+            }
+        }
+    }
+    status
+}
+
+/// The networks `clean --networks` would remove, one line each.
+fn networks_dry_run(
+    env_name: &str,
+    dockers: &std::collections::BTreeMap<String, Result<crate::docker::Docker, String>>,
+) -> String {
+    let label = format!("{}={env_name}", crate::labels::ENVIRONMENT);
+    let mut out = String::new();
+    for (ship, docker) in dockers {
+        let Ok(docker) = docker else { continue };
+        let list = docker
+            .networks(&crate::docker::filters([("label", label.as_str())]))
+            .unwrap_or_default();
+        let mut names: Vec<&str> = list.iter().filter_map(|n| n["Name"].as_str()).collect();
+        names.sort_unstable();
+        for name in names {
+            out.push_str(&format!("network {name} on {ship}: remove\n"));
+        }
+    }
+    out
 }

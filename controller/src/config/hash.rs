@@ -28,7 +28,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::model::{Bind, Instance, Limits, LogConfig, Port, RestartPolicy, Ulimit};
+use super::model::{
+    Bind, ContainerOptions, Instance, Limits, LogConfig, Port, RestartPolicy, Ulimit,
+};
 
 pub fn config_hash(
     inst: &Instance,
@@ -84,6 +86,163 @@ struct RecordV1<'a> {
     username: Option<&'a str>,
     labels: &'a BTreeMap<String, String>,
     lxc_conf: &'a BTreeMap<String, String>,
+    /// Options added after the first releases: each joins the JSON only
+    /// when set.
+    #[serde(flatten)]
+    options: OptionsV1<'a>,
+}
+
+/// Container options added after version 1's first release. Every field
+/// is skipped while unset, so a file that does not use it keeps its hash;
+/// names and shapes are frozen as those of `RecordV1`.
+#[derive(Serialize)]
+struct OptionsV1<'a> {
+    /// In order: the first network is the one the container is created on.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    networks: Vec<NetworkV1<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    healthcheck: Option<HealthcheckV1<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entrypoint: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hostname: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    domainname: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mac_address: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stop_signal: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tty: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stdin_open: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read_only: Option<bool>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    tmpfs: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shm_size: Option<i64>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    sysctls: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    devices: Vec<DeviceV1<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    init: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ipc: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    group_add: &'a [String],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    dns_search: &'a [String],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    dns_opt: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cpuset: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nano_cpus: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cpu_quota: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cpu_period: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mem_reservation: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory_swappiness: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oom_score_adj: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pids_limit: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    platform: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runtime: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    userns_mode: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct NetworkV1<'a> {
+    name: &'a str,
+    aliases: &'a [String],
+    ipv4_address: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct HealthcheckV1<'a> {
+    test: Option<&'a [String]>,
+    interval: Option<i64>,
+    timeout: Option<i64>,
+    retries: Option<i64>,
+    start_period: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct DeviceV1<'a> {
+    host: &'a str,
+    container: &'a str,
+    permissions: &'a str,
+}
+
+impl<'a> From<&'a ContainerOptions> for OptionsV1<'a> {
+    fn from(o: &'a ContainerOptions) -> Self {
+        OptionsV1 {
+            networks: o
+                .networks
+                .iter()
+                .map(|n| NetworkV1 {
+                    name: &n.name,
+                    aliases: &n.aliases,
+                    ipv4_address: n.ipv4_address.as_deref(),
+                })
+                .collect(),
+            healthcheck: o.healthcheck.as_ref().map(|h| HealthcheckV1 {
+                test: h.test.as_deref(),
+                interval: h.interval,
+                timeout: h.timeout,
+                retries: h.retries,
+                start_period: h.start_period,
+            }),
+            entrypoint: o.entrypoint.as_deref(),
+            hostname: o.hostname.as_deref(),
+            domainname: o.domainname.as_deref(),
+            mac_address: o.mac_address.as_deref(),
+            stop_signal: o.stop_signal.as_deref(),
+            tty: o.tty,
+            stdin_open: o.stdin_open,
+            read_only: o.read_only,
+            tmpfs: &o.tmpfs,
+            shm_size: o.shm_size,
+            sysctls: &o.sysctls,
+            devices: o
+                .devices
+                .iter()
+                .map(|d| DeviceV1 {
+                    host: &d.host,
+                    container: &d.container,
+                    permissions: &d.permissions,
+                })
+                .collect(),
+            init: o.init,
+            pid: o.pid.as_deref(),
+            ipc: o.ipc.as_deref(),
+            group_add: &o.group_add,
+            dns_search: &o.dns_search,
+            dns_opt: &o.dns_opt,
+            cpuset: o.cpuset.as_deref(),
+            nano_cpus: o.nano_cpus,
+            cpu_quota: o.cpu_quota,
+            cpu_period: o.cpu_period,
+            mem_reservation: o.mem_reservation,
+            memory_swappiness: o.memory_swappiness,
+            oom_score_adj: o.oom_score_adj,
+            pids_limit: o.pids_limit,
+            platform: o.platform.as_deref(),
+            runtime: o.runtime.as_deref(),
+            userns_mode: o.userns_mode.as_deref(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -182,6 +341,7 @@ impl<'a> From<&'a Instance> for RecordV1<'a> {
             username: i.username.as_deref(),
             labels: &i.labels,
             lxc_conf: &i.lxc_conf,
+            options: OptionsV1::from(&i.options),
         }
     }
 }
@@ -269,6 +429,7 @@ mod tests {
             username: Some("kafka".into()),
             labels: BTreeMap::from([("team".into(), "data".into())]),
             lxc_conf: BTreeMap::from([("lxc.cgroup.cpuset.cpus".into(), "0".into())]),
+            options: Default::default(),
             config_hash: "ignored".into(),
         }
     }
@@ -326,5 +487,57 @@ mod tests {
         assert_ne!(config_hash(&fixed(), "10.213.0.11", &[7; 32], &user), base);
         assert_ne!(config_hash(&fixed(), "10.213.0.12", &[7; 32], &user), base);
         assert_ne!(config_hash(&fixed(), "10.213.0.11", &[8; 32], &user), base);
+    }
+
+    /// Each option added after the first releases changes the hash when
+    /// set, and only then.
+    #[test]
+    fn added_options_change_it_only_when_set() {
+        use crate::config::model::{Healthcheck, NetworkAttach};
+        let base = hash(&fixed());
+        let mut i = fixed();
+        i.options = ContainerOptions::default();
+        assert_eq!(hash(&i), base);
+        let changes: Vec<fn(&mut ContainerOptions)> = vec![
+            |o| {
+                o.networks = vec![NetworkAttach {
+                    name: "back".into(),
+                    aliases: vec![],
+                    ipv4_address: None,
+                }]
+            },
+            |o| {
+                o.healthcheck = Some(Healthcheck {
+                    test: Some(vec!["NONE".into()]),
+                    ..Default::default()
+                })
+            },
+            |o| o.entrypoint = Some(vec![]),
+            |o| o.hostname = Some("h".into()),
+            |o| o.tty = Some(false),
+            |o| o.tmpfs = BTreeMap::from([("/run".into(), String::new())]),
+            |o| o.shm_size = Some(1 << 26),
+            |o| o.nano_cpus = Some(500_000_000),
+            |o| o.platform = Some("linux/amd64".into()),
+            |o| o.userns_mode = Some("host".into()),
+        ];
+        let mut seen = std::collections::BTreeSet::new();
+        for change in changes {
+            let mut i = fixed();
+            change(&mut i.options);
+            let h = hash(&i);
+            assert_ne!(h, base);
+            assert!(seen.insert(h), "two options hash alike");
+        }
+        // The order of networks matters: the first is the create network.
+        let attach = |n: &str| NetworkAttach {
+            name: n.into(),
+            aliases: vec![],
+            ipv4_address: None,
+        };
+        let (mut a, mut b) = (fixed(), fixed());
+        a.options.networks = vec![attach("x"), attach("y")];
+        b.options.networks = vec![attach("y"), attach("x")];
+        assert_ne!(hash(&a), hash(&b));
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod container_env;
+pub mod container_options;
 pub mod error;
 pub mod hash;
 pub mod lifecycle;

@@ -24,6 +24,10 @@ pub struct Environment {
     /// Every instance, by its (globally unique) name.
     pub instances: BTreeMap<String, Instance>,
     pub audit: Vec<Auditor>,
+    /// Top-level `networks`: user-defined networks, by name.
+    pub networks: BTreeMap<String, NetworkDef>,
+    /// Top-level `volumes`: named volumes with a driver, by name.
+    pub volumes: BTreeMap<String, VolumeDef>,
     /// What the container environments are made of; see `container_env`.
     pub envs: ContainerEnvs,
 }
@@ -156,15 +160,23 @@ pub struct Instance {
     pub username: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub lxc_conf: BTreeMap<String, String>,
+    /// The container options MaestroNG never had (`networks`,
+    /// `healthcheck`, `tmpfs`, ...); each unset by default.
+    #[serde(flatten)]
+    pub options: ContainerOptions,
     /// Stable hash of everything above and of the container environment:
     /// changes when the container must be recreated.
     pub config_hash: String,
 }
 
 impl Instance {
-    /// Hostname of the container: its name, unless a network mode is set.
+    /// Hostname of the container: `hostname` when set, else its name,
+    /// unless a network mode is set.
     pub fn hostname(&self) -> Option<&str> {
-        self.net.is_none().then_some(self.name.as_str())
+        match &self.options.hostname {
+            Some(h) => Some(h.as_str()),
+            None => self.net.is_none().then_some(self.name.as_str()),
+        }
     }
 }
 
@@ -394,4 +406,156 @@ pub enum AuditorKind {
         name: Option<String>,
         icon: Option<String>,
     },
+}
+
+/// Container options beyond MaestroNG's schema. Every field is "unset" by
+/// default and left out of `dump` and of the configuration hash while
+/// unset, so files that do not use them are read and hashed as before.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ContainerOptions {
+    /// User-defined networks in order: the first replaces the default
+    /// bridge at create, the others are connected before start.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub networks: Vec<NetworkAttach>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<Healthcheck>,
+    /// `Some(vec![])`: clear the image's entrypoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domainname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_signal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tty: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stdin_open: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<bool>,
+    /// Container path -> mount options (`size=64m,mode=1777`, or empty).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tmpfs: BTreeMap<String, String>,
+    /// Bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shm_size: Option<i64>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sysctls: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<Device>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipc: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub group_add: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns_search: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns_opt: Vec<String>,
+    /// CPUs the container may run on, e.g. `0-2,4`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpuset: Option<String>,
+    /// `cpus` in billionths of a CPU (Docker's `NanoCpus`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nano_cpus: Option<i64>,
+    /// Microseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_quota: Option<i64>,
+    /// Microseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_period: Option<i64>,
+    /// Bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mem_reservation: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_swappiness: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oom_score_adj: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pids_limit: Option<i64>,
+    /// `os[/arch[/variant]]`, the `platform` query parameter of create.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userns_mode: Option<String>,
+}
+
+/// An instance's attachment to a user-defined network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NetworkAttach {
+    pub name: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipv4_address: Option<String>,
+}
+
+/// `healthcheck`: Docker's `HEALTHCHECK`, durations in nanoseconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Healthcheck {
+    /// `["NONE"]` when disabled; `["CMD", ...]` or `["CMD-SHELL", cmd]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_period: Option<i64>,
+}
+
+impl Healthcheck {
+    pub fn disabled(&self) -> bool {
+        self.test.as_deref() == Some(&["NONE".to_string()][..])
+    }
+}
+
+/// A device of the ship made available in the container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub host: String,
+    pub container: String,
+    /// Some of `r`, `w`, `m`.
+    pub permissions: String,
+}
+
+/// A top-level `networks` entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NetworkDef {
+    /// `bridge` unless given.
+    pub driver: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub driver_opts: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    pub internal: bool,
+    /// Made outside maestro: must exist, never created nor removed.
+    pub external: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<String>,
+}
+
+/// A top-level `volumes` entry: a named volume with its driver.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VolumeDef {
+    /// `local` unless given.
+    pub driver: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub driver_opts: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Made outside maestro: must exist, never created.
+    pub external: bool,
 }

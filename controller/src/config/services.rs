@@ -5,10 +5,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::LazyLock;
 
 use super::container_env::{self, EnvSources};
+use super::container_options;
 use super::lifecycle;
-use super::model::{Bind, Check, Instance, LifecycleState, Limits, Port, Service, Ulimit};
+use super::model::{
+    Bind, Check, ContainerOptions, Instance, LifecycleState, Limits, NetworkDef, Port, Service,
+    Ulimit,
+};
 use super::options;
 use super::ports::parse_port;
 use super::reader::{Fields, Reader, join};
@@ -62,6 +67,31 @@ const INSTANCE_KEYS: [&str; 29] = [
     "lxc_conf",
 ];
 
+/// Every key a service takes: MaestroNG's, then maestro's own container
+/// options (`container_options::KEYS`).
+pub fn service_keys() -> &'static [&'static str] {
+    static KEYS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        SERVICE_KEYS
+            .iter()
+            .chain(container_options::KEYS.iter())
+            .copied()
+            .collect()
+    });
+    &KEYS
+}
+
+/// Every key an instance takes, as `service_keys`.
+pub fn instance_keys() -> &'static [&'static str] {
+    static KEYS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        INSTANCE_KEYS
+            .iter()
+            .chain(container_options::KEYS.iter())
+            .copied()
+            .collect()
+    });
+    &KEYS
+}
+
 /// Per-instance facts needed after parsing, by instance name.
 pub struct Extra<'n> {
     pub sources: EnvSources,
@@ -84,6 +114,8 @@ pub struct Ctx<'a> {
     pub ship_names: &'a BTreeSet<String>,
     pub schema: u8,
     pub base_dir: &'a Path,
+    /// The top-level `networks` definitions.
+    pub networks: &'a BTreeMap<String, NetworkDef>,
 }
 
 impl Ctx<'_> {
@@ -169,6 +201,8 @@ pub fn parse_service<'n>(
     if let Some(u) = f.get("ulimits") {
         options::ulimits(r, u, &f.path("ulimits"), &mut ulimits);
     }
+    let mut options = ContainerOptions::default();
+    container_options::read(r, f, ctx.networks, &mut options);
     let inode = r.required(f, "instances");
     let mut names = Vec::new();
     for (iname, knode, v) in inode
@@ -190,7 +224,7 @@ pub fn parse_service<'n>(
             );
             continue;
         }
-        let Some(fi) = r.fields(v, &ipath, &INSTANCE_KEYS) else {
+        let Some(fi) = r.fields(v, &ipath, instance_keys()) else {
             continue;
         };
         let base = Base {
@@ -200,6 +234,7 @@ pub fn parse_service<'n>(
             ulimits: &ulimits,
             lifecycle: f.get("lifecycle"),
             lifecycle_path: f.path("lifecycle"),
+            options: &options,
         };
         if let Some((inst, extra)) = parse_instance(r, ctx, sname, &iname, &fi, &base) {
             names.push(iname.clone());
@@ -262,6 +297,7 @@ struct Base<'a, 'n> {
     ulimits: &'a BTreeMap<String, Ulimit>,
     lifecycle: Option<&'n Node>,
     lifecycle_path: String,
+    options: &'a ContainerOptions,
 }
 
 fn parse_instance<'n>(
@@ -322,6 +358,17 @@ fn parse_instance<'n>(
     let lxc_conf = instance_lxc_conf(r, f);
     let sources =
         container_env::parse_sources(r, f.get("env"), f.get("envfile"), &f.path, ctx.base_dir);
+    let mut options = base.options.clone();
+    container_options::read(r, f, ctx.networks, &mut options);
+    container_options::conflicts(
+        r,
+        f,
+        &options,
+        net.as_deref(),
+        &volumes,
+        &container_volumes,
+        ctx.networks,
+    );
     let inst = Instance {
         name: iname.to_string(),
         service: sname.to_string(),
@@ -350,6 +397,7 @@ fn parse_instance<'n>(
         username,
         labels,
         lxc_conf,
+        options,
         config_hash: String::new(),
     };
     Some((

@@ -10,17 +10,18 @@ use maestro_common as common;
 
 use super::audit::parse_audit;
 use super::container_env::{self, ContainerEnvs, EnvfileCache, ServiceEnv};
+use super::container_options;
 use super::error::ConfigError;
 use super::model::{Environment, Instance, Port, Protocol, Service};
 use super::reader::{Reader, join};
 use super::registry::parse_registries;
-use super::services::{Ctx, Extra, NameRef, SERVICE_KEYS, ServiceExtra, parse_service};
+use super::services::{Ctx, Extra, NameRef, ServiceExtra, parse_service, service_keys};
 use super::ship::parse_ships;
 use super::suggest::did_you_mean;
 use super::yaml::Node;
 use crate::graph::{Graph, format_cycle};
 
-const TOP: [&str; 8] = [
+const TOP: [&str; 10] = [
     "__maestro",
     "name",
     "registries",
@@ -29,6 +30,8 @@ const TOP: [&str; 8] = [
     "ships",
     "services",
     "audit",
+    "networks",
+    "volumes",
 ];
 /// Top-level keys anyone may use, e.g. to hold YAML anchors.
 fn free_key(k: &str) -> bool {
@@ -64,6 +67,15 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
         .map(|n| parse_audit(&mut r, n, base_dir))
         .unwrap_or_default();
 
+    let networks = top
+        .get("networks")
+        .map(|n| container_options::network_defs(&mut r, n))
+        .unwrap_or_default();
+    let volumes = top
+        .get("volumes")
+        .map(|n| container_options::volume_defs(&mut r, n))
+        .unwrap_or_default();
+
     let mut services = BTreeMap::new();
     let mut instances: BTreeMap<String, Instance> = BTreeMap::new();
     let mut sextra: BTreeMap<String, ServiceExtra<'_>> = BTreeMap::new();
@@ -78,6 +90,7 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
         ship_names: &ship_names,
         schema,
         base_dir,
+        networks: &networks,
     };
     for (sname, _, snode) in top
         .get("services")
@@ -85,7 +98,7 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
         .unwrap_or_default()
     {
         let spath = join("services", &sname);
-        let Some(f) = r.fields(snode, &spath, &SERVICE_KEYS) else {
+        let Some(f) = r.fields(snode, &spath, service_keys()) else {
             continue;
         };
         let Some((service, extra)) =
@@ -123,6 +136,8 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
         services,
         instances,
         audit,
+        networks,
+        volumes,
         envs,
     })
 }

@@ -18,8 +18,8 @@ use ureq::http::{self, Method, Response};
 use super::auth::RegistryAuth;
 use super::error::{Context, Error, ErrorKind};
 use super::models::{
-    ContainerCreateBody, ContainerDetails, ContainerSummary, Created, DaemonEvent, ExecConfig,
-    ExecDetails, ExecOutput, ImageInspect, ImageSummary, Version, WaitResult,
+    ContainerDetails, ContainerSummary, Created, DaemonEvent, ExecConfig, ExecDetails, ExecOutput,
+    ImageInspect, ImageSummary, Version, WaitResult,
 };
 use super::query::{Filters, Query, seg};
 use super::ssh::Forwarder;
@@ -458,10 +458,24 @@ impl Docker {
     }
 
     /// `POST /containers/create?name=`.
-    pub fn create(&self, name: &str, body: &ContainerCreateBody) -> Result<Created, Error> {
+    pub fn create(&self, name: &str, body: &impl Serialize) -> Result<Created, Error> {
+        self.create_on(name, None, body)
+    }
+
+    /// `POST /containers/create?name=&platform=`: `platform` selects the
+    /// image variant (`linux/arm64`) the daemon must use.
+    pub fn create_on(
+        &self,
+        name: &str,
+        platform: Option<&str>,
+        body: &impl Serialize,
+    ) -> Result<Created, Error> {
         let mut q = Query::new();
         if !name.is_empty() {
             q.push("name", name);
+        }
+        if let Some(p) = platform {
+            q.push("platform", p);
         }
         let resp = self.send(
             Method::POST,
@@ -698,6 +712,84 @@ impl Docker {
     }
 
     // ---- images ----------------------------------------------------------
+
+    // ---- networks and volumes ---------------------------------------------
+
+    /// `GET /networks?filters=`, as raw JSON.
+    pub fn networks(&self, filters: &Filters) -> Result<Vec<serde_json::Value>, Error> {
+        let mut q = Query::new();
+        q.filters(filters);
+        self.get_json("/networks", q, LIST)
+    }
+
+    /// `GET /networks/{id or name}`, as raw JSON.
+    pub fn network_inspect(&self, name: &str) -> Result<serde_json::Value, Error> {
+        self.get_json(&format!("/networks/{}", seg(name)), Query::new(), INSPECT)
+    }
+
+    /// `POST /networks/create`; returns the new network's id.
+    pub fn network_create(&self, body: &serde_json::Value) -> Result<String, Error> {
+        let resp = self.send(
+            Method::POST,
+            self.url("/networks/create", &Query::new())?,
+            Some(self.json_body(body)?),
+            &[],
+            Timing::Long(Duration::ZERO),
+        )?;
+        let v: serde_json::Value = self.read_json(resp, SMALL, "/networks/create")?;
+        Ok(v["Id"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// `POST /networks/{id}/connect`: attaches a container with its
+    /// endpoint settings (aliases, fixed address).
+    pub fn network_connect(
+        &self,
+        network: &str,
+        container: &str,
+        endpoint: &crate::docker::models::EndpointSettings,
+    ) -> Result<(), Error> {
+        let body = serde_json::json!({ "Container": container, "EndpointConfig": endpoint });
+        let resp = self.send(
+            Method::POST,
+            self.url(
+                &format!("/networks/{}/connect", seg(network)),
+                &Query::new(),
+            )?,
+            Some(self.json_body(&body)?),
+            &[],
+            Timing::Long(Duration::ZERO),
+        )?;
+        self.read_bytes(resp, SMALL).map(|_| ())
+    }
+
+    /// `DELETE /networks/{id}`.
+    pub fn network_remove(&self, id: &str) -> Result<(), Error> {
+        let resp = self.send(
+            Method::DELETE,
+            self.url(&format!("/networks/{}", seg(id)), &Query::new())?,
+            None,
+            &[],
+            Timing::Long(Duration::ZERO),
+        )?;
+        self.read_bytes(resp, SMALL).map(|_| ())
+    }
+
+    /// `GET /volumes/{name}`, as raw JSON.
+    pub fn volume_inspect(&self, name: &str) -> Result<serde_json::Value, Error> {
+        self.get_json(&format!("/volumes/{}", seg(name)), Query::new(), INSPECT)
+    }
+
+    /// `POST /volumes/create`.
+    pub fn volume_create(&self, body: &serde_json::Value) -> Result<(), Error> {
+        let resp = self.send(
+            Method::POST,
+            self.url("/volumes/create", &Query::new())?,
+            Some(self.json_body(body)?),
+            &[],
+            Timing::Long(Duration::ZERO),
+        )?;
+        self.read_bytes(resp, SMALL).map(|_| ())
+    }
 
     /// `GET /images/json`.
     pub fn images(&self, filters: &Filters) -> Result<Vec<ImageSummary>, Error> {

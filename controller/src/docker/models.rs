@@ -139,6 +139,19 @@ pub struct Health {
     /// `starting`, `healthy`, `unhealthy`, `none`.
     #[serde(default)]
     pub status: String,
+    /// The last probes (Docker keeps five), oldest first.
+    #[serde(default)]
+    pub log: Option<Vec<HealthProbe>>,
+}
+
+/// One run of a container's healthcheck.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HealthProbe {
+    #[serde(default)]
+    pub exit_code: i64,
+    #[serde(default)]
+    pub output: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -120,6 +120,7 @@ pub fn compare(i: &Instance, spec: &Value, inspect: &Value, image: Option<&Value
     }
     d.limits(sh, h);
     d.ulimits(&sh["Ulimits"], &h["Ulimits"]);
+    d.added_options(i, spec, inspect);
     // Without `log_driver` the daemon's default applies, which the file
     // does not know: only a configured driver is compared.
     if !unset(&sh["LogConfig"]) {
@@ -130,6 +131,41 @@ pub fn compare(i: &Instance, spec: &Value, inspect: &Value, image: Option<&Value
     }
     d.out
 }
+
+/// The options maestro added to MaestroNG's schema, by the file's key
+/// and the field it sets: compared only when the file sets them (the
+/// daemon's defaults are not the file's business).
+const ADDED_CONFIG: [(&str, &str); 6] = [
+    ("entrypoint", "Entrypoint"),
+    ("domainname", "Domainname"),
+    ("stop_signal", "StopSignal"),
+    ("tty", "Tty"),
+    ("stdin_open", "OpenStdin"),
+    ("healthcheck", "Healthcheck"),
+];
+const ADDED_HOST: [(&str, &str); 21] = [
+    ("read_only", "ReadonlyRootfs"),
+    ("tmpfs", "Tmpfs"),
+    ("shm_size", "ShmSize"),
+    ("sysctls", "Sysctls"),
+    ("devices", "Devices"),
+    ("init", "Init"),
+    ("pid", "PidMode"),
+    ("ipc", "IpcMode"),
+    ("group_add", "GroupAdd"),
+    ("dns_search", "DnsSearch"),
+    ("dns_opt", "DnsOptions"),
+    ("cpuset", "CpusetCpus"),
+    ("cpus", "NanoCpus"),
+    ("cpu_quota", "CpuQuota"),
+    ("cpu_period", "CpuPeriod"),
+    ("mem_reservation", "MemoryReservation"),
+    ("memory_swappiness", "MemorySwappiness"),
+    ("oom_score_adj", "OomScoreAdj"),
+    ("pids_limit", "PidsLimit"),
+    ("runtime", "Runtime"),
+    ("userns_mode", "UsernsMode"),
+];
 
 /// The `PATH` the Docker daemon gives a container whose image sets none.
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -142,6 +178,44 @@ struct Diff<'a> {
 impl Diff<'_> {
     fn change(&mut self, name: impl Into<String>) {
         self.out.changed.insert(name.into());
+    }
+
+    /// The added options the file sets, and its networks: `networks` when
+    /// the container is on others, `networks.<name>` when an alias or the
+    /// fixed address differs.
+    fn added_options(&mut self, i: &Instance, spec: &Value, inspect: &Value) {
+        let (c, h, sh) = (
+            &inspect["Config"],
+            &inspect["HostConfig"],
+            &spec["HostConfig"],
+        );
+        for (name, key) in ADDED_CONFIG {
+            if !unset(&spec[key]) && spec[key] != c[key] {
+                self.change(name);
+            }
+        }
+        for (name, key) in ADDED_HOST {
+            if !unset(&sh[key]) && sh[key] != h[key] {
+                self.change(name);
+            }
+        }
+        if i.options.networks.is_empty() {
+            return;
+        }
+        let on = &inspect["NetworkSettings"]["Networks"];
+        let have = keys(on);
+        let want: BTreeSet<String> = i.options.networks.iter().map(|n| n.name.clone()).collect();
+        if have != want {
+            self.change("networks");
+            return;
+        }
+        for n in &i.options.networks {
+            let aliases = set(&on[&n.name]["Aliases"]);
+            let ip = on[&n.name]["IPAMConfig"]["IPv4Address"].as_str();
+            if !n.aliases.iter().all(|a| aliases.contains(a)) || ip != n.ipv4_address.as_deref() {
+                self.change(format!("networks.{}", n.name));
+            }
+        }
     }
 
     /// A value the container has that the file does not give: the image's
@@ -614,5 +688,40 @@ services:
         assert_eq!(link("db-1:database"), "db-1:database");
         assert_eq!(image_ref(&json!("box")), image_ref(&json!("box:latest")));
         assert_ne!(image_ref(&json!("box:1")), image_ref(&json!("box:2")));
+    }
+
+    #[test]
+    fn added_options_and_networks_are_named_when_they_differ() {
+        let file = format!(
+            "{FILE}        tty: true\n        shm_size: 64m\n        networks: {{front: {{aliases: [k]}}, back: null}}\nnetworks: {{front: {{}}, back: {{}}}}\n"
+        );
+        let (i, spec) = spec(&file);
+        let mut have = inspected(&spec);
+        have["HostConfig"]["NetworkMode"] = json!("front");
+        have["NetworkSettings"] = json!({"Networks": {
+            "front": {"Aliases": ["k", "abc123"]}, "back": {"Aliases": null}}});
+        assert_eq!(
+            changed(&compare(&i, &spec, &have, Some(&image()))),
+            Vec::<&str>::new()
+        );
+        let mut other = have.clone();
+        other["Config"]["Tty"] = json!(false);
+        other["HostConfig"]["ShmSize"] = json!(67108864 / 2);
+        other["NetworkSettings"]["Networks"]["front"]["Aliases"] = json!(["abc123"]);
+        assert_eq!(
+            changed(&compare(&i, &spec, &other, Some(&image()))),
+            ["networks.front", "shm_size", "tty"]
+        );
+        other["NetworkSettings"]["Networks"] = json!({"front": {}});
+        assert!(changed(&compare(&i, &spec, &other, Some(&image()))).contains(&"networks"));
+        // Unset in the file: the daemon's value is not compared.
+        let (i, spec) = super::tests::spec(FILE);
+        let mut have = inspected(&spec);
+        have["HostConfig"]["ShmSize"] = json!(67108864);
+        have["Config"]["Tty"] = json!(false);
+        assert_eq!(
+            changed(&compare(&i, &spec, &have, Some(&image()))),
+            Vec::<&str>::new()
+        );
     }
 }

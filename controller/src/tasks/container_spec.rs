@@ -6,10 +6,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::config::model::Instance;
 
+use crate::config::model::NetworkAttach;
 use crate::docker::models::{
-    ContainerCreateBody, HostConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, NetworkingConfig, PortBinding,
+    RestartPolicy, RestartPolicyNameEnum,
 };
-use bollard_stubs::models::{HostConfigLogConfig, ResourcesUlimits};
+use bollard_stubs::models::{
+    DeviceMapping, EndpointIpamConfig, HostConfigLogConfig, ResourcesUlimits,
+};
 
 /// Adds a host binding to a container port (`8080/tcp`); a port may have
 /// several (one per host address).
@@ -38,6 +42,7 @@ pub fn container_spec(
 ) -> ContainerCreateBody {
     let (exposed, bindings) = ports(i);
     let (binds, volumes) = volumes(i);
+    let o = &i.options;
     ContainerCreateBody {
         hostname: i.hostname().map(str::to_string),
         image: Some(i.image.clone()),
@@ -55,6 +60,73 @@ pub fn container_spec(
         labels: Some(labels(environment, i)),
         stop_timeout: Some(i64::try_from(i.stop_timeout).unwrap_or(i64::MAX)),
         host_config: Some(host_config(i, binds, bindings)),
+        entrypoint: o.entrypoint.as_ref().map(|e| {
+            // `[""]` is how the API clears the image's entrypoint.
+            if e.is_empty() {
+                vec![String::new()]
+            } else {
+                e.clone()
+            }
+        }),
+        domainname: o.domainname.clone(),
+        stop_signal: o.stop_signal.clone(),
+        tty: o.tty,
+        open_stdin: o.stdin_open,
+        healthcheck: o.healthcheck.as_ref().map(|h| HealthConfig {
+            test: h.test.clone(),
+            interval: h.interval,
+            timeout: h.timeout,
+            retries: h.retries,
+            start_period: h.start_period,
+            ..Default::default()
+        }),
+        networking_config: o.networks.first().map(|n| NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(n.name.clone(), endpoint(n))])),
+        }),
+        ..Default::default()
+    }
+}
+
+/// The JSON body of the create request: `container_spec` plus what the
+/// models no longer carry. `MacAddress` is a `Config` field up to API 1.43
+/// (the daemons maestro supports from 1.41 on read it there); later
+/// daemons read the endpoint's, which `endpoint` also sets.
+pub fn create_request(
+    environment: &str,
+    i: &Instance,
+    container_env: &BTreeMap<String, String>,
+) -> serde_json::Value {
+    let mut body = container_spec(environment, i, container_env);
+    if let Some(mac) = &i.options.mac_address {
+        // Without `networks`, the endpoint of the default bridge (or of `net`).
+        let network = i.options.networks.first().map_or_else(
+            || i.net.clone().unwrap_or_else(|| "bridge".into()),
+            |n| n.name.clone(),
+        );
+        let endpoints = body
+            .networking_config
+            .get_or_insert_with(NetworkingConfig::default)
+            .endpoints_config
+            .get_or_insert_with(HashMap::new);
+        endpoints.entry(network).or_default().mac_address = Some(mac.clone());
+    }
+    let mut v = serde_json::to_value(body).unwrap_or_default();
+    if let (Some(mac), Some(obj)) = (&i.options.mac_address, v.as_object_mut()) {
+        obj.insert("MacAddress".into(), mac.clone().into());
+    }
+    v
+}
+
+/// A network's endpoint: aliases and a fixed address. Only the first
+/// network goes in the create request; the others are connected with the
+/// same settings before start.
+pub fn endpoint(n: &NetworkAttach) -> EndpointSettings {
+    EndpointSettings {
+        aliases: (!n.aliases.is_empty()).then(|| n.aliases.clone()),
+        ipam_config: n.ipv4_address.as_ref().map(|ip| EndpointIpamConfig {
+            ipv4_address: Some(ip.clone()),
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
@@ -152,6 +224,25 @@ fn resources(i: &Instance) -> HostConfig {
             .map(|m| i64::try_from(m).unwrap_or(i64::MAX)),
         memory_swap: i.limits.swap,
         cpu_shares: i.limits.cpu.map(|c| i64::try_from(c).unwrap_or(i64::MAX)),
+        nano_cpus: i.options.nano_cpus,
+        cpu_quota: i.options.cpu_quota,
+        cpu_period: i.options.cpu_period,
+        cpuset_cpus: i.options.cpuset.clone(),
+        memory_reservation: i.options.mem_reservation,
+        memory_swappiness: i.options.memory_swappiness,
+        pids_limit: i.options.pids_limit,
+        init: i.options.init,
+        devices: (!i.options.devices.is_empty()).then(|| {
+            i.options
+                .devices
+                .iter()
+                .map(|d| DeviceMapping {
+                    path_on_host: Some(d.host.clone()),
+                    path_in_container: Some(d.container.clone()),
+                    cgroup_permissions: Some(d.permissions.clone()),
+                })
+                .collect()
+        }),
         ulimits: (!i.ulimits.is_empty()).then(|| {
             i.ulimits
                 .iter()
@@ -187,7 +278,12 @@ fn host_config(
         cap_add: none_if_empty(&i.cap_add),
         cap_drop: none_if_empty(&i.cap_drop),
         extra_hosts: none_if_empty(&i.extra_hosts),
-        network_mode: i.net.clone(),
+        network_mode: i
+            .options
+            .networks
+            .first()
+            .map(|n| n.name.clone())
+            .or_else(|| i.net.clone()),
         dns: none_if_empty(&i.dns),
         restart_policy: Some(restart_policy(i)),
         log_config: i.log.as_ref().map(|l| HostConfigLogConfig {
@@ -195,6 +291,19 @@ fn host_config(
             config: (!l.options.is_empty()).then(|| l.options.clone().into_iter().collect()),
         }),
         security_opt: none_if_empty(&i.security_opt),
+        readonly_rootfs: i.options.read_only,
+        tmpfs: (!i.options.tmpfs.is_empty()).then(|| i.options.tmpfs.clone().into_iter().collect()),
+        shm_size: i.options.shm_size,
+        sysctls: (!i.options.sysctls.is_empty())
+            .then(|| i.options.sysctls.clone().into_iter().collect()),
+        pid_mode: i.options.pid.clone(),
+        ipc_mode: i.options.ipc.clone(),
+        group_add: none_if_empty(&i.options.group_add),
+        dns_search: none_if_empty(&i.options.dns_search),
+        dns_options: none_if_empty(&i.options.dns_opt),
+        oom_score_adj: i.options.oom_score_adj,
+        runtime: i.options.runtime.clone(),
+        userns_mode: i.options.userns_mode.clone(),
         ..resources(i)
     }
 }
@@ -361,5 +470,155 @@ services:
         );
         assert!(h.get("Binds").is_none());
         assert!(h.get("Privileged").is_none());
+    }
+
+    fn request(yaml: &str, name: &str) -> Value {
+        let env = crate::config::load_str(yaml, std::path::Path::new(".")).unwrap();
+        let i = &env.instances[name];
+        create_request(&env.name, i, &env.container_env(i))
+    }
+
+    #[test]
+    fn every_added_option_reaches_the_request() {
+        let yaml = "name: e
+__maestro: {schema: 2}
+ships: {s1: {ip: 10.213.0.1}}
+networks:
+  front: {}
+  back: {subnet: 172.31.250.0/24}
+volumes:
+  data: {driver: local}
+services:
+  web:
+    image: box:1
+    tty: true
+    instances:
+      w-1:
+        ship: s1
+        networks: {back: {aliases: [db], ipv4_address: 172.31.250.9}, front: null}
+        healthcheck: {test: 'test -f /ok', interval: 2s, timeout: 1s, retries: 4, start_period: 1m}
+        entrypoint: [/bin/sh, -c]
+        hostname: web-a
+        domainname: example.org
+        mac_address: '02:42:ac:11:00:99'
+        stop_signal: SIGQUIT
+        stdin_open: true
+        read_only: true
+        tmpfs: {/run: 'size=1m'}
+        shm_size: 64m
+        sysctls: {net.core.somaxconn: 1024}
+        devices: ['/dev/null:/dev/nothing:r']
+        init: true
+        pid: host
+        ipc: shareable
+        group_add: ['20']
+        dns_search: [example.org]
+        dns_opt: ['ndots:2']
+        cpuset: '0'
+        cpus: 0.5
+        mem_reservation: 32m
+        memory_swappiness: 10
+        oom_score_adj: 100
+        pids_limit: 64
+        runtime: runc
+        userns_mode: host
+        volumes: {data: /data}
+";
+        let v = request(yaml, "w-1");
+        assert_eq!(v["Hostname"], "web-a");
+        assert_eq!(v["Domainname"], "example.org");
+        assert_eq!(v["MacAddress"], "02:42:ac:11:00:99");
+        assert_eq!(v["StopSignal"], "SIGQUIT");
+        assert_eq!((&v["Tty"], &v["OpenStdin"]), (&json!(true), &json!(true)));
+        assert_eq!(v["Entrypoint"], json!(["/bin/sh", "-c"]));
+        assert_eq!(
+            v["Healthcheck"],
+            json!({"Test": ["CMD-SHELL", "test -f /ok"], "Interval": 2_000_000_000u64,
+                   "Timeout": 1_000_000_000u64, "Retries": 4, "StartPeriod": 60_000_000_000u64})
+        );
+        assert_eq!(
+            v["NetworkingConfig"],
+            json!({"EndpointsConfig": {"back": {"Aliases": ["db"],
+                "IPAMConfig": {"IPv4Address": "172.31.250.9"}, "MacAddress": "02:42:ac:11:00:99"}}})
+        );
+        let h = &v["HostConfig"];
+        assert_eq!(h["NetworkMode"], "back");
+        assert_eq!(h["ReadonlyRootfs"], true);
+        assert_eq!(h["Tmpfs"], json!({"/run": "size=1m"}));
+        assert_eq!(h["ShmSize"], 64 << 20);
+        assert_eq!(h["Sysctls"], json!({"net.core.somaxconn": "1024"}));
+        assert_eq!(
+            h["Devices"],
+            json!([{"PathOnHost": "/dev/null", "PathInContainer": "/dev/nothing", "CgroupPermissions": "r"}])
+        );
+        assert_eq!(h["Init"], true);
+        assert_eq!(
+            (&h["PidMode"], &h["IpcMode"]),
+            (&json!("host"), &json!("shareable"))
+        );
+        assert_eq!(h["GroupAdd"], json!(["20"]));
+        assert_eq!(h["DnsSearch"], json!(["example.org"]));
+        assert_eq!(h["DnsOptions"], json!(["ndots:2"]));
+        assert_eq!(h["CpusetCpus"], "0");
+        assert_eq!(h["NanoCpus"], 500_000_000);
+        assert_eq!(h["MemoryReservation"], 32 << 20);
+        assert_eq!(h["MemorySwappiness"], 10);
+        assert_eq!(h["OomScoreAdj"], 100);
+        assert_eq!(h["PidsLimit"], 64);
+        assert_eq!(h["Runtime"], "runc");
+        assert_eq!(h["UsernsMode"], "host");
+        assert_eq!(h["Binds"], json!(["data:/data"]));
+        assert!(h.get("CpuQuota").is_none());
+    }
+
+    #[test]
+    fn without_the_options_the_request_is_as_before() {
+        let yaml = "name: e
+ships: {s1: {ip: 10.213.0.1}}
+services:
+  tool:
+    image: box:1
+    instances:
+      t-1: {ship: s1}
+";
+        let v = request(yaml, "t-1");
+        for k in [
+            "Entrypoint",
+            "Domainname",
+            "MacAddress",
+            "StopSignal",
+            "Tty",
+            "OpenStdin",
+            "Healthcheck",
+            "NetworkingConfig",
+        ] {
+            assert!(v.get(k).is_none(), "{k}");
+        }
+        let h = &v["HostConfig"];
+        for k in [
+            "NetworkMode",
+            "ReadonlyRootfs",
+            "Tmpfs",
+            "ShmSize",
+            "Sysctls",
+            "Devices",
+            "Init",
+            "PidMode",
+            "IpcMode",
+            "NanoCpus",
+            "Runtime",
+            "UsernsMode",
+        ] {
+            assert!(h.get(k).is_none(), "{k}");
+        }
+        // An emptied entrypoint clears the image's; disable is `NONE`.
+        let yaml = yaml.replace("{ship: s1}", "{ship: s1, entrypoint: '', healthcheck: {disable: true}, mac_address: '02:42:ac:11:00:98'}");
+        let v = request(&yaml, "t-1");
+        assert_eq!(v["Entrypoint"], json!([""]));
+        assert_eq!(v["Healthcheck"], json!({"Test": ["NONE"]}));
+        assert_eq!(
+            v["NetworkingConfig"]["EndpointsConfig"]["bridge"]["MacAddress"],
+            "02:42:ac:11:00:98"
+        );
     }
 }

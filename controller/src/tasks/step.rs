@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::container_spec::container_spec;
+use super::container_spec::create_request;
 use super::pull::{PullSpec, pull_image};
 use crate::config::Environment;
 use crate::config::model::{Instance, LifecycleState};
@@ -199,12 +199,20 @@ impl Task<'_, '_> {
         }
         self.ensure_image()?;
         self.ctx.emit(State::Creating);
+        super::resources::ensure(self.docker, self.shared.env, self.instance)?;
         let env = self.shared.env.container_env(self.instance);
-        let body = container_spec(&self.shared.env.name, self.instance, &env);
+        let body = create_request(&self.shared.env.name, self.instance, &env);
+        let platform = self.instance.options.platform.as_deref();
         let created = self
             .docker
-            .create(&self.instance.name, &body)
+            .create_on(&self.instance.name, platform, &body)
             .map_err(|e| format!("cannot create the container: {e}"))?;
+        if let Err(e) = super::resources::connect(self.docker, self.instance, &created.id) {
+            // A container left half-connected would be started as it is by
+            // a later `--reuse`: it goes.
+            let _ = self.docker.remove(&created.id, true, true);
+            return Err(e);
+        }
         if self.shared.no_start {
             let shown = container_display(&self.instance.image, &created.id);
             self.ctx.emit_with_container(shown, State::Done);
