@@ -37,14 +37,58 @@ pub struct Stack {
     pub services: BTreeMap<String, SwarmService>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub networks: BTreeMap<String, Network>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub volumes: BTreeMap<String, Volume>,
 }
 
-/// A network of the stack; here only the engine's predefined `host`
-/// network, referred to as external.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A network of the stack: the file's networks as overlay networks (Swarm
+/// names them `<stack>_<name>`), an external one by its name, or the
+/// engine's `host` network.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Network {
-    pub external: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub internal: Option<bool>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub driver_opts: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipam: Option<Ipam>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ipam {
+    pub config: Vec<IpamConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IpamConfig {
+    pub subnet: String,
+}
+
+/// A named volume of the stack, under the name maestro gives it (`name`),
+/// so a node that was a ship keeps the volume's data.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Volume {
     pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub driver_opts: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// One Swarm service (one instance). Field names are the compose keys.
@@ -52,6 +96,8 @@ pub struct Network {
 #[serde(default)]
 pub struct SwarmService {
     pub image: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,9 +107,10 @@ pub struct SwarmService {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<PortSpec>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub volumes: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub networks: Vec<String>,
+    pub volumes: Vec<VolumeSpec>,
+    /// Network name -> aliases.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub networks: BTreeMap<String, ServiceNetwork>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cap_add: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -71,7 +118,11 @@ pub struct SwarmService {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dns: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns_search: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub extra_hosts: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sysctls: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub ulimits: BTreeMap<String, UlimitSpec>,
     /// Container labels.
@@ -85,7 +136,68 @@ pub struct SwarmService {
     pub working_dir: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_grace_period: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_signal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<HealthcheckSpec>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tty: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stdin_open: Option<bool>,
     pub deploy: Deploy,
+}
+
+/// A volume of a service: a bind or named volume in the short syntax
+/// (`source:target[:mode]`, or an anonymous volume's path), or a tmpfs
+/// mount in the long syntax.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum VolumeSpec {
+    Short(String),
+    Tmpfs(TmpfsMount),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TmpfsMount {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub target: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tmpfs: Option<TmpfsSize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TmpfsSize {
+    /// Bytes.
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceNetwork {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+}
+
+/// Compose's healthcheck: durations as Go durations (`1500ms`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HealthcheckSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_period: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disable: Option<bool>,
 }
 
 /// A published port, long syntax: `mode: host` publishes on the node that
@@ -162,12 +274,22 @@ pub struct SwarmRestartPolicy {
 pub struct Resources {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limits: Option<Limits>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservations: Option<Reservations>,
 }
 
 impl Resources {
     fn is_empty(&self) -> bool {
-        self.limits.is_none()
+        self.limits.is_none() && self.reservations.is_none()
     }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Reservations {
+    /// Bytes, as text (see `Limits::memory`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -254,7 +376,9 @@ pub struct Mapping<'a> {
     pub options: &'a Options,
     pub selected: &'a BTreeSet<String>,
     findings: Vec<Finding>,
-    uses_host_network: bool,
+    /// The stack's top-level networks and volumes, as the services use them.
+    networks: BTreeMap<String, Network>,
+    volumes: BTreeMap<String, Volume>,
 }
 
 impl Mapping<'_> {
@@ -275,20 +399,26 @@ type Mapper = fn(&mut Mapping<'_>, &Instance, &mut SwarmService);
 const MAPPERS: &[Mapper] = &[
     image_and_command,
     hostname_and_net,
+    networks,
     environment,
     ports,
     volumes,
+    tmpfs,
     restart,
     resources,
     stop_grace_period,
     dns_and_hosts,
+    sysctls,
     capabilities,
     ulimits,
     labels,
     logging,
     user_and_workdir,
+    healthcheck,
+    container_flags,
     placement,
     unsupported,
+    unsupported_options,
     lifecycle,
     dependency_order,
 ];
@@ -307,7 +437,8 @@ pub fn export(
         options,
         selected: &selected,
         findings: Vec::new(),
-        uses_host_network: false,
+        networks: BTreeMap::new(),
+        volumes: BTreeMap::new(),
     };
     let mut refusals = Vec::new();
     let mut services = BTreeMap::new();
@@ -331,21 +462,12 @@ pub fn export(
     if !refusals.is_empty() {
         return Err(refusals);
     }
-    let mut networks = BTreeMap::new();
-    if m.uses_host_network {
-        networks.insert(
-            HOST_NETWORK.into(),
-            Network {
-                external: true,
-                name: "host".into(),
-            },
-        );
-    }
     Ok(Export {
         stack: Stack {
             version: "3.8",
             services,
-            networks,
+            networks: escape_all(m.networks),
+            volumes: escape_all(m.volumes),
         },
         findings: m.findings,
     })
@@ -355,9 +477,9 @@ pub fn export(
 /// file as its own variables (compose interpolation): each `$` of a value
 /// is written `$$`, which it reads back as one `$`, so commands and
 /// variables reach the container as `maestro start` gives them. One pass
-/// over the whole service (as data, so no field can be forgotten); keys
-/// are not interpolated and stay as they are.
-fn escape_interpolation(s: SwarmService) -> SwarmService {
+/// over each service, network and volume (as data, so no field can be
+/// forgotten); keys are not interpolated and stay as they are.
+fn escape_interpolation<T: Serialize + serde::de::DeserializeOwned>(s: T) -> T {
     fn walk(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::String(t) if t.contains('$') => *t = t.replace('$', "$$"),
@@ -371,6 +493,14 @@ fn escape_interpolation(s: SwarmService) -> SwarmService {
     };
     walk(&mut v);
     serde_json::from_value(v).unwrap_or(s)
+}
+
+fn escape_all<T: Serialize + serde::de::DeserializeOwned>(
+    map: BTreeMap<String, T>,
+) -> BTreeMap<String, T> {
+    map.into_iter()
+        .map(|(k, v)| (k, escape_interpolation(v)))
+        .collect()
 }
 
 /// The stack's name for the engine's `host` network.
@@ -434,9 +564,18 @@ fn secrets(env: &Environment, i: &Instance) -> Vec<Refusal> {
         .collect()
 }
 
-fn image_and_command(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+fn image_and_command(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
     s.image = i.image.clone();
     s.command = i.command.clone();
+    match &i.options.entrypoint {
+        Some(e) if e.is_empty() => m.warn(
+            i,
+            "entrypoint",
+            "clearing the image's entrypoint has no Swarm form (an empty entrypoint is the \
+             image's); left out",
+        ),
+        e => s.entrypoint = e.clone(),
+    }
 }
 
 /// maestro names the container's host after the instance unless a network
@@ -447,8 +586,16 @@ fn hostname_and_net(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
     match i.net.as_deref() {
         None | Some("bridge") | Some("default") => {}
         Some("host") => {
-            m.uses_host_network = true;
-            s.networks.push(HOST_NETWORK.into());
+            m.networks.insert(
+                HOST_NETWORK.into(),
+                Network {
+                    external: Some(true),
+                    name: Some("host".into()),
+                    ..Network::default()
+                },
+            );
+            s.networks
+                .insert(HOST_NETWORK.into(), ServiceNetwork::default());
         }
         Some(other) => m.warn(
             i,
@@ -458,6 +605,71 @@ fn hostname_and_net(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
                  only the engine's host network can stand for a mode); left out"
             ),
         ),
+    }
+}
+
+/// The file's networks, as overlay networks every node can attach
+/// (`attachable`, so plain containers can join them too); an external
+/// network by its name. Aliases are kept; fixed addresses are not
+/// (Swarm gives tasks their addresses).
+fn networks(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    for n in &i.options.networks {
+        let key = format!("networks.{}", n.name);
+        if let Some(ip) = &n.ipv4_address {
+            m.warn(
+                i,
+                format!("{key}.ipv4_address"),
+                format!("Swarm gives tasks their addresses; {ip} left out"),
+            );
+        }
+        s.networks.insert(
+            n.name.clone(),
+            ServiceNetwork {
+                aliases: n.aliases.clone(),
+            },
+        );
+        let Some(def) = m.env.networks.get(&n.name) else {
+            continue;
+        };
+        let network = if def.external {
+            Network {
+                external: Some(true),
+                name: Some(n.name.clone()),
+                ..Network::default()
+            }
+        } else {
+            if !matches!(def.driver.as_str(), "bridge" | "overlay") {
+                m.warn(
+                    i,
+                    &key,
+                    format!(
+                        "driver {} is not Swarm's: written as an overlay network",
+                        def.driver
+                    ),
+                );
+            }
+            if let Some(gw) = &def.gateway {
+                m.warn(
+                    i,
+                    &key,
+                    format!("a stack's network cannot set its gateway ({gw}); left out"),
+                );
+            }
+            Network {
+                driver: Some("overlay".into()),
+                attachable: Some(true),
+                internal: def.internal.then_some(true),
+                driver_opts: def.driver_opts.clone(),
+                labels: def.labels.clone(),
+                ipam: def.subnet.as_ref().map(|subnet| Ipam {
+                    config: vec![IpamConfig {
+                        subnet: subnet.clone(),
+                    }],
+                }),
+                ..Network::default()
+            }
+        };
+        m.networks.insert(n.name.clone(), network);
     }
 }
 
@@ -519,21 +731,73 @@ fn ports(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
     }
 }
 
-/// Binds in maestro's `host:target[:mode]` form (compose's short syntax)
-/// and anonymous volumes by their container path.
-fn volumes(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+/// Binds and named volumes in maestro's `source:target[:mode]` form
+/// (compose's short syntax) and anonymous volumes by their container path.
+/// A source that is not a path is a named volume, which the stack must
+/// declare: with the file's definition when it has one, under the same
+/// name as maestro's.
+fn volumes(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
     for b in &i.volumes {
-        s.volumes.push(match &b.mode {
+        s.volumes.push(VolumeSpec::Short(match &b.mode {
             Some(mode) => format!("{}:{}:{mode}", b.host, b.target),
             None => format!("{}:{}", b.host, b.target),
-        });
+        }));
+        if b.host.starts_with(['/', '.', '~']) {
+            continue;
+        }
+        let def = m.env.volumes.get(&b.host);
+        let volume = Volume {
+            name: b.host.clone(),
+            external: def.filter(|d| d.external).map(|_| true),
+            driver: def
+                .filter(|d| !d.external && d.driver != "local")
+                .map(|d| d.driver.clone()),
+            driver_opts: def.map(|d| d.driver_opts.clone()).unwrap_or_default(),
+            labels: def.map(|d| d.labels.clone()).unwrap_or_default(),
+        };
+        m.volumes.insert(b.host.clone(), volume);
     }
     let binds: BTreeSet<&str> = i.volumes.iter().map(|b| b.target.as_str()).collect();
     for v in &i.container_volumes {
         if !binds.contains(v.as_str()) {
-            s.volumes.push(v.clone());
+            s.volumes.push(VolumeSpec::Short(v.clone()));
         }
     }
+}
+
+/// `tmpfs` mounts in the long syntax, with their size; other mount
+/// options have no form in the stack's format.
+fn tmpfs(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    for (target, options) in &i.options.tmpfs {
+        let mut size = None;
+        for option in options.split(',').filter(|o| !o.is_empty()) {
+            match option.split_once('=') {
+                Some(("size", v)) if parse_size(v).is_some() => size = parse_size(v),
+                _ => m.warn(
+                    i,
+                    format!("tmpfs.{target}"),
+                    format!("the mount option {option} has no form in a stack; left out"),
+                ),
+            }
+        }
+        s.volumes.push(VolumeSpec::Tmpfs(TmpfsMount {
+            kind: "tmpfs".into(),
+            target: target.clone(),
+            tmpfs: size.map(|size| TmpfsSize { size }),
+        }));
+    }
+}
+
+/// `64m`, `1g`, `4096` (bytes): a tmpfs size as Docker reads it.
+fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim().to_ascii_lowercase();
+    let (digits, mult) = match t.chars().last()? {
+        'k' => (&t[..t.len() - 1], 1u64 << 10),
+        'm' => (&t[..t.len() - 1], 1 << 20),
+        'g' => (&t[..t.len() - 1], 1 << 30),
+        _ => (t.as_str(), 1),
+    };
+    digits.parse::<u64>().ok()?.checked_mul(mult)
 }
 
 /// Docker's restart policies as Swarm's conditions: `no` is `none` (a task
@@ -560,9 +824,17 @@ fn resources(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
         memory: i.limits.memory.map(|m| m.to_string()),
         ..Limits::default()
     };
-    if let Some(shares) = i.limits.cpu {
-        let cpus = format!("{:.3}", shares as f64 / 1024.0);
-        let cpus = cpus.trim_end_matches('0').trim_end_matches('.').to_string();
+    if let Some(nano) = i.options.nano_cpus {
+        limits.cpus = Some(cpus_text(nano as f64 / 1e9));
+    }
+    if let Some(shares) = i.limits.cpu.filter(|_| limits.cpus.is_some()) {
+        m.warn(
+            i,
+            "limits.cpu",
+            format!("CPU shares ({shares}) have no Swarm form beside cpus; left out"),
+        );
+    } else if let Some(shares) = i.limits.cpu {
+        let cpus = cpus_text(shares as f64 / 1024.0);
         m.warn(
             i,
             "limits.cpu",
@@ -583,6 +855,17 @@ fn resources(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
     if limits != Limits::default() {
         s.deploy.resources.limits = Some(limits);
     }
+    if let Some(bytes) = i.options.mem_reservation {
+        s.deploy.resources.reservations = Some(Reservations {
+            memory: Some(bytes.to_string()),
+        });
+    }
+}
+
+/// CPUs as compose writes them: `0.5`, `2`, at most 9 decimals.
+fn cpus_text(cpus: f64) -> String {
+    let text = format!("{cpus:.9}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 fn stop_grace_period(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
@@ -591,7 +874,12 @@ fn stop_grace_period(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
 
 fn dns_and_hosts(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
     s.dns = i.dns.clone();
+    s.dns_search = i.options.dns_search.clone();
     s.extra_hosts = i.extra_hosts.clone();
+}
+
+fn sysctls(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    s.sysctls = i.options.sysctls.clone();
 }
 
 fn capabilities(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
@@ -640,6 +928,47 @@ fn user_and_workdir(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
     s.working_dir = i.workdir.clone();
 }
 
+/// The file's healthcheck; `disable: true` as compose writes it.
+fn healthcheck(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    let Some(h) = &i.options.healthcheck else {
+        return;
+    };
+    s.healthcheck = Some(if h.disabled() {
+        HealthcheckSpec {
+            disable: Some(true),
+            ..HealthcheckSpec::default()
+        }
+    } else {
+        HealthcheckSpec {
+            test: h.test.clone(),
+            interval: h.interval.map(duration),
+            timeout: h.timeout.map(duration),
+            retries: h.retries,
+            start_period: h.start_period.map(duration),
+            disable: None,
+        }
+    });
+}
+
+/// Nanoseconds as a Go duration, in the largest unit that keeps it exact.
+fn duration(ns: i64) -> String {
+    for (unit, size) in [("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000)] {
+        if ns % size == 0 {
+            return format!("{}{unit}", ns / size);
+        }
+    }
+    format!("{ns}ns")
+}
+
+fn container_flags(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    let o = &i.options;
+    s.stop_signal = o.stop_signal.clone();
+    s.init = o.init;
+    s.read_only = o.read_only;
+    s.tty = o.tty;
+    s.stdin_open = o.stdin_open;
+}
+
 fn placement(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
     s.deploy.placement.constraints = vec![format!("node.labels.{SHIP_LABEL} == {}", i.ship.name)];
 }
@@ -686,6 +1015,48 @@ fn unsupported(m: &mut Mapping<'_>, i: &Instance, _: &mut SwarmService) {
     }
     if !i.lxc_conf.is_empty() {
         m.warn(i, "lxc_conf", "Swarm has no LXC options; left out");
+    }
+}
+
+/// Container options a stack cannot carry: `docker stack deploy` ignores
+/// them or its schema refuses them.
+fn unsupported_options(m: &mut Mapping<'_>, i: &Instance, _: &mut SwarmService) {
+    let o = &i.options;
+    let ignored = "docker stack deploy ignores it; left out";
+    let refused = "the stack format has no such key; left out";
+    let set: [(&str, bool, &str); 15] = [
+        ("domainname", o.domainname.is_some(), ignored),
+        ("mac_address", o.mac_address.is_some(), ignored),
+        ("shm_size", o.shm_size.is_some(), ignored),
+        ("pid", o.pid.is_some(), ignored),
+        ("ipc", o.ipc.is_some(), ignored),
+        ("userns_mode", o.userns_mode.is_some(), ignored),
+        (
+            "devices",
+            !o.devices.is_empty(),
+            "Swarm services cannot have devices; left out",
+        ),
+        ("group_add", !o.group_add.is_empty(), refused),
+        ("dns_opt", !o.dns_opt.is_empty(), refused),
+        ("cpuset", o.cpuset.is_some(), refused),
+        ("oom_score_adj", o.oom_score_adj.is_some(), refused),
+        ("pids_limit", o.pids_limit.is_some(), refused),
+        ("memory_swappiness", o.memory_swappiness.is_some(), refused),
+        (
+            "cpu_quota",
+            o.cpu_quota.is_some() || o.cpu_period.is_some(),
+            "Swarm limits CPUs with cpus only; left out",
+        ),
+        (
+            "platform",
+            o.platform.is_some() || o.runtime.is_some(),
+            "a stack's services run on the nodes' own platform and runtime; left out",
+        ),
+    ];
+    for (key, present, why) in set {
+        if present {
+            m.warn(i, key, why);
+        }
     }
 }
 
@@ -743,7 +1114,15 @@ fn dependency_order(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
         );
         return;
     }
-    let Some(command) = s.command.clone() else {
+    // With an entrypoint, Swarm runs entrypoint + command: the wait goes in
+    // front of the entrypoint and the command stays its arguments.
+    let wraps_entrypoint = s.entrypoint.as_ref().is_some_and(|e| !e.is_empty());
+    let target = if wraps_entrypoint {
+        s.entrypoint.clone()
+    } else {
+        s.command.clone()
+    };
+    let Some(command) = target else {
         m.warn(
             i,
             "requires",
@@ -785,7 +1164,11 @@ fn dependency_order(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
     let script = format!("{} && exec \"$@\"", waits.join(" && "));
     let mut wrapped = vec![m.options.shell.clone(), "-c".into(), script, i.name.clone()];
     wrapped.extend(command);
-    s.command = Some(wrapped);
+    if wraps_entrypoint {
+        s.entrypoint = Some(wrapped);
+    } else {
+        s.command = Some(wrapped);
+    }
 }
 
 /// A word for `sh -c`, single-quoted unless it is plainly safe.

@@ -313,15 +313,254 @@ fn host_network_is_the_engines_host_network() {
     let out = export(&e, &all(&e), &options()).unwrap();
     assert!(out.findings.is_empty(), "{:?}", out.findings);
     let x = &out.stack.services["xx"];
-    assert_eq!(x.networks, ["hostnet"]);
+    assert_eq!(
+        x.networks.keys().collect::<Vec<_>>(),
+        ["hostnet"],
+        "{:?}",
+        x.networks
+    );
     assert_eq!(x.hostname, None);
     assert_eq!(
         out.stack.networks["hostnet"],
         Network {
-            external: true,
-            name: "host".into()
+            external: Some(true),
+            name: Some("host".into()),
+            ..Network::default()
         }
     );
+}
+
+/// The options beyond MaestroNG's schema, each as the stack writes it.
+fn options_env() -> String {
+    format!(
+        "name: demo
+__maestro: {{schema: 2}}
+{SHIPS}networks:
+  back: {{subnet: 10.213.60.0/24, labels: {{tier: back}}}}
+  shared: {{external: true}}
+volumes:
+  pgdata: {{driver_opts: {{type: tmpfs, device: tmpfs}}}}
+services:
+  db:
+    image: i
+    entrypoint: [/bin/entry, --flag]
+    networks: {{back: {{aliases: [database], ipv4_address: 10.213.60.10}}, shared: null}}
+    healthcheck: {{test: [CMD, /bin/check], interval: 1500ms, timeout: 3s, retries: 2, start_period: 1m}}
+    hostname: dbhost
+    stop_signal: SIGQUIT
+    tty: true
+    stdin_open: true
+    read_only: true
+    init: true
+    tmpfs: {{/run: 'size=64m,mode=1777', /tmp: ''}}
+    sysctls: {{net.core.somaxconn: 1024}}
+    dns_search: [lab]
+    cpus: 1.5
+    mem_reservation: 128m
+    instances:
+      db-1:
+        ship: s1
+        command: [run]
+        volumes: {{pgdata: /data, scratch: /scratch2}}
+      db-2:
+        ship: s2
+        healthcheck: {{disable: true}}
+        domainname: example.org
+        mac_address: '02:42:ac:11:00:02'
+        shm_size: 256m
+        pid: host
+        ipc: host
+        userns_mode: host
+        devices: [/dev/fuse]
+        group_add: [audio]
+        dns_opt: ['ndots:2']
+        cpuset: '0'
+        oom_score_adj: 10
+        pids_limit: 100
+        memory_swappiness: 0
+        platform: linux/amd64
+        entrypoint: []
+"
+    )
+}
+
+#[test]
+fn the_added_options_map_to_the_stack() {
+    let e = env(&options_env());
+    let out = export(&e, &all(&e), &options()).unwrap();
+    let db = &out.stack.services["db-1"];
+    assert_eq!(db.entrypoint.as_deref().unwrap(), ["/bin/entry", "--flag"]);
+    assert_eq!(db.command.as_deref().unwrap(), ["run"]);
+    assert_eq!(db.hostname.as_deref(), Some("dbhost"));
+    assert_eq!(db.networks["back"].aliases, ["database"]);
+    assert_eq!(db.networks["shared"], ServiceNetwork::default());
+    assert_eq!(
+        out.stack.networks["back"],
+        Network {
+            driver: Some("overlay".into()),
+            attachable: Some(true),
+            labels: BTreeMap::from([("tier".into(), "back".into())]),
+            ipam: Some(Ipam {
+                config: vec![IpamConfig {
+                    subnet: "10.213.60.0/24".into()
+                }]
+            }),
+            ..Network::default()
+        }
+    );
+    assert_eq!(
+        out.stack.networks["shared"],
+        Network {
+            external: Some(true),
+            name: Some("shared".into()),
+            ..Network::default()
+        }
+    );
+    let h = db.healthcheck.clone().unwrap();
+    assert_eq!(h.test.unwrap(), ["CMD", "/bin/check"]);
+    assert_eq!(
+        (
+            h.interval.as_deref(),
+            h.timeout.as_deref(),
+            h.retries,
+            h.start_period.as_deref()
+        ),
+        (Some("1500ms"), Some("3s"), Some(2), Some("60s"))
+    );
+    assert_eq!(
+        out.stack.services["db-2"].healthcheck,
+        Some(HealthcheckSpec {
+            disable: Some(true),
+            ..HealthcheckSpec::default()
+        })
+    );
+    assert_eq!(db.stop_signal.as_deref(), Some("SIGQUIT"));
+    assert_eq!(
+        (db.tty, db.stdin_open, db.read_only, db.init),
+        (Some(true), Some(true), Some(true), Some(true))
+    );
+    assert_eq!(db.sysctls["net.core.somaxconn"], "1024");
+    assert_eq!(db.dns_search, ["lab"]);
+    assert_eq!(
+        db.deploy.resources.limits.as_ref().unwrap().cpus.as_deref(),
+        Some("1.5")
+    );
+    assert_eq!(
+        db.deploy
+            .resources
+            .reservations
+            .as_ref()
+            .unwrap()
+            .memory
+            .as_deref(),
+        Some("134217728")
+    );
+    assert_eq!(
+        db.volumes,
+        [
+            VolumeSpec::Short("pgdata:/data".into()),
+            VolumeSpec::Short("scratch:/scratch2".into()),
+            VolumeSpec::Tmpfs(TmpfsMount {
+                kind: "tmpfs".into(),
+                target: "/run".into(),
+                tmpfs: Some(TmpfsSize { size: 64 << 20 })
+            }),
+            VolumeSpec::Tmpfs(TmpfsMount {
+                kind: "tmpfs".into(),
+                target: "/tmp".into(),
+                tmpfs: None
+            }),
+        ]
+    );
+    assert_eq!(
+        out.stack.volumes["pgdata"],
+        Volume {
+            name: "pgdata".into(),
+            driver_opts: BTreeMap::from([
+                ("device".into(), "tmpfs".into()),
+                ("type".into(), "tmpfs".into())
+            ]),
+            ..Volume::default()
+        }
+    );
+    assert_eq!(
+        out.stack.volumes["scratch"],
+        Volume {
+            name: "scratch".into(),
+            ..Volume::default()
+        }
+    );
+    let found: Vec<String> = out
+        .findings
+        .iter()
+        .map(|f| format!("{} {}: {}", f.instance, f.key, f.message))
+        .collect();
+    let want = [
+        "db-1 networks.back.ipv4_address: Swarm gives tasks their addresses; 10.213.60.10 left out",
+        "db-1 tmpfs./run: the mount option mode=1777 has no form in a stack; left out",
+        "db-2 entrypoint: clearing the image's entrypoint has no Swarm form (an empty entrypoint is the image's); left out",
+        "db-2 networks.back.ipv4_address: Swarm gives tasks their addresses; 10.213.60.10 left out",
+        "db-2 tmpfs./run: the mount option mode=1777 has no form in a stack; left out",
+        "db-2 domainname: docker stack deploy ignores it; left out",
+        "db-2 mac_address: docker stack deploy ignores it; left out",
+        "db-2 shm_size: docker stack deploy ignores it; left out",
+        "db-2 pid: docker stack deploy ignores it; left out",
+        "db-2 ipc: docker stack deploy ignores it; left out",
+        "db-2 userns_mode: docker stack deploy ignores it; left out",
+        "db-2 devices: Swarm services cannot have devices; left out",
+        "db-2 group_add: the stack format has no such key; left out",
+        "db-2 dns_opt: the stack format has no such key; left out",
+        "db-2 cpuset: the stack format has no such key; left out",
+        "db-2 oom_score_adj: the stack format has no such key; left out",
+        "db-2 pids_limit: the stack format has no such key; left out",
+        "db-2 memory_swappiness: the stack format has no such key; left out",
+        "db-2 platform: a stack's services run on the nodes' own platform and runtime; left out",
+    ];
+    assert_eq!(found, want);
+    // The whole document reads back as written.
+    let text = to_yaml(&out.stack, "demo", "demo").unwrap();
+    let parsed: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+    assert_eq!(parsed, serde_json::to_value(&out.stack).unwrap());
+}
+
+#[test]
+fn the_wait_goes_in_front_of_an_entrypoint() {
+    let yaml = chain().replace(
+        "api-1: {ship: s2, command: [/app, --port, '8080']}",
+        "api-1: {ship: s2, entrypoint: [/app], command: [--port, '8080']}",
+    );
+    let e = env(&yaml);
+    let o = Options {
+        wait_for_dependencies: true,
+        ..options()
+    };
+    let out = export(&e, &all(&e), &o).unwrap();
+    let api = &out.stack.services["api-1"];
+    assert_eq!(
+        api.entrypoint.as_deref().unwrap(),
+        [
+            "/bin/sh",
+            "-c",
+            "/maestro-guest wait db --timeout 0 && exec \"$$@\"",
+            "api-1",
+            "/app"
+        ]
+    );
+    assert_eq!(api.command.as_deref().unwrap(), ["--port", "8080"]);
+}
+
+#[test]
+fn durations_and_sizes() {
+    assert_eq!(duration(2_000_000_000), "2s");
+    assert_eq!(duration(1_500_000_000), "1500ms");
+    assert_eq!(duration(1_500), "1500ns");
+    assert_eq!(duration(2_000), "2us");
+    assert_eq!(parse_size("64m"), Some(64 << 20));
+    assert_eq!(parse_size("1G"), Some(1 << 30));
+    assert_eq!(parse_size("4096"), Some(4096));
+    assert_eq!(parse_size("x"), None);
+    assert_eq!(cpus_text(0.5), "0.5");
+    assert_eq!(cpus_text(2.0), "2");
 }
 
 fn chain() -> String {
