@@ -96,6 +96,8 @@ struct Cleanup {
     stack: String,
     env_name: String,
     lab: Lab,
+    /// Named volumes the stack made: (daemon socket, name).
+    volumes: Vec<(String, String)>,
 }
 
 impl Drop for Cleanup {
@@ -103,6 +105,19 @@ impl Drop for Cleanup {
         let _ = docker(&self.manager)
             .args(["stack", "rm", &self.stack])
             .output();
+        // A volume goes once the task's container is gone.
+        for (socket, name) in &self.volumes {
+            let t = Instant::now();
+            while t.elapsed() < Duration::from_secs(30) {
+                let out = docker(socket).args(["volume", "rm", name]).output();
+                if out
+                    .is_ok_and(|o| o.status.success() || text(&o.stderr).contains("no such volume"))
+                {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
         for ship in SHIPS {
             let out = self
                 .lab
@@ -221,6 +236,7 @@ fn the_example_runs_on_a_swarm_as_maestro_runs_it() {
         stack: stack.clone(),
         env_name: name.clone(),
         lab: lab.clone(),
+        volumes: Vec::new(),
     };
 
     // The Swarm's ships, and one ship no node has.
@@ -460,6 +476,7 @@ fn every_mapped_key_reaches_the_task() {
         stack: stack.clone(),
         env_name: format!("e2e-swk-{pid}"),
         lab: Lab::get(),
+        volumes: vec![(node.clone(), format!("data-{pid}"))],
     };
     let dir = TempDir::new("e2e", "swarm-keys");
     let sleep = "command: [sh, -c, \"trap 'exit 0' TERM; sleep 1000 & wait\"]";
@@ -471,14 +488,18 @@ __maestro: {{schema: 2}}
 ships:
   swarm1: {{ip: {}, docker_port: 2375}}
   swarm2: {{ip: {}, docker_port: 2375}}
+networks:
+  back: {{labels: {{tier: back}}}}
+volumes:
+  data-{pid}: {{}}
 services:
   k:
     image: maestro-lab/box:1
     instances:
       kk-1:
         ship: swarm2
-        {sleep}
-        volumes: {{/tmp: {{target: /hosttmp, mode: ro}}}}
+        command: [\"trap 'exit 0' TERM; sleep 1000 & wait\"]
+        volumes: {{/tmp: {{target: /hosttmp, mode: ro}}, data-{pid}: /data}}
         container_volumes: [/scratch]
         restart: on-failure:3
         limits: {{memory: 64m}}
@@ -495,6 +516,17 @@ services:
         workdir: /tmp
         ports: {{p: '80/udp:{port}/udp'}}
         env: {{PRICE: '$5'}}
+        networks: {{back: {{aliases: [kdb]}}}}
+        healthcheck: {{test: [CMD, /bin/true], interval: 1500ms, retries: 2}}
+        entrypoint: [/bin/sh, -c]
+        tmpfs: {{/run: size=1m}}
+        stop_signal: SIGQUIT
+        init: true
+        read_only: true
+        sysctls: {{net.core.somaxconn: 1024}}
+        dns_search: [lab]
+        cpus: 0.5
+        mem_reservation: 8m
       hh-1: {{ship: swarm1, net: host, {sleep}}}
 ",
             swarm["MAESTRO_LAB_SWARM1_IP"], swarm["MAESTRO_LAB_SWARM2_IP"]
@@ -507,7 +539,11 @@ services:
         .output()
         .unwrap();
     assert_code(&out, 0);
-    assert_eq!(stderr(&out), "");
+    assert_eq!(
+        stderr(&out),
+        "maestro: warning: kk-1: mem_reservation: written as deploy.resources.reservations.memory, \
+         which Swarm places tasks by; the container gets no soft memory limit\n"
+    );
     let deploy = docker(&manager)
         .args(["stack", "deploy", "--resolve-image", "never", "-c"])
         .arg(dir.join("stack.yaml"))
@@ -568,12 +604,41 @@ services:
         serde_json::json!({"Type": "json-file", "Config": {"max-size": "10m"}})
     );
     assert_eq!(host["Memory"], 64 * 1024 * 1024);
+    let mounts = host["Mounts"].as_array().unwrap();
+    let mount = |target: &str| {
+        mounts
+            .iter()
+            .find(|m| m["Target"] == target)
+            .unwrap_or_else(|| panic!("no mount at {target}: {mounts:?}"))
+            .clone()
+    };
     assert_eq!(
-        host["Mounts"],
-        serde_json::json!([
-            {"Type": "bind", "Source": "/tmp", "Target": "/hosttmp", "ReadOnly": true},
-            {"Type": "volume", "Target": "/scratch"}
-        ])
+        mount("/hosttmp"),
+        serde_json::json!({"Type": "bind", "Source": "/tmp", "Target": "/hosttmp", "ReadOnly": true})
+    );
+    assert_eq!(mount("/scratch")["Type"], "volume");
+    // The named volume keeps maestro's name (not the stack's prefix).
+    assert_eq!(mount("/data")["Source"], format!("data-{pid}"));
+    assert_eq!(mount("/run")["Type"], "tmpfs");
+    assert_eq!(mount("/run")["TmpfsOptions"]["SizeBytes"], 1 << 20);
+    assert_eq!(config["Entrypoint"], serde_json::json!(["/bin/sh", "-c"]));
+    assert_eq!(config["StopSignal"], "SIGQUIT");
+    assert_eq!(
+        config["Healthcheck"]["Test"],
+        serde_json::json!(["CMD", "/bin/true"])
+    );
+    assert_eq!(config["Healthcheck"]["Interval"], 1_500_000_000i64);
+    assert_eq!(host["Init"], true);
+    assert_eq!(host["ReadonlyRootfs"], true);
+    assert_eq!(host["Sysctls"]["net.core.somaxconn"], "1024");
+    assert_eq!(host["DnsSearch"], serde_json::json!(["lab"]));
+    assert_eq!(host["NanoCpus"], 500_000_000);
+    // On the stack's network (Swarm names it <stack>_back); the alias is
+    // the service's, answered by Swarm's DNS.
+    let networks = &v["NetworkSettings"]["Networks"];
+    assert!(
+        networks.get(format!("{stack}_back")).is_some(),
+        "{networks}"
     );
     assert_eq!(
         v["NetworkSettings"]["Ports"]["80/udp"][0]["HostPort"],
@@ -594,6 +659,15 @@ services:
         5_000_000_000i64
     );
     assert_eq!(spec["EndpointSpec"]["Mode"], "dnsrr");
+    assert_eq!(
+        task_spec["Networks"][0]["Aliases"],
+        serde_json::json!(["kdb", "kk-1"])
+    );
+    // Swarm places by it; the container gets no soft limit (a finding).
+    assert_eq!(
+        task_spec["Resources"]["Reservations"]["MemoryBytes"],
+        8 << 20
+    );
     let network = ok({
         let mut c = docker(&manager);
         c.args([

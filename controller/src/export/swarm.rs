@@ -856,6 +856,12 @@ fn resources(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
         s.deploy.resources.limits = Some(limits);
     }
     if let Some(bytes) = i.options.mem_reservation {
+        m.warn(
+            i,
+            "mem_reservation",
+            "written as deploy.resources.reservations.memory, which Swarm places tasks by; \
+             the container gets no soft memory limit",
+        );
         s.deploy.resources.reservations = Some(Reservations {
             memory: Some(bytes.to_string()),
         });

@@ -498,9 +498,11 @@ fn the_added_options_map_to_the_stack() {
     let want = [
         "db-1 networks.back.ipv4_address: Swarm gives tasks their addresses; 10.213.60.10 left out",
         "db-1 tmpfs./run: the mount option mode=1777 has no form in a stack; left out",
+        "db-1 mem_reservation: written as deploy.resources.reservations.memory, which Swarm places tasks by; the container gets no soft memory limit",
         "db-2 entrypoint: clearing the image's entrypoint has no Swarm form (an empty entrypoint is the image's); left out",
         "db-2 networks.back.ipv4_address: Swarm gives tasks their addresses; 10.213.60.10 left out",
         "db-2 tmpfs./run: the mount option mode=1777 has no form in a stack; left out",
+        "db-2 mem_reservation: written as deploy.resources.reservations.memory, which Swarm places tasks by; the container gets no soft memory limit",
         "db-2 domainname: docker stack deploy ignores it; left out",
         "db-2 mac_address: docker stack deploy ignores it; left out",
         "db-2 shm_size: docker stack deploy ignores it; left out",
