@@ -33,9 +33,7 @@ pub fn plan_labels(nodes: &[Value], ships: &[(String, String)]) -> LabelPlan {
     let mut plan = LabelPlan::default();
     let mut taken: Vec<(&str, &str)> = Vec::new();
     for (ship, ip) in ships {
-        let node = nodes
-            .iter()
-            .find(|n| n.pointer("/Status/Addr").and_then(Value::as_str) == Some(ip.as_str()));
+        let node = nodes.iter().find(|n| address(n) == Some(ip.as_str()));
         let Some(node) = node else {
             plan.without_node.push(ship.clone());
             continue;
@@ -84,6 +82,20 @@ pub fn plan_labels(nodes: &[Value], ships: &[(String, String)]) -> LabelPlan {
         plan.updates.push((id, version, spec, ship.clone(), host));
     }
     plan
+}
+
+/// A node's address: `Status.Addr`, or for a manager that reports
+/// `0.0.0.0` there (a Swarm initialised without `--advertise-addr` on some
+/// engines) the host part of `ManagerStatus.Addr`.
+fn address(node: &Value) -> Option<&str> {
+    let status = node.pointer("/Status/Addr").and_then(Value::as_str);
+    match status {
+        Some(a) if a != "0.0.0.0" => Some(a),
+        _ => node
+            .pointer("/ManagerStatus/Addr")
+            .and_then(Value::as_str)
+            .and_then(|a| a.rsplit_once(':').map(|(host, _)| host)),
+    }
 }
 
 pub fn label(ctx: &Context, manager: Option<&str>) -> CommandResult {
@@ -204,6 +216,15 @@ mod tests {
         assert_eq!(plan.current, [("s2".to_string(), "swarm2".to_string())]);
         assert_eq!(plan.sharing, [("s1b".to_string(), "s1".to_string())]);
         assert_eq!(plan.without_node, ["s3"]);
+    }
+
+    #[test]
+    fn a_manager_without_its_address_in_status_is_found_by_its_manager_address() {
+        let mut n = node("n1", "0.0.0.0", "h", json!({}));
+        n["ManagerStatus"] = json!({"Addr": "10.213.0.41:2377", "Leader": true});
+        let plan = plan_labels(&[n], &[("s1".into(), "10.213.0.41".into())]);
+        assert_eq!(plan.updates.len(), 1);
+        assert!(plan.without_node.is_empty());
     }
 
     #[test]
