@@ -108,6 +108,79 @@ pub enum Command {
     /// Print the JSON Schema (draft 2020-12) of the environment file, for
     /// editors and other validators.
     Schema,
+    /// Write the environment in another engine's format (`export swarm`:
+    /// a Docker Swarm stack file).
+    Export(ExportArgs),
+    /// Docker Swarm helpers (`swarm label`: label the nodes with their
+    /// ships, for `export swarm`'s placement).
+    Swarm(SwarmArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(subcommand)]
+    pub format: ExportFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportFormat {
+    /// A Docker Swarm stack (compose format 3.8): one service per instance,
+    /// placed on its ship's node (label `maestro.ship`), ports published in
+    /// host mode, the container environment `maestro start` sets. Deploy
+    /// with `docker stack deploy --resolve-image never -c FILE NAME`.
+    Swarm(ExportSwarmArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportSwarmArgs {
+    /// Services or instances, with their dependencies (default: all).
+    pub things: Vec<String>,
+    /// Write the stack to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The stack's name (the prefix of the services' names; default: the
+    /// environment's name).
+    #[arg(long, value_name = "NAME")]
+    pub stack: Option<String>,
+    /// Write environments that hold secrets (variables the file's
+    /// `secret_names` or `secrets` make secret, or a registry's password)
+    /// instead of refusing.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Make every setting Swarm cannot express an error (exit 1, nothing
+    /// written) instead of a warning.
+    #[arg(long)]
+    pub strict: bool,
+    /// Keep the dependency order: each instance's command runs after
+    /// `maestro-guest wait` says every required service answers (through
+    /// the image's shell).
+    #[arg(long)]
+    pub wait_for_dependencies: bool,
+    /// Where the images carry maestro-guest, for --wait-for-dependencies.
+    #[arg(long, value_name = "PATH", default_value = crate::export::swarm::DEFAULT_GUEST)]
+    pub guest: String,
+    /// The images' shell, for --wait-for-dependencies.
+    #[arg(long, value_name = "PATH", default_value = crate::export::swarm::DEFAULT_SHELL)]
+    pub shell: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SwarmArgs {
+    #[command(subcommand)]
+    pub action: SwarmAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum SwarmAction {
+    /// Label each Swarm node whose address is a ship's `ip` with
+    /// `maestro.ship=<ship>`, through a manager ship's Engine API; says
+    /// which ships have no node.
+    Label {
+        /// The ship to ask (a Swarm manager); default: the first ship, by
+        /// name, that answers as one.
+        #[arg(long, value_name = "SHIP")]
+        manager: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

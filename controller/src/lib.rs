@@ -17,6 +17,7 @@ pub mod config;
 pub mod docker;
 pub mod events;
 pub mod exit;
+pub mod export;
 pub mod graph;
 pub mod labels;
 pub mod lifecycle;

@@ -18,5 +18,6 @@ mod plan;
 mod ports;
 mod restart;
 mod secrets;
+mod swarm;
 mod transport_security;
 mod up;

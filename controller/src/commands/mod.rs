@@ -9,6 +9,7 @@ pub mod completions;
 pub mod context;
 pub mod deptree;
 pub mod dump;
+pub mod export;
 pub mod lock;
 pub mod logs;
 pub mod man;
@@ -20,6 +21,7 @@ pub mod restart;
 pub mod schema;
 pub mod ships;
 pub mod status;
+pub mod swarm;
 pub mod up;
 pub mod validate;
 
@@ -103,6 +105,12 @@ fn dispatch(ctx: &Context, command: Command) -> CommandResult {
         Command::Completions(args) => completions::run(args.shell),
         Command::Man(args) => man::run(&args.dir),
         Command::Schema => schema::run(),
+        Command::Export(args) => match args.format {
+            crate::cli::ExportFormat::Swarm(a) => export::swarm(ctx, &a),
+        },
+        Command::Swarm(args) => match args.action {
+            crate::cli::SwarmAction::Label { manager } => swarm::label(ctx, manager.as_deref()),
+        },
     }
 }
 

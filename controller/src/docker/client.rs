@@ -450,6 +450,34 @@ impl Docker {
         self.get_json("/info", Query::new(), INSPECT)
     }
 
+    // ---- swarm -----------------------------------------------------------
+
+    /// `GET /nodes` (a manager only), as raw JSON: `maestro swarm label`
+    /// reads a few fields and sends the node's spec back whole, so no field
+    /// a newer daemon adds is lost on the way.
+    pub fn nodes(&self) -> Result<Vec<serde_json::Value>, Error> {
+        self.get_json("/nodes", Query::new(), LIST)
+    }
+
+    /// `POST /nodes/{id}/update?version=N` with the whole new spec.
+    pub fn node_update(
+        &self,
+        id: &str,
+        version: u64,
+        spec: &serde_json::Value,
+    ) -> Result<(), Error> {
+        let mut q = Query::new();
+        q.push("version", &version.to_string());
+        let resp = self.send(
+            Method::POST,
+            self.url(&format!("/nodes/{}/update", seg(id)), &q)?,
+            Some(self.json_body(spec)?),
+            &[],
+            Timing::Normal,
+        )?;
+        self.read_bytes(resp, SMALL).map(|_| ())
+    }
+
     // ---- containers ------------------------------------------------------
 
     /// `GET /containers/json`.

@@ -24,6 +24,7 @@ pub mod columns;
 pub mod depgraph;
 pub mod deploy;
 pub mod deptree;
+pub mod export;
 pub mod json;
 pub mod message;
 pub mod plain;
