@@ -794,8 +794,19 @@ fn parse_size(text: &str) -> Option<u64> {
 }
 
 /// Docker's restart policies as Swarm's conditions: `no` is `none` (a task
-/// that ends is not replaced), `always` and `unless-stopped` are `any`.
-fn restart(_: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+/// that ends is not replaced), `always` and `unless-stopped` are `any`. A
+/// one-shot (`run: once`, whose policy is `no`) runs once as a task that is
+/// not replaced, but Swarm keeps no record that would stop a later deploy
+/// from running it again, and nothing waits for it: a finding says so.
+fn restart(m: &mut Mapping<'_>, i: &Instance, s: &mut SwarmService) {
+    if i.one_shot().is_some() {
+        m.warn(
+            i,
+            "run",
+            "a one-shot runs once per deploy of its service in Swarm (restart_policy none); \
+             nothing waits for its completion, and its run_max_wait is not enforced",
+        );
+    }
     let condition = match i.restart.name.as_str() {
         "always" | "unless-stopped" => "any",
         "on-failure" => "on-failure",

@@ -244,6 +244,10 @@ fn one(instance: &str) -> String {
 fn every_key_swarm_cannot_express_is_a_finding() {
     let cases: &[(&str, &str)] = &[
         (
+            "run: once",
+            "xx run: a one-shot runs once per deploy of its service in Swarm",
+        ),
+        (
             "privileged: true",
             "xx privileged: Swarm services cannot run privileged",
         ),
