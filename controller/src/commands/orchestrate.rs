@@ -58,6 +58,7 @@ pub fn run(ctx: &Context, verb: Verb, args: &PlayArgs, opts: &Options) -> Comman
         dockers: &dockers,
         refresh_images: opts.refresh_images,
         no_start: false,
+        images_present: Default::default(),
     };
     let shared = &shared;
     // One slot per step for a container created early (start only).

@@ -23,8 +23,8 @@
 //! Failures of stop and kill are not fatal (the play goes on), as in
 //! MaestroNG; the others abort what still waits.
 
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use super::container_spec::container_spec;
@@ -54,6 +54,10 @@ pub struct Shared<'a> {
     /// `up --no-start`: a create step creates the container and leaves it
     /// stopped (no start, no `running` checks).
     pub no_start: bool,
+    /// (ship, image reference) pairs known to be on the ship in this play:
+    /// the other instances of an image on a ship do not ask again (one
+    /// image inspect per ship and image, not per instance).
+    pub images_present: Mutex<BTreeSet<(String, String)>>,
 }
 
 /// Runs one plan step: the work of one scheduler node.
@@ -429,8 +433,18 @@ impl Task<'_, '_> {
             let (repo, tag) = maestro_common::image_details(image);
             format!("{repo}:{tag}")
         };
-        if !self.shared.refresh_images && self.ship_has_image(&reference)? {
-            return Ok(());
+        let key = (self.instance.ship.name.clone(), reference.clone());
+        let known = |present: &BTreeSet<(String, String)>| present.contains(&key);
+        if !self.shared.refresh_images {
+            if self.shared.images_present.lock().is_ok_and(|p| known(&p)) {
+                return Ok(());
+            }
+            if self.ship_has_image(&reference)? {
+                if let Ok(mut p) = self.shared.images_present.lock() {
+                    p.insert(key);
+                }
+                return Ok(());
+            }
         }
         // Credentials are looked up only now: a start that pulls nothing
         // never reads the Docker configuration.
