@@ -6,6 +6,19 @@
 //! ship, no ordering, no checks. It prints one JSON line: the wall time from
 //! the first create to the last start returned, and per-call medians.
 //!
+//! `bench_floor ordered FILE`: the ordered floor, the same calls level by
+//! level along the services' `requires` (level 1: services that require
+//! nothing; level k: services whose deepest requirement is at level k-1):
+//! each level all at once (`max_concurrency` per ship, no checks), the next
+//! one when every call of the level has returned. Its JSON line adds the
+//! seconds of each level (`levels`).
+//!
+//! `bench_floor restart FILE SERVICE`: the floor of `restart --batch 1`:
+//! one instance of the service after the other, stop (with its
+//! `stop_timeout`), remove, create and start; `elapsed` is the sum, and
+//! `stop_p50`/`start_p50` the medians of one instance's stop and of its
+//! remove, create and start.
+//!
 //! The other modes prepare and verify the runs of the benchmark:
 //! - `start FILE`: starts the (stopped) containers of every instance, timed
 //!   the same way (re-arms an environment for the stop benchmark);
@@ -38,7 +51,16 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.as_slice() {
         [mode, file] => run(mode, Path::new(file)),
-        _ => Err("usage: bench_floor up|start|stop|clean|count FILE".into()),
+        [mode, file, service] if mode == "restart" => {
+            config::load(Path::new(file), &LoadOptions::from_process(false))
+                .map_err(Into::into)
+                .and_then(|l| restart(&l.env, service))
+        }
+        _ => Err(
+            "usage: bench_floor up|ordered|start|stop|clean|count FILE, \
+                  or bench_floor restart FILE SERVICE"
+                .into(),
+        ),
     };
     if let Err(e) = result {
         eprintln!("bench_floor: {e}");
@@ -55,6 +77,7 @@ fn run(mode: &str, file: &Path) -> Res<()> {
             let started = timed_call(|| d.start(&i.name))?;
             Ok([Some(created), Some(started)])
         }),
+        "ordered" => ordered(&env, &ships),
         "start" => timed(&env, &ships, |d, i| {
             Ok([None, Some(timed_call(|| d.start(&i.name))?)])
         }),
@@ -206,6 +229,124 @@ where
 fn median(v: &mut [Duration]) -> f64 {
     v.sort();
     v.get(v.len() / 2).map_or(0.0, Duration::as_secs_f64)
+}
+
+/// Each service's level along `requires`: 1 for a service that requires
+/// nothing in the file, else one more than its deepest requirement.
+fn levels(env: &Environment) -> BTreeMap<&str, usize> {
+    fn level<'e>(
+        env: &'e Environment,
+        name: &'e str,
+        memo: &mut BTreeMap<&'e str, usize>,
+        depth: usize,
+    ) -> usize {
+        if let Some(&l) = memo.get(name) {
+            return l;
+        }
+        // The loader refused cycles; the depth bound only guards this loop.
+        let l = match env.services.get(name) {
+            Some(s) if depth < env.services.len() => s
+                .requires
+                .iter()
+                .filter(|r| env.services.contains_key(r.as_str()))
+                .map(|r| level(env, r, memo, depth + 1) + 1)
+                .max()
+                .unwrap_or(1),
+            _ => 1,
+        };
+        memo.insert(name, l);
+        l
+    }
+    let mut memo = BTreeMap::new();
+    for name in env.services.keys() {
+        level(env, name, &mut memo, 0);
+    }
+    memo
+}
+
+/// The ordered floor: `up`'s calls, level after level.
+fn ordered(env: &Environment, ships: &BTreeMap<String, Docker>) -> Res<()> {
+    let levels = levels(env);
+    let deepest = levels.values().copied().max().unwrap_or(0);
+    let mut per_level = Vec::new();
+    let mut creates = Vec::new();
+    let mut starts = Vec::new();
+    let t0 = Instant::now();
+    for level in 1..=deepest {
+        let lists: Vec<(&Docker, usize, Vec<&Instance>)> = instance_lists(env, ships)
+            .into_iter()
+            .map(|(d, limit, list)| {
+                let list = list
+                    .into_iter()
+                    .filter(|i| levels.get(i.service.as_str()) == Some(&level))
+                    .collect();
+                (d, limit, list)
+            })
+            .collect();
+        let calls: Mutex<Vec<(Duration, Duration)>> = Mutex::new(Vec::new());
+        let t = Instant::now();
+        pool(&lists, |d, i| {
+            let created = timed_call(|| d.create(&i.name, &body(i)))
+                .map_err(|e| format!("{}: {e}", i.name))?;
+            let started =
+                timed_call(|| d.start(&i.name)).map_err(|e| format!("{}: {e}", i.name))?;
+            if let Ok(mut c) = calls.lock() {
+                c.push((created, started));
+            }
+            Ok(())
+        })?;
+        per_level.push(t.elapsed().as_secs_f64());
+        for (c, s) in calls.into_inner().map_err(|_| "a worker panicked")? {
+            creates.push(c);
+            starts.push(s);
+        }
+    }
+    let elapsed = t0.elapsed();
+    let levels: Vec<String> = per_level.iter().map(|s| format!("{s:.3}")).collect();
+    println!(
+        "{{\"elapsed\": {:.3}, \"instances\": {}, \"create_p50\": {:.3}, \"call_p50\": {:.3}, \"levels\": [{}]}}",
+        elapsed.as_secs_f64(),
+        env.instances.len(),
+        median(&mut creates),
+        median(&mut starts),
+        levels.join(", ")
+    );
+    Ok(())
+}
+
+/// The floor of `restart --batch 1` of one service (see the module doc).
+fn restart(env: &Environment, service: &str) -> Res<()> {
+    let ships = clients(env)?;
+    let Some(svc) = env.services.get(service) else {
+        return Err(format!("no service {service:?} in the file").into());
+    };
+    let mut stops = Vec::new();
+    let mut starts = Vec::new();
+    let t0 = Instant::now();
+    for name in &svc.instances {
+        let i = env
+            .instances
+            .get(name)
+            .ok_or_else(|| format!("no instance {name}"))?;
+        let d = ships
+            .get(&i.ship.name)
+            .ok_or_else(|| format!("no client for {}", i.ship.name))?;
+        let grace = Duration::from_secs(i.stop_timeout);
+        stops.push(timed_call(|| d.stop(&i.name, Some(grace)))?);
+        let t = Instant::now();
+        d.remove(&i.name, true, false)?;
+        d.create(&i.name, &body(i))?;
+        d.start(&i.name)?;
+        starts.push(t.elapsed());
+    }
+    println!(
+        "{{\"elapsed\": {:.3}, \"instances\": {}, \"stop_p50\": {:.3}, \"start_p50\": {:.3}}}",
+        t0.elapsed().as_secs_f64(),
+        svc.instances.len(),
+        median(&mut stops),
+        median(&mut starts),
+    );
+    Ok(())
 }
 
 /// The ids of the `bench-*` containers on a ship, running or not.

@@ -2,6 +2,8 @@
 //! -> scheduler tasks -> events -> renderer, with the auditors told before
 //! and after, and Ctrl-C turned into a cancellation.
 
+use std::sync::OnceLock;
+
 use super::context::request;
 use super::{CommandResult, Context};
 use crate::audit::PlayInfo;
@@ -10,7 +12,7 @@ use crate::exit::ExitStatus;
 use crate::plan::selection::{self, Verb};
 use crate::plan::{self as planning, PlanOptions};
 use crate::scheduler::{Direction, Play};
-use crate::tasks::step::{Shared, run_step};
+use crate::tasks::step::{Shared, remove_unstarted, start_tasks};
 
 /// What the command line asked for, beyond the selection.
 #[derive(Debug, Clone, Default)]
@@ -68,13 +70,12 @@ pub fn run(ctx: &Context, verb: Verb, args: &PlayArgs, opts: &Options) -> Comman
         dockers: &dockers,
         refresh_images: opts.refresh_images,
         no_start: false,
+        images_present: Default::default(),
     };
     let shared = &shared;
-    let nodes = super::play::tasks(
-        &plan.steps,
-        |s| (&s.instance, &s.service, &s.ship, &s.deps),
-        |step, ctx| run_step(shared, step, ctx),
-    );
+    // One slot per step for a container created early (start only).
+    let created: Vec<OnceLock<String>> = plan.steps.iter().map(|_| OnceLock::new()).collect();
+    let nodes = start_tasks(shared, &plan.steps, &created);
     let play = Play {
         command: verb.name().to_string(),
         direction: if verb.is_reverse() {
@@ -97,6 +98,9 @@ pub fn run(ctx: &Context, verb: Verb, args: &PlayArgs, opts: &Options) -> Comman
         }
         msg
     })?;
+    for problem in remove_unstarted(shared, &plan.steps, &created, &report) {
+        crate::render::message::warning(problem);
+    }
     let status = report.summary.exit_status();
     if opts.networks && !report.summary.interrupted {
         let networks = remove_networks(&env.name, &dockers);

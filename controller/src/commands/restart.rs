@@ -60,6 +60,7 @@ pub fn run(ctx: &Context, args: &RestartArgs) -> CommandResult {
             dockers: &dockers,
             refresh_images: false,
             no_start: false,
+            images_present: Default::default(),
         },
         RestartFlags {
             refresh_images: args.refresh_images,

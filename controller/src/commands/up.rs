@@ -82,6 +82,7 @@ pub fn run(ctx: &Context, args: &UpArgs) -> CommandResult {
             dockers: &dockers,
             refresh_images: false,
             no_start: args.no_start,
+            images_present: Default::default(),
         },
         RestartFlags::default(),
         BTreeMap::new(),

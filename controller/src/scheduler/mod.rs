@@ -10,6 +10,13 @@
 //! the ship's limit allow it, so both limits hold at every moment, and a
 //! node of a saturated ship is passed over, not waited on.
 //!
+//! Early work: a task may carry a first part that needs none of its
+//! prerequisites (`start` creates a container before its dependencies have
+//! passed their checks; only the start waits for them). The early part is
+//! ready from the beginning, dispatched by the same rank and limits as any
+//! work, and the main part becomes ready once both the early part and every
+//! prerequisite are done. An early part that fails is the task's failure.
+//!
 //! Events: the scheduler emits `Play` first, `Failed`/`Aborted` for the rows
 //! it decides, and `Summary` last. A task emits its own progress and its
 //! success word (`started`, `stopped`, `up for 3m`...) through
@@ -86,6 +93,9 @@ pub struct Task<'a> {
     /// reverse play the scheduler turns the edges around itself).
     pub deps: Vec<String>,
     pub work: Work<'a>,
+    /// Work that may run before the prerequisites are done (see the module
+    /// doc); `work` runs after it, on success.
+    pub early: Option<Work<'a>>,
 }
 
 impl<'a> Task<'a> {
@@ -102,7 +112,19 @@ impl<'a> Task<'a> {
             ship: ship.into(),
             deps: deps.into_iter().map(Into::into).collect(),
             work: Box::new(work),
+            early: None,
         }
+    }
+
+    /// Gives the task an early part: `early` runs as soon as a slot allows,
+    /// without waiting for the task's prerequisites; the task's work runs
+    /// after both. An `Err` from `early` fails the task (its work never runs).
+    pub fn with_early(
+        mut self,
+        early: impl FnOnce(&TaskContext<'_>) -> TaskResult + Send + 'a,
+    ) -> Self {
+        self.early = Some(Box::new(early));
+        self
     }
 }
 
@@ -112,6 +134,7 @@ impl fmt::Debug for Task<'_> {
             .field("id", &self.id)
             .field("ship", &self.ship)
             .field("deps", &self.deps)
+            .field("early", &self.early.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -413,16 +436,23 @@ impl Shape {
 struct Job<'a> {
     index: usize,
     work: Work<'a>,
+    /// The task's early part (see [`Task::with_early`]).
+    early: bool,
 }
 
 struct Finished {
     index: usize,
     result: TaskResult,
+    early: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Status {
     Pending,
+    /// The early part runs.
+    Early,
+    /// The early part is done; the work waits for its prerequisites.
+    Prepared,
     Running,
     Finished,
 }
@@ -490,8 +520,11 @@ pub fn run(
         cancel,
         sink,
     };
-    let works = nodes.into_iter().map(|node| Some(node.work)).collect();
-    let mut coordinator = Coordinator::new(&shape, &limits, works, started_at);
+    let (works, early) = nodes
+        .into_iter()
+        .map(|node| (Some(node.work), node.early))
+        .unzip();
+    let mut coordinator = Coordinator::new(&shape, &limits, works, early, started_at);
 
     let (job_tx, job_rx) = crossbeam_channel::unbounded::<Job<'_>>();
     let (done_tx, done_rx) = crossbeam_channel::unbounded::<Finished>();
@@ -559,6 +592,7 @@ fn work_jobs(jobs: &Receiver<Job<'_>>, done: &Sender<Finished>, emit: Emitter<'_
         let finished = Finished {
             index: job.index,
             result,
+            early: job.early,
         };
         if done.send(finished).is_err() {
             break;
@@ -570,6 +604,8 @@ fn work_jobs(jobs: &Receiver<Job<'_>>, done: &Sender<Finished>, emit: Emitter<'_
 struct Coordinator<'s, 'w> {
     shape: &'s Shape,
     works: Vec<Option<Work<'w>>>,
+    /// Early parts not yet handed out.
+    early: Vec<Option<Work<'w>>>,
     status: Vec<Status>,
     outcomes: Vec<Option<Outcome>>,
     /// When each node started and finished, since `started_at`.
@@ -593,17 +629,20 @@ impl<'s, 'w> Coordinator<'s, 'w> {
         shape: &'s Shape,
         limits: &Concurrency,
         works: Vec<Option<Work<'w>>>,
+        early: Vec<Option<Work<'w>>>,
         started_at: Instant,
     ) -> Self {
         let n = works.len();
         let remaining = shape.prereqs.clone();
         let mut ready = vec![BTreeSet::new(); shape.ship_limits.len()];
-        for i in (0..n).filter(|&i| remaining[i] == 0) {
+        // An early part is ready at once, whatever the prerequisites.
+        for i in (0..n).filter(|&i| remaining[i] == 0 || early[i].is_some()) {
             ready[shape.ship_of[i]].insert((shape.rank[i], i));
         }
         Coordinator {
             shape,
             works,
+            early,
             status: vec![Status::Pending; n],
             outcomes: vec![None; n],
             times: vec![(None, None); n],
@@ -667,23 +706,52 @@ impl<'s, 'w> Coordinator<'s, 'w> {
                 break;
             };
             self.ready[s].pop_first();
-            let Some(work) = self.works[i].take() else {
-                continue;
+            // A node is queued for its early part first, if it has one,
+            // and again for its work once that is done.
+            let (work, early) = match self.early[i].take() {
+                Some(work) => (work, true),
+                None => match self.works[i].take() {
+                    Some(work) => (work, false),
+                    None => continue,
+                },
             };
             self.in_flight += 1;
             self.in_flight_ship[s] += 1;
-            self.status[i] = Status::Running;
-            self.times[i].0 = Some(self.started_at.elapsed());
+            self.status[i] = if early {
+                Status::Early
+            } else {
+                Status::Running
+            };
+            self.times[i]
+                .0
+                .get_or_insert_with(|| self.started_at.elapsed());
             // Workers outlive the coordinator's sends: cannot fail.
-            let _ = jobs.send(Job { index: i, work });
+            let _ = jobs.send(Job {
+                index: i,
+                work,
+                early,
+            });
         }
     }
 
     /// Records a finished task; a success or a non-fatal failure releases
     /// the nodes waiting on it, a fatal failure halts the play.
-    fn finish(&mut self, Finished { index: i, result }: Finished, emit: Emitter<'_>) {
+    fn finish(&mut self, finished: Finished, emit: Emitter<'_>) {
+        let Finished {
+            index: i,
+            result,
+            early,
+        } = finished;
         self.in_flight -= 1;
         self.in_flight_ship[self.shape.ship_of[i]] -= 1;
+        if early && result.is_ok() {
+            // The work waits for whatever prerequisites are left.
+            self.status[i] = Status::Prepared;
+            if self.remaining[i] == 0 {
+                self.ready[self.shape.ship_of[i]].insert((self.shape.rank[i], i));
+            }
+            return;
+        }
         self.status[i] = Status::Finished;
         self.times[i].1 = Some(self.started_at.elapsed());
         let (outcome, releases_waiters) = match result {
@@ -716,7 +784,10 @@ impl<'s, 'w> Coordinator<'s, 'w> {
         if releases_waiters {
             for &w in &self.shape.waiters[i] {
                 self.remaining[w] -= 1;
-                if self.remaining[w] == 0 {
+                // A node with an early part still queued or running is
+                // queued for its work when that part is done.
+                let queued_later = self.early[w].is_some() || self.status[w] == Status::Early;
+                if self.remaining[w] == 0 && !queued_later {
                     self.ready[self.shape.ship_of[w]].insert((self.shape.rank[w], w));
                 }
             }
@@ -728,7 +799,7 @@ impl<'s, 'w> Coordinator<'s, 'w> {
     fn report(mut self, command: String, emit: Emitter<'_>) -> Report {
         let reason = self.halted.take().unwrap_or(AbortReason::Interrupted);
         for &i in &self.shape.rows {
-            if self.status[i] == Status::Pending {
+            if matches!(self.status[i], Status::Pending | Status::Prepared) {
                 emit.emit(
                     i,
                     State::Aborted {

@@ -656,3 +656,288 @@ fn tasks_report_through_their_context() {
         })
     );
 }
+
+/// Records when each labelled part ran: (label, start, end) since `t0`.
+struct Timeline {
+    t0: std::time::Instant,
+    spans: Mutex<Vec<(String, Duration, Duration)>>,
+}
+
+impl Timeline {
+    fn new() -> Self {
+        Self {
+            t0: std::time::Instant::now(),
+            spans: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn run(&self, label: &str, d: Duration) {
+        let start = self.t0.elapsed();
+        sleep(d);
+        let end = self.t0.elapsed();
+        self.spans
+            .lock()
+            .unwrap()
+            .push((label.to_owned(), start, end));
+    }
+
+    fn span(&self, label: &str) -> (Duration, Duration) {
+        let spans = self.spans.lock().unwrap();
+        let (_, s, e) = spans
+            .iter()
+            .find(|(l, _, _)| l == label)
+            .unwrap_or_else(|| panic!("{label} never ran"));
+        (*s, *e)
+    }
+
+    fn ran(&self, label: &str) -> bool {
+        self.spans
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(l, _, _)| l == label)
+    }
+
+    fn order(&self) -> Vec<String> {
+        let mut spans = self.spans.lock().unwrap().clone();
+        spans.sort_by_key(|(_, s, _)| *s);
+        spans.into_iter().map(|(l, _, _)| l).collect()
+    }
+}
+
+/// A task of `d` whose early part takes `early` (both recorded).
+fn with_early<'a>(
+    line: &'a Timeline,
+    id: &'static str,
+    ship: &str,
+    deps: &[&str],
+    early: Duration,
+    d: Duration,
+) -> Task<'a> {
+    Task::new(
+        id,
+        id,
+        ship,
+        deps.iter().copied(),
+        move |_ctx: &TaskContext<'_>| {
+            line.run(id, d);
+            Ok(Completion::Done)
+        },
+    )
+    .with_early(move |_ctx: &TaskContext<'_>| {
+        line.run(&format!("{id}.early"), early);
+        Ok(Completion::Done)
+    })
+}
+
+fn timed<'a>(
+    line: &'a Timeline,
+    id: &'static str,
+    ship: &str,
+    deps: &[&str],
+    d: Duration,
+) -> Task<'a> {
+    Task::new(
+        id,
+        id,
+        ship,
+        deps.iter().copied(),
+        move |_ctx: &TaskContext<'_>| {
+            line.run(id, d);
+            Ok(Completion::Done)
+        },
+    )
+}
+
+#[test]
+fn early_part_runs_while_its_dependencies_run_and_the_work_waits_for_them() {
+    // b's create (early) needs nothing; b's start needs a (and c, a's
+    // dependent, needs b): the early parts run during a, the work after.
+    let line = Timeline::new();
+    let r = run_ok(play(
+        Direction::Forward,
+        Concurrency::default(),
+        vec![
+            timed(&line, "a", "s1", &[], ms(200)),
+            with_early(&line, "b", "s2", &["a"], ms(30), ms(20)),
+            with_early(&line, "c", "s3", &["b"], ms(30), ms(20)),
+        ],
+    ));
+    assert_eq!(r.summary.done, 3);
+    let (_, a_end) = line.span("a");
+    let (b_early_start, b_early_end) = line.span("b.early");
+    let (b_start, b_end) = line.span("b");
+    let (c_early_start, c_early_end) = line.span("c.early");
+    let (c_start, _) = line.span("c");
+    assert!(b_early_end < a_end, "b's early part waited for a");
+    assert!(c_early_end < a_end, "c's early part waited for a");
+    assert!(b_start >= a_end, "b's work ran before a finished");
+    assert!(c_start >= b_end, "c's work ran before b finished");
+    // The report times a node from its first part to its last.
+    assert_eq!(times(&r, "b").0.min(b_early_start), times(&r, "b").0);
+    assert!(times(&r, "c").0 <= c_early_start);
+}
+
+#[test]
+fn the_work_waits_for_its_own_early_part_when_dependencies_finish_first() {
+    let line = Timeline::new();
+    let r = run_ok(play(
+        Direction::Forward,
+        Concurrency::default(),
+        vec![
+            timed(&line, "a", "s1", &[], ms(10)),
+            with_early(&line, "b", "s2", &["a"], ms(200), ms(10)),
+        ],
+    ));
+    assert_eq!(r.summary.done, 2);
+    let (_, early_end) = line.span("b.early");
+    let (b_start, _) = line.span("b");
+    assert!(
+        b_start >= early_end,
+        "b's work ran before its early part ended"
+    );
+    assert!(line.span("a").1 < early_end);
+}
+
+#[test]
+fn early_parts_count_against_the_ship_limit_and_dependencies_come_first() {
+    // One slot on the ship: rows in dependency order take it in turn; a
+    // dependent's early part never jumps ahead of work its dependencies
+    // still have to do, and fills the slot only once none is ready.
+    let line = Timeline::new();
+    let limits = Concurrency::new(0, [("s1", 1)]);
+    let flight = InFlight::default();
+    let r = run_ok(play(
+        Direction::Forward,
+        limits,
+        vec![
+            timed(&line, "a1", "s1", &[], ms(20)),
+            timed(&line, "a2", "s1", &[], ms(20)),
+            with_early(&line, "b", "s1", &["a1", "a2"], ms(20), ms(20)),
+            {
+                let flight = &flight;
+                Task::new("z", "z", "s1", NO_DEPS, move |_ctx: &TaskContext<'_>| {
+                    flight.enter(&["s1"]);
+                    sleep(ms(5));
+                    flight.leave(&["s1"]);
+                    Ok(Completion::Done)
+                })
+            },
+        ],
+    ));
+    assert_eq!(r.summary.done, 4);
+    assert_eq!(line.order(), ["a1", "a2", "b.early", "b"]);
+    // No two parts ever overlapped on the one-slot ship.
+    let mut spans: Vec<(Duration, Duration)> = ["a1", "a2", "b.early", "b"]
+        .iter()
+        .map(|l| line.span(l))
+        .collect();
+    spans.sort();
+    for w in spans.windows(2) {
+        assert!(w[1].0 >= w[0].1, "two parts in flight at once: {spans:?}");
+    }
+}
+
+#[test]
+fn a_failed_early_part_fails_its_task_and_aborts_what_waits() {
+    let line = Timeline::new();
+    let events = Recorder::new();
+    let nodes = vec![
+        timed(&line, "a", "s1", &[], ms(100)),
+        Task::new("b", "b", "s2", ["a"], |_ctx: &TaskContext<'_>| {
+            panic!("b's work must not run after its early part failed")
+        })
+        .with_early(|_ctx: &TaskContext<'_>| Err(TaskFailure::fatal("cannot create"))),
+        with_early(&line, "c", "s3", &["b"], ms(10), ms(10)),
+    ];
+    let r = run(
+        play(Direction::Forward, Concurrency::default(), nodes),
+        &events,
+        &CancelToken::new(),
+    )
+    .unwrap();
+    assert_eq!(
+        r.node("b").unwrap().outcome,
+        Outcome::Failed {
+            message: "cannot create".into(),
+            fatal: true
+        }
+    );
+    // c's work never ran (it may have done its early part or not, by timing).
+    assert!(!line.ran("c"));
+    assert_eq!(
+        r.node("c").unwrap().outcome,
+        Outcome::Aborted(AbortReason::Failed { id: "b".into() })
+    );
+    // a was in flight: it finishes.
+    assert_eq!(r.node("a").unwrap().outcome, Outcome::Done);
+    assert_eq!(r.summary.failed, 1);
+    assert_eq!(r.summary.aborted, 1);
+}
+
+#[test]
+fn a_prepared_task_whose_dependency_fails_is_aborted_and_its_work_never_runs() {
+    let line = Timeline::new();
+    let nodes = vec![
+        Task::new("a", "a", "s1", NO_DEPS, |_ctx: &TaskContext<'_>| {
+            sleep(ms(100));
+            Err(TaskFailure::fatal("check failed"))
+        }),
+        with_early(&line, "b", "s2", &["a"], ms(10), ms(10)),
+    ];
+    let r = run_ok(play(Direction::Forward, Concurrency::default(), nodes));
+    assert!(line.ran("b.early"), "b's early part should run during a");
+    assert!(!line.ran("b"));
+    assert_eq!(
+        r.node("b").unwrap().outcome,
+        Outcome::Aborted(AbortReason::Failed { id: "a".into() })
+    );
+    assert_eq!(r.summary.aborted, 1);
+}
+
+#[test]
+fn early_parts_shorten_a_chain_of_levels() {
+    // 3 levels of 2 tasks on one ship with 4 slots, each task a 40 ms
+    // create then a 40 ms start: with the creates of later levels done in
+    // the slots earlier levels leave free, the makespan is one create and
+    // three starts (about 160 ms), not three of each (240 ms).
+    let line = Timeline::new();
+    let names: Vec<Vec<&'static str>> = vec![
+        vec!["l1-1", "l1-2"],
+        vec!["l2-1", "l2-2"],
+        vec!["l3-1", "l3-2"],
+    ];
+    let mut nodes = Vec::new();
+    for (level, ids) in names.iter().enumerate() {
+        let deps: Vec<&str> = if level == 0 {
+            Vec::new()
+        } else {
+            names[level - 1].clone()
+        };
+        for id in ids {
+            nodes.push(with_early(&line, id, "s1", &deps, ms(40), ms(40)));
+        }
+    }
+    let limits = Concurrency::new(0, [("s1", 4)]);
+    let started = std::time::Instant::now();
+    let r = run_ok(play(Direction::Forward, limits, nodes));
+    let took = started.elapsed();
+    assert_eq!(r.summary.done, 6);
+    for (level, ids) in names.iter().enumerate().skip(1) {
+        let last_dep = names[level - 1]
+            .iter()
+            .map(|d| line.span(d).1)
+            .max()
+            .unwrap();
+        for id in ids {
+            assert!(
+                line.span(id).0 >= last_dep,
+                "{id} started before its level's dependencies"
+            );
+        }
+    }
+    assert!(
+        took < ms(235),
+        "no overlap of creates with earlier levels: {took:?}"
+    );
+}

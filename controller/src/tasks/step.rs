@@ -12,10 +12,21 @@
 //! - kill: SIGKILL, `stopped` checks.
 //! - clean: remove a stopped container and its anonymous volumes.
 //!
+//! A start that creates a new container (none stood in the way), has
+//! dependencies, no `pre-start` checks and no reference to another
+//! container in its create request (links, `volumes_from`, a
+//! `container:` network, PID or IPC namespace) creates it early: the create
+//! (and a pull the ship needs) is the task's early part, run while the
+//! dependencies still start and pass their checks; only the start waits
+//! for them ([`start_tasks`]). Should the play end before such a container
+//! is started, [`remove_unstarted`] removes it again, so an instance that
+//! was not attempted has no container, as before.
+//!
 //! Failures of stop and kill are not fatal (the play goes on), as in
 //! MaestroNG; the others abort what still waits.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use super::container_spec::create_request;
@@ -28,7 +39,9 @@ use crate::lifecycle::{self, Target};
 use crate::plan::observe::container_display;
 use crate::plan::{Action, Step};
 use crate::registry_auth::{self, Lookup};
-use crate::scheduler::{Completion, TaskContext, TaskFailure, TaskResult};
+use crate::scheduler::{
+    Completion, Outcome, Report, Task as Node, TaskContext, TaskFailure, TaskResult,
+};
 
 /// Lines of a dead container's log shown in its failure.
 const LOG_TAIL: u64 = 20;
@@ -50,6 +63,10 @@ pub struct Shared<'a> {
     /// `up --no-start`: a create step creates the container and leaves it
     /// stopped (no start, no `running` checks).
     pub no_start: bool,
+    /// (ship, image reference) pairs known to be on the ship in this play:
+    /// the other instances of an image on a ship do not ask again (one
+    /// image inspect per ship and image, not per instance).
+    pub images_present: Mutex<BTreeSet<(String, String)>>,
 }
 
 /// Runs one plan step: the work of one scheduler node.
@@ -138,7 +155,144 @@ pub fn run_step(shared: &Shared<'_>, step: &Step, ctx: &TaskContext<'_>) -> Task
     }
 }
 
+/// One scheduler task per step of a `start` plan. A step that creates early
+/// (see the module doc) gets its create as the task's early part; the id of
+/// the container it made is kept in `created` (one slot per step, same
+/// order) for the start, and for [`remove_unstarted`].
+pub fn start_tasks<'a>(
+    shared: &'a Shared<'a>,
+    steps: &'a [Step],
+    created: &'a [OnceLock<String>],
+) -> Vec<Node<'a>> {
+    steps
+        .iter()
+        .zip(created)
+        .map(|(step, slot)| {
+            let node = Node::new(
+                &step.instance,
+                &step.service,
+                &step.ship,
+                &step.deps,
+                move |ctx| match slot.get() {
+                    Some(id) => start_created(shared, step, id, ctx),
+                    None => run_step(shared, step, ctx),
+                },
+            );
+            if shared.creates_early(step) {
+                node.with_early(move |ctx| create_early(shared, step, slot, ctx))
+            } else {
+                node
+            }
+        })
+        .collect()
+}
+
+/// Removes the containers created early whose task never got to start
+/// them (the play was aborted or interrupted first), so that an instance
+/// reported as not attempted has no container. Returns one message per
+/// container that could not be removed.
+pub fn remove_unstarted(
+    shared: &Shared<'_>,
+    steps: &[Step],
+    created: &[OnceLock<String>],
+    report: &Report,
+) -> Vec<String> {
+    let leftovers: Vec<(&Step, &String)> = steps
+        .iter()
+        .zip(created)
+        .filter_map(|(step, slot)| Some((step, slot.get()?)))
+        .filter(|(step, _)| {
+            report
+                .node(&step.instance)
+                .is_some_and(|n| matches!(n.outcome, Outcome::Aborted(_)))
+        })
+        .collect();
+    let mut problems = Vec::new();
+    for (step, id) in leftovers {
+        let removed = shared
+            .client(&step.ship)
+            .map_err(|f| f.message)
+            .and_then(|docker| {
+                docker
+                    .remove(id, true, true)
+                    .or_else(|e| if e.is_not_found() { Ok(()) } else { Err(e) })
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = removed {
+            problems.push(format!(
+                "{}: the container created for it was not started and could not be removed: {e}",
+                step.instance
+            ));
+        }
+    }
+    problems
+}
+
+/// The early part of a start step: pull when needed and create.
+fn create_early(
+    shared: &Shared<'_>,
+    step: &Step,
+    created: &OnceLock<String>,
+    ctx: &TaskContext<'_>,
+) -> TaskResult {
+    let (instance, docker) = shared.resolve(step).map_err(TaskFailure::fatal)?;
+    let task = Task {
+        shared,
+        instance,
+        docker,
+        ctx,
+    };
+    let id = task.create().map_err(TaskFailure::fatal)?;
+    let shown = container_display(&instance.image, &id);
+    // Only the first set counts; a task's early part runs once.
+    let _ = created.set(id);
+    ctx.emit_with_container(shown, State::Waiting);
+    Ok(Completion::Done)
+}
+
+/// The rest of a start step whose container was created early.
+fn start_created(shared: &Shared<'_>, step: &Step, id: &str, ctx: &TaskContext<'_>) -> TaskResult {
+    let (instance, docker) = shared.resolve(step).map_err(TaskFailure::fatal)?;
+    let task = Task {
+        shared,
+        instance,
+        docker,
+        ctx,
+    };
+    task.start_and_check(id).map_err(TaskFailure::fatal)
+}
+
 impl Shared<'_> {
+    /// Whether a start step creates its container early: a new container
+    /// (no old one to remove first: a play that ends before the start
+    /// would leave the instance without the container it had), after
+    /// dependencies (without, there is nothing to overlap), no `pre-start`
+    /// checks (they may look for the dependencies, and ran before the
+    /// create in MaestroNG), and a create request that names no other
+    /// container (the daemon refuses links, `volumes_from` and a
+    /// `container:` network, PID or IPC namespace to a container that does
+    /// not exist yet).
+    fn creates_early(&self, step: &Step) -> bool {
+        if self.no_start || !matches!(step.action, Action::Create { replace: None }) {
+            return false;
+        }
+        if step.deps.is_empty() || !matches!(self.dockers.get(&step.ship), Some(Ok(_))) {
+            return false;
+        }
+        self.env.instances.get(&step.instance).is_some_and(|i| {
+            let pre_start = i
+                .lifecycle
+                .get(&LifecycleState::PreStart)
+                .is_some_and(|c| !c.is_empty());
+            let names_a_container = !i.links.is_empty()
+                || !i.volumes_from.is_empty()
+                || [&i.net, &i.options.pid, &i.options.ipc]
+                    .into_iter()
+                    .any(|mode| mode.as_deref().is_some_and(|m| m.starts_with("container:")));
+            !pre_start && !names_a_container
+        })
+    }
+
     fn resolve(&self, step: &Step) -> Result<(&Instance, &Docker), String> {
         let instance = self
             .env
@@ -223,6 +377,18 @@ impl Task<'_, '_> {
                 .or_else(|e| if e.is_not_found() { Ok(()) } else { Err(e) })
                 .map_err(|e| format!("cannot remove the old container: {e}"))?;
         }
+        let id = self.create()?;
+        if self.shared.no_start {
+            let shown = container_display(&self.instance.image, &id);
+            self.ctx.emit_with_container(shown, State::Done);
+            return Ok(Completion::Done);
+        }
+        self.start_and_check(&id)
+    }
+
+    /// Pulls the image when the ship lacks it, creates the container and
+    /// returns its id.
+    fn create(&self) -> Result<String, String> {
         self.ensure_image()?;
         self.ctx.emit(State::Creating);
         super::resources::ensure(self.docker, self.shared.env, self.instance)?;
@@ -239,12 +405,7 @@ impl Task<'_, '_> {
             let _ = self.docker.remove(&created.id, true, true);
             return Err(e);
         }
-        if self.shared.no_start {
-            let shown = container_display(&self.instance.image, &created.id);
-            self.ctx.emit_with_container(shown, State::Done);
-            return Ok(Completion::Done);
-        }
-        self.start_and_check(&created.id)
+        Ok(created.id)
     }
 
     fn start_existing(&self, id: &str) -> TaskResult2 {
@@ -355,8 +516,18 @@ impl Task<'_, '_> {
             let (repo, tag) = maestro_common::image_details(image);
             format!("{repo}:{tag}")
         };
-        if !self.shared.refresh_images && self.ship_has_image(&reference)? {
-            return Ok(());
+        let key = (self.instance.ship.name.clone(), reference.clone());
+        let known = |present: &BTreeSet<(String, String)>| present.contains(&key);
+        if !self.shared.refresh_images {
+            if self.shared.images_present.lock().is_ok_and(|p| known(&p)) {
+                return Ok(());
+            }
+            if self.ship_has_image(&reference)? {
+                if let Ok(mut p) = self.shared.images_present.lock() {
+                    p.insert(key);
+                }
+                return Ok(());
+            }
         }
         // Credentials are looked up only now: a start that pulls nothing
         // never reads the Docker configuration.
