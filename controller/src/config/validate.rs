@@ -17,7 +17,7 @@ use super::registry::parse_registries;
 use super::services::{Ctx, Extra, NameRef, SERVICE_KEYS, ServiceExtra, parse_service};
 use super::ship::parse_ships;
 use super::suggest::did_you_mean;
-use super::yaml::Node;
+use super::yaml::{Node, Value};
 use crate::graph::{Graph, format_cycle};
 
 const TOP: [&str; 8] = [
@@ -36,6 +36,13 @@ fn free_key(k: &str) -> bool {
 }
 
 pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigError>> {
+    if !matches!(root.value, Value::Map(_) | Value::Null) {
+        let msg = format!(
+            "an environment file is a mapping of top-level keys (name, ships, services...), got {}",
+            root.kind()
+        );
+        return Err(vec![root.error("", msg)]);
+    }
     let mut r = Reader::default();
     let Some(top) = r.fields_with(root, "", &TOP, free_key) else {
         return Err(r.errors);
