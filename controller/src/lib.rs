@@ -17,6 +17,8 @@ pub mod config;
 pub mod docker;
 pub mod events;
 pub mod exit;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod graph;
 pub mod labels;
 pub mod lifecycle;

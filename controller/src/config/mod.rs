@@ -89,32 +89,39 @@ impl Source {
 /// its byte offset, since an editor may show the bad byte in many ways.
 pub fn utf8(name: &str, bytes: Vec<u8>) -> Result<String, LoadError> {
     String::from_utf8(bytes).map_err(|e| {
-        let bytes = e.as_bytes();
-        let at = e.utf8_error().valid_up_to();
-        // Everything before `at` is valid UTF-8.
-        let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        let what = match (e.utf8_error().error_len(), bytes.get(at)) {
-            (Some(_), Some(b)) => {
-                format!("byte 0x{b:02X} at byte offset {at} does not start or continue a character")
-            }
-            _ => format!("the file ends inside a character (byte offset {at})"),
-        };
-        // A byte-order mark of UTF-16 (as some Windows editors save).
-        let hint = if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-            "; it looks like UTF-16: save it as UTF-8"
-        } else {
-            ""
-        };
+        let (line, column, message) = utf8_problem(&e);
         LoadError::Invalid {
             file: name.to_string(),
-            errors: vec![
-                ConfigError::new("", format!("the file is not valid UTF-8: {what}{hint}"))
-                    .at(line as u64, column as u64),
-            ],
+            errors: vec![ConfigError::new("", message).at(line, column)],
         }
     })
+}
+
+/// Line, column and description of the first bad byte of a file.
+pub fn utf8_problem(e: &std::string::FromUtf8Error) -> (u64, u64, String) {
+    let bytes = e.as_bytes();
+    let at = e.utf8_error().valid_up_to();
+    // Everything before `at` is valid UTF-8.
+    let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let what = match (e.utf8_error().error_len(), bytes.get(at)) {
+        (Some(_), Some(b)) => {
+            format!("byte 0x{b:02X} at byte offset {at} does not start or continue a character")
+        }
+        _ => format!("the file ends inside a character (byte offset {at})"),
+    };
+    // A byte-order mark of UTF-16 (as some Windows editors save).
+    let hint = if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        "; it looks like UTF-16: save it as UTF-8"
+    } else {
+        ""
+    };
+    (
+        line as u64,
+        column as u64,
+        format!("the file is not valid UTF-8: {what}{hint}"),
+    )
 }
 
 #[derive(Debug, Clone, Default)]
@@ -185,3 +192,6 @@ pub fn load_str(text: &str, base_dir: &Path) -> Result<Environment, LoadError> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod properties;

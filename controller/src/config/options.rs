@@ -66,6 +66,19 @@ pub fn restart(r: &mut Reader, node: &Node, path: &str) -> Option<RestartPolicy>
             return None;
         }
     };
+    // Docker reads the count as a signed 64-bit number: a larger one
+    // would fail at the first deployment instead of here.
+    if i64::try_from(retries).is_err() {
+        r.error(
+            node,
+            path,
+            format!(
+                "invalid restart policy: the retry count {retries} is larger than {}",
+                i64::MAX
+            ),
+        );
+        return None;
+    }
     if !RESTART_NAMES.contains(&name.as_str()) {
         r.error(
             name_node,
