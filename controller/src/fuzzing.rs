@@ -175,3 +175,35 @@ pub fn image(text: &str) {
     };
     let _ = config::registry::registry_for_image(&registries, text);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The entry points accept what they are meant to and check what they
+    /// claim, on ordinary inputs (the fuzz targets call them on any).
+    #[test]
+    fn the_fuzzing_entry_points_run_on_ordinary_input() {
+        let dir = std::env::temp_dir();
+        environment(b"name: t\nships: {s1: {ip: 10.213.0.11}}\nservices: {}\n", &dir);
+        environment(b"name: \xff\n", &dir);
+        environment(b"{{ 1 / 0 }}", &dir);
+        port("80");
+        port("\"8000-8010/udp:9000-9010/udp\"");
+        port("{exposed: 80, external: [10.0.0.1, 81]}");
+        volumes("{/a: /b, /c: {target: /d, mode: ro}}");
+        restart("on-failure:3");
+        restart("{name: always, retries: 2}");
+        limits("{memory: 1.5g, swap: -1, cpu: 512}");
+        image("quay.io:8081/foo/bar:1.2@sha256:abc");
+    }
+
+    #[test]
+    fn a_port_round_trips_through_its_printed_form() {
+        let node = yaml::parse("{exposed: 8000-8010/udp, external: [\"::1\", 9000-9010/udp]}")
+            .expect("valid YAML");
+        let mut r = Reader::default();
+        let p = ports::parse_port(&mut r, &node, "p").expect("a valid port");
+        assert_eq!(port_round_trip(&p), Some(p));
+    }
+}
