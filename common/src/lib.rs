@@ -142,7 +142,11 @@ pub fn split_instances(value: &str) -> impl Iterator<Item = &str> {
 /// - `ubuntu` -> (`ubuntu`, `latest`)
 /// - `ubuntu@sha256:abc` -> (`ubuntu`, `sha256:abc`)
 pub fn image_details(image: &str) -> (&str, &str) {
-    if let Some((repo, digest)) = image.split_once('@') {
+    // An empty digest (`box@`) is no digest: an empty tag would make a pull
+    // fetch every tag of the repository.
+    if let Some((repo, digest)) = image.split_once('@')
+        && !digest.is_empty()
+    {
         // A digest pins the image; a tag before it is informative only.
         let repo = match repo.rsplit_once(':') {
             Some((r, tag)) if !tag.contains('/') => r,
@@ -242,5 +246,16 @@ mod tests {
             image_details("ubuntu:22.04@sha256:abc"),
             ("ubuntu", "sha256:abc")
         );
+    }
+
+    /// Found by the `image` fuzz target: a reference ending in `@` gave an
+    /// empty tag, with which the Engine API pulls every tag.
+    #[test]
+    fn an_empty_digest_never_gives_an_empty_tag() {
+        for image in ["lquay.io:808b:oa/1/far:1.2x@", "box@", "box:1@", "@", ""] {
+            let (_, tag) = image_details(image);
+            assert!(!tag.is_empty(), "{image:?}");
+        }
+        assert_eq!(image_details("box@"), ("box@", "latest"));
     }
 }

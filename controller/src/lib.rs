@@ -18,6 +18,8 @@ pub mod docker;
 pub mod events;
 pub mod exit;
 pub mod export;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod graph;
 pub mod labels;
 pub mod lifecycle;

@@ -1,4 +1,5 @@
 //! One end-to-end test binary; one module per area.
+mod bad_input;
 mod cli;
 mod config;
 mod day2;

@@ -219,8 +219,14 @@ impl EnvfileCache {
         let mut out = Vars::new();
         for (file, node, path) in &src.envfiles {
             let entry = self.files.entry(file.clone()).or_insert_with(|| {
-                let parsed = std::fs::read_to_string(file)
+                let parsed = std::fs::read(file)
                     .map_err(|e| format!("cannot read envfile {}: {e}", file.display()))
+                    .and_then(|b| {
+                        String::from_utf8(b).map_err(|e| {
+                            let (line, column, msg) = super::utf8_problem(&e);
+                            format!("envfile {}:{line}:{column}: {msg}", file.display())
+                        })
+                    })
                     .and_then(|t| {
                         parse_envfile(&t).map_err(|e| format!("envfile {}: {e}", file.display()))
                     });

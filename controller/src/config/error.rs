@@ -86,10 +86,11 @@ impl fmt::Display for LoadError {
                             write!(f, ":{}", e.column)?;
                         }
                     }
+                    let message = visible(&e.message);
                     if e.path.is_empty() {
-                        write!(f, ": {}", e.message)?;
+                        write!(f, ": {message}")?;
                     } else {
-                        write!(f, ": {}: {}", e.path, e.message)?;
+                        write!(f, ": {}: {message}", visible(&e.path))?;
                     }
                 }
                 Ok(())
@@ -99,3 +100,43 @@ impl fmt::Display for LoadError {
 }
 
 impl std::error::Error for LoadError {}
+
+/// `s` with the characters a terminal would not show as themselves written
+/// as `\u{...}`: control characters (other than newline and tab) and the
+/// invisible formatting ones (zero-width spaces, bidirectional overrides
+/// that reorder the rest of the line). Key names come from the file; a
+/// message must show what is really there.
+pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    fn hidden(c: char) -> bool {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c,
+                '\u{ad}' | '\u{61c}' | '\u{180e}' | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}')
+    }
+    if !s.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if hidden(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invisible_characters_are_escaped() {
+        assert_eq!(visible("web-1"), "web-1");
+        assert_eq!(visible("we\u{200b}b\u{202e}-1"), "we\\u{200b}b\\u{202e}-1");
+        assert_eq!(visible("a\u{1b}[2Jb\u{0}"), "a\\u{1b}[2Jb\\u{0}");
+        assert_eq!(visible("línea\ttab\nnext"), "línea\ttab\nnext");
+    }
+}

@@ -53,13 +53,14 @@ impl Source {
     pub fn read(path: &Path) -> Result<Source, LoadError> {
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         if path == Path::new("-") {
-            let mut text = String::new();
+            let mut bytes = Vec::new();
             std::io::stdin()
-                .read_to_string(&mut text)
+                .read_to_end(&mut bytes)
                 .map_err(|e| LoadError::Io {
                     file: "<stdin>".into(),
                     message: format!("cannot read standard input: {e}"),
                 })?;
+            let text = utf8("<stdin>", bytes)?;
             return Ok(Source {
                 name: "<stdin>".into(),
                 text,
@@ -67,7 +68,7 @@ impl Source {
             });
         }
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+        let bytes = std::fs::read(path).map_err(|e| LoadError::Io {
             file: name.clone(),
             message: if e.kind() == std::io::ErrorKind::NotFound {
                 "environment file not found".to_string()
@@ -75,6 +76,7 @@ impl Source {
                 format!("cannot read the environment file: {e}")
             },
         })?;
+        let text = utf8(&name, bytes)?;
         let dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -85,6 +87,46 @@ impl Source {
             base_dir: dir,
         })
     }
+}
+
+/// The text of a file that must be UTF-8. An invalid file is reported at
+/// its first bad byte: the line and column (in characters) where it is, and
+/// its byte offset, since an editor may show the bad byte in many ways.
+pub fn utf8(name: &str, bytes: Vec<u8>) -> Result<String, LoadError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let (line, column, message) = utf8_problem(&e);
+        LoadError::Invalid {
+            file: name.to_string(),
+            errors: vec![ConfigError::new("", message).at(line, column)],
+        }
+    })
+}
+
+/// Line, column and description of the first bad byte of a file.
+pub fn utf8_problem(e: &std::string::FromUtf8Error) -> (u64, u64, String) {
+    let bytes = e.as_bytes();
+    let at = e.utf8_error().valid_up_to();
+    // Everything before `at` is valid UTF-8.
+    let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let what = match (e.utf8_error().error_len(), bytes.get(at)) {
+        (Some(_), Some(b)) => {
+            format!("byte 0x{b:02X} at byte offset {at} does not start or continue a character")
+        }
+        _ => format!("the file ends inside a character (byte offset {at})"),
+    };
+    // A byte-order mark of UTF-16 (as some Windows editors save).
+    let hint = if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        "; it looks like UTF-16: save it as UTF-8"
+    } else {
+        ""
+    };
+    (
+        line as u64,
+        column as u64,
+        format!("the file is not valid UTF-8: {what}{hint}"),
+    )
 }
 
 #[derive(Debug, Clone, Default)]
@@ -155,3 +197,6 @@ pub fn load_str(text: &str, base_dir: &Path) -> Result<Environment, LoadError> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod properties;

@@ -49,6 +49,19 @@ pub fn restart(r: &mut Reader, node: &Node, path: &str) -> Option<RestartPolicy>
             return None;
         }
     };
+    // Docker reads the count as a signed 64-bit number: a larger one
+    // would fail at the first deployment instead of here.
+    if i64::try_from(retries).is_err() {
+        r.error(
+            node,
+            path,
+            format!(
+                "invalid restart policy: the retry count {retries} is larger than {}",
+                i64::MAX
+            ),
+        );
+        return None;
+    }
     if !RESTART_NAMES.contains(&name.as_str()) {
         r.error(
             name_node,
@@ -120,7 +133,18 @@ pub fn bytes(r: &mut Reader, node: &Node, path: &str) -> Option<i64> {
         }
     };
     match num.parse::<f64>() {
-        Ok(v) if v >= 0.0 && v.is_finite() => Some((v * mult).round() as i64),
+        // `as i64` would saturate silently: refuse what does not fit.
+        Ok(v) if v >= 0.0 && (v * mult).round() < i64::MAX as f64 => {
+            Some((v * mult).round() as i64)
+        }
+        Ok(v) if v >= 0.0 => {
+            r.error(
+                node,
+                path,
+                format!("size \"{text}\" is too large (at most 8 exabytes, about 8589934591g)"),
+            );
+            None
+        }
         _ => {
             r.error(
                 node,

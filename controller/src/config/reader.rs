@@ -191,17 +191,24 @@ impl Reader {
             _ => None,
         };
         if v.is_none() {
-            self.error(
-                node,
-                path,
-                format!("expected a non-negative integer, got {}", describe(node)),
-            );
+            let msg = match digits(node) {
+                // Integers are read as signed 64-bit numbers, as YAML does.
+                Some(t) => format!("the number {t} is too large (at most {})", i64::MAX),
+                None => format!("expected a non-negative integer, got {}", describe(node)),
+            };
+            self.error(node, path, msg);
         }
         v
     }
 
     /// A TCP port number, 1-65535.
     pub fn port(&mut self, node: &Node, path: &str) -> Option<u16> {
+        if let Some(t) = digits(node)
+            && t.parse::<u64>().is_err()
+        {
+            self.error(node, path, format!("port {t} is out of range 1-65535"));
+            return None;
+        }
         let v = self.uint(node, path)?;
         match u16::try_from(v) {
             Ok(p) if p > 0 => Some(p),
@@ -255,6 +262,16 @@ impl Reader {
             }
         }
     }
+}
+
+/// The digits of a number or string written as an unsigned integer.
+fn digits(node: &Node) -> Option<&str> {
+    match &node.value {
+        Value::Number(n) => Some(n.text.trim_start_matches('+')),
+        Value::Str(s) => Some(s.trim()),
+        _ => None,
+    }
+    .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A short description of a node for messages: scalars show their text.

@@ -243,7 +243,7 @@ fn ship(
     if let Some((n, p)) = settings.get("ssl_version")
         && !matches!(n.value, Value::Str(_) | Value::Number(_))
     {
-        r.error(n, &p, "expected a string");
+        r.error(n, &p, format!("expected a string, got {}", n.kind()));
     }
     if r.errors.len() > errors_before {
         return None;

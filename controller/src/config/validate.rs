@@ -20,10 +20,17 @@ use super::secrets::Secrets;
 use super::services::{Ctx, Extra, NameRef, ServiceExtra, parse_service, service_keys};
 use super::ship::parse_ships;
 use super::suggest::did_you_mean;
-use super::yaml::Node;
+use super::yaml::{Node, Value};
 use crate::graph::{Graph, format_cycle};
 
 pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigError>> {
+    if !matches!(root.value, Value::Map(_) | Value::Null) {
+        let msg = format!(
+            "an environment file is a mapping of top-level keys (name, ships, services...), got {}",
+            root.kind()
+        );
+        return Err(vec![root.error("", msg)]);
+    }
     let mut r = Reader::default();
     let Some(top) = r.fields_with(root, "", &keys::names(keys::TOP), keys::free_top_key) else {
         return Err(r.errors);

@@ -272,11 +272,30 @@ fn yaml_error(e: &serde_saphyr::Error, input_len: usize) -> ConfigError {
     let first = first.strip_prefix("error: ").unwrap_or(first);
     // "line 20 column 7: duplicate mapping key: zk-1, set DuplicateKeyPolicy ..."
     let (line, column, msg) = split_location(first);
-    let msg = msg
-        .split(", set DuplicateKeyPolicy")
-        .next()
-        .unwrap_or(msg)
-        .to_string();
+    let msg = msg.split(", set DuplicateKeyPolicy").next().unwrap_or(msg);
+    // The parser's own recursion limit (flow collections nested deeper
+    // than it parses) is the nesting limit, reached earlier.
+    if msg == "recursion limit exceeded" {
+        return ConfigError::new("", depth_message()).at(line, column);
+    }
+    if msg == "simple key expected ':'" {
+        let msg = "invalid YAML: expected `:` after a key (a key must be followed by `:` \
+                   on the same line, and an unquoted key may be at most 1024 characters long)";
+        return ConfigError::new("", msg).at(line, column);
+    }
+    if msg == "mapping values are not allowed in this context" {
+        let msg = "invalid YAML: mapping values are not allowed in this context (a value \
+                   holding `: ` needs quotes; a key may be at most 1024 characters long)";
+        return ConfigError::new("", msg).at(line, column);
+    }
+    // The parser's advice names its own API; say what the file should do.
+    let msg = match msg.split_once("; use from_str_multiple") {
+        Some((head, _)) => format!(
+            "{head}: an environment file is one document; remove the `---` line \
+             (or split the file in two)"
+        ),
+        None => msg.to_string(),
+    };
     ConfigError::new("", format!("invalid YAML: {msg}")).at(line, column)
 }
 
@@ -312,10 +331,7 @@ fn limit_message(e: &serde_saphyr::Error, input_len: usize) -> Option<String> {
             B::Nodes { .. } | B::Events { .. } => {
                 "the YAML has more items than the parser can count".to_string()
             }
-            B::Depth { .. } => format!(
-                "the YAML nests mappings and lists more than {MAX_DEPTH} levels deep; \
-                 this is a fixed limit (no environment file needs that many)"
-            ),
+            B::Depth { .. } => depth_message(),
             B::ScalarBytes { .. } => format!(
                 "the YAML's text expands to more than {} bytes through aliases \
                  (the limit is 64 MiB, or twice the file's size when larger); \
@@ -343,6 +359,13 @@ fn limit_message(e: &serde_saphyr::Error, input_len: usize) -> Option<String> {
         },
         _ => return None,
     })
+}
+
+fn depth_message() -> String {
+    format!(
+        "the YAML nests mappings and lists more than {MAX_DEPTH} levels deep; \
+         this is a fixed limit (no environment file needs that many)"
+    )
 }
 
 /// 1234567 -> "1,234,567".

@@ -63,9 +63,12 @@ fn scratch(tag: &str) -> Scratch {
 }
 
 /// YAML files under the searched folders that are not valid environments:
-/// files meant to be refused, or fragments to include (`scripts/lab up`
-/// writes `examples/lab.yaml`, which git ignores).
+/// fragments to include (`scripts/lab up` writes `examples/lab.yaml`, which
+/// git ignores).
 const NOT_ENVIRONMENTS: &[&str] = &["examples/lab.yaml"];
+/// Folders of files meant to be refused (the bad-input corpus, checked by
+/// `tests/e2e/bad_input.rs`).
+const REFUSED_FOLDERS: &[&str] = &["tests/bad-input/"];
 
 /// Every `.yaml`/`.yml` file under `dir`, recursively, relative to `root`.
 fn yaml_files(root: &Path, dir: &str, out: &mut Vec<String>) {
@@ -92,7 +95,9 @@ fn repository_files() -> (Scratch, Vec<Source>) {
     for dir in ["examples", "tests", "controller/tests"] {
         yaml_files(&root, dir, &mut names);
     }
-    names.retain(|n| !NOT_ENVIRONMENTS.contains(&n.as_str()));
+    names.retain(|n| {
+        !NOT_ENVIRONMENTS.contains(&n.as_str()) && !REFUSED_FOLDERS.iter().any(|d| n.starts_with(d))
+    });
     names.sort();
     for known in [
         "examples/maestro.yaml",
