@@ -416,3 +416,190 @@ fn shared_levels_are_written_once_and_referred_to() {
         );
     }
 }
+
+// ---- docs/keys.md: the key reference, generated from the tables ----
+
+/// A type in words, for the reference; `paths` names the levels.
+fn type_words(t: &Ty, paths: &BTreeMap<usize, String>) -> String {
+    let level = |l: &[Key]| {
+        paths
+            .get(&(l.as_ptr() as usize))
+            .map_or("mapping".to_string(), |p| {
+                format!("mapping ([`{p}`](#{}))", anchor(p))
+            })
+    };
+    match t {
+        Ty::Str => "text".into(),
+        Ty::Bool => "boolean".into(),
+        Ty::Uint => "integer ≥ 0".into(),
+        Ty::Int => "integer".into(),
+        Ty::Port => "port (1-65535)".into(),
+        Ty::Seconds => "seconds".into(),
+        Ty::Size => "size (bytes, or with k/m/g)".into(),
+        Ty::Number => "number".into(),
+        Ty::Duration => "duration (10s, 1m30s, 500ms; or seconds)".into(),
+        Ty::Enum(words) => format!(
+            "one of {}",
+            words
+                .iter()
+                .map(|w| format!("`{w}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Ty::Ints(v) => format!(
+            "one of {}",
+            v.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+        ),
+        Ty::StrList => "text, or a list of text".into(),
+        Ty::UintList => "integer, or a list of integers".into(),
+        Ty::EnvValue => "scalar, or a list".into(),
+        Ty::Scalar => "scalar".into(),
+        Ty::Null => "empty".into(),
+        Ty::Any => "anything".into(),
+        Ty::Obj(l) => level(l),
+        Ty::MapOf(v) => format!("mapping of name → {}", type_words(v, paths)),
+        Ty::ListOf(v) => format!("list of {}", type_words(v, paths)),
+        Ty::AnyOf(ts) => ts
+            .iter()
+            .map(|t| type_words(t, paths))
+            .collect::<Vec<_>>()
+            .join(", or "),
+        Ty::Tagged(common, _) => format!("{} by its `type`", level(common)),
+    }
+}
+
+/// GitHub's anchor of a heading that is `path` in backticks.
+fn anchor(path: &str) -> String {
+    path.chars()
+        .filter_map(|c| match c {
+            'a'..='z' | '0'..='9' | '-' | '_' => Some(c),
+            'A'..='Z' => Some(c.to_ascii_lowercase()),
+            ' ' => Some('-'),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every level in the order a reader meets them, with its path.
+fn ordered_levels() -> Vec<(String, &'static [Key])> {
+    fn walk(t: &'static Ty, at: &str, out: &mut Vec<(String, &'static [Key])>) {
+        match t {
+            Ty::Obj(level) => add(level, at, out),
+            Ty::MapOf(v) => walk(v, &format!("{at}.*"), out),
+            Ty::ListOf(v) => walk(v, &format!("{at}[]"), out),
+            Ty::AnyOf(ts) => ts.iter().for_each(|t| walk(t, at, out)),
+            Ty::Tagged(common, types) => {
+                add(common, at, out);
+                for (name, own) in *types {
+                    add(own, &format!("{at} (type: {name})"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    fn add(level: &'static [Key], at: &str, out: &mut Vec<(String, &'static [Key])>) {
+        if level.is_empty()
+            || out
+                .iter()
+                .any(|(_, l)| std::ptr::eq(l.as_ptr(), level.as_ptr()))
+        {
+            return;
+        }
+        out.push((at.trim_start_matches('.').to_string(), level));
+        for k in level {
+            walk(&k.ty, &format!("{at}.{}", k.name), out);
+        }
+    }
+    let mut out = Vec::new();
+    add(keys::TOP, "", &mut out);
+    out
+}
+
+/// The first value of every key in every-key.yaml, one line of JSON.
+fn examples() -> BTreeMap<(usize, &'static str), String> {
+    let doc = rendered(&every_key_file());
+    let mut found = BTreeMap::new();
+    visit_levels(&doc, &TOP, "", &mut |_, v, levels| {
+        for level in levels {
+            for k in level.iter() {
+                if let Some(x) = v.get(k.name) {
+                    found
+                        .entry((level.as_ptr() as usize, k.name))
+                        .or_insert_with(|| {
+                            let s = x.to_string();
+                            if s.chars().count() > 60 {
+                                format!("{}…", s.chars().take(60).collect::<String>())
+                            } else {
+                                s
+                            }
+                        });
+                }
+            }
+        }
+    });
+    found
+}
+
+fn key_reference() -> String {
+    let levels = ordered_levels();
+    let paths: BTreeMap<usize, String> = levels
+        .iter()
+        .map(|(p, l)| (l.as_ptr() as usize, p.clone()))
+        .collect();
+    let examples = examples();
+    let cell = |s: &str| s.replace('|', "\\|");
+    let mut out = String::from(
+        "# Every key of the environment file\n\n\
+         Generated from the key tables the loader checks files against\n\
+         (`controller/src/config/keys.rs`) by the test\n\
+         `config::schema::tests::docs_keys_md_is_the_key_tables`; rerun it with\n\
+         `MAESTRO_BLESS=1` after changing a table. The examples are the values of\n\
+         `controller/tests/fixtures/schema/every-key.yaml`, which uses every key.\n\
+         How each key behaves, and where it differs from MaestroNG:\n\
+         [config.md](config.md). `maestro schema` gives the same as a JSON Schema.\n",
+    );
+    for (path, level) in &levels {
+        let heading = if path.is_empty() {
+            "The top level".to_string()
+        } else {
+            format!("`{path}`")
+        };
+        out.push_str(&format!(
+            "\n## {heading}\n\n| key | type | default | description | example |\n|---|---|---|---|---|\n"
+        ));
+        for k in level.iter() {
+            let default = match (k.required, k.default) {
+                (true, _) => "required".to_string(),
+                (false, Some(d)) => format!("`{d}`"),
+                (false, None) => String::new(),
+            };
+            let example = examples
+                .get(&(level.as_ptr() as usize, k.name))
+                .map(|e| format!("`{e}`"))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} | {} |\n",
+                k.name,
+                cell(&type_words(&k.ty, &paths)),
+                cell(&default),
+                cell(k.description),
+                cell(&example)
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn docs_keys_md_is_the_key_tables() {
+    let path = repo().join("docs/keys.md");
+    let want = key_reference();
+    if std::env::var_os("MAESTRO_BLESS").is_some() {
+        std::fs::write(&path, &want).expect("write docs/keys.md");
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == want,
+        "docs/keys.md is not the key tables; rerun this test with MAESTRO_BLESS=1"
+    );
+}
