@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use maestro::events::Discard;
 use maestro::scheduler::{
-    self, CancelToken, Completion, Concurrency, Direction, Play, Task, TaskContext,
+    self, CancelToken, Completion, Concurrency, Deps, Direction, Play, Task, TaskContext,
 };
 
 fn play(nodes: Vec<Task<'_>>, limits: Concurrency) -> Play<'_> {
@@ -237,13 +237,15 @@ fn simulate(n: usize, ships: usize, levels: usize) {
     let per_level = n / levels;
     let per_ship_level = per_level / ships;
     let mut nodes = Vec::with_capacity(n);
-    let level_ids: Vec<Vec<String>> = (0..levels)
+    // Each level's ids once, shared by every task of the next level (as
+    // the plan shares one list among a service's instances).
+    let level_ids: Vec<Deps> = (0..levels)
         .map(|l| (0..per_level).map(|k| format!("l{l}-{k}")).collect())
         .collect();
     for level in 0..levels {
         for k in 0..per_level {
-            let deps = if level == 0 {
-                Vec::new()
+            let deps: Deps = if level == 0 {
+                Deps::from([])
             } else {
                 level_ids[level - 1].clone()
             };
@@ -252,12 +254,13 @@ fn simulate(n: usize, ships: usize, levels: usize) {
                     level_ids[level][k].clone(),
                     format!("svc{level}"),
                     format!("ship{}", k % ships),
-                    deps,
+                    Vec::<String>::new(),
                     move |_ctx: &TaskContext<'_>| {
                         std::thread::sleep(start + check);
                         Ok(Completion::Done)
                     },
                 )
+                .with_deps(deps)
                 .with_early(move |_ctx: &TaskContext<'_>| {
                     std::thread::sleep(create);
                     Ok(Completion::Done)

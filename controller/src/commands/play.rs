@@ -12,7 +12,7 @@ use crate::config::Environment;
 use crate::exit::Failed;
 use crate::render::{self, Progress};
 use crate::scheduler::{
-    self, CancelToken, Concurrency, Play, Report, Task, TaskContext, TaskResult,
+    self, CancelToken, Concurrency, Deps, Play, Report, Task, TaskContext, TaskResult,
 };
 
 /// The per-ship limits of the environment's ships under the `-c` limit.
@@ -30,14 +30,17 @@ pub fn limits(env: &Environment, concurrency: usize) -> Concurrency {
 /// what it does.
 pub fn tasks<'a, S: Sync>(
     steps: &'a [S],
-    place: impl Fn(&'a S) -> (&'a str, &'a str, &'a str, &'a [String]),
+    place: impl Fn(&'a S) -> (&'a str, &'a str, &'a str, &'a Deps),
     work: impl Fn(&'a S, &TaskContext<'_>) -> TaskResult + Copy + Send + 'a,
 ) -> Vec<Task<'a>> {
     steps
         .iter()
         .map(|step| {
             let (id, service, ship, deps) = place(step);
-            Task::new(id, service, ship, deps, move |ctx| work(step, ctx))
+            Task::new(id, service, ship, Vec::<String>::new(), move |ctx| {
+                work(step, ctx)
+            })
+            .with_deps(deps.clone())
         })
         .collect()
 }

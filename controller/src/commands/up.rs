@@ -178,7 +178,7 @@ mod tests {
             instance: id.into(),
             service: "web".into(),
             ship: "ship1".into(),
-            deps: vec![],
+            deps: Default::default(),
             work,
         }
     }

@@ -14,6 +14,7 @@ use std::str::FromStr;
 
 use super::observe::{Container, Observed, Seen};
 use crate::config::Environment;
+use crate::scheduler::Deps;
 
 /// `--batch N|N%`: how many instances of one service restart at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +99,8 @@ pub struct RestartStep {
     pub ship: String,
     /// Instances it waits for: every selected instance of the services it
     /// requires, and the previous batch of its own service.
-    pub deps: Vec<String>,
+    /// Shared by the instances of a service in the same batch.
+    pub deps: Deps,
     /// Its batch within its service, from 1.
     pub batch: usize,
     pub action: RestartAction,
@@ -144,7 +146,7 @@ pub struct RestartPlan {
 /// `selection::dependencies` (forward: the instances of required services).
 pub fn plan(
     env: &Environment,
-    deps: &[(String, Vec<String>)],
+    deps: &[(String, Deps)],
     observed: &Observed,
     options: RestartOptions,
 ) -> RestartPlan {
@@ -170,13 +172,21 @@ pub fn plan(
             }
         }
     }
+    // One list per service and batch, shared as `required` is.
+    let mut shared: BTreeMap<(&str, usize), Deps> = BTreeMap::new();
     let steps = deps
         .iter()
         .filter_map(|(name, required)| {
             let i = env.instances.get(name)?;
             let (batch, previous) = batch_of.get(name.as_str()).cloned().unwrap_or((1, vec![]));
-            let mut waits = required.clone();
-            waits.extend(previous);
+            let waits = if previous.is_empty() {
+                required.clone()
+            } else {
+                shared
+                    .entry((i.service.as_str(), batch))
+                    .or_insert_with(|| required.iter().cloned().chain(previous).collect())
+                    .clone()
+            };
             let action = match observed.get(name) {
                 Seen::HostDown(reason) => RestartAction::HostDown {
                     reason: reason.clone(),
@@ -348,7 +358,7 @@ services:
                     &s.instance,
                     &s.service,
                     &s.ship,
-                    s.deps.clone(),
+                    s.deps.iter(),
                     move |ctx| {
                         log.lock().unwrap().push(ctx.id.to_string());
                         Ok(Completion::Done)

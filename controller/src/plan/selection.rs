@@ -16,7 +16,9 @@
 //!   (stop, kill, restart). `deptree` and `logs` take the things as named.
 //! - `-C` (instance glob) and `-S` (ship glob) filter the final set.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+
+use crate::scheduler::Deps;
 
 use super::fnmatch::fnmatch;
 use crate::config::Environment;
@@ -291,25 +293,42 @@ pub fn dependencies(
     env: &Environment,
     selected: &BTreeSet<String>,
     ignore_dependencies: bool,
-) -> Vec<(String, Vec<String>)> {
+) -> Vec<(String, Deps)> {
     let graph = service_graph(&env.services, false);
+    // One list per service, shared by its instances (and so one barrier in
+    // the scheduler): lists of all the instances of whole services would
+    // otherwise be copied into each of their dependents. An instance never
+    // waits for itself, so a service in its own closure (a cycle, refused
+    // by validation) gets a list per instance.
+    let mut by_service: HashMap<&str, Deps> = HashMap::new();
+    let none = Deps::from(Vec::new());
     selected
         .iter()
         .map(|name| {
-            let deps = match env.instances.get(name) {
-                Some(i) if !ignore_dependencies => {
+            let Some(i) = env.instances.get(name).filter(|_| !ignore_dependencies) else {
+                return (name.clone(), none.clone());
+            };
+            let list = |services: &BTreeSet<String>| -> Deps {
+                selected
+                    .iter()
+                    .filter(|other| {
+                        env.instances
+                            .get(*other)
+                            .is_some_and(|o| o.name != i.name && services.contains(&o.service))
+                    })
+                    .cloned()
+                    .collect()
+            };
+            let deps = match by_service.get(i.service.as_str()) {
+                Some(shared) => shared.clone(),
+                None => {
                     let services = graph.closure(&i.service);
-                    selected
-                        .iter()
-                        .filter(|other| {
-                            env.instances
-                                .get(*other)
-                                .is_some_and(|o| o.name != i.name && services.contains(&o.service))
-                        })
-                        .cloned()
-                        .collect()
+                    let deps = list(&services);
+                    if !services.contains(&i.service) {
+                        by_service.insert(i.service.as_str(), deps.clone());
+                    }
+                    deps
                 }
-                _ => Vec::new(),
             };
             (name.clone(), deps)
         })
@@ -557,7 +576,7 @@ services:
         let deps = dependencies(&e, &selected, false);
         let of = |n: &str| deps.iter().find(|(i, _)| i == n).unwrap().1.clone();
         // web requires kafka requires zk: kafka is not in the play, zk is.
-        assert_eq!(of("web-a"), ["zk-1", "zk-2"]);
+        assert_eq!(*of("web-a"), ["zk-1", "zk-2"]);
         assert!(of("zk-1").is_empty());
         assert!(of("webapp1-a").is_empty());
         assert!(
@@ -565,5 +584,21 @@ services:
                 .iter()
                 .all(|(_, d)| d.is_empty())
         );
+    }
+
+    #[test]
+    fn the_instances_of_a_service_share_one_list() {
+        let e = env();
+        let selected: BTreeSet<String> = ["zk-1", "zk-2", "kafka-1", "web-a", "web-b"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let deps = dependencies(&e, &selected, false);
+        let of = |n: &str| deps.iter().find(|(i, _)| i == n).unwrap().1.clone();
+        assert_eq!(*of("web-a"), ["kafka-1", "zk-1", "zk-2"]);
+        // One list, not a copy per instance: the scheduler joins web-a and
+        // web-b to their dependencies through one barrier.
+        assert!(std::sync::Arc::ptr_eq(&of("web-a"), &of("web-b")));
+        assert!(!std::sync::Arc::ptr_eq(&of("web-a"), &of("kafka-1")));
     }
 }

@@ -8,6 +8,7 @@ use super::observe::{Container, Observed, Seen};
 use super::selection::Verb;
 use crate::config::Environment;
 use crate::events::human_duration;
+use crate::scheduler::Deps;
 
 /// Options that change what `start` decides.
 #[derive(Debug, Clone, Copy, Default)]
@@ -98,8 +99,9 @@ pub struct Step {
     pub instance: String,
     pub service: String,
     pub ship: String,
-    /// Selected instances it waits for, in forward terms.
-    pub deps: Vec<String>,
+    /// Selected instances it waits for, in forward terms; shared by the
+    /// instances of a service (see `selection::dependencies`).
+    pub deps: Deps,
     pub action: Action,
 }
 
@@ -169,7 +171,7 @@ pub struct Plan {
 pub fn plan(
     env: &Environment,
     command: Verb,
-    deps: &[(String, Vec<String>)],
+    deps: &[(String, Deps)],
     observed: &Observed,
     opts: PlanOptions,
 ) -> Plan {

@@ -15,6 +15,7 @@ use super::deploy::{Conflict, Decision, DeployPlan, Listed};
 use super::observe::Container;
 use super::restart::{self as restart_plan, Batch, RestartOptions};
 use crate::config::Environment;
+use crate::scheduler::Deps;
 
 /// What one step of `up` does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,8 +67,9 @@ pub struct UpStep {
     pub service: String,
     /// The ship's name.
     pub ship: String,
-    /// Ids of the steps it waits for.
-    pub deps: Vec<String>,
+    /// Ids of the steps it waits for; shared by the instances of a
+    /// service (see `selection::dependencies`).
+    pub deps: Deps,
     pub work: UpWork,
 }
 
@@ -90,11 +92,11 @@ pub fn container(c: &Listed) -> Container {
 pub fn steps(
     env: &Environment,
     plan: &DeployPlan,
-    deps: &[(String, Vec<String>)],
+    deps: &[(String, Deps)],
     rolling: Option<Batch>,
     remove_orphans: bool,
 ) -> Vec<UpStep> {
-    let waits: BTreeMap<String, Vec<String>> = match rolling {
+    let waits: BTreeMap<String, Deps> = match rolling {
         Some(batch) => {
             let options = RestartOptions {
                 batch,
@@ -136,7 +138,7 @@ pub fn steps(
                 instance: name.clone(),
                 service: o.service.clone().unwrap_or_default(),
                 ship: o.ship.clone(),
-                deps: Vec::new(),
+                deps: Deps::default(),
                 work: UpWork::RemoveOrphan {
                     container: container(&o.container),
                     stop_timeout: env.instances.get(name).map(|i| i.stop_timeout),
@@ -259,7 +261,7 @@ mod tests {
                 ("zk-9", "removed"),
             ]
         );
-        assert_eq!(got[0].deps, ["zk-1", "zk-2"]);
+        assert_eq!(*got[0].deps, ["zk-1", "zk-2"]);
         assert!(matches!(&got[1].work, UpWork::Refuse { reason }
             if reason == "conflict: container kafka-2 belongs to environment `staging`; remove or rename it"));
         assert!(matches!(got[2].work, UpWork::Recreate { adopt: true, .. }));
@@ -277,9 +279,9 @@ mod tests {
         ]);
         let got = make(lists.clone(), HashMap::new(), Some(Batch::Count(1)));
         let zk2 = got.iter().find(|s| s.id == "zk-2").unwrap();
-        assert_eq!(zk2.deps, ["zk-1"]);
+        assert_eq!(*zk2.deps, ["zk-1"]);
         let kafka2 = got.iter().find(|s| s.id == "kafka-2").unwrap();
-        assert_eq!(kafka2.deps, ["zk-1", "zk-2", "kafka-1"]);
+        assert_eq!(*kafka2.deps, ["zk-1", "zk-2", "kafka-1"]);
         let plain = make(lists, HashMap::new(), None);
         let zk2 = plain.iter().find(|s| s.id == "zk-2").unwrap();
         assert!(zk2.deps.is_empty());

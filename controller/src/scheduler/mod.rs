@@ -26,6 +26,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, select};
@@ -79,6 +80,12 @@ impl TaskFailure {
     }
 }
 
+/// A task's prerequisites. Shared, not copied, by the tasks that wait for
+/// the same instances (every instance of a service): the scheduler joins
+/// such tasks to their prerequisites through one barrier, so a group of n
+/// waiting on a group of m costs n + m edges, not n × m.
+pub type Deps = Arc<[String]>;
+
 /// The work of one node: blocking, run once on a worker thread.
 pub type Work<'a> = Box<dyn FnOnce(&TaskContext<'_>) -> TaskResult + Send + 'a>;
 
@@ -90,8 +97,9 @@ pub struct Task<'a> {
     /// The key of the per-ship limit.
     pub ship: String,
     /// Ids of the nodes this one depends on (in forward terms: for a
-    /// reverse play the scheduler turns the edges around itself).
-    pub deps: Vec<String>,
+    /// reverse play the scheduler turns the edges around itself). Tasks
+    /// that hold the same `Arc` share one barrier (see [`Deps`]).
+    pub deps: Deps,
     pub work: Work<'a>,
     /// Work that may run before the prerequisites are done (see the module
     /// doc); `work` runs after it, on success.
@@ -110,10 +118,21 @@ impl<'a> Task<'a> {
             id: id.into(),
             service: service.into(),
             ship: ship.into(),
-            deps: deps.into_iter().map(Into::into).collect(),
+            deps: deps
+                .into_iter()
+                .map(Into::into)
+                .collect::<Vec<String>>()
+                .into(),
             work: Box::new(work),
             early: None,
         }
+    }
+
+    /// Replaces the task's prerequisites with a list shared with other
+    /// tasks (see [`Deps`]).
+    pub fn with_deps(mut self, deps: Deps) -> Self {
+        self.deps = deps;
+        self
     }
 
     /// Gives the task an early part: `early` runs as soon as a slot allows,
@@ -311,19 +330,28 @@ impl fmt::Display for GraphError {
 impl std::error::Error for GraphError {}
 
 /// The static shape of a play, computed before anything runs.
+///
+/// Nodes `0..real` are the tasks, in input order; the nodes after them are
+/// barriers: one per prerequisite list shared by several tasks, waiting on
+/// the list's tasks and waited on by the tasks that share it. A barrier has
+/// no work, no row and no outcome: it passes the moment its last
+/// prerequisite does, exactly as those tasks would have been released one
+/// by one.
 struct Shape {
-    /// For each node (input index): the nodes that wait on it in this
-    /// play's direction.
+    /// How many nodes are tasks (the rest are barriers).
+    real: usize,
+    /// For each node (input index, then barriers): the nodes that wait on
+    /// it in this play's direction.
     waiters: Vec<Vec<usize>>,
     /// For each node: how many nodes it waits on in this play's direction.
     prereqs: Vec<usize>,
-    /// Input indices in row order (the order shown and preferred to run).
+    /// Task indices in row order (the order shown and preferred to run).
     rows: Vec<usize>,
-    /// For each node: its 1-based number in forward dependency order.
+    /// For each task: its 1-based number in forward dependency order.
     numbers: Vec<usize>,
-    /// For each node: its position in `rows` (the dispatch priority).
+    /// For each task: its position in `rows` (the dispatch priority).
     rank: Vec<usize>,
-    /// For each node: the index of its ship in `ship_limits`.
+    /// For each task: the index of its ship in `ship_limits`.
     ship_of: Vec<usize>,
     ship_limits: Vec<usize>,
 }
@@ -341,32 +369,66 @@ impl Shape {
                 return Err(GraphError::DuplicateId(node.id.clone()));
             }
         }
-        // deps[i]: forward prerequisites of i, deduplicated.
+        // How many tasks hold each list (by address): a list held by more
+        // than one gets a barrier.
+        let key = |d: &Deps| d.as_ptr() as usize;
+        let mut holders: HashMap<usize, usize> = HashMap::new();
+        for node in nodes.iter().filter(|node| !node.deps.is_empty()) {
+            *holders.entry(key(&node.deps)).or_default() += 1;
+        }
+        // deps[i]: forward prerequisites of node i, deduplicated (a task
+        // with a shared list has its barrier as its only one).
         let mut deps: Vec<Vec<usize>> = Vec::with_capacity(n);
-        for node in nodes {
+        let mut barriers: Vec<Vec<usize>> = Vec::new();
+        let mut barrier_of: HashMap<usize, usize> = HashMap::new();
+        // Deduplicates a list in O(its length): the last list each task
+        // was seen in.
+        let mut seen: Vec<usize> = vec![usize::MAX; n];
+        let mut lists = 0usize;
+        let mut resolve = |node: &Task<'_>| -> Result<Vec<usize>, GraphError> {
+            lists += 1;
             let mut d: Vec<usize> = Vec::with_capacity(node.deps.len());
-            for dep in &node.deps {
+            for dep in node.deps.iter() {
                 let j = *index
                     .get(dep.as_str())
                     .ok_or_else(|| GraphError::UnknownDependency {
                         id: node.id.clone(),
                         dep: dep.clone(),
                     })?;
-                if !d.contains(&j) {
+                if seen[j] != lists {
+                    seen[j] = lists;
                     d.push(j);
                 }
             }
-            deps.push(d);
+            Ok(d)
+        };
+        for node in nodes {
+            let k = key(&node.deps);
+            if node.deps.is_empty() || holders.get(&k).copied().unwrap_or(0) < 2 {
+                deps.push(resolve(node)?);
+                continue;
+            }
+            let b = match barrier_of.get(&k) {
+                Some(&b) => b,
+                None => {
+                    barriers.push(resolve(node)?);
+                    let b = n + barriers.len() - 1;
+                    barrier_of.insert(k, b);
+                    b
+                }
+            };
+            deps.push(vec![b]);
         }
-        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+        deps.extend(barriers);
+        let total = deps.len();
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); total];
         for (i, d) in deps.iter().enumerate() {
             for &j in d {
                 dependents[j].push(i);
             }
         }
 
-        // Ties go by input order, so rows are stable.
-        let forward = crate::graph::topo_order(&deps).map_err(|cycle| {
+        let forward = forward_order(n, &deps, &dependents).map_err(|cycle| {
             GraphError::Cycle(cycle.into_iter().map(|i| nodes[i].id.clone()).collect())
         })?;
         let mut numbers = vec![0; n];
@@ -402,6 +464,7 @@ impl Shape {
             .collect();
 
         Ok(Self {
+            real: n,
             waiters,
             prereqs,
             rows,
@@ -410,6 +473,10 @@ impl Shape {
             ship_of,
             ship_limits,
         })
+    }
+
+    fn is_barrier(&self, i: usize) -> bool {
+        i >= self.real
     }
 
     /// How many workers can ever be busy at once: the global limit, or the
@@ -430,6 +497,48 @@ impl Shape {
             possible.min(global)
         }
     }
+}
+
+/// The tasks (`0..real`) in forward dependency order, ties by index:
+/// Kahn's algorithm, where a barrier passes the moment its last
+/// prerequisite is placed, so the order is the one of the same graph with
+/// every barrier replaced by direct edges. `Err` holds one cycle through
+/// tasks only, first repeated last.
+fn forward_order(
+    real: usize,
+    deps: &[Vec<usize>],
+    dependents: &[Vec<usize>],
+) -> Result<Vec<usize>, Vec<usize>> {
+    let mut remaining: Vec<usize> = deps.iter().map(Vec::len).collect();
+    let mut ready: BTreeSet<usize> = (0..real).filter(|&i| remaining[i] == 0).collect();
+    let mut order = Vec::with_capacity(real);
+    while let Some(i) = ready.pop_first() {
+        order.push(i);
+        let mut released = vec![i];
+        while let Some(j) = released.pop() {
+            for &w in &dependents[j] {
+                remaining[w] -= 1;
+                if remaining[w] == 0 {
+                    if w >= real {
+                        released.push(w);
+                    } else {
+                        ready.insert(w);
+                    }
+                }
+            }
+        }
+    }
+    if order.len() == real {
+        return Ok(order);
+    }
+    let cycle = crate::graph::topo_order(deps).err().unwrap_or_default();
+    let mut tasks: Vec<usize> = cycle.into_iter().filter(|&i| i < real).collect();
+    if let Some(&first) = tasks.first()
+        && tasks.last() != Some(&first)
+    {
+        tasks.push(first);
+    }
+    Err(tasks)
 }
 
 /// A job for a worker, and what it sends back.
@@ -636,7 +745,7 @@ impl<'s, 'w> Coordinator<'s, 'w> {
         let remaining = shape.prereqs.clone();
         let mut ready = vec![BTreeSet::new(); shape.ship_limits.len()];
         // An early part is ready at once, whatever the prerequisites.
-        for i in (0..n).filter(|&i| remaining[i] == 0 || early[i].is_some()) {
+        for i in (0..shape.real).filter(|&i| remaining[i] == 0 || early[i].is_some()) {
             ready[shape.ship_of[i]].insert((shape.rank[i], i));
         }
         Coordinator {
@@ -782,14 +891,29 @@ impl<'s, 'w> Coordinator<'s, 'w> {
         };
         self.outcomes[i] = Some(outcome);
         if releases_waiters {
-            for &w in &self.shape.waiters[i] {
-                self.remaining[w] -= 1;
-                // A node with an early part still queued or running is
-                // queued for its work when that part is done.
-                let queued_later = self.early[w].is_some() || self.status[w] == Status::Early;
-                if self.remaining[w] == 0 && !queued_later {
-                    self.ready[self.shape.ship_of[w]].insert((self.shape.rank[w], w));
-                }
+            self.release(i);
+        }
+    }
+
+    /// Node `i` is finished (or, a barrier, passed): one prerequisite less
+    /// for each node waiting on it. A barrier whose last prerequisite this
+    /// was passes at once and releases its own waiters (always tasks).
+    fn release(&mut self, i: usize) {
+        let shape = self.shape;
+        for &w in &shape.waiters[i] {
+            self.remaining[w] -= 1;
+            if self.remaining[w] != 0 {
+                continue;
+            }
+            if shape.is_barrier(w) {
+                self.release(w);
+                continue;
+            }
+            // A node with an early part still queued or running is
+            // queued for its work when that part is done.
+            let queued_later = self.early[w].is_some() || self.status[w] == Status::Early;
+            if !queued_later {
+                self.ready[shape.ship_of[w]].insert((shape.rank[w], w));
             }
         }
     }

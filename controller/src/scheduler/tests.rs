@@ -941,3 +941,191 @@ fn early_parts_shorten_a_chain_of_levels() {
         "no overlap of creates with earlier levels: {took:?}"
     );
 }
+
+fn shared(ids: &[&str]) -> Deps {
+    ids.iter().map(|s| s.to_string()).collect()
+}
+
+/// Two levels of `width` tasks each needing every task of the level
+/// before, as the plan makes them: one list per level, shared (`share`)
+/// or copied per task.
+fn levels_of<'a>(line: &'a Timeline, width: usize, share: bool) -> Vec<Task<'a>> {
+    let ids: Vec<Vec<&'static str>> = (0..3)
+        .map(|l| {
+            (0..width)
+                .map(|k| &*Box::leak(format!("l{l}-{k}").into_boxed_str()))
+                .collect()
+        })
+        .collect();
+    let mut nodes = Vec::new();
+    for (level, names) in ids.iter().enumerate() {
+        let list = level.checked_sub(1).map(|p| shared(&ids[p]));
+        for (k, id) in names.iter().enumerate() {
+            let deps = match &list {
+                Some(l) if share => l.clone(),
+                Some(l) => shared(l.iter().map(String::as_str).collect::<Vec<_>>().as_slice()),
+                None => Deps::default(),
+            };
+            let ship = if k % 2 == 0 { "s1" } else { "s2" };
+            nodes.push(timed(line, id, ship, &[], ms(5)).with_deps(deps));
+        }
+    }
+    nodes
+}
+
+#[test]
+fn shared_dependency_lists_wait_for_every_instance_and_barriers_never_show() {
+    let line = Timeline::new();
+    let events = Recorder::new();
+    let r = run(
+        play(
+            Direction::Forward,
+            Concurrency::default(),
+            levels_of(&line, 4, true),
+        ),
+        &events,
+        &CancelToken::new(),
+    )
+    .unwrap();
+    for level in 1..3 {
+        let last_dep = (0..4)
+            .map(|k| line.span(&format!("l{}-{k}", level - 1)).1)
+            .max()
+            .unwrap();
+        for k in 0..4 {
+            assert!(line.span(&format!("l{level}-{k}")).0 >= last_dep);
+        }
+    }
+    // Rows, numbers, counts and events: the 12 tasks and nothing else,
+    // numbered as with a list per task.
+    let s = &r.summary;
+    assert_eq!((s.total, s.done, s.failed, s.aborted), (12, 12, 0, 0));
+    let rows: Vec<(usize, String)> = r.nodes.iter().map(|n| (n.number, n.id.clone())).collect();
+    let copied = run_ok(play(
+        Direction::Forward,
+        Concurrency::default(),
+        levels_of(&Timeline::new(), 4, false),
+    ));
+    let copied_rows: Vec<(usize, String)> = copied
+        .nodes
+        .iter()
+        .map(|n| (n.number, n.id.clone()))
+        .collect();
+    assert_eq!(rows, copied_rows);
+    assert_eq!(
+        rows.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        (1..=12).collect::<Vec<_>>()
+    );
+    let evs = events.events();
+    let Some(Event::Play { total, rows, .. }) = evs.first() else {
+        panic!("first event is not Play");
+    };
+    assert_eq!((*total, rows.len()), (12, 12));
+    let instances: BTreeSet<String> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Event::Instance(i) => Some(i.instance.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(instances.iter().all(|i| i.starts_with('l')));
+    let Some(Event::Summary(last)) = evs.last() else {
+        panic!("last event is not Summary");
+    };
+    assert_eq!(last.total, 12);
+}
+
+#[test]
+fn a_failing_dependency_aborts_its_dependents_through_the_barrier() {
+    let line = Timeline::new();
+    let events = Recorder::new();
+    let level = shared(&["a1", "a2"]);
+    let nodes = vec![
+        timed(&line, "a1", "s1", &[], ms(5)),
+        Task::new("a2", "a", "s2", NO_DEPS, |_ctx: &TaskContext<'_>| {
+            sleep(ms(20));
+            Err(TaskFailure::fatal("check failed"))
+        }),
+        timed(&line, "b1", "s1", &[], ms(5)).with_deps(level.clone()),
+        with_early(&line, "b2", "s2", &[], ms(5), ms(5)).with_deps(level),
+    ];
+    let r = run(
+        play(Direction::Forward, Concurrency::default(), nodes),
+        &events,
+        &CancelToken::new(),
+    )
+    .unwrap();
+    assert!(!line.ran("b1") && !line.ran("b2"));
+    let aborted = Outcome::Aborted(AbortReason::Failed { id: "a2".into() });
+    assert_eq!(r.node("b1").unwrap().outcome, aborted);
+    assert_eq!(r.node("b2").unwrap().outcome, aborted);
+    let s = &r.summary;
+    assert_eq!(
+        (s.total, s.done, s.failed, s.aborted),
+        (4, 1, 1, 2),
+        "the barrier is not counted"
+    );
+    assert_eq!(s.not_attempted, ["b1", "b2"]);
+    assert_eq!(r.nodes.len(), 4);
+}
+
+#[test]
+fn an_early_part_runs_before_shared_dependencies_are_done() {
+    let line = Timeline::new();
+    let level = shared(&["a1", "a2"]);
+    let nodes = vec![
+        timed(&line, "a1", "s1", &[], ms(60)),
+        timed(&line, "a2", "s2", &[], ms(80)),
+        with_early(&line, "b1", "s3", &[], ms(10), ms(10)).with_deps(level.clone()),
+        with_early(&line, "b2", "s4", &[], ms(10), ms(10)).with_deps(level),
+    ];
+    let r = run_ok(play(Direction::Forward, Concurrency::default(), nodes));
+    assert_eq!(r.summary.done, 4);
+    let deps_done = line.span("a1").1.max(line.span("a2").1);
+    for b in ["b1", "b2"] {
+        assert!(line.span(&format!("{b}.early")).1 <= line.span("a1").1);
+        assert!(line.span(b).0 >= deps_done, "{b} started before a2");
+    }
+}
+
+#[test]
+fn a_reverse_play_waits_for_every_sharer_and_non_fatal_failures_pass_the_barrier() {
+    let line = Timeline::new();
+    let level = shared(&["a1", "a2"]);
+    let nodes = vec![
+        timed(&line, "a1", "s1", &[], ms(5)),
+        timed(&line, "a2", "s2", &[], ms(5)),
+        timed(&line, "b1", "s1", &[], ms(10)).with_deps(level.clone()),
+        Task::new("b2", "b", "s2", NO_DEPS, |_ctx: &TaskContext<'_>| {
+            sleep(ms(30));
+            Err(TaskFailure::non_fatal("stop timed out"))
+        })
+        .with_deps(level),
+    ];
+    let r = run_ok(play(Direction::Reverse, Concurrency::default(), nodes));
+    let dependents_done = times(&r, "b1").1.max(times(&r, "b2").1);
+    for a in ["a1", "a2"] {
+        assert_eq!(r.node(a).unwrap().outcome, Outcome::Done);
+        assert!(times(&r, a).0 >= dependents_done, "{a} before b2 ended");
+    }
+    let s = &r.summary;
+    assert_eq!((s.total, s.done, s.failed, s.aborted), (4, 3, 1, 0));
+    let ids: Vec<&str> = r.nodes.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids, ["b2", "b1", "a2", "a1"]);
+}
+
+#[test]
+fn a_cycle_through_a_barrier_names_tasks_only() {
+    let list = shared(&["x"]);
+    let nodes = vec![
+        sleeper("x", "s1", &[], ms(0)).with_deps(list.clone()),
+        sleeper("y", "s1", &[], ms(0)).with_deps(list),
+    ];
+    let e = run(
+        play(Direction::Forward, Concurrency::default(), nodes),
+        &Recorder::new(),
+        &CancelToken::new(),
+    )
+    .unwrap_err();
+    assert_eq!(e.to_string(), "dependency cycle: x -> x");
+}

@@ -144,7 +144,7 @@ pub fn run_restart(
         instance: step.instance.clone(),
         service: step.service.clone(),
         ship: step.ship.clone(),
-        deps: Vec::new(),
+        deps: Default::default(),
         action,
     };
     let start = match &step.action {

@@ -172,12 +172,13 @@ pub fn start_tasks<'a>(
                 &step.instance,
                 &step.service,
                 &step.ship,
-                &step.deps,
+                Vec::<String>::new(),
                 move |ctx| match slot.get() {
                     Some(id) => start_created(shared, step, id, ctx),
                     None => run_step(shared, step, ctx),
                 },
-            );
+            )
+            .with_deps(step.deps.clone());
             if shared.creates_early(step) {
                 node.with_early(move |ctx| create_early(shared, step, slot, ctx))
             } else {

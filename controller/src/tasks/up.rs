@@ -25,7 +25,7 @@ pub fn run_up(shared: &RestartShared<'_>, step: &UpStep, ctx: &TaskContext<'_>) 
         instance: step.instance.clone(),
         service: step.service.clone(),
         ship: step.ship.clone(),
-        deps: Vec::new(),
+        deps: Default::default(),
         action,
     };
     match &step.work {
@@ -46,7 +46,7 @@ pub fn run_up(shared: &RestartShared<'_>, step: &UpStep, ctx: &TaskContext<'_>) 
                 instance: step.instance.clone(),
                 service: step.service.clone(),
                 ship: step.ship.clone(),
-                deps: Vec::new(),
+                deps: Default::default(),
                 batch: 1,
                 action: if container.running {
                     RestartAction::Restart {
