@@ -109,7 +109,10 @@ fn planted_secrets_never_appear_in_any_output() {
     image: {{IMAGE}}
     {vars}
     instances:
-      {{P}}-leaky-1: {{ship: ship3, command: "sh -c 'env; echo $DB_PASSWORD $OPAQUE; exit 3'"}}
+      # The sleep check holds the start open, so that the exit is seen
+      # (without a check, a container that exits within milliseconds of
+      # its start can look running to the inspect after it).
+      {{P}}-leaky-1: {{ship: ship3, command: "sh -c 'env; echo $DB_PASSWORD $OPAQUE; exit 3'", lifecycle: {{running: [{{type: sleep, wait: 5}}]}}}}
   badtls:
     image: {{IMAGE}}
     {vars}
