@@ -19,10 +19,8 @@ use super::suggest::did_you_mean;
 use super::yaml::{Node, Value};
 
 /// The keys this module reads, on services and instances alike.
-/// The option keys, and the keys of their nested mappings, from the one
-/// table of keys (`keys`).
-pub static KEYS: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| keys::names(keys::CONTAINER_OPTIONS));
+/// The keys of the options' nested mappings, from the one table of keys
+/// (`keys`).
 static HEALTHCHECK_KEYS: LazyLock<Vec<&'static str>> =
     LazyLock::new(|| keys::names(keys::HEALTHCHECK));
 static ATTACH_KEYS: LazyLock<Vec<&'static str>> =

@@ -24,20 +24,17 @@ use super::suggest::did_you_mean;
 use super::volumes::binds;
 use super::yaml::{Node, Value};
 
-/// The keys of a service and of an instance (`keys::SERVICE`,
-/// `keys::INSTANCE`), listed once for every service and instance read.
-pub static SERVICE_KEYS: LazyLock<Vec<&'static str>> = LazyLock::new(|| keys::names(keys::SERVICE));
-static INSTANCE_KEYS: LazyLock<Vec<&'static str>> = LazyLock::new(|| keys::names(keys::INSTANCE));
-
 /// Every key a service takes (`keys::SERVICE`: MaestroNG's, then
-/// maestro's container options).
+/// maestro's container options), listed once for every service read.
 pub fn service_keys() -> &'static [&'static str] {
-    &SERVICE_KEYS
+    static KEYS: LazyLock<Vec<&'static str>> = LazyLock::new(|| keys::names(keys::SERVICE));
+    &KEYS
 }
 
-/// Every key an instance takes (`keys::INSTANCE`).
+/// Every key an instance takes (`keys::INSTANCE`), as `service_keys`.
 pub fn instance_keys() -> &'static [&'static str] {
-    &INSTANCE_KEYS
+    static KEYS: LazyLock<Vec<&'static str>> = LazyLock::new(|| keys::names(keys::INSTANCE));
+    &KEYS
 }
 
 /// Per-instance facts needed after parsing, by instance name.

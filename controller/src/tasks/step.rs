@@ -48,11 +48,6 @@ const LOG_TAIL: u64 = 20;
 /// Characters of a log line shown in a message.
 const LOG_LINE_MAX: usize = 500;
 
-/// How often a running one-shot is looked at: soon after its start (many
-/// finish in a blink), then less often.
-const ONE_SHOT_POLL_FIRST: Duration = Duration::from_millis(50);
-const ONE_SHOT_POLL_MAX: Duration = Duration::from_secs(1);
-
 /// What every task of a play shares.
 pub struct Shared<'a> {
     pub env: &'a Environment,
@@ -449,7 +444,9 @@ impl Task<'_, '_> {
     fn run_to_completion(&self, id: &str) -> TaskResult2 {
         let max_wait = self.instance.one_shot().unwrap_or_default();
         let deadline = std::time::Instant::now() + max_wait;
-        let mut pause = ONE_SHOT_POLL_FIRST;
+        // Looked at soon after its start (many finish in a blink), then
+        // less often: the watch's doubling delays.
+        let mut pauses = crate::lifecycle::backoff::Backoff::new();
         loop {
             let details = self
                 .docker
@@ -476,10 +473,10 @@ impl Task<'_, '_> {
                     self.log_tail(id)
                 ));
             }
+            let pause = pauses.next().unwrap_or(crate::lifecycle::backoff::MAX);
             if self.ctx.cancel.sleep(pause.min(deadline - now)) {
                 return Err("interrupted while waiting for the one-shot container to exit; it was left running".into());
             }
-            pause = (pause * 2).min(ONE_SHOT_POLL_MAX);
         }
     }
 

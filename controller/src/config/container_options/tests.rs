@@ -631,7 +631,7 @@ fn the_options_are_in_the_dump_only_when_set() {
     assert!(v.get("shm_size").is_none());
     let e = ok(&file("", "", ""));
     let v = serde_json::to_value(&e.instances["w1"]).unwrap();
-    for k in super::KEYS.iter() {
+    for k in crate::config::keys::names(crate::config::keys::CONTAINER_OPTIONS) {
         assert!(v.get(k).is_none(), "{k}");
     }
 }
