@@ -12,6 +12,7 @@ pub mod container_env;
 pub mod container_options;
 pub mod error;
 pub mod hash;
+pub mod image;
 pub mod keys;
 pub mod lifecycle;
 pub mod model;

@@ -119,6 +119,22 @@ fn name_list<'n>(r: &mut Reader, node: Option<&'n Node>, path: &str) -> Vec<Name
     }
 }
 
+/// An `image` value: a name that Docker's reference grammar accepts.
+fn image_reference(r: &mut Reader, node: &Node, path: &str) -> Option<String> {
+    let text = r.name(node, path)?;
+    match super::image::check(&text) {
+        Ok(()) => Some(text),
+        Err(why) => {
+            r.error(
+                node,
+                path,
+                format!("\"{text}\" is not an image reference: {why}"),
+            );
+            None
+        }
+    }
+}
+
 pub fn parse_service<'n>(
     r: &mut Reader,
     ctx: &Ctx<'_>,
@@ -129,7 +145,7 @@ pub fn parse_service<'n>(
 ) -> Option<(Service, ServiceExtra<'n>)> {
     let image = r
         .required(f, "image")
-        .and_then(|n| r.name(n, &f.path("image")));
+        .and_then(|n| image_reference(r, n, &f.path("image")));
     let requires = name_list(r, f.get("requires"), &f.path("requires"));
     let wants_info = name_list(r, f.get("wants_info"), &f.path("wants_info"));
     let omit = f
@@ -262,7 +278,7 @@ fn parse_instance<'n>(
     let p = |k: &str| f.path(k);
     let ship = instance_ship(r, ctx, f);
     let image = match f.get("image") {
-        Some(n) => r.name(n, &p("image")),
+        Some(n) => image_reference(r, n, &p("image")),
         None => base.image.map(str::to_string),
     };
     let command = instance_command(r, f);
