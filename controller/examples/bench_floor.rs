@@ -24,6 +24,10 @@
 //!   the same way (re-arms an environment for the stop benchmark);
 //! - `stop FILE`: the floor of `stop`: stops every instance's container
 //!   with its `stop_timeout`, timed the same way;
+//! - `stop-ordered FILE`: the ordered floor of `stop`: the same stops level
+//!   by level in reverse (the deepest level first, as dependents stop
+//!   before what they require), each level all at once; `levels` as for
+//!   `ordered`;
 //! - `clean FILE`: force-removes every container named `bench-*` on the
 //!   file's ships;
 //! - `count FILE`: how many of the file's instances have a running
@@ -57,7 +61,7 @@ fn main() {
                 .and_then(|l| restart(&l.env, service))
         }
         _ => Err(
-            "usage: bench_floor up|ordered|start|stop|clean|count FILE, \
+            "usage: bench_floor up|ordered|start|stop|stop-ordered|clean|count FILE, \
                   or bench_floor restart FILE SERVICE"
                 .into(),
         ),
@@ -85,6 +89,7 @@ fn run(mode: &str, file: &Path) -> Res<()> {
             let grace = Duration::from_secs(i.stop_timeout);
             Ok([None, Some(timed_call(|| d.stop(&i.name, Some(grace)))?)])
         }),
+        "stop-ordered" => stop_ordered(&env, &ships),
         "clean" => clean(&env, &ships),
         "count" => count(&env, &ships),
         _ => Err(format!("unknown mode {mode:?}").into()),
@@ -309,6 +314,49 @@ fn ordered(env: &Environment, ships: &BTreeMap<String, Docker>) -> Res<()> {
         env.instances.len(),
         median(&mut creates),
         median(&mut starts),
+        levels.join(", ")
+    );
+    Ok(())
+}
+
+/// The ordered floor of `stop`: the deepest level first (module doc).
+fn stop_ordered(env: &Environment, ships: &BTreeMap<String, Docker>) -> Res<()> {
+    let levels = levels(env);
+    let deepest = levels.values().copied().max().unwrap_or(0);
+    let mut per_level = Vec::new();
+    let stops: Mutex<Vec<Duration>> = Mutex::new(Vec::new());
+    let t0 = Instant::now();
+    for level in (1..=deepest).rev() {
+        let lists: Vec<(&Docker, usize, Vec<&Instance>)> = instance_lists(env, ships)
+            .into_iter()
+            .map(|(d, limit, list)| {
+                let list = list
+                    .into_iter()
+                    .filter(|i| levels.get(i.service.as_str()) == Some(&level))
+                    .collect();
+                (d, limit, list)
+            })
+            .collect();
+        let t = Instant::now();
+        pool(&lists, |d, i| {
+            let grace = Duration::from_secs(i.stop_timeout);
+            let took = timed_call(|| d.stop(&i.name, Some(grace)))
+                .map_err(|e| format!("{}: {e}", i.name))?;
+            if let Ok(mut s) = stops.lock() {
+                s.push(took);
+            }
+            Ok(())
+        })?;
+        per_level.push(t.elapsed().as_secs_f64());
+    }
+    let elapsed = t0.elapsed();
+    let mut stops = stops.into_inner().map_err(|_| "a worker panicked")?;
+    let levels: Vec<String> = per_level.iter().map(|s| format!("{s:.3}")).collect();
+    println!(
+        "{{\"elapsed\": {:.3}, \"instances\": {}, \"create_p50\": 0.000, \"call_p50\": {:.3}, \"levels\": [{}]}}",
+        elapsed.as_secs_f64(),
+        stops.len(),
+        median(&mut stops),
         levels.join(", ")
     );
     Ok(())
