@@ -32,7 +32,10 @@ impl Project {
             fragment = fragment.replace(&real, pw);
         }
         dir.write("lab.yaml", &fragment);
-        let text = format!("name: day2\n{{% include \"lab.yaml\" %}}\n{services}");
+        // A name of its own: tests run side by side, and each environment
+        // has its own deploy lock.
+        let name = unique("day2", "env");
+        let text = format!("name: {name}\n{{% include \"lab.yaml\" %}}\n{services}");
         let file = dir.write("maestro.yaml", &text);
         let env = maestro::config::load(&file, &maestro::config::LoadOptions::from_process(false))
             .unwrap()
@@ -198,7 +201,9 @@ fn an_image_already_present_is_not_pulled_again_without_r() {
     let p = Project::new(&lab, &services, None);
     let docker = p.docker("ship2");
     docker
-        .pull_all(&image, Some(&lab.registry_auth()), |_| {})
+        .pull_all(&image, Some(&lab.registry_auth()), |_| {
+            std::ops::ControlFlow::Continue(())
+        })
         .unwrap();
     let id_before = docker.image_inspect(&image).unwrap().id;
     // Event times are whole seconds: start counting after the set-up pull's.

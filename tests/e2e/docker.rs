@@ -601,7 +601,8 @@ fn pull_from_the_lab_registry_with_credentials() {
     let docker = Docker::new(&base(&lab, "ship3", 2375)).unwrap();
     let mut events = Vec::new();
     let result = docker.pull_all(&image, Some(&lab.registry_auth()), |e| {
-        events.push(e.clone())
+        events.push(e.clone());
+        std::ops::ControlFlow::Continue(())
     });
     let _ = docker.image_remove(&image, true);
     result.unwrap();
@@ -628,7 +629,8 @@ fn pull_of_a_present_image_is_up_to_date() {
     let mut events = Vec::new();
     docker
         .pull_all(&image, Some(&lab.registry_auth()), |e| {
-            events.push(e.clone())
+            events.push(e.clone());
+            std::ops::ControlFlow::Continue(())
         })
         .unwrap();
     assert!(
@@ -645,7 +647,9 @@ fn pull_without_credentials_is_refused_clearly() {
     let lab = Lab::get();
     let docker = Docker::new(&base(&lab, "ship3", 2375)).unwrap();
     let image = lab.registry_image();
-    let e = docker.pull_all(&image, None, |_| {}).unwrap_err();
+    let e = docker
+        .pull_all(&image, None, |_| std::ops::ControlFlow::Continue(()))
+        .unwrap_err();
     eprintln!("{e}");
     let s = e.to_string();
     assert!(matches!(e.kind, ErrorKind::Pull { .. }), "{e:?}");
@@ -663,7 +667,9 @@ fn pull_of_a_missing_image_reports_the_error() {
     let docker = Docker::new(&base(&lab, "ship3", 2375)).unwrap();
     let image = format!("{}/maestro-lab/nope:9", lab.var("MAESTRO_LAB_REGISTRY"));
     let e = docker
-        .pull_all(&image, Some(&lab.registry_auth()), |_| {})
+        .pull_all(&image, Some(&lab.registry_auth()), |_| {
+            std::ops::ControlFlow::Continue(())
+        })
         .unwrap_err();
     assert!(e.to_string().contains("maestro-lab/nope"), "{e}");
 }

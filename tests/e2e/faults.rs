@@ -9,7 +9,8 @@
 //! - a registry that fails mid-pull: an HTTP relay in ship1's network
 //!   namespace (where its daemon can reach it on 127.0.0.1, an insecure
 //!   registry address by Docker's default) in front of the lab registry,
-//!   which cuts the layer's download halfway or answers 503.
+//!   which cuts the layer's download halfway, answers 503, or sends the
+//!   layer slowly (for a Ctrl-C during a pull).
 //!
 //! Every case: maestro exits non-zero with a message naming the ship (or
 //! the registry), within a bounded time, without a panic, while the healthy
@@ -856,6 +857,9 @@ enum RegistryFault {
     CutLayer,
     /// Every manifest request: 503 Service Unavailable.
     Manifest503,
+    /// Every large blob: 4 KiB every 100 ms (a 300 KB layer takes about
+    /// 7 s), so that a pull is still downloading when maestro is stopped.
+    SlowLayer,
 }
 
 struct RegistryState {
@@ -1024,6 +1028,28 @@ fn proxy(
                 }
                 d.as_deref() == Some(digest.as_str())
             };
+            if s.fault == RegistryFault::SlowLayer && is_blob && n > 64 << 10 {
+                let mut sent = 0;
+                let mut piece = [0u8; 4096];
+                while sent < n {
+                    let len = piece.len().min((n - sent) as usize);
+                    upr.read_exact(&mut piece[..len])?;
+                    if cw
+                        .write_all(&piece[..len])
+                        .and_then(|()| cw.flush())
+                        .is_err()
+                    {
+                        note(format!(
+                            "{status} stopped after {sent} of {n} bytes: the daemon closed"
+                        ));
+                        return Ok(());
+                    }
+                    sent += len as u64;
+                    thread::sleep(Duration::from_millis(100));
+                }
+                note(format!("{status} {n} bytes, slowly"));
+                continue;
+            }
             if cut {
                 copy_exact(upr, &mut cw, n / 2)?;
                 cw.flush()?;
@@ -1258,6 +1284,94 @@ fn a_registry_answering_503_is_retried_as_configured_then_named() {
     eprintln!(
         "registry 503: {manifests} manifest requests, failed after {:?}",
         pull.took
+    );
+}
+
+/// Ctrl-C while a layer downloads: the pull is cut at its next progress
+/// event (not when the download would end), maestro exits 130 saying so,
+/// the connection to the daemon closes and the daemon abandons the pull:
+/// the relay sees the download stop, and the ship has no image.
+#[test]
+fn ctrl_c_cuts_a_pull_in_flight_and_the_daemon_abandons_it() {
+    let lab = Lab::get();
+    let pushed = lab.push_unique_image();
+    let relay = RegistryRelay::start(&lab, &["mlab-ship1"], RegistryFault::SlowLayer);
+    let image = pushed.replacen(
+        &lab.var("MAESTRO_LAB_REGISTRY"),
+        &format!("127.0.0.1:{}", relay.port),
+        1,
+    );
+    let _untag = Untag {
+        lab: &lab,
+        image: image.clone(),
+        ships: &["ship1"],
+    };
+    let t = registry_env("fregint", &relay, &image, "{attempts: 1}");
+    let mut child = t
+        .cmd(&["pull", "--progress", "json", &t.n("p1")])
+        .spawn()
+        .expect("maestro starts");
+    let pid = child.id().to_string();
+    let mut err = child.stderr.take().expect("stderr");
+    let err_reader = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let started = Instant::now();
+    let mut signalled_at = None;
+    let mut events = Vec::new();
+    for line in BufReader::new(child.stdout.take().expect("stdout")).lines() {
+        let line = line.expect("a line");
+        let v: serde_json::Value = serde_json::from_str(&line).expect("JSON events");
+        // Once the layer is downloading (a percentage is known).
+        if signalled_at.is_none()
+            && v["event"] == "instance"
+            && v["state"] == "pulling"
+            && v["percent"].is_number()
+        {
+            Command::new("kill")
+                .args(["-INT", &pid])
+                .status()
+                .expect("kill");
+            signalled_at = Some(Instant::now());
+        }
+        events.push(line);
+        assert!(started.elapsed() < Duration::from_secs(120), "no end");
+    }
+    let status = child.wait().expect("maestro ends");
+    let stderr = err_reader.join().expect("stderr reader");
+    let signalled_at = signalled_at.unwrap_or_else(|| {
+        panic!(
+            "no pulling event with a percentage:\n{}\n{stderr}",
+            events.join("\n")
+        )
+    });
+    let after_signal = signalled_at.elapsed();
+    let text = format!("{}\n{stderr}", events.join("\n"));
+    assert_eq!(status.code(), Some(130), "{text}");
+    assert!(
+        text.contains("was interrupted; the ship does not have it"),
+        "{text}"
+    );
+    // Well before the 7 s the download takes.
+    assert!(after_signal < Duration::from_secs(3), "{after_signal:?}");
+    // The daemon closed the layer's download once maestro went away.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !relay.log().iter().any(|l| l.contains("the daemon closed")) {
+        assert!(Instant::now() < deadline, "{:#?}", relay.log());
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        !relay.log().iter().any(|l| l.contains("slowly")),
+        "{:#?}",
+        relay.log()
+    );
+    assert_eq!(image_id(&lab, "ship1", &image), None);
+    assert!(!text.contains(&lab.var("MAESTRO_LAB_REGISTRY_PASSWORD")));
+    eprintln!(
+        "pull interrupted: exit {after_signal:?} after the signal; relay log:\n{}",
+        relay.log().join("\n")
     );
 }
 

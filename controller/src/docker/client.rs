@@ -950,17 +950,22 @@ impl Docker {
         Ok(())
     }
 
-    /// Pulls to the end, passing each event to `on_event`.
+    /// Pulls to the end, passing each event to `on_event`, or until
+    /// `on_event` breaks: the stream is then dropped, which closes the
+    /// connection, and the daemon abandons the pull. Returns whether the
+    /// pull ran to its end.
     pub fn pull_all(
         &self,
         reference: &str,
         auth: Option<&RegistryAuth>,
-        mut on_event: impl FnMut(&PullEvent),
-    ) -> Result<(), Error> {
+        mut on_event: impl FnMut(&PullEvent) -> std::ops::ControlFlow<()>,
+    ) -> Result<bool, Error> {
         for ev in self.pull(reference, auth)? {
-            on_event(&ev?);
+            if on_event(&ev?).is_break() {
+                return Ok(false);
+            }
         }
-        Ok(())
+        Ok(true)
     }
 
     // ---- events ----------------------------------------------------------

@@ -3,6 +3,7 @@
 //! the ship lacks an image or `-r` is given.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use crate::config::model::Retry;
@@ -61,6 +62,11 @@ pub fn pull_image(
         let mut progress = PullProgress::default();
         let mut up_to_date = false;
         let result = docker.pull_all(spec.image, auth, |ev| {
+            // Ctrl-C cuts the pull at its next progress event (the daemon
+            // sends several a second while it downloads or extracts).
+            if ctx.cancel.is_cancelled() {
+                return ControlFlow::Break(());
+            }
             if let PullEvent::Status(s) = ev
                 && s.starts_with("Status: Image is up to date")
             {
@@ -69,10 +75,17 @@ pub fn pull_image(
             if let Some(p) = progress.update(ev) {
                 ctx.emit(State::Pulling { percent: Some(p) });
             }
+            ControlFlow::Continue(())
         });
         let e = match result {
-            Ok(()) if up_to_date => return Ok(Pulled::UpToDate),
-            Ok(()) => return Ok(Pulled::Downloaded),
+            Ok(false) => {
+                return Err(format!(
+                    "the pull of {} was interrupted; the ship does not have it",
+                    spec.image
+                ));
+            }
+            Ok(true) if up_to_date => return Ok(Pulled::UpToDate),
+            Ok(true) => return Ok(Pulled::Downloaded),
             Err(e) => e,
         };
         // Both the daemon's own status and the registry's, which the
