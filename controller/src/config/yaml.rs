@@ -72,7 +72,7 @@ impl Node {
         match &self.value {
             Value::Map(entries) => entries
                 .iter()
-                .find(|(k, _)| k.scalar_text().as_deref() == Some(key))
+                .find(|(k, _)| k.text() == Some(key))
                 .map(|(_, v)| v),
             _ => None,
         }
@@ -84,7 +84,7 @@ impl Node {
             Value::Map(entries) => Some(
                 entries
                     .iter()
-                    .filter_map(|(k, _)| k.scalar_text())
+                    .filter_map(|(k, _)| k.text().map(str::to_string))
                     .collect(),
             ),
             _ => None,
@@ -98,10 +98,16 @@ impl Node {
     /// A string, or the text of a number or boolean: what a scalar reads as
     /// where a string is expected (keys, names, paths).
     pub fn scalar_text(&self) -> Option<String> {
+        self.text().map(str::to_string)
+    }
+
+    /// As `scalar_text`, borrowed (lookups by key need no copy).
+    pub fn text(&self) -> Option<&str> {
         match &self.value {
-            Value::Str(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.text.clone()),
-            Value::Bool(b) => Some(b.to_string()),
+            Value::Str(s) => Some(s),
+            Value::Number(n) => Some(&n.text),
+            Value::Bool(true) => Some("true"),
+            Value::Bool(false) => Some("false"),
             _ => None,
         }
     }
@@ -141,11 +147,7 @@ impl Node {
                     // The span starts after a tag (`!!str x`) or a block
                     // indicator (`|`, `>-`): look at the tokens before it (a
                     // tag or indicator and an anchor, in any order).
-                    let styled = src[..start]
-                        .rsplit(|c: char| c.is_whitespace() || "[{,".contains(c))
-                        .filter(|t| !t.is_empty())
-                        .take(2)
-                        .any(|t| t.starts_with(['!', '|', '>']));
+                    let styled = styled_before(src, start);
                     self.plain = !styled
                         && !text.is_empty()
                         && !text.starts_with(['"', '\'', '|', '>', '!', '&', '*']);
@@ -159,6 +161,32 @@ impl Node {
             _ => {}
         }
     }
+}
+
+/// Whether one of the two tokens before byte `start` (tokens separated by
+/// white space, `[`, `{` or `,`) is a tag or a block indicator (starts
+/// with `!`, `|` or `>`). Scans back only over those two tokens, one
+/// character at a time: called for every string of the file.
+fn styled_before(src: &str, start: usize) -> bool {
+    let Some(before) = src.get(..start) else {
+        return false;
+    };
+    let separator = |c: char| c.is_whitespace() || matches!(c, '[' | '{' | ',');
+    let mut chars = before.chars().rev().peekable();
+    for _ in 0..2 {
+        // Skip separators, then read one token back to its first character.
+        while chars.next_if(|&c| separator(c)).is_some() {}
+        let mut first = None;
+        while let Some(c) = chars.next_if(|&c| !separator(c)) {
+            first = Some(c);
+        }
+        match first {
+            Some(c) if matches!(c, '!' | '|' | '>') => return true,
+            Some(_) => {}
+            None => return false,
+        }
+    }
+    false
 }
 
 /// How far aliases and merges may expand a document: the items (values,
@@ -691,6 +719,45 @@ mod tests {
         assert_eq!(thousands(52_000_000), "52,000,000");
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1000), "1,000");
+    }
+
+    /// The scan back from a string agrees with splitting the whole text
+    /// before it (the former way), on tags, anchors, block indicators and
+    /// flow separators.
+    #[test]
+    fn styled_before_looks_at_two_tokens_back() {
+        let reference = |src: &str, start: usize| {
+            src[..start]
+                .rsplit(|c: char| c.is_whitespace() || "[{,".contains(c))
+                .filter(|t| !t.is_empty())
+                .take(2)
+                .any(|t| t.starts_with(['!', '|', '>']))
+        };
+        let cases = [
+            ("a: x", 3, false),
+            ("a: !!str x", 9, true),
+            ("a: &y !!str x", 12, true),
+            ("a: !!str &y x", 12, true),
+            ("a: &y x", 6, false),
+            ("a: |\n  x", 7, true),
+            ("a: >-\n  x", 8, true),
+            ("[!!str x]", 7, true),
+            ("{k: !t,x}", 7, true),
+            ("!a b c x", 7, false),
+            ("  x", 2, false),
+            ("x", 0, false),
+            ("\u{a0}!t\u{a0}x", 6, true),
+            ("é: x", 4, false),
+        ];
+        for (src, start, want) in cases {
+            assert_eq!(reference(src, start), want, "{src:?}");
+            assert_eq!(styled_before(src, start), want, "{src:?}");
+        }
+        // Every position of a file with all of them.
+        let src = "a: !!str x\nb: [&y !t z, |, >]\nc: |\n  t\n{d: !x e}\n\u{2003}f: !!g h";
+        for (start, _) in src.char_indices() {
+            assert_eq!(styled_before(src, start), reference(src, start), "{start}");
+        }
     }
 
     #[test]
