@@ -15,6 +15,8 @@ use serde_saphyr::Spanned;
 
 use super::error::ConfigError;
 
+mod events;
+
 /// A YAML node with its position (1-based; 0 when unknown).
 #[derive(Debug, Clone)]
 pub struct Node {
@@ -248,6 +250,18 @@ pub fn parse(src: &str) -> Result<Node, ConfigError> {
 const PARSER_STACK: usize = 32 * 1024 * 1024;
 
 fn parse_here(src: &str) -> Result<Node, ConfigError> {
+    // The common case straight from the parser's events; serde-saphyr for
+    // the rest, and for every error (see `events`).
+    let mut root = match events::build(src) {
+        Some(root) => root,
+        None => parse_serde(src)?,
+    };
+    root.fill_number_text(src);
+    Ok(root)
+}
+
+/// The tree through serde-saphyr, numbers' text not yet filled in.
+fn parse_serde(src: &str) -> Result<Node, ConfigError> {
     let expansion = max_expansion(src.len());
     let options = serde_saphyr::options! {
         strict_booleans: true,
@@ -278,13 +292,11 @@ fn parse_here(src: &str) -> Result<Node, ConfigError> {
             max_total_replayed_events: expansion,
         },
     };
-    let mut root: Node = match serde_saphyr::from_str_with_options::<Option<Node>>(src, options) {
-        Ok(Some(node)) => node,
-        Ok(None) => return Err(ConfigError::new("", "the file is empty")),
-        Err(e) => return Err(yaml_error(&e, src.len())),
-    };
-    root.fill_number_text(src);
-    Ok(root)
+    match serde_saphyr::from_str_with_options::<Option<Node>>(src, options) {
+        Ok(Some(node)) => Ok(node),
+        Ok(None) => Err(ConfigError::new("", "the file is empty")),
+        Err(e) => Err(yaml_error(&e, src.len())),
+    }
 }
 
 /// serde-saphyr's message without its rendered snippet (which would echo
@@ -758,6 +770,149 @@ mod tests {
         for (start, _) in src.char_indices() {
             assert_eq!(styled_before(src, start), reference(src, start), "{start}");
         }
+    }
+
+    /// Differences between two trees: value, line, column, span, style.
+    fn diff(a: &Node, b: &Node, at: &str, out: &mut Vec<String>) {
+        let head = |n: &Node| (n.line, n.column, n.span, n.plain, n.kind());
+        if head(a) != head(b) {
+            out.push(format!("{at}: {:?} vs {:?}", head(a), head(b)));
+        }
+        match (&a.value, &b.value) {
+            (Value::Seq(x), Value::Seq(y)) if x.len() == y.len() => {
+                for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                    diff(p, q, &format!("{at}[{i}]"), out);
+                }
+            }
+            (Value::Map(x), Value::Map(y)) if x.len() == y.len() => {
+                for ((kp, vp), (kq, vq)) in x.iter().zip(y) {
+                    let k = kp.text().unwrap_or("?");
+                    diff(kp, kq, &format!("{at}.<key {k}>"), out);
+                    diff(vp, vq, &format!("{at}.{k}"), out);
+                }
+            }
+            (Value::Seq(_) | Value::Map(_), _) => out.push(format!("{at}: lengths differ")),
+            (Value::Number(x), Value::Number(y)) => {
+                if (&x.text, x.int, x.float.to_bits()) != (&y.text, y.int, y.float.to_bits()) {
+                    out.push(format!("{at}: {x:?} vs {y:?}"));
+                }
+            }
+            (x, y) => {
+                if a.text() != b.text() || a.is_null() != b.is_null() {
+                    out.push(format!("{at}: {x:?} vs {y:?}"));
+                }
+            }
+        }
+    }
+
+    /// The tree built from events, when it is built, equals serde-saphyr's
+    /// in every node; returns whether it was built.
+    fn same_as_serde(src: &str) -> bool {
+        let Some(mut fast) = events::build(src) else {
+            return false;
+        };
+        fast.fill_number_text(src);
+        let mut slow = parse_serde(src).unwrap_or_else(|e| panic!("{e:?} for\n{src}"));
+        slow.fill_number_text(src);
+        let mut out = Vec::new();
+        diff(&fast, &slow, "", &mut out);
+        assert!(out.is_empty(), "{}\nfor\n{src}", out.join("\n"));
+        true
+    }
+
+    /// The shape of `scripts/bench/config --generate wide`, small.
+    fn wide(n: usize) -> String {
+        let mut s = String::from(
+            "name: bench\n_jvm: &jvm [-Xmx512m, [-XX:+UseG1GC, -Dfoo=bar]]\n\
+             ship_defaults: {timeout: 10, max_concurrency: 4}\nships:\n",
+        );
+        for i in 1..=5 {
+            s.push_str(&format!(
+                "  ship{i}: {{ip: 10.213.1.{i}, docker_port: 2375}}\n"
+            ));
+        }
+        s.push_str("services:\n");
+        for v in 1..=n.div_ceil(10) {
+            s.push_str(&format!(
+                "  svc-{v}:\n    image: registry.example:5000/team/svc-{v}:1.{v}\n\
+                 \x20   env: {{JAVA_OPTS: *jvm, LEVEL: info, WORKERS: 4}}\n\
+                 \x20   ports: {{admin: 9{}00}}\n\
+                 \x20   lifecycle: {{running: [{{type: tcp, port: client}}]}}\n    instances:\n",
+                v % 10
+            ));
+            for i in 1..=10 {
+                let k = (v - 1) * 10 + i;
+                s.push_str(&format!(
+                    "      svc-{v}-{i}:\n        ship: ship{}\n\
+                     \x20       ports: {{client: \"8080:{}\", admin: \"9000:{}\"}}\n\
+                     \x20       env:\n          ID: {k}\n",
+                    k % 5 + 1,
+                    1024 + k,
+                    30000 + k
+                ));
+                for j in 1..40 {
+                    s.push_str(&format!("          VARIABLE_{j}: value-{j}-{k}\n"));
+                }
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn the_tree_from_events_is_serde_saphyrs() {
+        assert!(same_as_serde(&wide(30)));
+        let built = [
+            "a:\n  b: 1.20\n  c: [x, 10]\n  d: yes\n  e: true\n",
+            "_d: &d {x: 1, y: [2, 3.5]}\nm: *d\nl:\n  - *d\n  - &s text\n  - *s\n",
+            "a: &x 2001-12-14 21:59:43.10\nb: *x\nc: \"q\"\nd: 'q'\ne: |\n  l1\n  l2\nf: >-\n  x\n",
+            "- -1\n- 0\n- 18446744073709551615\n- 9223372036854775808\n- ~\n- null\n- \n- FALSE\n",
+            "k: [a, {b: c}, [d]]\n? complex\n: value\nempty:\nlast: 10.0.0.1\n",
+            "x:   spaced   \ny: \"multi\n  line\"\nz: plain\n  continued\nu: é ü\n",
+            "a: &m\n  k: v\nb:\n  - &n [1, 2]\n  - *n\n  - *m\n",
+            "ports: {client: \"8080:1025\", admin: 9100}\nenv: {J: [-Xmx512m, -Dx=y]}\n",
+            "[1, 2, three]\n",
+            "just text\n",
+        ];
+        for src in built {
+            assert!(same_as_serde(src), "not built from events:\n{src}");
+        }
+        // Left to serde-saphyr (it refuses or resolves them).
+        let left = [
+            "",
+            "a:\n  b: 1.20\n  c: [x, 010]\n",
+            "# only a comment\n",
+            "---\na: 1\n",
+            "a: 1\n---\nb: 2\n",
+            "a: 1\na: 2\n",
+            "a: !!str 1\n",
+            "_d: &d {x: 1}\nm:\n  <<: *d\n  y: 2\n",
+            "a: 0x1F\nb: 1e3\nc: .inf\n",
+            "a: [unclosed\n",
+            "&a x: 1\n*a : 2\n",
+            "a: &a [*a]\n",
+            "1: one\n",
+            "true: yes\n",
+        ];
+        for src in left {
+            assert!(!same_as_serde(src), "built from events:\n{src}");
+        }
+        // Every file of the repository's corpora: equal whenever built.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = 0;
+        for dir in [
+            "tests/bad-input",
+            "examples",
+            "controller/tests/fixtures/schema",
+        ] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "yaml") {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    files += usize::from(same_as_serde(&text));
+                }
+            }
+        }
+        assert!(files > 50, "{files}");
     }
 
     #[test]
