@@ -118,7 +118,14 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
     if !r.errors.is_empty() {
         return Err(finish(r.errors));
     }
-    let envs = compute_envs(&mut r, &name, &services, &instances, &sextra, &iextra);
+    let envs = compute_envs(
+        &mut r,
+        &name,
+        &services,
+        &instances,
+        &mut sextra,
+        &mut iextra,
+    );
     hash_instances(&mut instances, &envs);
     let secrets = Secrets {
         names: secret_names,
@@ -457,8 +464,8 @@ fn compute_envs(
     name: &str,
     services: &BTreeMap<String, Service>,
     instances: &BTreeMap<String, Instance>,
-    sextra: &BTreeMap<String, ServiceExtra<'_>>,
-    iextra: &BTreeMap<String, Extra<'_>>,
+    sextra: &mut BTreeMap<String, ServiceExtra<'_>>,
+    iextra: &mut BTreeMap<String, Extra<'_>>,
 ) -> ContainerEnvs {
     // Link variables follow declared `requires` only (volumes_from adds
     // ordering, not variables), transitively; `wants_info` directly.
@@ -478,8 +485,8 @@ fn compute_envs(
         deps.extend(s.wants_info.iter().cloned());
         deps.remove(&s.name);
         let user = sextra
-            .get(&s.name)
-            .map(|x| cache.resolve(r, &x.sources))
+            .get_mut(&s.name)
+            .map(|x| cache.resolve(r, &mut x.sources))
             .unwrap_or_default();
         let senv = ServiceEnv {
             user,
@@ -490,9 +497,9 @@ fn compute_envs(
         envs.services.insert(s.name.clone(), senv);
     }
     envs.seal();
-    for (iname, x) in iextra {
+    for (iname, x) in iextra.iter_mut() {
         envs.instances
-            .insert(iname.clone(), cache.resolve(r, &x.sources));
+            .insert(iname.clone(), cache.resolve(r, &mut x.sources));
     }
     envs
 }

@@ -173,6 +173,39 @@ fn styled_before(src: &str, start: usize) -> bool {
     let Some(before) = src.get(..start) else {
         return false;
     };
+    // ASCII text byte by byte; other text (where white space may be
+    // multi-byte) character by character.
+    let bytes = before.as_bytes();
+    let mut i = bytes.len();
+    for _ in 0..2 {
+        let separator = |b: u8| {
+            matches!(
+                b,
+                b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b'[' | b'{' | b','
+            )
+        };
+        while i > 0 && separator(bytes[i - 1]) {
+            i -= 1;
+        }
+        let end = i;
+        while i > 0 && !separator(bytes[i - 1]) {
+            if !bytes[i - 1].is_ascii() {
+                return styled_before_chars(before);
+            }
+            i -= 1;
+        }
+        if i == end {
+            return false;
+        }
+        if matches!(bytes[i], b'!' | b'|' | b'>') {
+            return true;
+        }
+    }
+    false
+}
+
+/// `styled_before` over characters.
+fn styled_before_chars(before: &str) -> bool {
     let separator = |c: char| c.is_whitespace() || matches!(c, '[' | '{' | ',');
     let mut chars = before.chars().rev().peekable();
     for _ in 0..2 {
@@ -769,6 +802,14 @@ mod tests {
         let src = "a: !!str x\nb: [&y !t z, |, >]\nc: |\n  t\n{d: !x e}\n\u{2003}f: !!g h";
         for (start, _) in src.char_indices() {
             assert_eq!(styled_before(src, start), reference(src, start), "{start}");
+        }
+        let ascii = "a: !!str x\nb: [&y !t z, |, >]\nc: |\n  t\n{d: !x e}\n\tf: !!g h\x0bi";
+        for start in 0..=ascii.len() {
+            assert_eq!(
+                styled_before(ascii, start),
+                reference(ascii, start),
+                "{start}"
+            );
         }
     }
 
