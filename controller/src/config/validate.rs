@@ -199,8 +199,12 @@ fn check_cycles(
     }
 }
 
+/// Instances from which the configuration hashes are computed on two
+/// threads (a thread costs more than hashing a few instances).
+const PARALLEL_HASHES: usize = 64;
+
 fn hash_instances(instances: &mut BTreeMap<String, Instance>, envs: &ContainerEnvs) {
-    for inst in instances.values_mut() {
+    let hash = |inst: &Instance| {
         let digest = envs
             .services
             .get(&inst.service)
@@ -209,7 +213,31 @@ fn hash_instances(instances: &mut BTreeMap<String, Instance>, envs: &ContainerEn
             .instances
             .get(&inst.name)
             .map_or(&[][..], Vec::as_slice);
-        inst.config_hash = super::hash::config_hash(inst, &inst.ship.ip, &digest, user);
+        super::hash::config_hash(inst, &inst.ship.ip, &digest, user)
+    };
+    let all: Vec<&Instance> = instances.values().collect();
+    let hashes: Vec<String> = if all.len() < PARALLEL_HASHES {
+        all.iter().map(|i| hash(i)).collect()
+    } else {
+        // Each hash is independent (a tenth of the time of `validate` on
+        // one thread): the second half on another thread.
+        let (mine, theirs) = all.split_at(all.len() / 2);
+        std::thread::scope(|scope| {
+            let other = std::thread::Builder::new()
+                .name("hash".into())
+                .spawn_scoped(scope, || theirs.iter().map(|i| hash(i)).collect::<Vec<_>>());
+            let mut out: Vec<String> = mine.iter().map(|i| hash(i)).collect();
+            // Without a thread (or should it fail), here.
+            let rest = other
+                .ok()
+                .and_then(|h| h.join().ok())
+                .unwrap_or_else(|| theirs.iter().map(|i| hash(i)).collect());
+            out.extend(rest);
+            out
+        })
+    };
+    for (inst, h) in instances.values_mut().zip(hashes) {
+        inst.config_hash = h;
     }
 }
 

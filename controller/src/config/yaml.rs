@@ -121,6 +121,19 @@ impl Node {
 
     fn fill_number_text(&mut self, src: &str) {
         match &mut self.value {
+            Value::Seq(items) => items.iter_mut().for_each(|n| n.fill_number_text(src)),
+            Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+                k.fill_number_text(src);
+                v.fill_number_text(src);
+            }),
+            _ => self.fill_scalar(src),
+        }
+    }
+
+    /// A number's text as written, and whether a string is plain (from
+    /// the source text at its span).
+    fn fill_scalar(&mut self, src: &str) {
+        match &mut self.value {
             Value::Number(n) => {
                 let (start, len) = (self.span.0 as usize, self.span.1 as usize);
                 if self.span != NO_SPAN
@@ -155,11 +168,6 @@ impl Node {
                         && !text.starts_with(['"', '\'', '|', '>', '!', '&', '*']);
                 }
             }
-            Value::Seq(items) => items.iter_mut().for_each(|n| n.fill_number_text(src)),
-            Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
-                k.fill_number_text(src);
-                v.fill_number_text(src);
-            }),
             _ => {}
         }
     }
@@ -285,10 +293,10 @@ const PARSER_STACK: usize = 32 * 1024 * 1024;
 fn parse_here(src: &str) -> Result<Node, ConfigError> {
     // The common case straight from the parser's events; serde-saphyr for
     // the rest, and for every error (see `events`).
-    let mut root = match events::build(src) {
-        Some(root) => root,
-        None => parse_serde(src)?,
-    };
+    if let Some(root) = events::build(src) {
+        return Ok(root);
+    }
+    let mut root = parse_serde(src)?;
     root.fill_number_text(src);
     Ok(root)
 }
@@ -849,10 +857,9 @@ mod tests {
     /// The tree built from events, when it is built, equals serde-saphyr's
     /// in every node; returns whether it was built.
     fn same_as_serde(src: &str) -> bool {
-        let Some(mut fast) = events::build(src) else {
+        let Some(fast) = events::build(src) else {
             return false;
         };
-        fast.fill_number_text(src);
         let mut slow = parse_serde(src).unwrap_or_else(|e| panic!("{e:?} for\n{src}"));
         slow.fill_number_text(src);
         let mut out = Vec::new();

@@ -35,6 +35,10 @@ struct Frame {
     node: Node,
     anchor: usize,
     map: bool,
+    /// Where the collection's items (or entries) start in the shared
+    /// list of items being built: each collection gets a vector of its
+    /// exact size once complete, rather than one grown item by item.
+    start: usize,
     /// A mapping's key waiting for its value.
     key: Option<Node>,
     events: usize,
@@ -54,6 +58,8 @@ pub(super) fn build(src: &str) -> Option<Node> {
 
     let mut anchors: Vec<Option<Built>> = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
+    let mut items: Vec<Node> = Vec::new();
+    let mut entries: Vec<(Node, Node)> = Vec::new();
     let mut root: Option<Node> = None;
     let mut documents = 0;
     let (mut replayed, mut total_bytes, mut recorded) = (0usize, 0usize, 0usize);
@@ -75,7 +81,8 @@ pub(super) fn build(src: &str) -> Option<Node> {
                 }
                 let bytes = value.len();
                 total_bytes += bytes;
-                let node = scalar(value, style, &span)?;
+                let mut node = scalar(value, style, &span)?;
+                node.fill_scalar(src);
                 record(&mut anchors, &mut recorded, anchor, &node, 1, bytes)?;
                 Built {
                     node,
@@ -104,6 +111,7 @@ pub(super) fn build(src: &str) -> Option<Node> {
                     },
                     anchor,
                     map,
+                    start: if map { entries.len() } else { items.len() },
                     key: None,
                     events: 1,
                     bytes: 0,
@@ -111,15 +119,18 @@ pub(super) fn build(src: &str) -> Option<Node> {
                 continue;
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let frame = stack.pop()?;
+                let mut frame = stack.pop()?;
                 if frame.key.is_some() || frame.map != matches!(event, Event::MappingEnd) {
                     return None;
                 }
-                if let Value::Map(entries) = &frame.node.value
-                    && has_duplicate_keys(entries)
-                {
-                    return None;
-                }
+                frame.node.value = if frame.map {
+                    if has_duplicate_keys(entries.get(frame.start..)?) {
+                        return None;
+                    }
+                    Value::Map(entries.split_off(frame.start))
+                } else {
+                    Value::Seq(items.split_off(frame.start))
+                };
                 let events = frame.events + 1;
                 record(
                     &mut anchors,
@@ -163,17 +174,16 @@ pub(super) fn build(src: &str) -> Option<Node> {
             Some(frame) => {
                 frame.events += built.events;
                 frame.bytes += built.bytes;
-                match (&mut frame.node.value, frame.key.take()) {
-                    (Value::Map(entries), Some(key)) => entries.push((key, built.node)),
-                    (Value::Map(_), None) => {
+                match (frame.map, frame.key.take()) {
+                    (true, Some(key)) => entries.push((key, built.node)),
+                    (true, None) => {
                         // Keys are strings here; others are serde-saphyr's.
                         if !matches!(built.node.value, Value::Str(_)) || built.alias {
                             return None;
                         }
                         frame.key = Some(built.node);
                     }
-                    (Value::Seq(items), _) => items.push(built.node),
-                    _ => return None,
+                    (false, _) => items.push(built.node),
                 }
             }
             None => {
