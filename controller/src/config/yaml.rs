@@ -906,8 +906,18 @@ mod tests {
         s
     }
 
+    /// `a0: &a0 [x]`, `a1: &a1 [*a0]`, ...: aliases nested `n` deep.
+    fn nested_aliases(n: usize) -> String {
+        let mut s = String::from("a0: &a0 [x]\n");
+        for i in 1..n {
+            s.push_str(&format!("a{i}: &a{i} [*a{}]\n", i - 1));
+        }
+        s
+    }
+
     #[test]
     fn the_tree_from_events_is_serde_saphyrs() {
+        assert!(same_as_serde(&nested_aliases(20)));
         assert!(same_as_serde(&wide(30)));
         let built = [
             "a:\n  b: 1.20\n  c: [x, 10]\n  d: yes\n  e: true\n",
@@ -925,6 +935,7 @@ mod tests {
             assert!(same_as_serde(src), "not built from events:\n{src}");
         }
         // Left to serde-saphyr (it refuses or resolves them).
+        let deep = nested_aliases(40);
         let left = [
             "",
             "a:\n  b: 1.20\n  c: [x, 010]\n",
@@ -938,6 +949,7 @@ mod tests {
             "a: [unclosed\n",
             "&a x: 1\n*a : 2\n",
             "a: &a [*a]\n",
+            deep.as_str(),
             "1: one\n",
             "true: yes\n",
         ];

@@ -21,6 +21,9 @@ use super::{NO_SPAN, Node, Number, Value, max_expansion, max_scalar_bytes};
 
 /// Deeper files are left to serde-saphyr, which refuses more than 64 levels.
 const GIVE_UP_DEPTH: usize = 48;
+/// Aliases inside anchors inside anchors...: serde-saphyr refuses more
+/// than 64 levels.
+const GIVE_UP_ALIAS_NESTING: usize = 32;
 
 /// A node being built, with what it costs when an alias repeats it: its
 /// events (one per scalar, two per collection) and scalar bytes.
@@ -29,6 +32,8 @@ struct Built {
     events: usize,
     bytes: usize,
     alias: bool,
+    /// Aliases nested in it: 1 for an alias of a node without aliases.
+    nesting: usize,
 }
 
 struct Frame {
@@ -43,6 +48,7 @@ struct Frame {
     key: Option<Node>,
     events: usize,
     bytes: usize,
+    nesting: usize,
 }
 
 /// The tree of `src`, or None when serde-saphyr must decide (module doc).
@@ -50,6 +56,7 @@ pub(super) fn build(src: &str) -> Option<Node> {
     let max_events = max_expansion(src.len()) / 2;
     let max_bytes = max_scalar_bytes(src.len()) / 2;
     let max_recorded = src.len().saturating_mul(2).saturating_add(max_events) / 2;
+    let mut recorded_bytes = 0usize;
     let mut options = Options::default();
     let budget = serde_saphyr::budget::Budget::default();
     options.simple_key_max_lookahead = budget.simple_key_max_lookahead;
@@ -83,13 +90,20 @@ pub(super) fn build(src: &str) -> Option<Node> {
                 total_bytes += bytes;
                 let mut node = scalar(value, style, &span)?;
                 node.fill_scalar(src);
-                record(&mut anchors, &mut recorded, anchor, &node, 1, bytes)?;
-                Built {
+                let built = Built {
                     node,
                     events: 1,
                     bytes,
                     alias: false,
-                }
+                    nesting: 0,
+                };
+                record(
+                    &mut anchors,
+                    (&mut recorded, &mut recorded_bytes),
+                    anchor,
+                    &built,
+                );
+                built
             }
             Event::SequenceStart(_, anchor, ref tag) | Event::MappingStart(_, anchor, ref tag) => {
                 if tag.is_some() || stack.len() >= GIVE_UP_DEPTH {
@@ -115,6 +129,7 @@ pub(super) fn build(src: &str) -> Option<Node> {
                     key: None,
                     events: 1,
                     bytes: 0,
+                    nesting: 0,
                 });
                 continue;
             }
@@ -131,28 +146,27 @@ pub(super) fn build(src: &str) -> Option<Node> {
                 } else {
                     Value::Seq(items.split_off(frame.start))
                 };
-                let events = frame.events + 1;
-                record(
-                    &mut anchors,
-                    &mut recorded,
-                    frame.anchor,
-                    &frame.node,
-                    events,
-                    frame.bytes,
-                )?;
-                Built {
+                let built = Built {
                     node: frame.node,
-                    events,
+                    events: frame.events + 1,
                     bytes: frame.bytes,
                     alias: false,
-                }
+                    nesting: frame.nesting,
+                };
+                record(
+                    &mut anchors,
+                    (&mut recorded, &mut recorded_bytes),
+                    frame.anchor,
+                    &built,
+                );
+                built
             }
             Event::Alias(id) => {
                 // An alias of an anchor still open (recursive) is None.
                 let target = anchors.get(id)?.as_ref()?;
                 replayed = replayed.saturating_add(target.events);
                 total_bytes = total_bytes.saturating_add(target.bytes);
-                if replayed > max_events {
+                if replayed > max_events || target.nesting >= GIVE_UP_ALIAS_NESTING {
                     return None;
                 }
                 let (line, column) = location(&span);
@@ -163,17 +177,19 @@ pub(super) fn build(src: &str) -> Option<Node> {
                     events: target.events,
                     bytes: target.bytes,
                     alias: true,
+                    nesting: target.nesting + 1,
                 }
             }
             _ => return None,
         };
-        if total_bytes > max_bytes || recorded > max_recorded {
+        if total_bytes > max_bytes || recorded > max_recorded || recorded_bytes > max_bytes {
             return None;
         }
         match stack.last_mut() {
             Some(frame) => {
                 frame.events += built.events;
                 frame.bytes += built.bytes;
+                frame.nesting = frame.nesting.max(built.nesting);
                 match (frame.map, frame.key.take()) {
                     (true, Some(key)) => entries.push((key, built.node)),
                     (true, None) => {
@@ -201,29 +217,28 @@ pub(super) fn build(src: &str) -> Option<Node> {
     root.filter(|r| !r.is_null())
 }
 
-/// Keeps an anchored node for its aliases.
+/// Keeps an anchored node for its aliases, and counts what anchors hold.
 fn record(
     anchors: &mut Vec<Option<Built>>,
-    recorded: &mut usize,
+    recorded: (&mut usize, &mut usize),
     anchor: usize,
-    node: &Node,
-    events: usize,
-    bytes: usize,
-) -> Option<()> {
+    built: &Built,
+) {
     if anchor == 0 {
-        return Some(());
+        return;
     }
-    *recorded = recorded.saturating_add(events);
+    *recorded.0 = recorded.0.saturating_add(built.events);
+    *recorded.1 = recorded.1.saturating_add(built.bytes);
     if anchors.len() <= anchor {
         anchors.resize_with(anchor + 1, || None);
     }
     anchors[anchor] = Some(Built {
-        node: node.clone(),
-        events,
-        bytes,
+        node: built.node.clone(),
+        events: built.events,
+        bytes: built.bytes,
         alias: false,
+        nesting: built.nesting,
     });
-    Some(())
 }
 
 /// A repeated node is located where the alias is, in all its parts (its
