@@ -224,7 +224,7 @@ fn styled_before_chars(before: &str) -> bool {
             first = Some(c);
         }
         match first {
-            Some(c) if matches!(c, '!' | '|' | '>') => return true,
+            Some('!' | '|' | '>') => return true,
             Some(_) => {}
             None => return false,
         }
