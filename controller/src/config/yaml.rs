@@ -929,6 +929,10 @@ mod tests {
             "a: &m\n  k: v\nb:\n  - &n [1, 2]\n  - *n\n  - *m\n",
             "ports: {client: \"8080:1025\", admin: 9100}\nenv: {J: [-Xmx512m, -Dx=y]}\n",
             "[1, 2, three]\n",
+            "a: 1\r\nb:\r\n  - x\r\n  - 'y'\r\n",
+            "\u{feff}a: b\n",
+            "a:\tb\nc: {d, e: f}\n# comment\ng: h # trailing\n",
+            "a: |\nb: value\nc: \"x !y\"\nd: value\n",
             "just text\n",
         ];
         for src in built {
