@@ -74,7 +74,7 @@ fn auditor_type(r: &mut Reader, item: &Node, path: &str) -> Option<(String, &'st
     };
     let Some(tnode) = entries
         .iter()
-        .find(|(k, _)| k.scalar_text().as_deref() == Some("type"))
+        .find(|(k, _)| k.text() == Some("type"))
         .map(|(_, v)| v)
     else {
         r.error(

@@ -68,9 +68,10 @@ pub fn parse_sources(
             return out;
         }
         for (k, knode, v) in r.entries(n, &p).unwrap_or_default() {
-            let kp = join(&p, &k);
+            // The key path only for errors: thousands of variables have none.
+            let kp = || join(&p, &k);
             if k.is_empty() || k.contains('=') {
-                r.error(knode, &kp, "invalid variable name");
+                r.error(knode, &kp(), "invalid variable name");
                 continue;
             }
             let mut text = String::new();
@@ -78,7 +79,7 @@ pub fn parse_sources(
             if !flatten(v, &mut text) {
                 r.error(
                     v,
-                    &kp,
+                    &kp(),
                     "a variable's value must be a scalar or a list of scalars, not a mapping",
                 );
             } else if text.contains('\0') {
@@ -86,7 +87,7 @@ pub fn parse_sources(
                 // the value: say so here, without the value.
                 r.error(
                     v,
-                    &kp,
+                    &kp(),
                     "a variable's value cannot contain a NUL character (Docker refuses it)",
                 );
             } else {
@@ -214,8 +215,9 @@ pub struct EnvfileCache {
 
 impl EnvfileCache {
     /// The user-given variables of one level, in order: envfiles, then `env`.
-    /// Unreadable or malformed envfiles are reported at their key.
-    pub fn resolve(&mut self, r: &mut Reader, src: &EnvSources) -> Vars {
+    /// Unreadable or malformed envfiles are reported at their key. The
+    /// `env` pairs are moved out of `src` (each level is resolved once).
+    pub fn resolve(&mut self, r: &mut Reader, src: &mut EnvSources) -> Vars {
         let mut out = Vars::new();
         for (file, node, path) in &src.envfiles {
             let entry = self.files.entry(file.clone()).or_insert_with(|| {
@@ -240,7 +242,11 @@ impl EnvfileCache {
             });
             out.extend(entry.iter().flatten().cloned());
         }
-        out.extend(src.env.iter().cloned());
+        if out.is_empty() {
+            out = std::mem::take(&mut src.env);
+        } else {
+            out.append(&mut src.env);
+        }
         out
     }
 }

@@ -109,7 +109,7 @@ fn check(r: &mut Reader, node: &Node, path: &str, target: &Target<'_>) -> Option
     let names = || keys::CHECK_TYPES.iter().map(|(n, _)| *n);
     let type_node = entries
         .iter()
-        .find(|(k, _)| k.scalar_text().as_deref() == Some("type"))
+        .find(|(k, _)| k.text() == Some("type"))
         .map(|(_, v)| v);
     let Some(type_node) = type_node else {
         let all: Vec<&str> = names().collect();

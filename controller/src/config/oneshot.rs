@@ -12,7 +12,7 @@ use super::reader::{Fields, Reader, describe};
 pub fn read(r: &mut Reader, f: &Fields<'_>, into: &mut ContainerOptions) {
     if let Some(n) = f.get("run") {
         let path = f.path("run");
-        let mode = match n.scalar_text().as_deref() {
+        let mode = match n.text() {
             Some("once") => Some(RunMode::Once),
             Some("always") => Some(RunMode::Always),
             _ => {

@@ -1266,3 +1266,35 @@ fn daemon_errors_are_scrubbed_of_the_instance_secrets() {
         "link variables (KEYSTORE_KS1_HOST) and short values stay"
     );
 }
+
+/// Above `PARALLEL_HASHES` instances the configuration hashes are computed
+/// on two threads: each is still its own instance's.
+#[test]
+fn config_hashes_on_two_threads_are_each_instances_own() {
+    let mut yaml = format!("{SHIPS}services:\n");
+    for s in 0..2 {
+        yaml.push_str(&format!(
+            "  svc{s}:\n    image: app:{s}\n    env: {{LEVEL: l{s}}}\n    instances:\n"
+        ));
+        for i in 0..60 {
+            yaml.push_str(&format!(
+                "      svc{s}-{i}: {{ship: s{}, env: {{ID: {i}}}}}\n",
+                i % 2 + 1
+            ));
+        }
+    }
+    let env = ok(&yaml);
+    assert_eq!(env.instances.len(), 120);
+    let mut seen = std::collections::BTreeSet::new();
+    for inst in env.instances.values() {
+        let digest = env.envs.services[&inst.service].digest;
+        let user = env
+            .envs
+            .instances
+            .get(&inst.name)
+            .map_or(&[][..], Vec::as_slice);
+        let expected = super::hash::config_hash(inst, &inst.ship.ip, &digest, user);
+        assert_eq!(inst.config_hash, expected, "{}", inst.name);
+        assert!(seen.insert(expected), "{}", inst.name);
+    }
+}

@@ -118,7 +118,14 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
     if !r.errors.is_empty() {
         return Err(finish(r.errors));
     }
-    let envs = compute_envs(&mut r, &name, &services, &instances, &sextra, &iextra);
+    let envs = compute_envs(
+        &mut r,
+        &name,
+        &services,
+        &instances,
+        &mut sextra,
+        &mut iextra,
+    );
     hash_instances(&mut instances, &envs);
     let secrets = Secrets {
         names: secret_names,
@@ -192,8 +199,12 @@ fn check_cycles(
     }
 }
 
+/// Instances from which the configuration hashes are computed on two
+/// threads (a thread costs more than hashing a few instances).
+const PARALLEL_HASHES: usize = 64;
+
 fn hash_instances(instances: &mut BTreeMap<String, Instance>, envs: &ContainerEnvs) {
-    for inst in instances.values_mut() {
+    let hash = |inst: &Instance| {
         let digest = envs
             .services
             .get(&inst.service)
@@ -202,7 +213,31 @@ fn hash_instances(instances: &mut BTreeMap<String, Instance>, envs: &ContainerEn
             .instances
             .get(&inst.name)
             .map_or(&[][..], Vec::as_slice);
-        inst.config_hash = super::hash::config_hash(inst, &inst.ship.ip, &digest, user);
+        super::hash::config_hash(inst, &inst.ship.ip, &digest, user)
+    };
+    let all: Vec<&Instance> = instances.values().collect();
+    let hashes: Vec<String> = if all.len() < PARALLEL_HASHES {
+        all.iter().map(|i| hash(i)).collect()
+    } else {
+        // Each hash is independent (a tenth of the time of `validate` on
+        // one thread): the second half on another thread.
+        let (mine, theirs) = all.split_at(all.len() / 2);
+        std::thread::scope(|scope| {
+            let other = std::thread::Builder::new()
+                .name("hash".into())
+                .spawn_scoped(scope, || theirs.iter().map(|i| hash(i)).collect::<Vec<_>>());
+            let mut out: Vec<String> = mine.iter().map(|i| hash(i)).collect();
+            // Without a thread (or should it fail), here.
+            let rest = other
+                .ok()
+                .and_then(|h| h.join().ok())
+                .unwrap_or_else(|| theirs.iter().map(|i| hash(i)).collect());
+            out.extend(rest);
+            out
+        })
+    };
+    for (inst, h) in instances.values_mut().zip(hashes) {
+        inst.config_hash = h;
     }
 }
 
@@ -457,8 +492,8 @@ fn compute_envs(
     name: &str,
     services: &BTreeMap<String, Service>,
     instances: &BTreeMap<String, Instance>,
-    sextra: &BTreeMap<String, ServiceExtra<'_>>,
-    iextra: &BTreeMap<String, Extra<'_>>,
+    sextra: &mut BTreeMap<String, ServiceExtra<'_>>,
+    iextra: &mut BTreeMap<String, Extra<'_>>,
 ) -> ContainerEnvs {
     // Link variables follow declared `requires` only (volumes_from adds
     // ordering, not variables), transitively; `wants_info` directly.
@@ -478,8 +513,8 @@ fn compute_envs(
         deps.extend(s.wants_info.iter().cloned());
         deps.remove(&s.name);
         let user = sextra
-            .get(&s.name)
-            .map(|x| cache.resolve(r, &x.sources))
+            .get_mut(&s.name)
+            .map(|x| cache.resolve(r, &mut x.sources))
             .unwrap_or_default();
         let senv = ServiceEnv {
             user,
@@ -490,9 +525,9 @@ fn compute_envs(
         envs.services.insert(s.name.clone(), senv);
     }
     envs.seal();
-    for (iname, x) in iextra {
+    for (iname, x) in iextra.iter_mut() {
         envs.instances
-            .insert(iname.clone(), cache.resolve(r, &x.sources));
+            .insert(iname.clone(), cache.resolve(r, &mut x.sources));
     }
     envs
 }

@@ -15,6 +15,8 @@ use serde_saphyr::Spanned;
 
 use super::error::ConfigError;
 
+mod events;
+
 /// A YAML node with its position (1-based; 0 when unknown).
 #[derive(Debug, Clone)]
 pub struct Node {
@@ -72,7 +74,7 @@ impl Node {
         match &self.value {
             Value::Map(entries) => entries
                 .iter()
-                .find(|(k, _)| k.scalar_text().as_deref() == Some(key))
+                .find(|(k, _)| k.text() == Some(key))
                 .map(|(_, v)| v),
             _ => None,
         }
@@ -84,7 +86,7 @@ impl Node {
             Value::Map(entries) => Some(
                 entries
                     .iter()
-                    .filter_map(|(k, _)| k.scalar_text())
+                    .filter_map(|(k, _)| k.text().map(str::to_string))
                     .collect(),
             ),
             _ => None,
@@ -98,10 +100,16 @@ impl Node {
     /// A string, or the text of a number or boolean: what a scalar reads as
     /// where a string is expected (keys, names, paths).
     pub fn scalar_text(&self) -> Option<String> {
+        self.text().map(str::to_string)
+    }
+
+    /// As `scalar_text`, borrowed (lookups by key need no copy).
+    pub fn text(&self) -> Option<&str> {
         match &self.value {
-            Value::Str(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.text.clone()),
-            Value::Bool(b) => Some(b.to_string()),
+            Value::Str(s) => Some(s),
+            Value::Number(n) => Some(&n.text),
+            Value::Bool(true) => Some("true"),
+            Value::Bool(false) => Some("false"),
             _ => None,
         }
     }
@@ -112,6 +120,19 @@ impl Node {
     }
 
     fn fill_number_text(&mut self, src: &str) {
+        match &mut self.value {
+            Value::Seq(items) => items.iter_mut().for_each(|n| n.fill_number_text(src)),
+            Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+                k.fill_number_text(src);
+                v.fill_number_text(src);
+            }),
+            _ => self.fill_scalar(src),
+        }
+    }
+
+    /// A number's text as written, and whether a string is plain (from
+    /// the source text at its span).
+    fn fill_scalar(&mut self, src: &str) {
         match &mut self.value {
             Value::Number(n) => {
                 let (start, len) = (self.span.0 as usize, self.span.1 as usize);
@@ -141,24 +162,74 @@ impl Node {
                     // The span starts after a tag (`!!str x`) or a block
                     // indicator (`|`, `>-`): look at the tokens before it (a
                     // tag or indicator and an anchor, in any order).
-                    let styled = src[..start]
-                        .rsplit(|c: char| c.is_whitespace() || "[{,".contains(c))
-                        .filter(|t| !t.is_empty())
-                        .take(2)
-                        .any(|t| t.starts_with(['!', '|', '>']));
+                    let styled = styled_before(src, start);
                     self.plain = !styled
                         && !text.is_empty()
                         && !text.starts_with(['"', '\'', '|', '>', '!', '&', '*']);
                 }
             }
-            Value::Seq(items) => items.iter_mut().for_each(|n| n.fill_number_text(src)),
-            Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
-                k.fill_number_text(src);
-                v.fill_number_text(src);
-            }),
             _ => {}
         }
     }
+}
+
+/// Whether one of the two tokens before byte `start` (tokens separated by
+/// white space, `[`, `{` or `,`) is a tag or a block indicator (starts
+/// with `!`, `|` or `>`). Scans back only over those two tokens, one
+/// character at a time: called for every string of the file.
+fn styled_before(src: &str, start: usize) -> bool {
+    let Some(before) = src.get(..start) else {
+        return false;
+    };
+    // ASCII text byte by byte; other text (where white space may be
+    // multi-byte) character by character.
+    let bytes = before.as_bytes();
+    let mut i = bytes.len();
+    for _ in 0..2 {
+        let separator = |b: u8| {
+            matches!(
+                b,
+                b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b'[' | b'{' | b','
+            )
+        };
+        while i > 0 && separator(bytes[i - 1]) {
+            i -= 1;
+        }
+        let end = i;
+        while i > 0 && !separator(bytes[i - 1]) {
+            if !bytes[i - 1].is_ascii() {
+                return styled_before_chars(before);
+            }
+            i -= 1;
+        }
+        if i == end {
+            return false;
+        }
+        if matches!(bytes[i], b'!' | b'|' | b'>') {
+            return true;
+        }
+    }
+    false
+}
+
+/// `styled_before` over characters.
+fn styled_before_chars(before: &str) -> bool {
+    let separator = |c: char| c.is_whitespace() || matches!(c, '[' | '{' | ',');
+    let mut chars = before.chars().rev().peekable();
+    for _ in 0..2 {
+        // Skip separators, then read one token back to its first character.
+        while chars.next_if(|&c| separator(c)).is_some() {}
+        let mut first = None;
+        while let Some(c) = chars.next_if(|&c| !separator(c)) {
+            first = Some(c);
+        }
+        match first {
+            Some('!' | '|' | '>') => return true,
+            Some(_) => {}
+            None => return false,
+        }
+    }
+    false
 }
 
 /// How far aliases and merges may expand a document: the items (values,
@@ -220,6 +291,18 @@ pub fn parse(src: &str) -> Result<Node, ConfigError> {
 const PARSER_STACK: usize = 32 * 1024 * 1024;
 
 fn parse_here(src: &str) -> Result<Node, ConfigError> {
+    // The common case straight from the parser's events; serde-saphyr for
+    // the rest, and for every error (see `events`).
+    if let Some(root) = events::build(src) {
+        return Ok(root);
+    }
+    let mut root = parse_serde(src)?;
+    root.fill_number_text(src);
+    Ok(root)
+}
+
+/// The tree through serde-saphyr, numbers' text not yet filled in.
+fn parse_serde(src: &str) -> Result<Node, ConfigError> {
     let expansion = max_expansion(src.len());
     let options = serde_saphyr::options! {
         strict_booleans: true,
@@ -250,13 +333,11 @@ fn parse_here(src: &str) -> Result<Node, ConfigError> {
             max_total_replayed_events: expansion,
         },
     };
-    let mut root: Node = match serde_saphyr::from_str_with_options::<Option<Node>>(src, options) {
-        Ok(Some(node)) => node,
-        Ok(None) => return Err(ConfigError::new("", "the file is empty")),
-        Err(e) => return Err(yaml_error(&e, src.len())),
-    };
-    root.fill_number_text(src);
-    Ok(root)
+    match serde_saphyr::from_str_with_options::<Option<Node>>(src, options) {
+        Ok(Some(node)) => Ok(node),
+        Ok(None) => Err(ConfigError::new("", "the file is empty")),
+        Err(e) => Err(yaml_error(&e, src.len())),
+    }
 }
 
 /// serde-saphyr's message without its rendered snippet (which would echo
@@ -691,6 +772,211 @@ mod tests {
         assert_eq!(thousands(52_000_000), "52,000,000");
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1000), "1,000");
+    }
+
+    /// The scan back from a string agrees with splitting the whole text
+    /// before it (the former way), on tags, anchors, block indicators and
+    /// flow separators.
+    #[test]
+    fn styled_before_looks_at_two_tokens_back() {
+        let reference = |src: &str, start: usize| {
+            src[..start]
+                .rsplit(|c: char| c.is_whitespace() || "[{,".contains(c))
+                .filter(|t| !t.is_empty())
+                .take(2)
+                .any(|t| t.starts_with(['!', '|', '>']))
+        };
+        let cases = [
+            ("a: x", 3, false),
+            ("a: !!str x", 9, true),
+            ("a: &y !!str x", 12, true),
+            ("a: !!str &y x", 12, true),
+            ("a: &y x", 6, false),
+            ("a: |\n  x", 7, true),
+            ("a: >-\n  x", 8, true),
+            ("[!!str x]", 7, true),
+            ("{k: !t,x}", 7, true),
+            ("!a b c x", 7, false),
+            ("  x", 2, false),
+            ("x", 0, false),
+            ("\u{a0}!t\u{a0}x", 6, true),
+            ("é: x", 4, false),
+        ];
+        for (src, start, want) in cases {
+            assert_eq!(reference(src, start), want, "{src:?}");
+            assert_eq!(styled_before(src, start), want, "{src:?}");
+        }
+        // Every position of a file with all of them.
+        let src = "a: !!str x\nb: [&y !t z, |, >]\nc: |\n  t\n{d: !x e}\n\u{2003}f: !!g h";
+        for (start, _) in src.char_indices() {
+            assert_eq!(styled_before(src, start), reference(src, start), "{start}");
+        }
+        let ascii = "a: !!str x\nb: [&y !t z, |, >]\nc: |\n  t\n{d: !x e}\n\tf: !!g h\x0bi";
+        for start in 0..=ascii.len() {
+            assert_eq!(
+                styled_before(ascii, start),
+                reference(ascii, start),
+                "{start}"
+            );
+        }
+    }
+
+    /// Differences between two trees: value, line, column, span, style.
+    fn diff(a: &Node, b: &Node, at: &str, out: &mut Vec<String>) {
+        let head = |n: &Node| (n.line, n.column, n.span, n.plain, n.kind());
+        if head(a) != head(b) {
+            out.push(format!("{at}: {:?} vs {:?}", head(a), head(b)));
+        }
+        match (&a.value, &b.value) {
+            (Value::Seq(x), Value::Seq(y)) if x.len() == y.len() => {
+                for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                    diff(p, q, &format!("{at}[{i}]"), out);
+                }
+            }
+            (Value::Map(x), Value::Map(y)) if x.len() == y.len() => {
+                for ((kp, vp), (kq, vq)) in x.iter().zip(y) {
+                    let k = kp.text().unwrap_or("?");
+                    diff(kp, kq, &format!("{at}.<key {k}>"), out);
+                    diff(vp, vq, &format!("{at}.{k}"), out);
+                }
+            }
+            (Value::Seq(_) | Value::Map(_), _) => out.push(format!("{at}: lengths differ")),
+            (Value::Number(x), Value::Number(y)) => {
+                if (&x.text, x.int, x.float.to_bits()) != (&y.text, y.int, y.float.to_bits()) {
+                    out.push(format!("{at}: {x:?} vs {y:?}"));
+                }
+            }
+            (x, y) => {
+                if a.text() != b.text() || a.is_null() != b.is_null() {
+                    out.push(format!("{at}: {x:?} vs {y:?}"));
+                }
+            }
+        }
+    }
+
+    /// The tree built from events, when it is built, equals serde-saphyr's
+    /// in every node; returns whether it was built.
+    fn same_as_serde(src: &str) -> bool {
+        let Some(fast) = events::build(src) else {
+            return false;
+        };
+        let mut slow = parse_serde(src).unwrap_or_else(|e| panic!("{e:?} for\n{src}"));
+        slow.fill_number_text(src);
+        let mut out = Vec::new();
+        diff(&fast, &slow, "", &mut out);
+        assert!(out.is_empty(), "{}\nfor\n{src}", out.join("\n"));
+        true
+    }
+
+    /// The shape of `scripts/bench/config --generate wide`, small.
+    fn wide(n: usize) -> String {
+        let mut s = String::from(
+            "name: bench\n_jvm: &jvm [-Xmx512m, [-XX:+UseG1GC, -Dfoo=bar]]\n\
+             ship_defaults: {timeout: 10, max_concurrency: 4}\nships:\n",
+        );
+        for i in 1..=5 {
+            s.push_str(&format!(
+                "  ship{i}: {{ip: 10.213.1.{i}, docker_port: 2375}}\n"
+            ));
+        }
+        s.push_str("services:\n");
+        for v in 1..=n.div_ceil(10) {
+            s.push_str(&format!(
+                "  svc-{v}:\n    image: registry.example:5000/team/svc-{v}:1.{v}\n\
+                 \x20   env: {{JAVA_OPTS: *jvm, LEVEL: info, WORKERS: 4}}\n\
+                 \x20   ports: {{admin: 9{}00}}\n\
+                 \x20   lifecycle: {{running: [{{type: tcp, port: client}}]}}\n    instances:\n",
+                v % 10
+            ));
+            for i in 1..=10 {
+                let k = (v - 1) * 10 + i;
+                s.push_str(&format!(
+                    "      svc-{v}-{i}:\n        ship: ship{}\n\
+                     \x20       ports: {{client: \"8080:{}\", admin: \"9000:{}\"}}\n\
+                     \x20       env:\n          ID: {k}\n",
+                    k % 5 + 1,
+                    1024 + k,
+                    30000 + k
+                ));
+                for j in 1..40 {
+                    s.push_str(&format!("          VARIABLE_{j}: value-{j}-{k}\n"));
+                }
+            }
+        }
+        s
+    }
+
+    /// `a0: &a0 [x]`, `a1: &a1 [*a0]`, ...: aliases nested `n` deep.
+    fn nested_aliases(n: usize) -> String {
+        let mut s = String::from("a0: &a0 [x]\n");
+        for i in 1..n {
+            s.push_str(&format!("a{i}: &a{i} [*a{}]\n", i - 1));
+        }
+        s
+    }
+
+    #[test]
+    fn the_tree_from_events_is_serde_saphyrs() {
+        assert!(same_as_serde(&nested_aliases(20)));
+        assert!(same_as_serde(&wide(30)));
+        let built = [
+            "a:\n  b: 1.20\n  c: [x, 10]\n  d: yes\n  e: true\n",
+            "_d: &d {x: 1, y: [2, 3.5]}\nm: *d\nl:\n  - *d\n  - &s text\n  - *s\n",
+            "a: &x 2001-12-14 21:59:43.10\nb: *x\nc: \"q\"\nd: 'q'\ne: |\n  l1\n  l2\nf: >-\n  x\n",
+            "- -1\n- 0\n- 18446744073709551615\n- 9223372036854775808\n- ~\n- null\n- \n- FALSE\n",
+            "k: [a, {b: c}, [d]]\n? complex\n: value\nempty:\nlast: 10.0.0.1\n",
+            "x:   spaced   \ny: \"multi\n  line\"\nz: plain\n  continued\nu: é ü\n",
+            "a: &m\n  k: v\nb:\n  - &n [1, 2]\n  - *n\n  - *m\n",
+            "ports: {client: \"8080:1025\", admin: 9100}\nenv: {J: [-Xmx512m, -Dx=y]}\n",
+            "[1, 2, three]\n",
+            "a: 1\r\nb:\r\n  - x\r\n  - 'y'\r\n",
+            "\u{feff}a: b\n",
+            "a:\tb\nc: {d, e: f}\n# comment\ng: h # trailing\n",
+            "a: |\nb: value\nc: \"x !y\"\nd: value\n",
+            "just text\n",
+        ];
+        for src in built {
+            assert!(same_as_serde(src), "not built from events:\n{src}");
+        }
+        // Left to serde-saphyr (it refuses or resolves them).
+        let deep = nested_aliases(40);
+        let left = [
+            "",
+            "a:\n  b: 1.20\n  c: [x, 010]\n",
+            "# only a comment\n",
+            "---\na: 1\n",
+            "a: 1\n---\nb: 2\n",
+            "a: 1\na: 2\n",
+            "a: !!str 1\n",
+            "_d: &d {x: 1}\nm:\n  <<: *d\n  y: 2\n",
+            "a: 0x1F\nb: 1e3\nc: .inf\n",
+            "a: [unclosed\n",
+            "&a x: 1\n*a : 2\n",
+            "a: &a [*a]\n",
+            deep.as_str(),
+            "1: one\n",
+            "true: yes\n",
+        ];
+        for src in left {
+            assert!(!same_as_serde(src), "built from events:\n{src}");
+        }
+        // Every file of the repository's corpora: equal whenever built.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = 0;
+        for dir in [
+            "tests/bad-input",
+            "examples",
+            "controller/tests/fixtures/schema",
+        ] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "yaml") {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    files += usize::from(same_as_serde(&text));
+                }
+            }
+        }
+        assert!(files > 50, "{files}");
     }
 
     #[test]

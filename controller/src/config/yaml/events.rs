@@ -1,0 +1,459 @@
+//! The common case of `yaml::parse`, fast: the node tree built straight
+//! from the YAML parser's events (the parser serde-saphyr itself drives,
+//! with the same options), without serde and its `Spanned` wrappers, which
+//! cost three times the parsing itself.
+//!
+//! It builds exactly the tree serde-saphyr builds, and gives up (returns
+//! None, and the file is parsed again through serde-saphyr) on everything
+//! it does not reproduce or that could be an error: syntax errors, tags,
+//! merge keys (`<<`), aliases used as keys, duplicate keys, several or
+//! explicit documents, an empty file, scalars whose type it does not know
+//! for certain, nesting deeper than `GIVE_UP_DEPTH`, and alias expansion or
+//! scalar bytes above half their limits. Every error message therefore
+//! still comes from one place, and the limits are enforced as before.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+use serde_saphyr::granit_parser::{Event, Options, Parser, ScalarStyle, Span};
+
+use super::{NO_SPAN, Node, Number, Value, max_expansion, max_scalar_bytes};
+
+/// Deeper files are left to serde-saphyr, which refuses more than 64 levels.
+const GIVE_UP_DEPTH: usize = 48;
+/// Aliases inside anchors inside anchors...: serde-saphyr refuses more
+/// than 64 levels.
+const GIVE_UP_ALIAS_NESTING: usize = 32;
+
+/// A node being built, with what it costs when an alias repeats it: its
+/// events (one per scalar, two per collection) and scalar bytes.
+struct Built {
+    node: Node,
+    events: usize,
+    bytes: usize,
+    alias: bool,
+    /// Aliases nested in it: 1 for an alias of a node without aliases.
+    nesting: usize,
+}
+
+struct Frame {
+    node: Node,
+    anchor: usize,
+    map: bool,
+    /// Where the collection's items (or entries) start in the shared
+    /// list of items being built: each collection gets a vector of its
+    /// exact size once complete, rather than one grown item by item.
+    start: usize,
+    /// A mapping's key waiting for its value.
+    key: Option<Node>,
+    events: usize,
+    bytes: usize,
+    nesting: usize,
+}
+
+/// The tree of `src`, or None when serde-saphyr must decide (module doc).
+pub(super) fn build(src: &str) -> Option<Node> {
+    let max_events = max_expansion(src.len()) / 2;
+    let max_bytes = max_scalar_bytes(src.len()) / 2;
+    let max_recorded = src.len().saturating_mul(2).saturating_add(max_events) / 2;
+    let mut recorded_bytes = 0usize;
+    let mut options = Options::default();
+    let budget = serde_saphyr::budget::Budget::default();
+    options.simple_key_max_lookahead = budget.simple_key_max_lookahead;
+    options.flow_nesting_limit = budget.flow_nesting_limit;
+    options.emit_comments = false;
+
+    let mut anchors: Vec<Option<Built>> = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut items: Vec<Node> = Vec::new();
+    let mut entries: Vec<(Node, Node)> = Vec::new();
+    let mut root: Option<Node> = None;
+    let mut documents = 0;
+    let (mut replayed, mut total_bytes, mut recorded) = (0usize, 0usize, 0usize);
+
+    for item in Parser::new_from_str_with_options(src, options) {
+        let (event, span) = item.ok()?;
+        let built = match event {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => continue,
+            Event::DocumentStart(explicit, version) => {
+                documents += 1;
+                if explicit || version.is_some() || documents > 1 {
+                    return None;
+                }
+                continue;
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                if tag.is_some() {
+                    return None;
+                }
+                let bytes = value.len();
+                total_bytes += bytes;
+                let mut node = scalar(value, style, &span)?;
+                node.fill_scalar(src);
+                let built = Built {
+                    node,
+                    events: 1,
+                    bytes,
+                    alias: false,
+                    nesting: 0,
+                };
+                record(
+                    &mut anchors,
+                    (&mut recorded, &mut recorded_bytes),
+                    anchor,
+                    &built,
+                );
+                built
+            }
+            Event::SequenceStart(_, anchor, ref tag) | Event::MappingStart(_, anchor, ref tag) => {
+                if tag.is_some() || stack.len() >= GIVE_UP_DEPTH {
+                    return None;
+                }
+                let map = matches!(event, Event::MappingStart(..));
+                let (line, column) = location(&span);
+                stack.push(Frame {
+                    node: Node {
+                        value: if map {
+                            Value::Map(Vec::new())
+                        } else {
+                            Value::Seq(Vec::new())
+                        },
+                        line,
+                        column,
+                        span: byte_span(&span)?,
+                        plain: false,
+                    },
+                    anchor,
+                    map,
+                    start: if map { entries.len() } else { items.len() },
+                    key: None,
+                    events: 1,
+                    bytes: 0,
+                    nesting: 0,
+                });
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let mut frame = stack.pop()?;
+                if frame.key.is_some() || frame.map != matches!(event, Event::MappingEnd) {
+                    return None;
+                }
+                frame.node.value = if frame.map {
+                    if has_duplicate_keys(entries.get(frame.start..)?) {
+                        return None;
+                    }
+                    Value::Map(entries.split_off(frame.start))
+                } else {
+                    Value::Seq(items.split_off(frame.start))
+                };
+                let built = Built {
+                    node: frame.node,
+                    events: frame.events + 1,
+                    bytes: frame.bytes,
+                    alias: false,
+                    nesting: frame.nesting,
+                };
+                record(
+                    &mut anchors,
+                    (&mut recorded, &mut recorded_bytes),
+                    frame.anchor,
+                    &built,
+                );
+                built
+            }
+            Event::Alias(id) => {
+                // An alias of an anchor still open (recursive) is None.
+                let target = anchors.get(id)?.as_ref()?;
+                replayed = replayed.saturating_add(target.events);
+                total_bytes = total_bytes.saturating_add(target.bytes);
+                if replayed > max_events || target.nesting >= GIVE_UP_ALIAS_NESTING {
+                    return None;
+                }
+                let (line, column) = location(&span);
+                let mut node = target.node.clone();
+                relocate(&mut node, line, column);
+                Built {
+                    node,
+                    events: target.events,
+                    bytes: target.bytes,
+                    alias: true,
+                    nesting: target.nesting + 1,
+                }
+            }
+            _ => return None,
+        };
+        if total_bytes > max_bytes || recorded > max_recorded || recorded_bytes > max_bytes {
+            return None;
+        }
+        match stack.last_mut() {
+            Some(frame) => {
+                frame.events += built.events;
+                frame.bytes += built.bytes;
+                frame.nesting = frame.nesting.max(built.nesting);
+                match (frame.map, frame.key.take()) {
+                    (true, Some(key)) => entries.push((key, built.node)),
+                    (true, None) => {
+                        // Keys are strings here; others are serde-saphyr's.
+                        if !matches!(built.node.value, Value::Str(_)) || built.alias {
+                            return None;
+                        }
+                        frame.key = Some(built.node);
+                    }
+                    (false, _) => items.push(built.node),
+                }
+            }
+            None => {
+                if root.is_some() {
+                    return None;
+                }
+                root = Some(built.node);
+            }
+        }
+    }
+    // An empty document is null: serde-saphyr words that.
+    if !stack.is_empty() {
+        return None;
+    }
+    root.filter(|r| !r.is_null())
+}
+
+/// Keeps an anchored node for its aliases, and counts what anchors hold.
+fn record(
+    anchors: &mut Vec<Option<Built>>,
+    recorded: (&mut usize, &mut usize),
+    anchor: usize,
+    built: &Built,
+) {
+    if anchor == 0 {
+        return;
+    }
+    *recorded.0 = recorded.0.saturating_add(built.events);
+    *recorded.1 = recorded.1.saturating_add(built.bytes);
+    if anchors.len() <= anchor {
+        anchors.resize_with(anchor + 1, || None);
+    }
+    anchors[anchor] = Some(Built {
+        node: built.node.clone(),
+        events: built.events,
+        bytes: built.bytes,
+        alias: false,
+        nesting: built.nesting,
+    });
+}
+
+/// A repeated node is located where the alias is, in all its parts (its
+/// span stays the definition's, for the text of numbers).
+fn relocate(node: &mut Node, line: u32, column: u32) {
+    node.line = line;
+    node.column = column;
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| relocate(n, line, column)),
+        Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+            relocate(k, line, column);
+            relocate(v, line, column);
+        }),
+        _ => {}
+    }
+}
+
+fn has_duplicate_keys(entries: &[(Node, Node)]) -> bool {
+    let text = |n: &Node| n.text().map(str::to_string);
+    if entries.len() <= 16 {
+        return entries.iter().enumerate().any(|(i, (k, _))| {
+            let k = k.text();
+            entries[..i].iter().any(|(o, _)| o.text() == k)
+        });
+    }
+    let mut seen = HashSet::with_capacity(entries.len());
+    !entries.iter().all(|(k, _)| seen.insert(text(k)))
+}
+
+/// Line and column (1-based), as serde-saphyr reports them.
+fn location(span: &Span) -> (u32, u32) {
+    (
+        u32::try_from(span.start.line()).unwrap_or(u32::MAX),
+        u32::try_from(span.start.col() + 1).unwrap_or(u32::MAX),
+    )
+}
+
+fn byte_span(span: &Span) -> Option<(u32, u32)> {
+    let start = span.start.byte_offset()?;
+    let end = span.end.byte_offset()?;
+    let len = end.checked_sub(start)?;
+    Some(
+        u32::try_from(start)
+            .ok()
+            .zip(u32::try_from(len).ok())
+            .unwrap_or(NO_SPAN),
+    )
+}
+
+/// An untagged scalar as serde-saphyr resolves it (strict booleans, YAML
+/// 1.2 numbers), for the forms known for certain; None for the others.
+fn scalar(value: Cow<'_, str>, style: ScalarStyle, span: &Span) -> Option<Node> {
+    let (line, column) = location(span);
+    let value = if style != ScalarStyle::Plain {
+        Value::Str(value.into_owned())
+    } else {
+        match resolve_plain(&value)? {
+            Plain::Null => Value::Null,
+            Plain::Bool(b) => Value::Bool(b),
+            Plain::Number(n) => Value::Number(Box::new(n)),
+            Plain::Str => Value::Str(value.into_owned()),
+        }
+    };
+    Some(Node {
+        value,
+        line,
+        column,
+        span: byte_span(span)?,
+        plain: false,
+    })
+}
+
+#[derive(Debug, PartialEq)]
+enum Plain {
+    Null,
+    Bool(bool),
+    Number(Number),
+    Str,
+}
+
+impl PartialEq for Number {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+            && self.int == other.int
+            && self.float.to_bits() == other.float.to_bits()
+    }
+}
+
+/// A plain scalar: null, a boolean (`true`/`false` in three cases), a
+/// decimal integer without a leading zero, a decimal fraction without
+/// exponent, or a string that no number form could read; None for every
+/// other form (`0x1F`, `1e3`, `.inf`, `010`, `1_000`, `+1`, `<<`...).
+fn resolve_plain(text: &str) -> Option<Plain> {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Plain::Null),
+        "true" | "True" | "TRUE" => return Some(Plain::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Plain::Bool(false)),
+        "<<" => return None,
+        _ => {}
+    }
+    let bytes = text.as_bytes();
+    // Parsed scalars carry no padding; anything else is left alone.
+    let first = *bytes.first()?;
+    let last = *bytes.last()?;
+    if matches!(first, b' ' | b'\t' | b'\r' | b'\n') || matches!(last, b' ' | b'\t' | b'\r' | b'\n')
+    {
+        return None;
+    }
+    if !matches!(first, b'0'..=b'9' | b'+' | b'-' | b'.') {
+        // No number, boolean or null starts otherwise (`inf` and `nan`
+        // read as numbers only with a dot in YAML 1.2).
+        return Some(Plain::Str);
+    }
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if all_digits(digits) && (digits.len() == 1 || !digits.starts_with('0')) {
+        let number = if negative {
+            let v: i64 = text.parse().ok()?;
+            Number {
+                text: v.to_string(),
+                int: Some(v),
+                float: v as f64,
+            }
+        } else {
+            let v: u64 = text.parse().ok()?;
+            Number {
+                text: v.to_string(),
+                int: i64::try_from(v).ok(),
+                float: v as f64,
+            }
+        };
+        return Some(Plain::Number(number));
+    }
+    if let Some((whole, fraction)) = digits.split_once('.')
+        && all_digits(whole)
+        && all_digits(fraction)
+    {
+        let v: f64 = text.parse().ok().filter(|v: &f64| v.is_finite())?;
+        return Some(Plain::Number(Number {
+            text: v.to_string(),
+            int: None,
+            float: v,
+        }));
+    }
+    // `.inf`, `+.nan` and other forms with a sign or a leading dot.
+    if digits.starts_with('.') || text.starts_with('+') {
+        return None;
+    }
+    // Strings for certain: a character no number form has, or digits
+    // with several dots (an address, a version).
+    let numeric_char = |b: u8| {
+        b.is_ascii_hexdigit()
+            || matches!(
+                b,
+                b'x' | b'X' | b'o' | b'O' | b'+' | b'-' | b'.' | b'_' | b':'
+            )
+    };
+    if !bytes.iter().all(|&b| numeric_char(b))
+        || (bytes.iter().all(|&b| b.is_ascii_digit() || b == b'.')
+            && bytes.iter().filter(|&&b| b == b'.').count() >= 2)
+    {
+        return Some(Plain::Str);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_scalars_resolve_only_when_certain() {
+        let num = |text: &str, int: Option<i64>, float: f64| {
+            Some(Plain::Number(Number {
+                text: text.into(),
+                int,
+                float,
+            }))
+        };
+        assert_eq!(resolve_plain("~"), Some(Plain::Null));
+        assert_eq!(resolve_plain("True"), Some(Plain::Bool(true)));
+        assert_eq!(resolve_plain("yes"), Some(Plain::Str));
+        assert_eq!(resolve_plain("nan"), Some(Plain::Str));
+        assert_eq!(resolve_plain("42"), num("42", Some(42), 42.0));
+        assert_eq!(resolve_plain("-7"), num("-7", Some(-7), -7.0));
+        assert_eq!(resolve_plain("0"), num("0", Some(0), 0.0));
+        assert_eq!(
+            resolve_plain("18446744073709551615"),
+            num("18446744073709551615", None, u64::MAX as f64)
+        );
+        assert_eq!(resolve_plain("1.20"), num("1.2", None, 1.2));
+        assert_eq!(resolve_plain("10.213.1.5"), Some(Plain::Str));
+        assert_eq!(resolve_plain("-Xmx512m"), Some(Plain::Str));
+        assert_eq!(resolve_plain("8080:80/udp"), Some(Plain::Str));
+        for unsure in [
+            "010",
+            "0x1F",
+            "0o17",
+            "1e3",
+            ".inf",
+            "-.inf",
+            ".nan",
+            "+1",
+            "1_000",
+            "1.",
+            ".5",
+            "99999999999999999999",
+            "<<",
+            "1:20",
+            "0X1F",
+        ] {
+            assert_eq!(resolve_plain(unsure), None, "{unsure}");
+        }
+    }
+}
