@@ -2,7 +2,8 @@
 //! or do nothing. Run with `scripts/bench/scheduler`. Prints each number
 //! beside its reference (the ideal for the same work).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use maestro::events::Discard;
@@ -140,13 +141,120 @@ fn latencies() -> (Duration, Duration, Duration) {
 /// The ideal makespan of the simulated play: the same policy (a create
 /// ready at once, a start + check ready once its create and the whole
 /// level before are done, the lowest rank first, `slots` per ship) on a
-/// clock with no scheduling cost. Ships are alike and only meet at the
-/// level barriers, so one ship with the global barrier is enough.
-fn ideal(per_level: usize, levels: usize, slots: usize, create: f64, work: f64) -> f64 {
+/// clock with no scheduling cost, deciding as a scheduler must: each
+/// completion is taken in turn and its slot handed out at once, knowing
+/// only what has ended so far. Ships are alike and meet only at the level
+/// barriers, so one ship with the global barrier is enough; as ships run
+/// in step, a level's barrier passes after the slots freed by the level's
+/// last tasks on every ship have been handed out (another ship's task is
+/// always the last one), so the ship modelled is the one whose slots all
+/// come free before the barrier passes.
+/// Returns the makespan and when each level's barrier passed.
+fn ideal(per_level: usize, levels: usize, slots: usize, create: f64, work: f64) -> (f64, Vec<f64>) {
+    let n = per_level * levels;
+    // (end, rank, early): a running job; ends in time order, ties by rank.
+    let mut running: Vec<(f64, usize, bool)> = Vec::new();
+    let mut early_ready: BTreeSet<usize> = (0..n).collect();
+    let mut main_ready: BTreeSet<usize> = BTreeSet::new();
+    let mut created = vec![false; n];
+    let mut mains_done = vec![0usize; levels];
+    let mut passed = vec![false; levels];
+    let mut level_done = vec![0.0f64; levels];
+    let mut now = 0.0f64;
+    let mut makespan = 0.0f64;
+    let dispatch = |now: f64,
+                    running: &mut Vec<(f64, usize, bool)>,
+                    early_ready: &mut BTreeSet<usize>,
+                    main_ready: &mut BTreeSet<usize>| {
+        while running.len() < slots {
+            // The lowest rank among ready parts (a node's early part and
+            // main part share its rank; never both ready at once).
+            let e = early_ready.first().copied();
+            let m = main_ready.first().copied();
+            let (i, early) = match (e, m) {
+                (Some(e), Some(m)) if e < m => (e, true),
+                (_, Some(m)) => (m, false),
+                (Some(e), None) => (e, true),
+                (None, None) => break,
+            };
+            if early {
+                early_ready.remove(&i);
+            } else {
+                main_ready.remove(&i);
+            }
+            running.push((now + if early { create } else { work }, i, early));
+        }
+    };
+    dispatch(now, &mut running, &mut early_ready, &mut main_ready);
+    while !running.is_empty() {
+        now = running.iter().map(|r| r.0).fold(f64::INFINITY, f64::min);
+        let mut ending: Vec<(f64, usize, bool)> =
+            running.iter().copied().filter(|r| r.0 <= now).collect();
+        ending.sort_by_key(|r| r.1);
+        let mut barriers = Vec::new();
+        for (_, i, early) in ending {
+            let level = i / per_level;
+            if early {
+                created[i] = true;
+                if level == 0 || passed[level - 1] {
+                    main_ready.insert(i);
+                }
+            } else {
+                makespan = makespan.max(now);
+                mains_done[level] += 1;
+                if mains_done[level] == per_level {
+                    barriers.push(level);
+                }
+            }
+            // The slot this job held is handed out before the next
+            // completion is looked at.
+            running.retain(|r| (r.1, r.2) != (i, early));
+            dispatch(now, &mut running, &mut early_ready, &mut main_ready);
+        }
+        for level in barriers {
+            passed[level] = true;
+            level_done[level] = now;
+            if level + 1 < levels {
+                let next = (level + 1) * per_level..(level + 2) * per_level;
+                main_ready.extend(next.filter(|&j| created[j]));
+            }
+        }
+        dispatch(now, &mut running, &mut early_ready, &mut main_ready);
+    }
+    (makespan, level_done)
+}
+
+/// The same policy when a level's barrier passes at the very moment its
+/// last task ends, on every ship at once, and all the slots freed at one
+/// moment are handed out together: what a scheduler that knew the
+/// simultaneous ends in advance would do. Kept beside the ideal to show
+/// what that foresight is worth here.
+fn clairvoyant(per_level: usize, levels: usize, slots: usize, create: f64, work: f64) -> f64 {
+    ideal_schedule(per_level, levels, slots, create, work)
+        .main
+        .iter()
+        .map(|&(_, end)| end)
+        .fold(0.0, f64::max)
+}
+
+/// One ship's jobs with foresight: (start, end) of each node's early part
+/// and main part, nodes by rank (level, then position in the level).
+struct Schedule {
+    early: Vec<(f64, f64)>,
+    main: Vec<(f64, f64)>,
+}
+
+fn ideal_schedule(
+    per_level: usize,
+    levels: usize,
+    slots: usize,
+    create: f64,
+    work: f64,
+) -> Schedule {
     // Jobs by rank: node (level, k), early (create) or main.
     let n = per_level * levels;
-    let mut created = vec![f64::INFINITY; n];
-    let mut done = vec![f64::INFINITY; n];
+    let mut early_at = vec![(f64::INFINITY, f64::INFINITY); n];
+    let mut main_at = vec![(f64::INFINITY, f64::INFINITY); n];
     let mut early_left: Vec<bool> = vec![true; n];
     let mut main_left: Vec<bool> = vec![true; n];
     let mut free: Vec<f64> = vec![0.0; slots];
@@ -171,7 +279,7 @@ fn ideal(per_level: usize, levels: usize, slots: usize, create: f64, work: f64) 
                 break;
             }
             let deps_done = level == 0 || level_done[level - 1] <= now;
-            if main_left[i] && created[i] <= now && deps_done {
+            if main_left[i] && early_at[i].1 <= now && deps_done {
                 pick = Some((i, false));
                 break;
             }
@@ -179,7 +287,7 @@ fn ideal(per_level: usize, levels: usize, slots: usize, create: f64, work: f64) 
         let Some((i, early)) = pick else {
             // Nothing ready: move the clock to the next event.
             let mut next = f64::INFINITY;
-            for (j, &c) in created.iter().enumerate() {
+            for (j, &(_, c)) in early_at.iter().enumerate() {
                 if main_left[j] && c > now {
                     next = next.min(c);
                 }
@@ -205,18 +313,21 @@ fn ideal(per_level: usize, levels: usize, slots: usize, create: f64, work: f64) 
         remaining -= 1;
         if early {
             early_left[i] = false;
-            created[i] = end;
+            early_at[i] = (now, end);
         } else {
             main_left[i] = false;
-            done[i] = end;
+            main_at[i] = (now, end);
             let level = i / per_level;
             let range = level * per_level..(level + 1) * per_level;
             if range.clone().all(|j| !main_left[j]) {
-                level_done[level] = range.map(|j| done[j]).fold(0.0, f64::max);
+                level_done[level] = range.map(|j| main_at[j].1).fold(0.0, f64::max);
             }
         }
     }
-    done.iter().copied().fold(0.0, f64::max)
+    Schedule {
+        early: early_at,
+        main: main_at,
+    }
 }
 
 /// Peak resident memory of this process so far, in MB (`VmHWM`).
@@ -225,6 +336,206 @@ fn peak_rss_mb() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
+}
+
+/// When each job of the simulation slept: nanoseconds since the play's
+/// start plus one (0: never ran), early start, early end, main start, main
+/// end, per node.
+struct Trace {
+    base: Instant,
+    /// When the play started, in the same nanoseconds (times are shown
+    /// from there).
+    origin: AtomicU64,
+    at: Vec<[AtomicU64; 4]>,
+}
+
+impl Trace {
+    fn new(n: usize, base: Instant) -> Self {
+        Self {
+            base,
+            origin: AtomicU64::new(1),
+            at: (0..n).map(|_| Default::default()).collect(),
+        }
+    }
+
+    fn mark(&self, i: usize, which: usize) {
+        let ns = self.base.elapsed().as_nanos() as u64 + 1;
+        self.at[i][which].store(ns, Ordering::Relaxed);
+    }
+
+    fn get(&self, i: usize, which: usize) -> f64 {
+        let origin = self.origin.load(Ordering::Relaxed);
+        (self.at[i][which].load(Ordering::Relaxed) as f64 - origin as f64) / 1e9
+    }
+}
+
+fn quantiles(mut v: Vec<f64>) -> String {
+    if v.is_empty() {
+        return "-".into();
+    }
+    v.sort_by(f64::total_cmp);
+    let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize] * 1e3;
+    let mean = v.iter().sum::<f64>() / v.len() as f64 * 1e3;
+    format!(
+        "mean {mean:7.2} p50 {:7.2} p90 {:7.2} p99 {:7.2} max {:7.2} ms",
+        q(0.5),
+        q(0.9),
+        q(0.99),
+        q(1.0)
+    )
+}
+
+/// Where the simulation's time went beside the ideal (BENCH_SIM_TRACE=1).
+#[allow(clippy::too_many_arguments)]
+fn explain(
+    trace: &Trace,
+    ideal: &Schedule,
+    online: &[f64],
+    per_level: usize,
+    ships: usize,
+    levels: usize,
+    create: f64,
+    work: f64,
+) {
+    let per_ship_level = per_level / ships;
+    let node = |level: usize, k: usize| level * per_level + k;
+    // Sleeps: how much longer than asked.
+    let mut over = Vec::new();
+    for i in 0..per_level * levels {
+        over.push(trace.get(i, 1) - trace.get(i, 0) - create);
+        over.push(trace.get(i, 3) - trace.get(i, 2) - work);
+    }
+    println!("  sleep overshoot          {}", quantiles(over));
+    // Levels: when the last main part ended, against the ideal.
+    let mut level_done = vec![0.0f64; levels];
+    let mut ideal_done = vec![0.0f64; levels];
+    for level in 0..levels {
+        let mut first_ship_done = f64::INFINITY;
+        for s in 0..ships {
+            let mut ship_done = 0.0f64;
+            for k in (s..per_level).step_by(ships) {
+                ship_done = ship_done.max(trace.get(node(level, k), 3));
+            }
+            first_ship_done = first_ship_done.min(ship_done);
+            level_done[level] = level_done[level].max(ship_done);
+        }
+        ideal_done[level] = (0..per_ship_level)
+            .map(|j| ideal.main[level * per_ship_level + j].1)
+            .fold(0.0, f64::max);
+        let prev = if level == 0 {
+            0.0
+        } else {
+            level_done[level - 1]
+        };
+        let iprev = if level == 0 { 0.0 } else { online[level - 1] };
+        let fprev = if level == 0 {
+            0.0
+        } else {
+            ideal_done[level - 1]
+        };
+        println!(
+            "  level {level}: done {:7.3} s (ideal {:7.3}, {:+6.3}; with foresight {:7.3}); took {:6.3} s after the level before (ideal {:6.3}, {:+6.3}; with foresight {:6.3}); ships' last ends spread {:5.1} ms",
+            level_done[level],
+            online[level],
+            level_done[level] - online[level],
+            ideal_done[level],
+            level_done[level] - prev,
+            online[level] - iprev,
+            (level_done[level] - prev) - (online[level] - iprev),
+            ideal_done[level] - fprev,
+            (level_done[level] - first_ship_done) * 1e3,
+        );
+    }
+    // Main parts: from ready (own early part and the level before done)
+    // to the start of the sleep, real and ideal.
+    let (mut wait, mut iwait) = (Vec::new(), Vec::new());
+    let mut late_start = vec![Vec::new(); levels];
+    for level in 0..levels {
+        for k in 0..per_level {
+            let i = node(level, k);
+            let j = level * per_ship_level + k / ships;
+            let barrier = if level == 0 {
+                0.0
+            } else {
+                level_done[level - 1]
+            };
+            let ibarrier = if level == 0 {
+                0.0
+            } else {
+                ideal_done[level - 1]
+            };
+            wait.push(trace.get(i, 2) - trace.get(i, 1).max(barrier));
+            iwait.push(ideal.main[j].0 - ideal.early[j].1.max(ibarrier));
+            late_start[level].push(trace.get(i, 2) - ideal.main[j].0);
+        }
+    }
+    println!("  main ready -> start      {}", quantiles(wait));
+    println!("  (with foresight)         {}", quantiles(iwait));
+    for (level, late) in late_start.into_iter().enumerate() {
+        println!(
+            "  level {level} main start - with foresight {}",
+            quantiles(late)
+        );
+    }
+    // Order: each ship's jobs by start time against the ideal's order.
+    let mut same = 0;
+    let mut example = None;
+    for s in 0..ships {
+        let mut real: Vec<(f64, usize, bool)> = Vec::new();
+        let mut want: Vec<(f64, usize, bool)> = Vec::new();
+        for level in 0..levels {
+            for k in (s..per_level).step_by(ships) {
+                let i = node(level, k);
+                let j = level * per_ship_level + k / ships;
+                real.push((trace.get(i, 0), j, true));
+                real.push((trace.get(i, 2), j, false));
+                want.push((ideal.early[j].0, j, true));
+                want.push((ideal.main[j].0, j, false));
+            }
+        }
+        real.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        if s == 0 && std::env::var("BENCH_SIM_TRACE").as_deref() == Ok("2") {
+            let t0 = real[0].0;
+            for (r, w) in real.iter().zip(&want) {
+                println!(
+                    "    {}{:<3} {:7.3}    {}{:<3} {:7.3}",
+                    if r.2 { "c" } else { "m" },
+                    r.1,
+                    r.0 - t0,
+                    if w.2 { "c" } else { "m" },
+                    w.1,
+                    w.0
+                );
+            }
+        }
+        let pos = real
+            .iter()
+            .zip(&want)
+            .position(|(r, w)| (r.1, r.2) != (w.1, w.2));
+        match pos {
+            None => same += 1,
+            Some(p) if example.is_none() => {
+                let fmt = |v: &[(f64, usize, bool)]| {
+                    v[p.saturating_sub(2)..(p + 6).min(v.len())]
+                        .iter()
+                        .map(|&(t, j, e)| format!("{}{}@{:.3}", if e { "c" } else { "m" }, j, t))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                example = Some(format!(
+                    "ship {s}, job {p}: real  {}\n                           ideal {}",
+                    fmt(&real),
+                    fmt(&want)
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    println!("  ships dispatching in the foresight order: {same} of {ships}");
+    if let Some(e) = example {
+        println!("  first difference: {e}");
+    }
 }
 
 /// The simulation of a large start: `n` instances over `ships` ships in
@@ -236,6 +547,8 @@ fn simulate(n: usize, ships: usize, levels: usize) {
     let (create, start, check) = latencies();
     let per_level = n / levels;
     let per_ship_level = per_level / ships;
+    let trace = Trace::new(n, Instant::now());
+    let trace = &trace;
     let mut nodes = Vec::with_capacity(n);
     // Each level's ids once, shared by every task of the next level (as
     // the plan shares one list among a service's instances).
@@ -249,6 +562,7 @@ fn simulate(n: usize, ships: usize, levels: usize) {
             } else {
                 level_ids[level - 1].clone()
             };
+            let i = level * per_level + k;
             nodes.push(
                 Task::new(
                     level_ids[level][k].clone(),
@@ -256,29 +570,33 @@ fn simulate(n: usize, ships: usize, levels: usize) {
                     format!("ship{}", k % ships),
                     Vec::<String>::new(),
                     move |_ctx: &TaskContext<'_>| {
+                        trace.mark(i, 2);
                         std::thread::sleep(start + check);
+                        trace.mark(i, 3);
                         Ok(Completion::Done)
                     },
                 )
                 .with_deps(deps)
                 .with_early(move |_ctx: &TaskContext<'_>| {
+                    trace.mark(i, 0);
                     std::thread::sleep(create);
+                    trace.mark(i, 1);
                     Ok(Completion::Done)
                 }),
             );
         }
     }
-    let took = run(play(nodes, Concurrency::default()));
-    let best = ideal(
-        per_ship_level,
-        levels,
-        8,
-        create.as_secs_f64(),
-        (start + check).as_secs_f64(),
+    trace.origin.store(
+        trace.base.elapsed().as_nanos() as u64 + 1,
+        Ordering::Relaxed,
     );
+    let took = run(play(nodes, Concurrency::default()));
+    let (c, w) = (create.as_secs_f64(), (start + check).as_secs_f64());
+    let (best, ideal_levels) = ideal(per_ship_level, levels, 8, c, w);
+    let foresight = clairvoyant(per_ship_level, levels, 8, c, w);
     let overhead = took.as_secs_f64() / best - 1.0;
     println!(
-        "simulation    {n} tasks, {ships} ships, {levels} levels (create {} ms, start {} ms, check {} ms): {:.3} s, ideal {:.3} s, overhead {:.2}% (target < 1%), peak RSS {:.1} MB (target < 100)",
+        "simulation    {n} tasks, {ships} ships, {levels} levels (create {} ms, start {} ms, check {} ms): {:.3} s, ideal {:.3} s, overhead {:.2}% (target < 1%), peak RSS {:.1} MB (target < 100); with foresight of simultaneous ends {:.3} s",
         create.as_millis(),
         start.as_millis(),
         check.as_millis(),
@@ -286,7 +604,21 @@ fn simulate(n: usize, ships: usize, levels: usize) {
         best,
         overhead * 100.0,
         peak_rss_mb().unwrap_or(f64::NAN),
+        foresight,
     );
+    if std::env::var_os("BENCH_SIM_TRACE").is_some() {
+        let schedule = ideal_schedule(per_ship_level, levels, 8, c, w);
+        explain(
+            trace,
+            &schedule,
+            &ideal_levels,
+            per_level,
+            ships,
+            levels,
+            c,
+            w,
+        );
+    }
 }
 
 fn main() {

@@ -644,9 +644,10 @@ pub fn run(
             scope.spawn(move || work_jobs(&job_rx, &done_tx, emit));
         }
         drop(done_tx);
-        coordinator.coordinate(&job_tx, &done_rx, emit);
-        // Ends the workers' loops; the scope joins them.
-        drop(job_tx);
+        // The coordinator closes the job channel as soon as nothing more
+        // will be handed out, which ends the workers' loops; the scope
+        // joins them.
+        coordinator.coordinate(job_tx, &done_rx, emit);
     });
     let report = coordinator.report(command, emit);
     sink.emit(Event::Summary(report.summary.clone()));
@@ -727,6 +728,8 @@ struct Coordinator<'s, 'w> {
     ready: Vec<BTreeSet<(usize, usize)>>,
     in_flight: usize,
     in_flight_ship: Vec<usize>,
+    /// Parts (early parts and works) not yet handed out.
+    undispatched: usize,
     global_limit: usize,
     /// Why nothing more starts, once that is so.
     halted: Option<AbortReason>,
@@ -742,6 +745,8 @@ impl<'s, 'w> Coordinator<'s, 'w> {
         started_at: Instant,
     ) -> Self {
         let n = works.len();
+        let undispatched = works.iter().filter(|w| w.is_some()).count()
+            + early.iter().filter(|e| e.is_some()).count();
         let remaining = shape.prereqs.clone();
         let mut ready = vec![BTreeSet::new(); shape.ship_limits.len()];
         // An early part is ready at once, whatever the prerequisites.
@@ -760,6 +765,7 @@ impl<'s, 'w> Coordinator<'s, 'w> {
             ready,
             in_flight: 0,
             in_flight_ship: vec![0; shape.ship_limits.len()],
+            undispatched,
             global_limit: if limits.global == 0 {
                 usize::MAX
             } else {
@@ -772,14 +778,27 @@ impl<'s, 'w> Coordinator<'s, 'w> {
 
     /// Hands out work and takes in results until nothing runs and nothing
     /// more may start: all is finished, or the play halted.
-    fn coordinate(&mut self, jobs: &Sender<Job<'w>>, done: &Receiver<Finished>, emit: Emitter<'_>) {
+    ///
+    /// The job channel is closed (`jobs` dropped) the moment nothing more
+    /// will be handed out: every part is out, or the play halted. Idle
+    /// workers then exit at once and busy ones after their job, while the
+    /// last tasks run, instead of all together after the play, which for
+    /// hundreds of workers on a loaded machine is tens of milliseconds at
+    /// the end of every play.
+    fn coordinate(&mut self, jobs: Sender<Job<'w>>, done: &Receiver<Finished>, emit: Emitter<'_>) {
+        let mut jobs = Some(jobs);
         loop {
             if emit.cancel.is_cancelled() && !self.interrupted {
                 self.interrupted = true;
                 self.halted.get_or_insert(AbortReason::Interrupted);
             }
-            if self.halted.is_none() {
+            if self.halted.is_none()
+                && let Some(jobs) = &jobs
+            {
                 self.dispatch(jobs);
+            }
+            if self.halted.is_some() || self.undispatched == 0 {
+                jobs = None;
             }
             if self.in_flight == 0 {
                 break;
@@ -826,6 +845,7 @@ impl<'s, 'w> Coordinator<'s, 'w> {
             };
             self.in_flight += 1;
             self.in_flight_ship[s] += 1;
+            self.undispatched -= 1;
             self.status[i] = if early {
                 Status::Early
             } else {

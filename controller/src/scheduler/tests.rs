@@ -1129,3 +1129,85 @@ fn a_cycle_through_a_barrier_names_tasks_only() {
     .unwrap_err();
     assert_eq!(e.to_string(), "dependency cycle: x -> x");
 }
+
+/// Sends on its channel when the thread that holds it exits (thread-local
+/// destructors run at thread exit).
+struct OnExit(crossbeam_channel::Sender<()>);
+
+impl Drop for OnExit {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
+}
+
+thread_local! {
+    static ON_EXIT: std::cell::RefCell<Option<OnExit>> = const { std::cell::RefCell::new(None) };
+}
+
+#[test]
+fn a_worker_with_nothing_left_to_hand_out_exits_before_the_play_ends() {
+    // Both tasks are handed out at once, so nothing is left for workers:
+    // the worker that ran `quick` exits while `waits` still runs, rather
+    // than with every other worker after the play.
+    let (exited_tx, exited_rx) = crossbeam_channel::unbounded();
+    // Both tasks meet before either ends, so they run on two workers.
+    let met = std::sync::Barrier::new(2);
+    let met = &met;
+    let quick = Task::new("quick", "svc", "ship1", NO_DEPS, move |_ctx| {
+        met.wait();
+        ON_EXIT.with(|slot| *slot.borrow_mut() = Some(OnExit(exited_tx)));
+        Ok(Completion::Done)
+    });
+    let waits = Task::new("waits", "svc", "ship2", NO_DEPS, move |_ctx| {
+        met.wait();
+        match exited_rx.recv_timeout(Duration::from_secs(5)) {
+            Ok(()) => Ok(Completion::Done),
+            Err(_) => Err(TaskFailure::fatal("quick's worker was still there")),
+        }
+    });
+    let r = run_ok(play(
+        Direction::Forward,
+        Concurrency::default(),
+        vec![quick, waits],
+    ));
+    assert_eq!(r.node("waits").map(|n| &n.outcome), Some(&Outcome::Done));
+    assert_eq!(r.summary.exit_code(), 0);
+}
+
+#[test]
+fn workers_exit_once_a_fatal_failure_halts_the_play() {
+    // After `fails` halts the play nothing more is handed out (`later`
+    // waits on it and is aborted), so the idle worker exits while `waits`
+    // still runs.
+    let (exited_tx, exited_rx) = crossbeam_channel::unbounded();
+    let met = std::sync::Barrier::new(2);
+    let met = &met;
+    let fails = Task::new("fails", "svc", "ship1", NO_DEPS, move |_ctx| {
+        met.wait();
+        ON_EXIT.with(|slot| *slot.borrow_mut() = Some(OnExit(exited_tx)));
+        Err(TaskFailure::fatal("boom"))
+    });
+    let waits = Task::new("waits", "svc", "ship2", NO_DEPS, move |_ctx| {
+        met.wait();
+        match exited_rx.recv_timeout(Duration::from_secs(5)) {
+            Ok(()) => Ok(Completion::Done),
+            Err(_) => Err(TaskFailure::fatal("the idle worker was still there")),
+        }
+    });
+    let later = sleeper("later", "ship1", &["fails"], ms(1));
+    let r = run(
+        play(
+            Direction::Forward,
+            Concurrency::default(),
+            vec![fails, waits, later],
+        ),
+        &Recorder::new(),
+        &CancelToken::new(),
+    )
+    .expect("valid graph");
+    assert_eq!(r.node("waits").map(|n| &n.outcome), Some(&Outcome::Done));
+    assert!(matches!(
+        r.node("later").map(|n| &n.outcome),
+        Some(Outcome::Aborted(_))
+    ));
+}
