@@ -269,6 +269,25 @@ fn levels(env: &Environment) -> BTreeMap<&str, usize> {
     memo
 }
 
+/// `instance_lists` restricted to the instances of one level.
+fn level_lists<'a>(
+    env: &'a Environment,
+    ships: &'a BTreeMap<String, Docker>,
+    levels: &BTreeMap<&str, usize>,
+    level: usize,
+) -> Vec<(&'a Docker, usize, Vec<&'a Instance>)> {
+    instance_lists(env, ships)
+        .into_iter()
+        .map(|(d, limit, list)| {
+            let list = list
+                .into_iter()
+                .filter(|i| levels.get(i.service.as_str()) == Some(&level))
+                .collect();
+            (d, limit, list)
+        })
+        .collect()
+}
+
 /// The ordered floor: `up`'s calls, level after level.
 fn ordered(env: &Environment, ships: &BTreeMap<String, Docker>) -> Res<()> {
     let levels = levels(env);
@@ -278,16 +297,7 @@ fn ordered(env: &Environment, ships: &BTreeMap<String, Docker>) -> Res<()> {
     let mut starts = Vec::new();
     let t0 = Instant::now();
     for level in 1..=deepest {
-        let lists: Vec<(&Docker, usize, Vec<&Instance>)> = instance_lists(env, ships)
-            .into_iter()
-            .map(|(d, limit, list)| {
-                let list = list
-                    .into_iter()
-                    .filter(|i| levels.get(i.service.as_str()) == Some(&level))
-                    .collect();
-                (d, limit, list)
-            })
-            .collect();
+        let lists = level_lists(env, ships, &levels, level);
         let calls: Mutex<Vec<(Duration, Duration)>> = Mutex::new(Vec::new());
         let t = Instant::now();
         pool(&lists, |d, i| {
@@ -327,16 +337,7 @@ fn stop_ordered(env: &Environment, ships: &BTreeMap<String, Docker>) -> Res<()> 
     let stops: Mutex<Vec<Duration>> = Mutex::new(Vec::new());
     let t0 = Instant::now();
     for level in (1..=deepest).rev() {
-        let lists: Vec<(&Docker, usize, Vec<&Instance>)> = instance_lists(env, ships)
-            .into_iter()
-            .map(|(d, limit, list)| {
-                let list = list
-                    .into_iter()
-                    .filter(|i| levels.get(i.service.as_str()) == Some(&level))
-                    .collect();
-                (d, limit, list)
-            })
-            .collect();
+        let lists = level_lists(env, ships, &levels, level);
         let t = Instant::now();
         pool(&lists, |d, i| {
             let grace = Duration::from_secs(i.stop_timeout);
