@@ -28,9 +28,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::model::{
-    Bind, ContainerOptions, Instance, Limits, LogConfig, Port, RestartPolicy, RunMode, Ulimit,
-};
+use super::model::{Bind, Instance, LogConfig, Port, RunMode, Ulimit};
 
 pub fn config_hash(
     inst: &Instance,
@@ -40,9 +38,8 @@ pub fn config_hash(
 ) -> String {
     let mut h = Sha256::new();
     // A record of strings, numbers and maps always serialises.
-    let json = serde_json::to_value(RecordV1::from(inst))
-        .map_or_else(|_| String::new(), |v| v.to_string());
-    h.update(json.as_bytes());
+    let json = serde_json::to_vec(&RecordV1::from(inst)).unwrap_or_default();
+    h.update(&json);
     h.update([0]);
     h.update(ship_ip.as_bytes());
     h.update([0]);
@@ -67,199 +64,135 @@ fn hex(bytes: &[u8]) -> String {
     out
 }
 
-/// What a container is created from, version 1. Field names and shapes are
-/// frozen (see the module's rules); `serde_json::Value` sorts the keys.
+/// What a container is created from, version 1. Names and shapes are
+/// frozen (see the module's rules).
+///
+/// The JSON is hashed with its keys sorted, and it is written straight
+/// from these structs (a `serde_json::Value` in between, which sorts,
+/// costs five times the rest of the hash): so the fields of every struct
+/// here are declared in the byte order of their names. A test compares
+/// the output with the sorted form. Fields with `skip_serializing_if`
+/// were added after the first releases: each joins the JSON only when
+/// set, so a file that does not use it keeps its hash.
 #[derive(Serialize)]
 struct RecordV1<'a> {
-    name: &'a str,
-    service: &'a str,
-    ship: &'a str,
-    image: &'a str,
-    command: Option<&'a [String]>,
-    ports: BTreeMap<&'a str, PortV1<'a>>,
-    volumes: Vec<BindV1<'a>>,
-    container_volumes: &'a [String],
-    volumes_from: &'a [String],
-    links: &'a BTreeMap<String, String>,
-    privileged: bool,
     cap_add: &'a [String],
     cap_drop: &'a [String],
-    extra_hosts: &'a [String],
-    net: Option<&'a str>,
-    dns: &'a [String],
-    restart: RestartV1<'a>,
-    stop_timeout: u64,
-    limits: LimitsV1,
-    ulimits: BTreeMap<&'a str, UlimitV1>,
-    log: Option<LogV1<'a>>,
-    security_opt: &'a [String],
-    workdir: Option<&'a str>,
-    username: Option<&'a str>,
-    labels: &'a BTreeMap<String, String>,
-    lxc_conf: &'a BTreeMap<String, String>,
-    /// Options added after the first releases: each joins the JSON only
-    /// when set.
-    #[serde(flatten)]
-    options: OptionsV1<'a>,
-}
-
-/// Container options added after version 1's first release. Every field
-/// is skipped while unset, so a file that does not use it keeps its hash;
-/// names and shapes are frozen as those of `RecordV1`.
-#[derive(Serialize)]
-struct OptionsV1<'a> {
-    /// In order: the first network is the one the container is created on.
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    networks: Vec<NetworkV1<'a>>,
+    command: Option<&'a [String]>,
+    container_volumes: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
-    healthcheck: Option<HealthcheckV1<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    entrypoint: Option<&'a [String]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    hostname: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    domainname: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    mac_address: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stop_signal: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tty: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stdin_open: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    read_only: Option<bool>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    tmpfs: &'a BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    shm_size: Option<i64>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    sysctls: &'a BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    devices: Vec<DeviceV1<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    init: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pid: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ipc: Option<&'a str>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    group_add: &'a [String],
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    dns_search: &'a [String],
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    dns_opt: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cpuset: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    nano_cpus: Option<i64>,
+    cpu_period: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cpu_quota: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    cpu_period: Option<i64>,
+    cpuset: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    devices: Vec<DeviceV1<'a>>,
+    dns: &'a [String],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    dns_opt: &'a [String],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    dns_search: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    domainname: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entrypoint: Option<&'a [String]>,
+    extra_hosts: &'a [String],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    group_add: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    healthcheck: Option<HealthcheckV1<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hostname: Option<&'a str>,
+    image: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    init: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ipc: Option<&'a str>,
+    labels: &'a BTreeMap<String, String>,
+    limits: LimitsV1,
+    links: &'a BTreeMap<String, String>,
+    log: Option<LogV1<'a>>,
+    lxc_conf: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mac_address: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     mem_reservation: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     memory_swappiness: Option<i64>,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nano_cpus: Option<i64>,
+    net: Option<&'a str>,
+    /// In order: the first network is the one the container is created on.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    networks: Vec<NetworkV1<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     oom_score_adj: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pid: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pids_limit: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     platform: Option<&'a str>,
+    ports: BTreeMap<&'a str, PortV1<'a>>,
+    privileged: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    runtime: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    userns_mode: Option<&'a str>,
-    /// `"once"` for a one-shot: turning a service into a one-shot (or
-    /// back) replaces its container. `run_max_wait` is not part of the
-    /// container and is left out.
+    read_only: Option<bool>,
+    restart: RestartV1<'a>,
+    /// `"once"` for a one-shot: turning a service into a one-shot (or back)
+    /// replaces its container. `run_max_wait` is not part of the container and
+    /// is left out.
     #[serde(skip_serializing_if = "Option::is_none")]
     run: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runtime: Option<&'a str>,
+    security_opt: &'a [String],
+    service: &'a str,
+    ship: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shm_size: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stdin_open: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stop_signal: Option<&'a str>,
+    stop_timeout: u64,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    sysctls: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    tmpfs: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tty: Option<bool>,
+    ulimits: BTreeMap<&'a str, UlimitV1>,
+    username: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    userns_mode: Option<&'a str>,
+    volumes: Vec<BindV1<'a>>,
+    volumes_from: &'a [String],
+    workdir: Option<&'a str>,
 }
 
 #[derive(Serialize)]
 struct NetworkV1<'a> {
-    name: &'a str,
     aliases: &'a [String],
     ipv4_address: Option<&'a str>,
+    name: &'a str,
 }
 
 #[derive(Serialize)]
 struct HealthcheckV1<'a> {
-    test: Option<&'a [String]>,
     interval: Option<i64>,
-    timeout: Option<i64>,
     retries: Option<i64>,
     start_period: Option<i64>,
+    test: Option<&'a [String]>,
+    timeout: Option<i64>,
 }
 
 #[derive(Serialize)]
 struct DeviceV1<'a> {
-    host: &'a str,
     container: &'a str,
+    host: &'a str,
     permissions: &'a str,
-}
-
-impl<'a> From<&'a ContainerOptions> for OptionsV1<'a> {
-    fn from(o: &'a ContainerOptions) -> Self {
-        OptionsV1 {
-            networks: o
-                .networks
-                .iter()
-                .map(|n| NetworkV1 {
-                    name: &n.name,
-                    aliases: &n.aliases,
-                    ipv4_address: n.ipv4_address.as_deref(),
-                })
-                .collect(),
-            healthcheck: o.healthcheck.as_ref().map(|h| HealthcheckV1 {
-                test: h.test.as_deref(),
-                interval: h.interval,
-                timeout: h.timeout,
-                retries: h.retries,
-                start_period: h.start_period,
-            }),
-            entrypoint: o.entrypoint.as_deref(),
-            hostname: o.hostname.as_deref(),
-            domainname: o.domainname.as_deref(),
-            mac_address: o.mac_address.as_deref(),
-            stop_signal: o.stop_signal.as_deref(),
-            tty: o.tty,
-            stdin_open: o.stdin_open,
-            read_only: o.read_only,
-            tmpfs: &o.tmpfs,
-            shm_size: o.shm_size,
-            sysctls: &o.sysctls,
-            devices: o
-                .devices
-                .iter()
-                .map(|d| DeviceV1 {
-                    host: &d.host,
-                    container: &d.container,
-                    permissions: &d.permissions,
-                })
-                .collect(),
-            init: o.init,
-            pid: o.pid.as_deref(),
-            ipc: o.ipc.as_deref(),
-            group_add: &o.group_add,
-            dns_search: &o.dns_search,
-            dns_opt: &o.dns_opt,
-            cpuset: o.cpuset.as_deref(),
-            nano_cpus: o.nano_cpus,
-            cpu_quota: o.cpu_quota,
-            cpu_period: o.cpu_period,
-            mem_reservation: o.mem_reservation,
-            memory_swappiness: o.memory_swappiness,
-            oom_score_adj: o.oom_score_adj,
-            pids_limit: o.pids_limit,
-            platform: o.platform.as_deref(),
-            runtime: o.runtime.as_deref(),
-            userns_mode: o.userns_mode.as_deref(),
-            run: (o.run == Some(RunMode::Once)).then_some("once"),
-        }
-    }
 }
 
 #[derive(Serialize)]
@@ -274,27 +207,27 @@ struct PortV1<'a> {
 #[derive(Serialize)]
 struct BindV1<'a> {
     host: &'a str,
-    target: &'a str,
     mode: Option<&'a str>,
+    target: &'a str,
 }
 
 #[derive(Serialize)]
 struct RestartV1<'a> {
-    name: &'a str,
     maximum_retry_count: u64,
+    name: &'a str,
 }
 
 #[derive(Serialize)]
 struct LimitsV1 {
+    cpu: Option<u64>,
     memory: Option<u64>,
     swap: Option<i64>,
-    cpu: Option<u64>,
 }
 
 #[derive(Serialize)]
 struct UlimitV1 {
-    soft: i64,
     hard: i64,
+    soft: i64,
 }
 
 #[derive(Serialize)]
@@ -316,49 +249,102 @@ impl<'a> From<&'a Instance> for RecordV1<'a> {
             target: &b.target,
             mode: b.mode.as_deref(),
         };
-        let RestartPolicy {
-            name,
-            maximum_retry_count,
-        } = &i.restart;
-        let Limits { memory, swap, cpu } = i.limits;
+        let o = &i.options;
         RecordV1 {
-            name: &i.name,
-            service: &i.service,
-            ship: &i.ship.name,
-            image: &i.image,
-            command: i.command.as_deref(),
-            ports: i.ports.iter().map(|(k, p)| (k.as_str(), port(p))).collect(),
-            volumes: i.volumes.iter().map(bind).collect(),
-            container_volumes: &i.container_volumes,
-            volumes_from: &i.volumes_from,
-            links: &i.links,
-            privileged: i.privileged,
             cap_add: &i.cap_add,
             cap_drop: &i.cap_drop,
-            extra_hosts: &i.extra_hosts,
-            net: i.net.as_deref(),
+            command: i.command.as_deref(),
+            container_volumes: &i.container_volumes,
+            cpu_period: o.cpu_period,
+            cpu_quota: o.cpu_quota,
+            cpuset: o.cpuset.as_deref(),
+            devices: o
+                .devices
+                .iter()
+                .map(|d| DeviceV1 {
+                    host: &d.host,
+                    container: &d.container,
+                    permissions: &d.permissions,
+                })
+                .collect(),
             dns: &i.dns,
-            restart: RestartV1 {
-                name,
-                maximum_retry_count: *maximum_retry_count,
+            dns_opt: &o.dns_opt,
+            dns_search: &o.dns_search,
+            domainname: o.domainname.as_deref(),
+            entrypoint: o.entrypoint.as_deref(),
+            extra_hosts: &i.extra_hosts,
+            group_add: &o.group_add,
+            healthcheck: o.healthcheck.as_ref().map(|h| HealthcheckV1 {
+                test: h.test.as_deref(),
+                interval: h.interval,
+                timeout: h.timeout,
+                retries: h.retries,
+                start_period: h.start_period,
+            }),
+            hostname: o.hostname.as_deref(),
+            image: &i.image,
+            init: o.init,
+            ipc: o.ipc.as_deref(),
+            labels: &i.labels,
+            limits: LimitsV1 {
+                memory: i.limits.memory,
+                swap: i.limits.swap,
+                cpu: i.limits.cpu,
             },
+            links: &i.links,
+            log: i
+                .log
+                .as_ref()
+                .map(|LogConfig { driver, options }| LogV1 { driver, options }),
+            lxc_conf: &i.lxc_conf,
+            mac_address: o.mac_address.as_deref(),
+            mem_reservation: o.mem_reservation,
+            memory_swappiness: o.memory_swappiness,
+            name: &i.name,
+            nano_cpus: o.nano_cpus,
+            net: i.net.as_deref(),
+            networks: o
+                .networks
+                .iter()
+                .map(|n| NetworkV1 {
+                    name: &n.name,
+                    aliases: &n.aliases,
+                    ipv4_address: n.ipv4_address.as_deref(),
+                })
+                .collect(),
+            oom_score_adj: o.oom_score_adj,
+            pid: o.pid.as_deref(),
+            pids_limit: o.pids_limit,
+            platform: o.platform.as_deref(),
+            ports: i.ports.iter().map(|(k, p)| (k.as_str(), port(p))).collect(),
+            privileged: i.privileged,
+            read_only: o.read_only,
+            restart: RestartV1 {
+                name: &i.restart.name,
+                maximum_retry_count: i.restart.maximum_retry_count,
+            },
+            run: (o.run == Some(RunMode::Once)).then_some("once"),
+            runtime: o.runtime.as_deref(),
+            security_opt: &i.security_opt,
+            service: &i.service,
+            ship: &i.ship.name,
+            shm_size: o.shm_size,
+            stdin_open: o.stdin_open,
+            stop_signal: o.stop_signal.as_deref(),
             stop_timeout: i.stop_timeout,
-            limits: LimitsV1 { memory, swap, cpu },
+            sysctls: &o.sysctls,
+            tmpfs: &o.tmpfs,
+            tty: o.tty,
             ulimits: i
                 .ulimits
                 .iter()
                 .map(|(k, &Ulimit { soft, hard })| (k.as_str(), UlimitV1 { soft, hard }))
                 .collect(),
-            log: i
-                .log
-                .as_ref()
-                .map(|LogConfig { driver, options }| LogV1 { driver, options }),
-            security_opt: &i.security_opt,
-            workdir: i.workdir.as_deref(),
             username: i.username.as_deref(),
-            labels: &i.labels,
-            lxc_conf: &i.lxc_conf,
-            options: OptionsV1::from(&i.options),
+            userns_mode: o.userns_mode.as_deref(),
+            volumes: i.volumes.iter().map(bind).collect(),
+            volumes_from: &i.volumes_from,
+            workdir: i.workdir.as_deref(),
         }
     }
 }
@@ -369,8 +355,8 @@ mod tests {
 
     use super::*;
     use crate::config::model::{
-        Bind, Check, LifecycleState, Limits, LogConfig, Port, PortRange, Protocol, RestartPolicy,
-        Ulimit,
+        Bind, Check, ContainerOptions, LifecycleState, Limits, LogConfig, Port, PortRange,
+        Protocol, RestartPolicy, Ulimit,
     };
 
     #[test]
@@ -480,11 +466,85 @@ mod tests {
         assert_eq!(hash(&fixed()), EARLIER_RELEASE);
     }
 
+    /// `fixed()` with every option added after the first releases set.
+    fn with_every_option() -> Instance {
+        use crate::config::model::{Device, Healthcheck, NetworkAttach};
+        let mut i = fixed();
+        let text = |s: &str| Some(s.to_string());
+        let list = |s: &str| vec![s.to_string()];
+        let map = |k: &str, v: &str| BTreeMap::from([(k.to_string(), v.to_string())]);
+        i.options = ContainerOptions {
+            networks: vec![NetworkAttach {
+                name: "back".into(),
+                aliases: list("db"),
+                ipv4_address: text("10.1.0.5"),
+            }],
+            healthcheck: Some(Healthcheck {
+                test: Some(list("CMD-SHELL true")),
+                interval: Some(1),
+                timeout: Some(2),
+                retries: Some(3),
+                start_period: Some(4),
+            }),
+            entrypoint: Some(list("/init")),
+            hostname: text("h"),
+            domainname: text("example"),
+            mac_address: text("02:42:ac:11:00:02"),
+            stop_signal: text("SIGINT"),
+            tty: Some(true),
+            stdin_open: Some(true),
+            read_only: Some(true),
+            tmpfs: map("/run", "size=1m"),
+            shm_size: Some(1 << 26),
+            sysctls: map("net.core.somaxconn", "1024"),
+            devices: vec![Device {
+                host: "/dev/null".into(),
+                container: "/dev/n".into(),
+                permissions: "rw".into(),
+            }],
+            init: Some(true),
+            pid: text("host"),
+            ipc: text("shareable"),
+            group_add: list("audio"),
+            dns_search: list("example"),
+            dns_opt: list("ndots:2"),
+            cpuset: text("0"),
+            nano_cpus: Some(5),
+            cpu_quota: Some(6),
+            cpu_period: Some(7),
+            mem_reservation: Some(8),
+            memory_swappiness: Some(9),
+            oom_score_adj: Some(10),
+            pids_limit: Some(11),
+            platform: text("linux/amd64"),
+            runtime: text("runc"),
+            userns_mode: text("host"),
+            run: Some(RunMode::Once),
+            ..Default::default()
+        };
+        i
+    }
+
+    /// The JSON is written in field order: every struct must declare its
+    /// fields sorted, as a `serde_json::Value` would write them.
+    #[test]
+    fn the_record_is_written_with_its_keys_sorted() {
+        for i in [fixed(), with_every_option()] {
+            let record = RecordV1::from(&i);
+            let written = serde_json::to_string(&record).unwrap();
+            let sorted = serde_json::to_value(&record).unwrap().to_string();
+            assert_eq!(written, sorted);
+        }
+        // Every option is in it.
+        let all = serde_json::to_value(RecordV1::from(&with_every_option())).unwrap();
+        let set = all.as_object().unwrap().len();
+        assert_eq!(set, 58, "a field was added: set it in with_every_option");
+    }
+
     #[test]
     fn the_record_is_the_frozen_json_of_version_1() {
-        let json = serde_json::to_value(RecordV1::from(&fixed()))
-            .unwrap()
-            .to_string();
+        let json =
+            String::from_utf8(serde_json::to_vec(&RecordV1::from(&fixed())).unwrap()).unwrap();
         assert_eq!(
             json,
             r#"{"cap_add":["NET_ADMIN"],"cap_drop":["MKNOD"],"command":["run","--fast"],"container_volumes":["/scratch"],"dns":["10.213.0.1"],"extra_hosts":["db:10.213.0.12"],"image":"reg.example:5000/kafka:2.8","labels":{"team":"data"},"limits":{"cpu":512,"memory":1073741824,"swap":-1},"links":{"zk-1":"zk"},"log":{"driver":"json-file","options":{"max-size":"10m"}},"lxc_conf":{"lxc.cgroup.cpuset.cpus":"0"},"name":"kafka-1","net":"bridge","ports":{"broker":{"exposed":"9092","external":"19092","host_ip":"0.0.0.0","protocol":"tcp"},"gossip":{"exposed":"7000-7002","external":"17000-17002","host_ip":"10.213.0.11","protocol":"udp"}},"privileged":true,"restart":{"maximum_retry_count":3,"name":"on-failure"},"security_opt":["no-new-privileges"],"service":"kafka","ship":"ship1","stop_timeout":30,"ulimits":{"nofile":{"hard":4096,"soft":1024}},"username":"kafka","volumes":[{"host":"/data/kafka","mode":"ro","target":"/var/lib/kafka"}],"volumes_from":["kafka-data"],"workdir":"/srv"}"#

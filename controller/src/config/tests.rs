@@ -1298,3 +1298,53 @@ fn config_hashes_on_two_threads_are_each_instances_own() {
         assert!(seen.insert(expected), "{}", inst.name);
     }
 }
+
+/// `services` of `n` services of 10 instances, one line each; `edit`
+/// may change an instance's line (by service and instance number).
+fn many_services(n: usize, edit: impl Fn(usize, usize) -> Option<String>) -> String {
+    let mut s = format!("{SHIPS}services:\n");
+    for v in 1..=n {
+        s.push_str(&format!("  svc-{v}:\n    image: a\n    instances:\n"));
+        for i in 1..=10 {
+            let line =
+                edit(v, i).unwrap_or_else(|| format!("svc-{v}-{i}: {{ship: s{}}}", i % 2 + 1));
+            s.push_str(&format!("      {line}\n"));
+        }
+    }
+    s
+}
+
+/// Files of many instances are read on two threads (the first services on
+/// another one): everything read, errors of both halves in file order,
+/// and an instance name repeated across the halves reported where it is.
+#[test]
+fn many_services_read_alike_on_two_threads() {
+    let e = ok(&many_services(30, |_, _| None));
+    assert_eq!(e.instances.len(), 300);
+    assert_eq!(e.services.len(), 30);
+    assert_eq!(e.instances["svc-1-1"].service, "svc-1");
+    assert_eq!(e.instances["svc-30-10"].service, "svc-30");
+    assert_eq!(e.instances["svc-30-10"].ship.name, "s1");
+
+    let out = err(&many_services(30, |v, i| match (v, i) {
+        (2, 3) => Some("svc-2-3: {ship: s9}".into()),
+        (29, 5) => Some("svc-29-5: {ship: s1, shipp: s2}".into()),
+        _ => None,
+    }));
+    let first = out.find(":24:23: services.svc-2.instances.svc-2-3.ship: unknown ship");
+    let last = out.find(":377:28: services.svc-29.instances.svc-29-5.shipp: unknown key");
+    assert!(first.is_some() && last.is_some(), "{out}");
+    assert!(first < last, "{out}");
+
+    let out = err(&many_services(30, |v, i| match (v, i) {
+        (1, 1) | (30, 10) => Some("dup: {ship: s1}".into()),
+        _ => None,
+    }));
+    assert!(
+        out.contains(
+            "services.svc-30.instances.dup: instance dup is already defined in service svc-1"
+        ),
+        "{out}"
+    );
+    assert_eq!(out.matches("already defined").count(), 1, "{out}");
+}

@@ -729,6 +729,32 @@ mod tests {
         assert!(e.line > 0, "located at the alias: {e:?}");
     }
 
+    /// Large inputs are parsed on a thread of their own while the tree is
+    /// built: the same tree as on one thread and as serde-saphyr's, and
+    /// the same answers when the builder gives up or the parser fails at
+    /// the end of the file.
+    #[test]
+    fn a_large_file_is_built_alike_on_two_threads() {
+        let big = wide(300);
+        assert!(big.len() > events::PIPELINE_BYTES, "{}", big.len());
+        let piped = events::build(&big).unwrap();
+        let serial = events::build_serially(&big).unwrap();
+        let mut out = Vec::new();
+        diff(&piped, &serial, "", &mut out);
+        assert!(out.is_empty(), "{}", out.join("\n"));
+        assert!(same_as_serde(&big));
+        // A merge at the end: the builder gives up, serde-saphyr builds it.
+        let merged = format!("{big}_m: &m {{x: 1}}\nlast:\n  <<: *m\n");
+        assert!(events::build(&merged).is_none());
+        let tree = parse(&merged).unwrap();
+        assert_eq!(get(get(&tree, "last"), "x").text(), Some("1"));
+        // A syntax error on the last line, with its line.
+        let broken = format!("{big}tail: [unclosed\n");
+        assert!(events::build(&broken).is_none());
+        let e = parse(&broken).unwrap_err();
+        assert!(e.line > big.lines().count() as u64, "{e:?}");
+    }
+
     #[test]
     fn deep_nesting_is_refused_with_a_sentence() {
         let src = format!("a: {}1{}\n", "[".repeat(80), "]".repeat(80));

@@ -13,9 +13,10 @@
 //! still comes from one place, and the limits are enforced as before.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
+use std::sync::mpsc;
 
-use serde_saphyr::granit_parser::{Event, Options, Parser, ScalarStyle, Span};
+use serde_saphyr::granit_parser::{Event, Options, Parser, ScalarStyle, ScanError, Span};
 
 use super::{NO_SPAN, Node, Number, Value, max_expansion, max_scalar_bytes};
 
@@ -51,17 +52,118 @@ struct Frame {
     nesting: usize,
 }
 
+/// `build` on the calling thread alone, whatever the size (for tests).
+#[cfg(test)]
+pub(super) fn build_serially(src: &str) -> Option<Node> {
+    build_from(
+        src,
+        Parser::new_from_str_with_options(src, parser_options()),
+    )
+}
+
+/// One parser event with its span, or the parser's error.
+type Item<'a> = Result<(Event<'a>, Span), ScanError>;
+
+/// Inputs from which the events are produced on a thread of their own
+/// while the tree is built from them: the parser and the tree's
+/// construction each take about half of the time, so on two cores a large
+/// file's tree is ready in little more than half of it. Below this, a
+/// thread costs more than it saves.
+pub(super) const PIPELINE_BYTES: usize = 256 * 1024;
+/// Events per batch handed from the parser's thread to the builder (about
+/// 130 KiB): few enough hand-overs to be free, small enough to stay in
+/// cache. Emptied batches go back to be refilled, so the batches' memory
+/// is allocated once.
+const BATCH: usize = 1024;
+/// Full batches the parser may be ahead of the builder.
+const BATCHES_AHEAD: usize = 4;
+
 /// The tree of `src`, or None when serde-saphyr must decide (module doc).
 pub(super) fn build(src: &str) -> Option<Node> {
-    let max_events = max_expansion(src.len()) / 2;
-    let max_bytes = max_scalar_bytes(src.len()) / 2;
-    let max_recorded = src.len().saturating_mul(2).saturating_add(max_events) / 2;
-    let mut recorded_bytes = 0usize;
+    let options = parser_options();
+    let two_cores = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+    if src.len() < PIPELINE_BYTES || !two_cores {
+        return build_from(src, Parser::new_from_str_with_options(src, options));
+    }
+    std::thread::scope(|scope| {
+        let (full_tx, full_rx) = mpsc::sync_channel::<Vec<Item<'_>>>(BATCHES_AHEAD);
+        let (empty_tx, empty_rx) = mpsc::channel::<Vec<Item<'_>>>();
+        let thread_options = options.clone();
+        let produce = move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            for item in Parser::new_from_str_with_options(src, thread_options) {
+                let last = item.is_err();
+                batch.push(item);
+                if batch.len() == BATCH || last {
+                    let next = empty_rx
+                        .try_recv()
+                        .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                    // The builder gave up (or is done): stop parsing.
+                    if full_tx.send(std::mem::replace(&mut batch, next)).is_err() || last {
+                        return;
+                    }
+                }
+            }
+            let _ = full_tx.send(batch);
+        };
+        match std::thread::Builder::new()
+            .name("yaml-events".into())
+            .spawn_scoped(scope, produce)
+        {
+            Ok(_) => build_from(
+                src,
+                Batches {
+                    full: full_rx,
+                    empty: empty_tx,
+                    current: VecDeque::new(),
+                },
+            ),
+            // No thread: the same work here (the closure, and with it the
+            // channel's other ends, is dropped).
+            Err(_) => build_from(src, Parser::new_from_str_with_options(src, options)),
+        }
+    })
+}
+
+/// The events of the parser's thread, batch after batch; each emptied
+/// batch is handed back.
+struct Batches<'a> {
+    full: mpsc::Receiver<Vec<Item<'a>>>,
+    empty: mpsc::Sender<Vec<Item<'a>>>,
+    current: VecDeque<Item<'a>>,
+}
+
+impl<'a> Iterator for Batches<'a> {
+    type Item = Item<'a>;
+
+    fn next(&mut self) -> Option<Item<'a>> {
+        loop {
+            if let Some(item) = self.current.pop_front() {
+                return Some(item);
+            }
+            let done = std::mem::replace(&mut self.current, VecDeque::from(self.full.recv().ok()?));
+            // The parser may have finished: then nobody takes it back.
+            let _ = self.empty.send(Vec::from(done));
+        }
+    }
+}
+
+/// serde-saphyr's parser options, so both paths see the same events.
+fn parser_options() -> Options {
     let mut options = Options::default();
     let budget = serde_saphyr::budget::Budget::default();
     options.simple_key_max_lookahead = budget.simple_key_max_lookahead;
     options.flow_nesting_limit = budget.flow_nesting_limit;
     options.emit_comments = false;
+    options
+}
+
+/// The tree from `src`'s events (see `build`).
+fn build_from<'a>(src: &'a str, events: impl Iterator<Item = Item<'a>>) -> Option<Node> {
+    let max_events = max_expansion(src.len()) / 2;
+    let max_bytes = max_scalar_bytes(src.len()) / 2;
+    let max_recorded = src.len().saturating_mul(2).saturating_add(max_events) / 2;
+    let mut recorded_bytes = 0usize;
 
     let mut anchors: Vec<Option<Built>> = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
@@ -71,7 +173,7 @@ pub(super) fn build(src: &str) -> Option<Node> {
     let mut documents = 0;
     let (mut replayed, mut total_bytes, mut recorded) = (0usize, 0usize, 0usize);
 
-    for item in Parser::new_from_str_with_options(src, options) {
+    for item in events {
         let (event, span) = item.ok()?;
         let built = match event {
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => continue,
