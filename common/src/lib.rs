@@ -26,6 +26,20 @@ pub use word_table::UNICODE_VERSION;
 /// every character that is not a word character becomes `_`, then the
 /// result is upper-cased.
 pub fn normalize(name: &str) -> String {
+    // Names are ASCII nearly always: byte by byte, without the Unicode
+    // tables (the same result for ASCII).
+    if name.is_ascii() {
+        return name
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b == b'_' {
+                    char::from(b.to_ascii_uppercase())
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+    }
     let mut out = String::with_capacity(name.len());
     for c in name.chars() {
         if !is_word(c) {
@@ -183,6 +197,23 @@ mod tests {
         assert!(!is_word('\u{10ffff}') && !is_word('\u{2ffff}'));
         // Upper-cased as Python 3.11 does: no uppercase in Unicode 14.
         assert_eq!(normalize("\u{19b}\u{264}"), "\u{19b}\u{264}");
+    }
+
+    /// ASCII names take a path of their own: each ASCII character comes
+    /// out as the general rule (word characters upper-cased, the rest `_`)
+    /// makes it, alone and beside a character outside ASCII.
+    #[test]
+    fn ascii_names_normalise_as_the_general_rule_does() {
+        for b in 0u8..128 {
+            let c = char::from(b);
+            let expected: String = if is_word(c) {
+                c.to_uppercase().collect()
+            } else {
+                "_".into()
+            };
+            assert_eq!(normalize(&c.to_string()), expected, "{b}");
+            assert_eq!(normalize(&format!("{c}é")), format!("{expected}É"), "{b}");
+        }
     }
 
     #[test]

@@ -517,62 +517,96 @@ fn check_variable_names(
     instances: &BTreeMap<String, Instance>,
     iextra: &BTreeMap<String, Extra<'_>>,
 ) {
-    let mut owners: HashMap<String, String> = HashMap::new();
-    let mut claim = |r: &mut Reader, var: String, owner: String, node: &Node, path: &str| {
+    // Who gives each variable, written out only for an error: a file of
+    // thousands of instances has none, and tens of thousands of claims.
+    #[derive(Clone, Copy)]
+    enum Owner<'a> {
+        Service(&'a str),
+        Instance(&'a Instance),
+        Port(&'a Instance, &'a str),
+    }
+    impl std::fmt::Display for Owner<'_> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            match self {
+                Owner::Service(s) => write!(f, "service {s}"),
+                Owner::Instance(i) => write!(f, "instance {} of service {}", i.name, i.service),
+                Owner::Port(i, p) => write!(
+                    f,
+                    "port {p} of instance {} of service {}",
+                    i.name, i.service
+                ),
+            }
+        }
+    }
+    fn claim<'a>(
+        owners: &mut HashMap<String, Owner<'a>>,
+        r: &mut Reader,
+        var: String,
+        owner: Owner<'a>,
+        node: &Node,
+        path: &dyn Fn() -> String,
+    ) {
         if let Some(first) = owners.get(&var) {
-            if *first != owner {
+            // The same owner may give one variable twice.
+            if first.to_string() != owner.to_string() {
                 r.error(
                     node,
-                    path,
+                    &path(),
                     format!("{owner} and {first} both give the variable {var}; rename one"),
                 );
             }
         } else {
             owners.insert(var, owner);
         }
-    };
+    }
+    let mut owners: HashMap<String, Owner<'_>> = HashMap::new();
+    let owners = &mut owners;
     for s in services.values() {
         let Some(first) = s.instances.first().and_then(|i| iextra.get(i)) else {
             continue;
         };
         claim(
+            owners,
             r,
             common::instances_var(&s.name),
-            format!("service {}", s.name),
+            Owner::Service(&s.name),
             first.node,
-            &join("services", &s.name),
+            &|| join("services", &s.name),
         );
     }
     for i in instances.values() {
         let x = &iextra[&i.name];
-        let owner = format!("instance {} of service {}", i.name, i.service);
         claim(
+            owners,
             r,
             common::host_var(&i.service, &i.name),
-            owner.clone(),
+            Owner::Instance(i),
             x.node,
-            &x.path,
+            &|| x.path.clone(),
         );
         for pname in i.ports.keys() {
-            let po = format!("port {pname} of {owner}");
             let at = x
                 .node
                 .child("ports")
                 .and_then(|p| p.child(pname))
                 .unwrap_or(x.node);
+            let path = || join(&join(&x.path, "ports"), pname);
+            let owner = Owner::Port(i, pname);
             claim(
+                owners,
                 r,
                 common::port_var(&i.service, &i.name, pname),
-                po.clone(),
+                owner,
                 at,
-                &join(&join(&x.path, "ports"), pname),
+                &path,
             );
             claim(
+                owners,
                 r,
                 common::internal_port_var(&i.service, &i.name, pname),
-                po,
+                owner,
                 at,
-                &join(&join(&x.path, "ports"), pname),
+                &path,
             );
         }
     }
