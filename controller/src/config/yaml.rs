@@ -966,7 +966,12 @@ mod tests {
         }
         // Left to serde-saphyr (it refuses or resolves them).
         let deep = nested_aliases(40);
+        // More keys than the pairwise comparison takes: a set of them.
+        let many: String = (0..20).map(|i| format!("k{i}: v\n")).collect();
+        assert!(same_as_serde(&many));
+        let repeated = format!("{many}k7: again\n");
         let left = [
+            repeated.as_str(),
             "",
             "a:\n  b: 1.20\n  c: [x, 010]\n",
             "# only a comment\n",

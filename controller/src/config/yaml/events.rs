@@ -359,7 +359,6 @@ fn relocate(node: &mut Node, line: u32, column: u32) {
 }
 
 fn has_duplicate_keys(entries: &[(Node, Node)]) -> bool {
-    let text = |n: &Node| n.text().map(str::to_string);
     if entries.len() <= 16 {
         return entries.iter().enumerate().any(|(i, (k, _))| {
             let k = k.text();
@@ -367,7 +366,7 @@ fn has_duplicate_keys(entries: &[(Node, Node)]) -> bool {
         });
     }
     let mut seen = HashSet::with_capacity(entries.len());
-    !entries.iter().all(|(k, _)| seen.insert(text(k)))
+    !entries.iter().all(|(k, _)| seen.insert(k.text()))
 }
 
 /// Line and column (1-based), as serde-saphyr reports them.
