@@ -1144,31 +1144,43 @@ thread_local! {
     static ON_EXIT: std::cell::RefCell<Option<OnExit>> = const { std::cell::RefCell::new(None) };
 }
 
-#[test]
-fn a_worker_with_nothing_left_to_hand_out_exits_before_the_play_ends() {
-    // Both tasks are handed out at once, so nothing is left for workers:
-    // the worker that ran `quick` exits while `waits` still runs, rather
-    // than with every other worker after the play.
+/// Two tasks that meet before either ends, so they run on two workers:
+/// `first` ends with `result` (leaving a mark that fires when its worker
+/// thread exits), `waits` passes once that worker has exited, failing
+/// with `why` after 5 s.
+fn first_and_waits<'a>(
+    met: &'a std::sync::Barrier,
+    result: TaskResult,
+    why: &'static str,
+) -> (Task<'a>, Task<'a>) {
     let (exited_tx, exited_rx) = crossbeam_channel::unbounded();
-    // Both tasks meet before either ends, so they run on two workers.
-    let met = std::sync::Barrier::new(2);
-    let met = &met;
-    let quick = Task::new("quick", "svc", "ship1", NO_DEPS, move |_ctx| {
+    let first = Task::new("first", "svc", "ship1", NO_DEPS, move |_ctx| {
         met.wait();
         ON_EXIT.with(|slot| *slot.borrow_mut() = Some(OnExit(exited_tx)));
-        Ok(Completion::Done)
+        result
     });
     let waits = Task::new("waits", "svc", "ship2", NO_DEPS, move |_ctx| {
         met.wait();
         match exited_rx.recv_timeout(Duration::from_secs(5)) {
             Ok(()) => Ok(Completion::Done),
-            Err(_) => Err(TaskFailure::fatal("quick's worker was still there")),
+            Err(_) => Err(TaskFailure::fatal(why)),
         }
     });
+    (first, waits)
+}
+
+#[test]
+fn a_worker_with_nothing_left_to_hand_out_exits_before_the_play_ends() {
+    // Both tasks are handed out at once, so nothing is left for workers:
+    // the worker that ran `first` exits while `waits` still runs, rather
+    // than with every other worker after the play.
+    let met = std::sync::Barrier::new(2);
+    let (first, waits) =
+        first_and_waits(&met, Ok(Completion::Done), "first's worker was still there");
     let r = run_ok(play(
         Direction::Forward,
         Concurrency::default(),
-        vec![quick, waits],
+        vec![first, waits],
     ));
     assert_eq!(r.node("waits").map(|n| &n.outcome), Some(&Outcome::Done));
     assert_eq!(r.summary.exit_code(), 0);
@@ -1176,30 +1188,21 @@ fn a_worker_with_nothing_left_to_hand_out_exits_before_the_play_ends() {
 
 #[test]
 fn workers_exit_once_a_fatal_failure_halts_the_play() {
-    // After `fails` halts the play nothing more is handed out (`later`
-    // waits on it and is aborted), so the idle worker exits while `waits`
-    // still runs.
-    let (exited_tx, exited_rx) = crossbeam_channel::unbounded();
+    // After `first` fails and halts the play nothing more is handed out
+    // (`later` waits on it and is aborted), so the idle worker exits while
+    // `waits` still runs.
     let met = std::sync::Barrier::new(2);
-    let met = &met;
-    let fails = Task::new("fails", "svc", "ship1", NO_DEPS, move |_ctx| {
-        met.wait();
-        ON_EXIT.with(|slot| *slot.borrow_mut() = Some(OnExit(exited_tx)));
-        Err(TaskFailure::fatal("boom"))
-    });
-    let waits = Task::new("waits", "svc", "ship2", NO_DEPS, move |_ctx| {
-        met.wait();
-        match exited_rx.recv_timeout(Duration::from_secs(5)) {
-            Ok(()) => Ok(Completion::Done),
-            Err(_) => Err(TaskFailure::fatal("the idle worker was still there")),
-        }
-    });
-    let later = sleeper("later", "ship1", &["fails"], ms(1));
+    let (first, waits) = first_and_waits(
+        &met,
+        Err(TaskFailure::fatal("boom")),
+        "the idle worker was still there",
+    );
+    let later = sleeper("later", "ship1", &["first"], ms(1));
     let r = run(
         play(
             Direction::Forward,
             Concurrency::default(),
-            vec![fails, waits, later],
+            vec![first, waits, later],
         ),
         &Recorder::new(),
         &CancelToken::new(),
