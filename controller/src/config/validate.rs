@@ -175,22 +175,20 @@ fn parse_services<'n>(
     ctx: &Ctx<'_>,
     entries: &[(String, &'n Node, &'n Node)],
 ) -> Parsed<'n> {
+    // Each service's instances, and whether a name comes back.
+    let mut names = HashSet::new();
+    let mut repeated = false;
     let counts: Vec<usize> = entries
         .iter()
         .map(|(_, _, s)| match s.child("instances").map(|i| &i.value) {
-            Some(Value::Map(m)) => m.len(),
+            Some(Value::Map(m)) => {
+                repeated = repeated || !m.iter().all(|(k, _)| names.insert(k.text()));
+                m.len()
+            }
             _ => 0,
         })
         .collect();
     let total: usize = counts.iter().sum();
-    let mut names = HashSet::with_capacity(total);
-    let repeated = entries.iter().any(|(_, _, s)| match s.child("instances") {
-        Some(Node {
-            value: Value::Map(m),
-            ..
-        }) => !m.iter().all(|(k, _)| names.insert(k.text())),
-        _ => false,
-    });
     if total < PARALLEL_SERVICES || repeated {
         return parse_some(r, ctx, entries);
     }
@@ -203,29 +201,39 @@ fn parse_services<'n>(
         })
         .map_or(entries.len(), |i| i + 1);
     let (first, rest) = entries.split_at(half);
+    let read = |part| {
+        let mut reader = Reader::default();
+        let parsed = parse_some(&mut reader, ctx, part);
+        (reader, parsed)
+    };
+    let ((theirs, mut parsed), (mine, later)) =
+        on_two_threads("services", || read(first), || read(rest));
+    // In file order, as one thread would have reported and read them.
+    r.errors.extend(theirs.errors);
+    r.errors.extend(mine.errors);
+    parsed.services.extend(later.services);
+    parsed.instances.extend(later.instances);
+    parsed.iextra.extend(later.iextra);
+    parsed
+}
+
+/// Runs `other` on a thread named `name` while `here` runs on this one.
+/// Without a thread (or should it fail), `other` runs here afterwards.
+fn on_two_threads<A: Send, B>(
+    name: &str,
+    other: impl Fn() -> A + Sync,
+    here: impl FnOnce() -> B,
+) -> (A, B) {
     std::thread::scope(|scope| {
-        let other = std::thread::Builder::new()
-            .name("services".into())
-            .spawn_scoped(scope, || {
-                let mut theirs = Reader::default();
-                let parsed = parse_some(&mut theirs, ctx, first);
-                (theirs, parsed)
-            });
-        let mut mine = Reader::default();
-        let later = parse_some(&mut mine, ctx, rest);
-        // Without a thread (or should it fail), here.
-        let (theirs, mut parsed) = other.ok().and_then(|h| h.join().ok()).unwrap_or_else(|| {
-            let mut theirs = Reader::default();
-            let parsed = parse_some(&mut theirs, ctx, first);
-            (theirs, parsed)
-        });
-        // In file order, as one thread would have reported and read them.
-        r.errors.extend(theirs.errors);
-        r.errors.extend(mine.errors);
-        parsed.services.extend(later.services);
-        parsed.instances.extend(later.instances);
-        parsed.iextra.extend(later.iextra);
-        parsed
+        let handle = std::thread::Builder::new()
+            .name(name.into())
+            .spawn_scoped(scope, &other);
+        let b = here();
+        let a = handle
+            .ok()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_else(&other);
+        (a, b)
     })
 }
 
@@ -306,26 +314,17 @@ fn hash_instances(instances: &mut BTreeMap<String, Instance>, envs: &ContainerEn
             .map_or(&[][..], Vec::as_slice);
         super::hash::config_hash(inst, &inst.ship.ip, &digest, user)
     };
+    let part = |part: &[&Instance]| part.iter().map(|i| hash(i)).collect::<Vec<String>>();
     let all: Vec<&Instance> = instances.values().collect();
-    let hashes: Vec<String> = if all.len() < PARALLEL_HASHES {
-        all.iter().map(|i| hash(i)).collect()
+    let hashes = if all.len() < PARALLEL_HASHES {
+        part(&all)
     } else {
         // Each hash is independent (a tenth of the time of `validate` on
         // one thread): the second half on another thread.
         let (mine, theirs) = all.split_at(all.len() / 2);
-        std::thread::scope(|scope| {
-            let other = std::thread::Builder::new()
-                .name("hash".into())
-                .spawn_scoped(scope, || theirs.iter().map(|i| hash(i)).collect::<Vec<_>>());
-            let mut out: Vec<String> = mine.iter().map(|i| hash(i)).collect();
-            // Without a thread (or should it fail), here.
-            let rest = other
-                .ok()
-                .and_then(|h| h.join().ok())
-                .unwrap_or_else(|| theirs.iter().map(|i| hash(i)).collect());
-            out.extend(rest);
-            out
-        })
+        let (rest, mut out) = on_two_threads("hash", || part(theirs), || part(mine));
+        out.extend(rest);
+        out
     };
     for (inst, h) in instances.values_mut().zip(hashes) {
         inst.config_hash = h;
