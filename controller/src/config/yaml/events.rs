@@ -52,8 +52,7 @@ struct Frame {
     nesting: usize,
 }
 
-/// `build` on the calling thread alone, whatever the size (for tests).
-#[cfg(test)]
+/// `build` on the calling thread alone, whatever the size.
 pub(super) fn build_serially(src: &str) -> Option<Node> {
     build_from(
         src,
@@ -80,18 +79,16 @@ const BATCHES_AHEAD: usize = 4;
 
 /// The tree of `src`, or None when serde-saphyr must decide (module doc).
 pub(super) fn build(src: &str) -> Option<Node> {
-    let options = parser_options();
     let two_cores = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
     if src.len() < PIPELINE_BYTES || !two_cores {
-        return build_from(src, Parser::new_from_str_with_options(src, options));
+        return build_serially(src);
     }
     std::thread::scope(|scope| {
         let (full_tx, full_rx) = mpsc::sync_channel::<Vec<Item<'_>>>(BATCHES_AHEAD);
         let (empty_tx, empty_rx) = mpsc::channel::<Vec<Item<'_>>>();
-        let thread_options = options.clone();
         let produce = move || {
             let mut batch = Vec::with_capacity(BATCH);
-            for item in Parser::new_from_str_with_options(src, thread_options) {
+            for item in Parser::new_from_str_with_options(src, parser_options()) {
                 let last = item.is_err();
                 batch.push(item);
                 if batch.len() == BATCH || last {
@@ -120,7 +117,7 @@ pub(super) fn build(src: &str) -> Option<Node> {
             ),
             // No thread: the same work here (the closure, and with it the
             // channel's other ends, is dropped).
-            Err(_) => build_from(src, Parser::new_from_str_with_options(src, options)),
+            Err(_) => build_serially(src),
         }
     })
 }
