@@ -399,6 +399,8 @@ fn explain(
 ) {
     let per_ship_level = per_level / ships;
     let node = |level: usize, k: usize| level * per_level + k;
+    // When the level before `level` was done (0 for the first).
+    let before = |done: &[f64], level: usize| if level == 0 { 0.0 } else { done[level - 1] };
     // Sleeps: how much longer than asked.
     let mut over = Vec::new();
     for i in 0..per_level * levels {
@@ -422,17 +424,9 @@ fn explain(
         ideal_done[level] = (0..per_ship_level)
             .map(|j| ideal.main[level * per_ship_level + j].1)
             .fold(0.0, f64::max);
-        let prev = if level == 0 {
-            0.0
-        } else {
-            level_done[level - 1]
-        };
-        let iprev = if level == 0 { 0.0 } else { online[level - 1] };
-        let fprev = if level == 0 {
-            0.0
-        } else {
-            ideal_done[level - 1]
-        };
+        let prev = before(&level_done, level);
+        let iprev = before(online, level);
+        let fprev = before(&ideal_done, level);
         println!(
             "  level {level}: done {:7.3} s (ideal {:7.3}, {:+6.3}; with foresight {:7.3}); took {:6.3} s after the level before (ideal {:6.3}, {:+6.3}; with foresight {:6.3}); ships' last ends spread {:5.1} ms",
             level_done[level],
@@ -450,23 +444,15 @@ fn explain(
     // to the start of the sleep, real and ideal.
     let (mut wait, mut iwait) = (Vec::new(), Vec::new());
     let mut late_start = vec![Vec::new(); levels];
-    for level in 0..levels {
+    for (level, late) in late_start.iter_mut().enumerate() {
         for k in 0..per_level {
             let i = node(level, k);
             let j = level * per_ship_level + k / ships;
-            let barrier = if level == 0 {
-                0.0
-            } else {
-                level_done[level - 1]
-            };
-            let ibarrier = if level == 0 {
-                0.0
-            } else {
-                ideal_done[level - 1]
-            };
+            let barrier = before(&level_done, level);
+            let ibarrier = before(&ideal_done, level);
             wait.push(trace.get(i, 2) - trace.get(i, 1).max(barrier));
             iwait.push(ideal.main[j].0 - ideal.early[j].1.max(ibarrier));
-            late_start[level].push(trace.get(i, 2) - ideal.main[j].0);
+            late.push(trace.get(i, 2) - ideal.main[j].0);
         }
     }
     println!("  main ready -> start      {}", quantiles(wait));
