@@ -16,6 +16,7 @@ use serde_saphyr::Spanned;
 use super::error::ConfigError;
 
 mod events;
+mod subset;
 
 /// A YAML node with its position (1-based; 0 when unknown).
 #[derive(Debug, Clone)]
@@ -119,7 +120,7 @@ impl Node {
         ConfigError::new(path, message).at(self.line.into(), self.column.into())
     }
 
-    fn fill_number_text(&mut self, src: &str) {
+    fn fill_number_text(&mut self, src: &Styles<'_>) {
         match &mut self.value {
             Value::Seq(items) => items.iter_mut().for_each(|n| n.fill_number_text(src)),
             Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
@@ -132,7 +133,8 @@ impl Node {
 
     /// A number's text as written, and whether a string is plain (from
     /// the source text at its span).
-    fn fill_scalar(&mut self, src: &str) {
+    fn fill_scalar(&mut self, styles: &Styles<'_>) {
+        let src = styles.src;
         match &mut self.value {
             Value::Number(n) => {
                 let (start, len) = (self.span.0 as usize, self.span.1 as usize);
@@ -162,13 +164,30 @@ impl Node {
                     // The span starts after a tag (`!!str x`) or a block
                     // indicator (`|`, `>-`): look at the tokens before it (a
                     // tag or indicator and an anchor, in any order).
-                    let styled = styled_before(src, start);
+                    let styled = styles.possible && styled_before(src, start);
                     self.plain = !styled
                         && !text.is_empty()
                         && !text.starts_with(['"', '\'', '|', '>', '!', '&', '*']);
                 }
             }
             _ => {}
+        }
+    }
+}
+
+/// The source text, and whether any token in it may be a tag or a block
+/// indicator: a file without `!`, `|` and `>` has none, and its strings
+/// need no look back (`styled_before`).
+struct Styles<'a> {
+    src: &'a str,
+    possible: bool,
+}
+
+impl<'a> Styles<'a> {
+    fn of(src: &'a str) -> Self {
+        Styles {
+            src,
+            possible: memchr::memchr3(b'!', b'|', b'>', src.as_bytes()).is_some(),
         }
     }
 }
@@ -270,6 +289,11 @@ fn max_scalar_bytes(len: usize) -> usize {
 /// could make a small input expensive is alias expansion (a "billion
 /// laughs" file) and deep nesting, which are bounded (see `EXPANSION_FLOOR`).
 pub fn parse(src: &str) -> Result<Node, ConfigError> {
+    // The common subset, line by line, here: it recurses little (nesting
+    // is given up past `events::GIVE_UP_DEPTH` levels).
+    if let Some(root) = subset::build(src) {
+        return Ok(root);
+    }
     // The parser recurses once per level of nesting, with large frames in
     // unoptimised builds (about 60 KiB a level): its own thread with a
     // roomy stack takes the deepest allowed file on any thread (test
@@ -291,13 +315,13 @@ pub fn parse(src: &str) -> Result<Node, ConfigError> {
 const PARSER_STACK: usize = 32 * 1024 * 1024;
 
 fn parse_here(src: &str) -> Result<Node, ConfigError> {
-    // The common case straight from the parser's events; serde-saphyr for
-    // the rest, and for every error (see `events`).
+    // Straight from the general parser's events; serde-saphyr for what is
+    // left, and for every error (see `events`).
     if let Some(root) = events::build(src) {
         return Ok(root);
     }
     let mut root = parse_serde(src)?;
-    root.fill_number_text(src);
+    root.fill_number_text(&Styles::of(src));
     Ok(root)
 }
 
@@ -881,15 +905,23 @@ mod tests {
     }
 
     /// The tree built from events, when it is built, equals serde-saphyr's
-    /// in every node; returns whether it was built.
+    /// in every node, and so does the subset reader's when it reads the
+    /// file; returns whether the tree was built from events.
     fn same_as_serde(src: &str) -> bool {
         let Some(fast) = events::build(src) else {
+            assert!(
+                subset::build(src).is_none(),
+                "read by the subset reader only:\n{src}"
+            );
             return false;
         };
         let mut slow = parse_serde(src).unwrap_or_else(|e| panic!("{e:?} for\n{src}"));
-        slow.fill_number_text(src);
+        slow.fill_number_text(&Styles::of(src));
         let mut out = Vec::new();
         diff(&fast, &slow, "", &mut out);
+        if let Some(lines) = subset::build(src) {
+            diff(&lines, &slow, "", &mut out);
+        }
         assert!(out.is_empty(), "{}\nfor\n{src}", out.join("\n"));
         true
     }

@@ -18,7 +18,7 @@ use std::sync::mpsc;
 
 use serde_saphyr::granit_parser::{Event, Options, Parser, ScalarStyle, ScanError, Span};
 
-use super::{NO_SPAN, Node, Number, Value, max_expansion, max_scalar_bytes};
+use super::{NO_SPAN, Node, Number, Styles, Value, max_expansion, max_scalar_bytes};
 
 /// Deeper files are left to serde-saphyr, which refuses more than 64 levels.
 const GIVE_UP_DEPTH: usize = 48;
@@ -146,7 +146,7 @@ impl<'a> Iterator for Batches<'a> {
 }
 
 /// serde-saphyr's parser options, so both paths see the same events.
-fn parser_options() -> Options {
+pub(super) fn parser_options() -> Options {
     let mut options = Options::default();
     let budget = serde_saphyr::budget::Budget::default();
     options.simple_key_max_lookahead = budget.simple_key_max_lookahead;
@@ -157,38 +157,72 @@ fn parser_options() -> Options {
 
 /// The tree from `src`'s events (see `build`).
 fn build_from<'a>(src: &'a str, events: impl Iterator<Item = Item<'a>>) -> Option<Node> {
-    let max_events = max_expansion(src.len()) / 2;
-    let max_bytes = max_scalar_bytes(src.len()) / 2;
-    let max_recorded = src.len().saturating_mul(2).saturating_add(max_events) / 2;
-    let mut recorded_bytes = 0usize;
-
-    let mut anchors: Vec<Option<Built>> = Vec::new();
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut items: Vec<Node> = Vec::new();
-    let mut entries: Vec<(Node, Node)> = Vec::new();
-    let mut root: Option<Node> = None;
-    let mut documents = 0;
-    let (mut replayed, mut total_bytes, mut recorded) = (0usize, 0usize, 0usize);
-
+    let mut builder = Builder::new(src);
     for item in events {
         let (event, span) = item.ok()?;
+        builder.push(event, &span)?;
+    }
+    builder.finish()
+}
+
+/// The tree under construction, event after event (see `build`).
+pub(super) struct Builder<'s> {
+    src: Styles<'s>,
+    max_events: usize,
+    max_bytes: usize,
+    max_recorded: usize,
+    recorded_bytes: usize,
+    anchors: Vec<Option<Built>>,
+    stack: Vec<Frame>,
+    items: Vec<Node>,
+    entries: Vec<(Node, Node)>,
+    root: Option<Node>,
+    documents: usize,
+    replayed: usize,
+    total_bytes: usize,
+    recorded: usize,
+}
+
+impl<'s> Builder<'s> {
+    pub(super) fn new(src: &'s str) -> Self {
+        let max_events = max_expansion(src.len()) / 2;
+        Builder {
+            src: Styles::of(src),
+            max_events,
+            max_bytes: max_scalar_bytes(src.len()) / 2,
+            max_recorded: src.len().saturating_mul(2).saturating_add(max_events) / 2,
+            recorded_bytes: 0,
+            anchors: Vec::new(),
+            stack: Vec::new(),
+            items: Vec::new(),
+            entries: Vec::new(),
+            root: None,
+            documents: 0,
+            replayed: 0,
+            total_bytes: 0,
+            recorded: 0,
+        }
+    }
+
+    /// Takes the next event; None when the tree is serde-saphyr's to build.
+    pub(super) fn push(&mut self, event: Event<'_>, span: &Span) -> Option<()> {
         let built = match event {
-            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => continue,
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => return Some(()),
             Event::DocumentStart(explicit, version) => {
-                documents += 1;
-                if explicit || version.is_some() || documents > 1 {
+                self.documents += 1;
+                if explicit || version.is_some() || self.documents > 1 {
                     return None;
                 }
-                continue;
+                return Some(());
             }
             Event::Scalar(value, style, anchor, tag) => {
                 if tag.is_some() {
                     return None;
                 }
                 let bytes = value.len();
-                total_bytes += bytes;
-                let mut node = scalar(value, style, &span)?;
-                node.fill_scalar(src);
+                self.total_bytes += bytes;
+                let mut node = scalar(value, style, span)?;
+                node.fill_scalar(&self.src);
                 let built = Built {
                     node,
                     events: 1,
@@ -196,21 +230,16 @@ fn build_from<'a>(src: &'a str, events: impl Iterator<Item = Item<'a>>) -> Optio
                     alias: false,
                     nesting: 0,
                 };
-                record(
-                    &mut anchors,
-                    (&mut recorded, &mut recorded_bytes),
-                    anchor,
-                    &built,
-                );
+                self.record(anchor, &built);
                 built
             }
             Event::SequenceStart(_, anchor, ref tag) | Event::MappingStart(_, anchor, ref tag) => {
-                if tag.is_some() || stack.len() >= GIVE_UP_DEPTH {
+                if tag.is_some() || self.stack.len() >= GIVE_UP_DEPTH {
                     return None;
                 }
                 let map = matches!(event, Event::MappingStart(..));
-                let (line, column) = location(&span);
-                stack.push(Frame {
+                let (line, column) = location(span);
+                self.stack.push(Frame {
                     node: Node {
                         value: if map {
                             Value::Map(Vec::new())
@@ -219,31 +248,35 @@ fn build_from<'a>(src: &'a str, events: impl Iterator<Item = Item<'a>>) -> Optio
                         },
                         line,
                         column,
-                        span: byte_span(&span)?,
+                        span: byte_span(span)?,
                         plain: false,
                     },
                     anchor,
                     map,
-                    start: if map { entries.len() } else { items.len() },
+                    start: if map {
+                        self.entries.len()
+                    } else {
+                        self.items.len()
+                    },
                     key: None,
                     events: 1,
                     bytes: 0,
                     nesting: 0,
                 });
-                continue;
+                return Some(());
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let mut frame = stack.pop()?;
+                let mut frame = self.stack.pop()?;
                 if frame.key.is_some() || frame.map != matches!(event, Event::MappingEnd) {
                     return None;
                 }
                 frame.node.value = if frame.map {
-                    if has_duplicate_keys(entries.get(frame.start..)?) {
+                    if has_duplicate_keys(self.entries.get(frame.start..)?) {
                         return None;
                     }
-                    Value::Map(entries.split_off(frame.start))
+                    Value::Map(self.entries.split_off(frame.start))
                 } else {
-                    Value::Seq(items.split_off(frame.start))
+                    Value::Seq(self.items.split_off(frame.start))
                 };
                 let built = Built {
                     node: frame.node,
@@ -252,23 +285,18 @@ fn build_from<'a>(src: &'a str, events: impl Iterator<Item = Item<'a>>) -> Optio
                     alias: false,
                     nesting: frame.nesting,
                 };
-                record(
-                    &mut anchors,
-                    (&mut recorded, &mut recorded_bytes),
-                    frame.anchor,
-                    &built,
-                );
+                self.record(frame.anchor, &built);
                 built
             }
             Event::Alias(id) => {
                 // An alias of an anchor still open (recursive) is None.
-                let target = anchors.get(id)?.as_ref()?;
-                replayed = replayed.saturating_add(target.events);
-                total_bytes = total_bytes.saturating_add(target.bytes);
-                if replayed > max_events || target.nesting >= GIVE_UP_ALIAS_NESTING {
+                let target = self.anchors.get(id)?.as_ref()?;
+                self.replayed = self.replayed.saturating_add(target.events);
+                self.total_bytes = self.total_bytes.saturating_add(target.bytes);
+                if self.replayed > self.max_events || target.nesting >= GIVE_UP_ALIAS_NESTING {
                     return None;
                 }
-                let (line, column) = location(&span);
+                let (line, column) = location(span);
                 let mut node = target.node.clone();
                 relocate(&mut node, line, column);
                 Built {
@@ -281,16 +309,19 @@ fn build_from<'a>(src: &'a str, events: impl Iterator<Item = Item<'a>>) -> Optio
             }
             _ => return None,
         };
-        if total_bytes > max_bytes || recorded > max_recorded || recorded_bytes > max_bytes {
+        if self.total_bytes > self.max_bytes
+            || self.recorded > self.max_recorded
+            || self.recorded_bytes > self.max_bytes
+        {
             return None;
         }
-        match stack.last_mut() {
+        match self.stack.last_mut() {
             Some(frame) => {
                 frame.events += built.events;
                 frame.bytes += built.bytes;
                 frame.nesting = frame.nesting.max(built.nesting);
                 match (frame.map, frame.key.take()) {
-                    (true, Some(key)) => entries.push((key, built.node)),
+                    (true, Some(key)) => self.entries.push((key, built.node)),
                     (true, None) => {
                         // Keys are strings here; others are serde-saphyr's.
                         if !matches!(built.node.value, Value::Str(_)) || built.alias {
@@ -298,46 +329,46 @@ fn build_from<'a>(src: &'a str, events: impl Iterator<Item = Item<'a>>) -> Optio
                         }
                         frame.key = Some(built.node);
                     }
-                    (false, _) => items.push(built.node),
+                    (false, _) => self.items.push(built.node),
                 }
             }
             None => {
-                if root.is_some() {
+                if self.root.is_some() {
                     return None;
                 }
-                root = Some(built.node);
+                self.root = Some(built.node);
             }
         }
+        Some(())
     }
-    // An empty document is null: serde-saphyr words that.
-    if !stack.is_empty() {
-        return None;
-    }
-    root.filter(|r| !r.is_null())
-}
 
-/// Keeps an anchored node for its aliases, and counts what anchors hold.
-fn record(
-    anchors: &mut Vec<Option<Built>>,
-    recorded: (&mut usize, &mut usize),
-    anchor: usize,
-    built: &Built,
-) {
-    if anchor == 0 {
-        return;
+    /// The tree, once every event is in.
+    pub(super) fn finish(self) -> Option<Node> {
+        // An empty document is null: serde-saphyr words that.
+        if !self.stack.is_empty() {
+            return None;
+        }
+        self.root.filter(|r| !r.is_null())
     }
-    *recorded.0 = recorded.0.saturating_add(built.events);
-    *recorded.1 = recorded.1.saturating_add(built.bytes);
-    if anchors.len() <= anchor {
-        anchors.resize_with(anchor + 1, || None);
+
+    /// Keeps an anchored node for its aliases, and counts what anchors hold.
+    fn record(&mut self, anchor: usize, built: &Built) {
+        if anchor == 0 {
+            return;
+        }
+        self.recorded = self.recorded.saturating_add(built.events);
+        self.recorded_bytes = self.recorded_bytes.saturating_add(built.bytes);
+        if self.anchors.len() <= anchor {
+            self.anchors.resize_with(anchor + 1, || None);
+        }
+        self.anchors[anchor] = Some(Built {
+            node: built.node.clone(),
+            events: built.events,
+            bytes: built.bytes,
+            alias: false,
+            nesting: built.nesting,
+        });
     }
-    anchors[anchor] = Some(Built {
-        node: built.node.clone(),
-        events: built.events,
-        bytes: built.bytes,
-        alias: false,
-        nesting: built.nesting,
-    });
 }
 
 /// A repeated node is located where the alias is, in all its parts (its
@@ -430,14 +461,21 @@ impl PartialEq for Number {
 /// exponent, or a string that no number form could read; None for every
 /// other form (`0x1F`, `1e3`, `.inf`, `010`, `1_000`, `+1`, `<<`...).
 fn resolve_plain(text: &str) -> Option<Plain> {
-    match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Some(Plain::Null),
-        "true" | "True" | "TRUE" => return Some(Plain::Bool(true)),
-        "false" | "False" | "FALSE" => return Some(Plain::Bool(false)),
-        "<<" => return None,
-        _ => {}
-    }
     let bytes = text.as_bytes();
+    // The words below by their first letters: most scalars need no
+    // comparison with them.
+    if matches!(
+        bytes.first(),
+        None | Some(b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'<')
+    ) {
+        match text {
+            "" | "~" | "null" | "Null" | "NULL" => return Some(Plain::Null),
+            "true" | "True" | "TRUE" => return Some(Plain::Bool(true)),
+            "false" | "False" | "FALSE" => return Some(Plain::Bool(false)),
+            "<<" => return None,
+            _ => {}
+        }
+    }
     // Parsed scalars carry no padding; anything else is left alone.
     let first = *bytes.first()?;
     let last = *bytes.last()?;
