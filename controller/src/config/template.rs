@@ -17,6 +17,7 @@
 mod pycompat;
 mod rewrite;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -26,16 +27,17 @@ use super::error::ConfigError;
 
 /// Renders `text` (named `name` in messages). `strict` makes undefined
 /// variables an error instead of an empty string.
-pub fn render(
+pub fn render<'a>(
     name: &str,
-    text: &str,
+    text: &'a str,
     base_dir: &Path,
     vars: &BTreeMap<String, String>,
     strict: bool,
-) -> Result<String, ConfigError> {
-    // Plain YAML is by far the common case and needs no template engine.
-    if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
-        return Ok(text.to_string());
+) -> Result<Cow<'a, str>, ConfigError> {
+    // Plain YAML is by far the common case and needs no template engine
+    // (nor a copy of the text).
+    if !has_template_syntax(text) {
+        return Ok(Cow::Borrowed(text));
     }
     let env = environment(base_dir, strict);
     let ctx = minijinja::context! {
@@ -43,7 +45,14 @@ pub fn render(
     };
     let source = rewrite::rewrite(text, name);
     env.render_named_str(name, &source, ctx)
+        .map(Cow::Owned)
         .map_err(|e| template_error(name, &e))
+}
+
+/// Whether `text` holds `{{`, `{%` or `{#`: one pass over its braces.
+fn has_template_syntax(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b'{', bytes).any(|at| matches!(bytes.get(at + 1), Some(b'{' | b'%' | b'#')))
 }
 
 /// The engine as the environment file sees it: Jinja2's filters, tests and
@@ -170,7 +179,9 @@ mod tests {
 
     #[test]
     fn strict_templates_keep_env_methods_and_reject_undefined_lookups() {
-        let ok = |t: &str| render("m.yaml", t, Path::new("."), &vars(), true);
+        let ok = |t: &str| {
+            render("m.yaml", t, Path::new("."), &vars(), true).map(|text| text.into_owned())
+        };
         assert_eq!(ok("{{ env.get('NOPE', 'x') }}").unwrap(), "x");
         assert_eq!(ok("{{ 'NOPE' in env }}").unwrap(), "False");
         for t in [
