@@ -78,68 +78,88 @@ const BATCH: usize = 1024;
 const BATCHES_AHEAD: usize = 4;
 
 /// The tree of `src`, or None when serde-saphyr must decide (module doc).
-pub(super) fn build(src: &str) -> Option<Node> {
-    let two_cores = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
-    if src.len() < PIPELINE_BYTES || !two_cores {
+pub(super) fn build<'a>(src: &'a str) -> Option<Node> {
+    if !worth_a_thread(src) {
         return build_serially(src);
     }
+    let parse = |sink: &mut dyn FnMut(Item<'a>) -> bool| {
+        for item in Parser::new_from_str_with_options(src, parser_options()) {
+            let last = item.is_err();
+            if !sink(item) || last {
+                return;
+            }
+        }
+    };
+    pipelined(parse, |events| build_from(src, events)).unwrap_or_else(|| build_serially(src))
+}
+
+/// Whether the events of `src` are worth producing on a thread of their
+/// own while the tree is built from them (see `PIPELINE_BYTES`).
+fn worth_a_thread(src: &str) -> bool {
+    src.len() >= PIPELINE_BYTES && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+}
+
+/// Runs `produce` on a thread of its own (`yaml-events`), which hands what
+/// it makes to a sink that answers whether more is wanted, and gives it
+/// to `consume` here, batch after batch. None when no thread could be
+/// made (then nothing was produced).
+fn pipelined<T: Send, R>(
+    produce: impl FnOnce(&mut dyn FnMut(T) -> bool) + Send,
+    consume: impl FnOnce(&mut Batches<T>) -> R,
+) -> Option<R> {
     std::thread::scope(|scope| {
-        let (full_tx, full_rx) = mpsc::sync_channel::<Vec<Item<'_>>>(BATCHES_AHEAD);
-        let (empty_tx, empty_rx) = mpsc::channel::<Vec<Item<'_>>>();
-        let produce = move || {
+        let (full_tx, full_rx) = mpsc::sync_channel::<Vec<T>>(BATCHES_AHEAD);
+        let (empty_tx, empty_rx) = mpsc::channel::<Vec<T>>();
+        let hand_over = move || {
             let mut batch = Vec::with_capacity(BATCH);
-            for item in Parser::new_from_str_with_options(src, parser_options()) {
-                let last = item.is_err();
+            let mut wanted = true;
+            produce(&mut |item| {
                 batch.push(item);
-                if batch.len() == BATCH || last {
+                if batch.len() == BATCH {
                     let next = empty_rx
                         .try_recv()
                         .unwrap_or_else(|_| Vec::with_capacity(BATCH));
-                    // The builder gave up (or is done): stop parsing.
-                    if full_tx.send(std::mem::replace(&mut batch, next)).is_err() || last {
-                        return;
-                    }
+                    // The consumer gave up (or is done): stop producing.
+                    wanted = full_tx.send(std::mem::replace(&mut batch, next)).is_ok();
                 }
+                wanted
+            });
+            if wanted {
+                let _ = full_tx.send(batch);
             }
-            let _ = full_tx.send(batch);
         };
-        match std::thread::Builder::new()
+        // No thread: the closure, and with it the channel's other ends, is
+        // dropped.
+        std::thread::Builder::new()
             .name("yaml-events".into())
-            .spawn_scoped(scope, produce)
-        {
-            Ok(_) => build_from(
-                src,
-                Batches {
-                    full: full_rx,
-                    empty: empty_tx,
-                    current: VecDeque::new(),
-                },
-            ),
-            // No thread: the same work here (the closure, and with it the
-            // channel's other ends, is dropped).
-            Err(_) => build_serially(src),
-        }
+            .spawn_scoped(scope, hand_over)
+            .ok()?;
+        Some(consume(&mut Batches {
+            full: full_rx,
+            empty: empty_tx,
+            current: VecDeque::new(),
+        }))
     })
 }
 
-/// The events of the parser's thread, batch after batch; each emptied
-/// batch is handed back.
-struct Batches<'a> {
-    full: mpsc::Receiver<Vec<Item<'a>>>,
-    empty: mpsc::Sender<Vec<Item<'a>>>,
-    current: VecDeque<Item<'a>>,
+/// What the producer's thread made, batch after batch; each emptied batch
+/// is handed back.
+struct Batches<T> {
+    full: mpsc::Receiver<Vec<T>>,
+    empty: mpsc::Sender<Vec<T>>,
+    current: VecDeque<T>,
 }
 
-impl<'a> Iterator for Batches<'a> {
-    type Item = Item<'a>;
+impl<T> Iterator for Batches<T> {
+    type Item = T;
 
-    fn next(&mut self) -> Option<Item<'a>> {
+    fn next(&mut self) -> Option<T> {
         loop {
             if let Some(item) = self.current.pop_front() {
                 return Some(item);
             }
             let done = std::mem::replace(&mut self.current, VecDeque::from(self.full.recv().ok()?));
-            // The parser may have finished: then nobody takes it back.
+            // The producer may have finished: then nobody takes it back.
             let _ = self.empty.send(Vec::from(done));
         }
     }
@@ -163,6 +183,78 @@ fn build_from<'a>(src: &'a str, events: impl Iterator<Item = Item<'a>>) -> Optio
         builder.push(event, &span)?;
     }
     builder.finish()
+}
+
+/// A node event made ready for the builder: scalars resolved and located,
+/// collections located; what is left is to place them in the tree.
+enum Piece {
+    Scalar {
+        node: Node,
+        anchor: usize,
+        /// The scalar's text, for the limits.
+        bytes: usize,
+    },
+    /// A mapping or sequence begins: its node, still empty.
+    Start {
+        node: Node,
+        anchor: usize,
+    },
+    End {
+        map: bool,
+    },
+    Alias {
+        id: usize,
+        line: u32,
+        column: u32,
+    },
+}
+
+impl Piece {
+    /// The piece of a node event; None for other events and for what
+    /// serde-saphyr must build (tags, scalars of a type not known for
+    /// certain).
+    fn of(src: &Styles<'_>, event: Event<'_>, span: &Span) -> Option<Piece> {
+        Some(match event {
+            Event::Scalar(value, style, anchor, tag) => {
+                if tag.is_some() {
+                    return None;
+                }
+                let bytes = value.len();
+                let mut node = scalar(value, style, span)?;
+                node.fill_scalar(src);
+                Piece::Scalar {
+                    node,
+                    anchor,
+                    bytes,
+                }
+            }
+            Event::SequenceStart(_, anchor, ref tag) | Event::MappingStart(_, anchor, ref tag) => {
+                if tag.is_some() {
+                    return None;
+                }
+                let (line, column) = location(span);
+                let node = Node {
+                    value: if matches!(event, Event::MappingStart(..)) {
+                        Value::Map(Vec::new())
+                    } else {
+                        Value::Seq(Vec::new())
+                    },
+                    line,
+                    column,
+                    span: byte_span(span)?,
+                    plain: false,
+                };
+                Piece::Start { node, anchor }
+            }
+            Event::SequenceEnd => Piece::End { map: false },
+            Event::MappingEnd => Piece::End { map: true },
+            Event::Alias(id) => {
+                let (line, column) = location(span);
+                Piece::Alias { id, line, column }
+            }
+            _ => return None,
+        })
+    }
 }
 
 /// The tree under construction, event after event (see `build`).
@@ -206,23 +298,28 @@ impl<'s> Builder<'s> {
 
     /// Takes the next event; None when the tree is serde-saphyr's to build.
     pub(super) fn push(&mut self, event: Event<'_>, span: &Span) -> Option<()> {
-        let built = match event {
-            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => return Some(()),
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => Some(()),
             Event::DocumentStart(explicit, version) => {
                 self.documents += 1;
-                if explicit || version.is_some() || self.documents > 1 {
-                    return None;
-                }
-                return Some(());
+                (!explicit && version.is_none() && self.documents == 1).then_some(())
             }
-            Event::Scalar(value, style, anchor, tag) => {
-                if tag.is_some() {
-                    return None;
-                }
-                let bytes = value.len();
+            event => {
+                let piece = Piece::of(&self.src, event, span)?;
+                self.take(piece)
+            }
+        }
+    }
+
+    /// Takes the next piece of the one document (see `push`).
+    fn take(&mut self, piece: Piece) -> Option<()> {
+        let built = match piece {
+            Piece::Scalar {
+                node,
+                anchor,
+                bytes,
+            } => {
                 self.total_bytes += bytes;
-                let mut node = scalar(value, style, span)?;
-                node.fill_scalar(&self.src);
                 let built = Built {
                     node,
                     events: 1,
@@ -233,24 +330,13 @@ impl<'s> Builder<'s> {
                 self.record(anchor, &built);
                 built
             }
-            Event::SequenceStart(_, anchor, ref tag) | Event::MappingStart(_, anchor, ref tag) => {
-                if tag.is_some() || self.stack.len() >= GIVE_UP_DEPTH {
+            Piece::Start { node, anchor } => {
+                if self.stack.len() >= GIVE_UP_DEPTH {
                     return None;
                 }
-                let map = matches!(event, Event::MappingStart(..));
-                let (line, column) = location(span);
+                let map = matches!(node.value, Value::Map(_));
                 self.stack.push(Frame {
-                    node: Node {
-                        value: if map {
-                            Value::Map(Vec::new())
-                        } else {
-                            Value::Seq(Vec::new())
-                        },
-                        line,
-                        column,
-                        span: byte_span(span)?,
-                        plain: false,
-                    },
+                    node,
                     anchor,
                     map,
                     start: if map {
@@ -265,9 +351,9 @@ impl<'s> Builder<'s> {
                 });
                 return Some(());
             }
-            Event::SequenceEnd | Event::MappingEnd => {
+            Piece::End { map } => {
                 let mut frame = self.stack.pop()?;
-                if frame.key.is_some() || frame.map != matches!(event, Event::MappingEnd) {
+                if frame.key.is_some() || frame.map != map {
                     return None;
                 }
                 frame.node.value = if frame.map {
@@ -288,7 +374,7 @@ impl<'s> Builder<'s> {
                 self.record(frame.anchor, &built);
                 built
             }
-            Event::Alias(id) => {
+            Piece::Alias { id, line, column } => {
                 // An alias of an anchor still open (recursive) is None.
                 let target = self.anchors.get(id)?.as_ref()?;
                 self.replayed = self.replayed.saturating_add(target.events);
@@ -296,7 +382,6 @@ impl<'s> Builder<'s> {
                 if self.replayed > self.max_events || target.nesting >= GIVE_UP_ALIAS_NESTING {
                     return None;
                 }
-                let (line, column) = location(span);
                 let mut node = target.node.clone();
                 relocate(&mut node, line, column);
                 Built {
@@ -307,7 +392,6 @@ impl<'s> Builder<'s> {
                     nesting: target.nesting + 1,
                 }
             }
-            _ => return None,
         };
         if self.total_bytes > self.max_bytes
             || self.recorded > self.max_recorded
