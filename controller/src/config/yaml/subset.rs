@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use serde_saphyr::granit_parser::{Event, Marker, ScalarStyle, Span, StructureStyle};
 
 use super::Node;
-use super::events::Builder;
+use super::events::{self, Builder};
 
 /// The tree of `src`, or None when the general parser must read it.
 /// Reading takes a third of the time and building the rest: a thread to
@@ -57,6 +57,9 @@ struct Reader<'a, S> {
     refused: bool,
     /// Anchor names, in order of definition: an alias names the last one.
     anchors: Vec<&'a str>,
+    /// How far a key's `:` may be from its start (YAML's limit on implicit
+    /// keys, as the general parser applies it).
+    key_reach: usize,
     sink: S,
 }
 
@@ -87,6 +90,7 @@ impl<'a, S: FnMut(Event<'a>, Span) -> Option<()>> Reader<'a, S> {
             done: false,
             refused: false,
             anchors: Vec::new(),
+            key_reach: events::parser_options().simple_key_max_lookahead,
             sink,
         })
     }
@@ -204,7 +208,16 @@ impl<'a, S: FnMut(Event<'a>, Span) -> Option<()>> Reader<'a, S> {
             }
         };
         self.emit(Event::Scalar(value, style, 0, None), at, end)?;
-        (self.byte(end) == b':' && matches!(self.byte(end + 1), b' ' | b'\n')).then_some(end)
+        (self.byte(end) == b':'
+            && matches!(self.byte(end + 1), b' ' | b'\n')
+            && self.within_reach(at, end))
+        .then_some(end)
+    }
+
+    /// Whether a key from `at` to its `:` at `colon` is short enough for
+    /// the general parser to take it as one (it refuses longer ones).
+    fn within_reach(&self, at: usize, colon: usize) -> bool {
+        colon - at < self.key_reach
     }
 
     /// The end of a plain key starting at `at`: its `: ` (or `:` at the
@@ -504,7 +517,7 @@ impl<'a, S: FnMut(Event<'a>, Span) -> Option<()>> Reader<'a, S> {
                 end
             }
         };
-        if self.byte(end) != b':' || self.byte(end + 1) != b' ' {
+        if self.byte(end) != b':' || self.byte(end + 1) != b' ' || !self.within_reach(at, end) {
             return None;
         }
         let value = self.skip_spaces(end + 1);
@@ -683,6 +696,7 @@ mod tests {
             "# head\n\na: 1\n\n   # between\nb: [x]  # tail\n",
             "a:\n  - b: 1\n    c:\n      - d\n  - e\n",
             "url: http://x:80/p?q=1\nk[0]: v\n",
+            &format!("{}: v\nf: {{{}: w}}\n", "k".repeat(1000), "q".repeat(1000)),
         ];
         for src in taken {
             assert!(alike(src), "not taken:\n{src}");
@@ -706,6 +720,11 @@ mod tests {
             "a: [x, y,]\n",
             "a: {x: }\n",
             "a: *missing\n",
+            // Keys past YAML's 1,024 characters: the general parser refuses them.
+            &format!("{}: v\n", "k".repeat(1030)),
+            &format!("'{}': v\n", "k".repeat(1030)),
+            &format!("f: {{{}: w}}\n", "q".repeat(1030)),
+            &format!("- {}: v\n", "k".repeat(1030)),
             "a:\n  just text\n",
             "&a k: v\n",
             "a: 'x'y\n",
@@ -776,7 +795,13 @@ mod tests {
         match rng.below(10) {
             0 => format!("'k{n}'"),
             1 => format!("\"k {n}\""),
-            2 => format!("{}{n}", rng.pick(&["-k", "k.", "k_", "K"])),
+            2 => format!(
+                "{}{n}",
+                rng.pick(&[
+                    "-k", "k.", "k_", "K", "?k", ":k", "k:x", "k#x", "k x", "it's", "a\"b", "k[0]",
+                    "k,"
+                ])
+            ),
             _ => format!("k{n}"),
         }
     }
