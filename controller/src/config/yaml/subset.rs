@@ -102,7 +102,7 @@ impl<'a, S: FnMut(Event<'a>, Span) -> Option<()>> Reader<'a, S> {
 
     /// A position on the current line (or, at `end`, just after it).
     fn marker(&self, at: usize) -> Marker {
-        Marker::new(at, self.number, at.saturating_sub(self.start)).with_byte_offset(Some(at))
+        marker_on(at, (self.number, self.start))
     }
 
     fn byte(&self, at: usize) -> u8 {
@@ -197,21 +197,35 @@ impl<'a, S: FnMut(Event<'a>, Span) -> Option<()>> Reader<'a, S> {
 
     /// A block mapping's key at `at` (emitted); returns where its `:` is.
     fn key(&mut self, at: usize) -> Option<usize> {
+        let end = self.scalar(at, 0, Self::plain_key_end)?;
+        (self.byte(end) == b':'
+            && matches!(self.byte(end + 1), b' ' | b'\n')
+            && self.within_reach(at, end))
+        .then_some(end)
+    }
+
+    /// A quoted or plain scalar at `at` (emitted, with `anchor`), on one
+    /// line; `plain_end` says where a plain one ends in its context.
+    /// Returns its end.
+    fn scalar(
+        &mut self,
+        at: usize,
+        anchor: Anchor,
+        plain_end: fn(&Self, usize) -> Option<usize>,
+    ) -> Option<usize> {
         let (value, style, end) = match self.byte(at) {
             quote @ (b'"' | b'\'') => {
                 let (value, end) = self.quoted(at, quote)?;
                 (value, style(quote), end)
             }
             _ => {
-                let end = self.plain_key_end(at)?;
-                (Cow::Borrowed(&self.src[at..end]), ScalarStyle::Plain, end)
+                let end = plain_end(self, at)?;
+                let src = self.src;
+                (Cow::Borrowed(&src[at..end]), ScalarStyle::Plain, end)
             }
         };
-        self.emit(Event::Scalar(value, style, 0, None), at, end)?;
-        (self.byte(end) == b':'
-            && matches!(self.byte(end + 1), b' ' | b'\n')
-            && self.within_reach(at, end))
-        .then_some(end)
+        self.emit(Event::Scalar(value, style, anchor, None), at, end)?;
+        Some(end)
     }
 
     /// Whether a key from `at` to its `:` at `colon` is short enough for
@@ -265,8 +279,8 @@ impl<'a, S: FnMut(Event<'a>, Span) -> Option<()>> Reader<'a, S> {
     }
 
     /// A null at byte `at` of an earlier line (its number and start).
-    fn null(&mut self, at: usize, (number, start): (usize, usize)) -> Option<()> {
-        let mark = Marker::new(at, number, at - start).with_byte_offset(Some(at));
+    fn null(&mut self, at: usize, line: (usize, usize)) -> Option<()> {
+        let mark = marker_on(at, line);
         (self.sink)(
             Event::Scalar(Cow::Borrowed("~"), ScalarStyle::Plain, 0, None),
             Span::new(mark, mark),
@@ -387,24 +401,7 @@ impl<'a, S: FnMut(Event<'a>, Span) -> Option<()>> Reader<'a, S> {
         let end = match self.byte(at) {
             b'[' | b'{' => self.flow(at, anchor)?,
             b'*' if anchor == 0 => self.alias(at)?,
-            quote @ (b'"' | b'\'') => {
-                let (value, end) = self.quoted(at, quote)?;
-                self.emit(Event::Scalar(value, style(quote), anchor, None), at, end)?;
-                end
-            }
-            first => {
-                if !plain_start(first, self.byte(at + 1)) {
-                    return None;
-                }
-                let end = self.plain_end(at)?;
-                let value = Cow::Borrowed(&self.src[at..end]);
-                self.emit(
-                    Event::Scalar(value, ScalarStyle::Plain, anchor, None),
-                    at,
-                    end,
-                )?;
-                end
-            }
+            _ => self.scalar(at, anchor, Self::plain_end)?,
         };
         self.rest_is_empty(end).then_some(())
     }
@@ -413,6 +410,9 @@ impl<'a, S: FnMut(Event<'a>, Span) -> Option<()>> Reader<'a, S> {
     /// the line's trailing spaces. None when it holds `: ` (an error, or a
     /// mapping the reader does not take).
     fn plain_end(&self, at: usize) -> Option<usize> {
+        if !plain_start(self.byte(at), self.byte(at + 1)) {
+            return None;
+        }
         let mut i = at;
         let mut end = at;
         while i < self.end {
@@ -504,19 +504,7 @@ impl<'a, S: FnMut(Event<'a>, Span) -> Option<()>> Reader<'a, S> {
     /// A flow mapping's key at `at` (emitted) and its `: `; returns where
     /// the value starts.
     fn flow_key(&mut self, at: usize) -> Option<usize> {
-        let end = match self.byte(at) {
-            quote @ (b'"' | b'\'') => {
-                let (value, end) = self.quoted(at, quote)?;
-                self.emit(Event::Scalar(value, style(quote), 0, None), at, end)?;
-                end
-            }
-            _ => {
-                let end = self.flow_plain_end(at)?;
-                let value = Cow::Borrowed(&self.src[at..end]);
-                self.emit(Event::Scalar(value, ScalarStyle::Plain, 0, None), at, end)?;
-                end
-            }
-        };
+        let end = self.scalar(at, 0, Self::flow_plain_end)?;
         if self.byte(end) != b':' || self.byte(end + 1) != b' ' || !self.within_reach(at, end) {
             return None;
         }
@@ -525,30 +513,14 @@ impl<'a, S: FnMut(Event<'a>, Span) -> Option<()>> Reader<'a, S> {
         (!matches!(self.byte(value), b',' | b'}' | b'\n')).then_some(value)
     }
 
-    /// A value in a flow collection at `at` (emitted); returns its end.
+    /// A value in a flow collection at `at` (emitted); returns its end
+    /// (a `:` after it, a single-pair mapping, makes `flow` give up).
     fn flow_node(&mut self, at: usize) -> Option<usize> {
         let (anchor, at) = self.anchor(at)?;
         match self.byte(at) {
             b'[' | b'{' => self.flow(at, anchor),
             b'*' if anchor == 0 => self.alias(at),
-            quote @ (b'"' | b'\'') => {
-                let (value, end) = self.quoted(at, quote)?;
-                if self.byte(end) == b':' {
-                    return None;
-                }
-                self.emit(Event::Scalar(value, style(quote), anchor, None), at, end)?;
-                Some(end)
-            }
-            _ => {
-                let end = self.flow_plain_end(at)?;
-                let value = Cow::Borrowed(&self.src[at..end]);
-                self.emit(
-                    Event::Scalar(value, ScalarStyle::Plain, anchor, None),
-                    at,
-                    end,
-                )?;
-                Some(end)
-            }
+            _ => self.scalar(at, anchor, Self::flow_plain_end),
         }
     }
 
@@ -592,6 +564,11 @@ impl<'a, S: FnMut(Event<'a>, Span) -> Option<()>> Reader<'a, S> {
         let next = self.skip_spaces(at);
         next == self.end || (self.bytes[next] == b'#' && (next > at || self.bytes[at - 1] == b' '))
     }
+}
+
+/// Byte `at` of the line with this number and first byte.
+fn marker_on(at: usize, (number, start): (usize, usize)) -> Marker {
+    Marker::new(at, number, at.saturating_sub(start)).with_byte_offset(Some(at))
 }
 
 fn style(quote: u8) -> ScalarStyle {
@@ -910,11 +887,7 @@ mod tests {
                     out.push_str(&nested);
                 }
                 // A compact mapping in an entry.
-                2 if !map && depth < 4 => {
-                    let mut nested = String::new();
-                    block_map_at(rng, &mut nested, indent + 2, depth + 1, anchors);
-                    out.push_str(&format!("{pad}- {}", &nested[indent + 2..]));
-                }
+                2 if !map && depth < 4 => compact_entry(rng, out, indent, depth, anchors),
                 // Nothing: null.
                 3 => {
                     out.push_str(&head);
@@ -950,6 +923,23 @@ mod tests {
         }
     }
 
+    /// A sequence entry at `indent` holding a mapping (`- key: value`).
+    fn compact_entry(
+        rng: &mut Rng,
+        out: &mut String,
+        indent: usize,
+        depth: usize,
+        anchors: &mut Vec<String>,
+    ) {
+        let mut nested = String::new();
+        block_map_at(rng, &mut nested, indent + 2, depth + 1, anchors);
+        out.push_str(&format!(
+            "{}- {}",
+            " ".repeat(indent),
+            &nested[indent + 2..]
+        ));
+    }
+
     fn nested_sequence(
         rng: &mut Rng,
         out: &mut String,
@@ -961,11 +951,7 @@ mod tests {
         for _ in 0..1 + rng.below(3) {
             match rng.below(4) {
                 0 => out.push_str(&format!("{pad}-{}\n", comment(rng))),
-                1 if depth < 4 => {
-                    let mut nested = String::new();
-                    block_map_at(rng, &mut nested, indent + 2, depth + 1, anchors);
-                    out.push_str(&format!("{pad}- {}", &nested[indent + 2..]));
-                }
+                1 if depth < 4 => compact_entry(rng, out, indent, depth, anchors),
                 _ => out.push_str(&format!(
                     "{pad}- {}{}\n",
                     inline(rng, anchors),
