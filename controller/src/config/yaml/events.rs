@@ -1,7 +1,8 @@
-//! The common case of `yaml::parse`, fast: the node tree built straight
-//! from the YAML parser's events (the parser serde-saphyr itself drives,
-//! with the same options), without serde and its `Spanned` wrappers, which
-//! cost three times the parsing itself.
+//! The node tree built straight from YAML events, without serde and its
+//! `Spanned` wrappers, which cost three times the parsing itself. The
+//! events come from `subset` (the YAML most files are written in) or from
+//! the YAML parser serde-saphyr itself drives, with the same options.
+//! `Builder` is shared by both.
 //!
 //! It builds exactly the tree serde-saphyr builds, and gives up (returns
 //! None, and the file is parsed again through serde-saphyr) on everything
