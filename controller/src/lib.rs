@@ -21,6 +21,7 @@ pub mod export;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod graph;
+pub mod heap;
 pub mod labels;
 pub mod lifecycle;
 pub mod lock;

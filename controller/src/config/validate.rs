@@ -227,7 +227,10 @@ fn on_two_threads<A: Send, B>(
     std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .name(name.into())
-            .spawn_scoped(scope, &other);
+            .spawn_scoped(scope, || {
+                crate::heap::prepare_thread();
+                other()
+            });
         let b = here();
         let a = handle
             .ok()

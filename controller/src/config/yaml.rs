@@ -302,8 +302,10 @@ pub fn parse(src: &str) -> Result<Node, ConfigError> {
         match std::thread::Builder::new()
             .name("yaml".into())
             .stack_size(PARSER_STACK)
-            .spawn_scoped(scope, || parse_here(src))
-        {
+            .spawn_scoped(scope, || {
+                crate::heap::prepare_thread();
+                parse_here(src)
+            }) {
             Ok(handle) => handle
                 .join()
                 .unwrap_or_else(|_| Err(ConfigError::new("", "the YAML parser failed"))),
