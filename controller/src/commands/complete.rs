@@ -241,7 +241,7 @@ fn names(
         file: file.unwrap_or_else(|| global.file.clone()),
         strict_templates: global.strict_templates,
     };
-    let ctx = super::Context::load(&global)?;
+    let ctx = super::Context::load(&global, false)?;
     Ok(line(pick(ctx.env()), prefix))
 }
 

@@ -24,9 +24,13 @@ pub struct Context {
 
 impl Context {
     /// Reads, renders and validates the environment file named by the
-    /// global flags. Every problem of the file is in the error.
-    pub fn load(global: &GlobalArgs) -> Result<Self, Failed> {
-        let opts = LoadOptions::from_process(global.strict_templates);
+    /// global flags, with the configuration hashes when `hashes` (see
+    /// `LoadOptions`). Every problem of the file is in the error.
+    pub fn load(global: &GlobalArgs, hashes: bool) -> Result<Self, Failed> {
+        let opts = LoadOptions {
+            hashes,
+            ..LoadOptions::from_process(global.strict_templates)
+        };
         let loaded = config::load(&global.file, &opts).map_err(|e| Failed {
             status: e.exit_status(),
             message: e.to_string(),

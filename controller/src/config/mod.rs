@@ -4,8 +4,9 @@
 //! `Source::read` (file or stdin) -> `template::render` -> `yaml::parse` (a
 //! node tree with lines) -> `validate::validate` (every error at once;
 //! `services` reads each service and instance) -> `model::Environment`,
-//! each instance with its configuration hash (`hash`); container
-//! environments are built on demand (`container_env`).
+//! each instance with its configuration hash (`hash`; left out when
+//! `LoadOptions::hashes` is off); container environments are built on
+//! demand (`container_env`).
 
 pub mod audit;
 pub mod container_env;
@@ -130,12 +131,26 @@ pub fn utf8_problem(e: &std::string::FromUtf8Error) -> (u64, u64, String) {
     )
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LoadOptions {
     /// Undefined template variables are errors instead of empty strings.
     pub strict_templates: bool,
     /// The template's `env`: the process environment, or a test's own.
     pub vars: BTreeMap<String, String>,
+    /// Each instance's configuration hash is computed (a tenth of the load
+    /// time of a large file); without, `config_hash` is empty. Only what
+    /// never compares containers with the file goes without (`validate`).
+    pub hashes: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            strict_templates: false,
+            vars: BTreeMap::new(),
+            hashes: true,
+        }
+    }
 }
 
 impl LoadOptions {
@@ -148,6 +163,7 @@ impl LoadOptions {
         LoadOptions {
             strict_templates,
             vars,
+            hashes: true,
         }
     }
 }
@@ -177,7 +193,7 @@ pub fn load_source(src: &Source, opts: &LoadOptions) -> Result<Loaded, LoadError
     )
     .map_err(|e| invalid(vec![e]))?;
     let tree = yaml::parse(&text).map_err(|e| invalid(vec![e]))?;
-    let env = validate::validate(&tree, &src.base_dir).map_err(invalid)?;
+    let env = validate::validate(&tree, &src.base_dir, opts.hashes).map_err(invalid)?;
     Ok(Loaded { env, tree })
 }
 

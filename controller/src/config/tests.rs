@@ -895,6 +895,32 @@ fn config_hash_is_stable_and_follows_the_configuration() {
     assert_eq!(ok(&with_check).instances["k1"].config_hash, h1);
 }
 
+/// `validate` loads without the hashes (`LoadOptions::hashes`); every
+/// other command, and the default, has them.
+#[test]
+fn config_hashes_are_left_out_only_when_asked() {
+    let src = super::Source {
+        name: "maestro.yaml".into(),
+        text: format!("{SHIPS}{ZK_KAFKA}"),
+        base_dir: ".".into(),
+    };
+    let with = super::load_source(&src, &LoadOptions::default()).unwrap();
+    assert_eq!(with.env.instances["k1"].config_hash.len(), 64);
+    let opts = LoadOptions {
+        hashes: false,
+        ..LoadOptions::default()
+    };
+    let without = super::load_source(&src, &opts).unwrap();
+    assert!(
+        without
+            .env
+            .instances
+            .values()
+            .all(|i| i.config_hash.is_empty())
+    );
+    assert_eq!(without.env.instances.len(), with.env.instances.len());
+}
+
 #[test]
 fn schema_and_io_errors() {
     let out = err("__maestro: {schema: 3}\nname: t\nships: {a: {ip: x}}\n");
@@ -921,6 +947,7 @@ fn case37_template_before_yaml() {
     let opts = LoadOptions {
         strict_templates: false,
         vars: [("BAR".to_string(), "bar".to_string())].into(),
+        ..LoadOptions::default()
     };
     assert_eq!(super::load_source(&src, &opts).unwrap().env.name, "bar");
 }

@@ -23,7 +23,13 @@ use super::suggest::did_you_mean;
 use super::yaml::{Node, Value};
 use crate::graph::{Graph, format_cycle};
 
-pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigError>> {
+/// The environment of the tree; each instance's configuration hash is
+/// computed when `hashes` (see `LoadOptions`).
+pub fn validate(
+    root: &Node,
+    base_dir: &Path,
+    hashes: bool,
+) -> Result<Environment, Vec<ConfigError>> {
     if !matches!(root.value, Value::Map(_) | Value::Null) {
         let msg = format!(
             "an environment file is a mapping of top-level keys (name, ships, services...), got {}",
@@ -120,7 +126,9 @@ pub fn validate(root: &Node, base_dir: &Path) -> Result<Environment, Vec<ConfigE
         &mut sextra,
         &mut iextra,
     );
-    hash_instances(&mut instances, &envs);
+    if hashes {
+        hash_instances(&mut instances, &envs);
+    }
     let secrets = Secrets {
         names: secret_names,
         services: sextra
