@@ -874,7 +874,7 @@ mod tests {
     }
 
     /// Differences between two trees: value, line, column, span, style.
-    fn diff(a: &Node, b: &Node, at: &str, out: &mut Vec<String>) {
+    pub(super) fn diff(a: &Node, b: &Node, at: &str, out: &mut Vec<String>) {
         let head = |n: &Node| (n.line, n.column, n.span, n.plain, n.kind());
         if head(a) != head(b) {
             out.push(format!("{at}: {:?} vs {:?}", head(a), head(b)));

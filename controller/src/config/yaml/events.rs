@@ -29,7 +29,7 @@ const GIVE_UP_ALIAS_NESTING: usize = 32;
 
 /// A node being built, with what it costs when an alias repeats it: its
 /// events (one per scalar, two per collection) and scalar bytes.
-struct Built {
+pub(super) struct Built {
     node: Node,
     events: usize,
     bytes: usize,
@@ -42,6 +42,8 @@ struct Frame {
     node: Node,
     anchor: usize,
     map: bool,
+    /// Its place among its parent's items (or entries).
+    slot: usize,
     /// Where the collection's items (or entries) start in the shared
     /// list of items being built: each collection gets a vector of its
     /// exact size once complete, rather than one grown item by item.
@@ -258,6 +260,33 @@ impl Piece {
     }
 }
 
+/// Aliases from this number on (`UNRESOLVED + i`) name anchors a part's
+/// reader had not seen: its `i`-th unknown name (see `Part`).
+pub(super) const UNRESOLVED: usize = usize::MAX / 2;
+
+/// The entries of one block mapping from a given line on, built on
+/// another thread (`subset::build`) and spliced into the tree under
+/// construction (`Builder::splice`): the entries, what they cost, and what
+/// is left to settle, which only the builder of the lines before knows.
+pub(super) struct Part {
+    entries: Vec<(Node, Node)>,
+    /// Where each alias of an unknown name is (by `UNRESOLVED` number):
+    /// the places from the part's entries down, and the alias's line and
+    /// column; a null stands there for now.
+    unresolved: Vec<(Vec<usize>, u32, u32)>,
+    /// The part's own anchors, in order (its anchor 1 first).
+    anchors: Vec<Option<Built>>,
+    /// The counts of the whole part, as `Builder` keeps them.
+    events: usize,
+    bytes: usize,
+    nesting: usize,
+    depth: usize,
+    replayed: usize,
+    total_bytes: usize,
+    recorded: usize,
+    recorded_bytes: usize,
+}
+
 /// The tree under construction, event after event (see `build`).
 pub(super) struct Builder<'s> {
     src: Styles<'s>,
@@ -274,6 +303,15 @@ pub(super) struct Builder<'s> {
     replayed: usize,
     total_bytes: usize,
     recorded: usize,
+    /// Building a `Part`: aliases of unknown names are left in place.
+    part: Option<PartState>,
+}
+
+/// What a builder of a `Part` keeps besides the tree.
+#[derive(Default)]
+struct PartState {
+    unresolved: Vec<(Vec<usize>, u32, u32)>,
+    depth: usize,
 }
 
 impl<'s> Builder<'s> {
@@ -294,7 +332,125 @@ impl<'s> Builder<'s> {
             replayed: 0,
             total_bytes: 0,
             recorded: 0,
+            part: None,
         }
+    }
+
+    /// A builder of the entries of a block mapping from a given line on
+    /// (see `Part`), as if the mapping's other entries came before.
+    pub(super) fn for_part(src: &'s str) -> Self {
+        let mut builder = Builder::new(src);
+        builder.part = Some(PartState::default());
+        builder.stack.push(Frame {
+            node: Node {
+                value: Value::Map(Vec::new()),
+                line: 0,
+                column: 0,
+                span: NO_SPAN,
+                plain: false,
+            },
+            anchor: 0,
+            map: true,
+            slot: 0,
+            start: 0,
+            key: None,
+            events: 1,
+            bytes: 0,
+            nesting: 0,
+        });
+        builder
+    }
+
+    /// The part built (see `for_part`); None when its mapping is not the
+    /// one open (or a key waits for its value).
+    pub(super) fn into_part(mut self) -> Option<Part> {
+        let state = self.part.take()?;
+        let frame = self.stack.pop()?;
+        if !self.stack.is_empty() || frame.key.is_some() {
+            return None;
+        }
+        self.anchors.drain(..self.anchors.len().min(1));
+        Some(Part {
+            entries: self.entries,
+            unresolved: state.unresolved,
+            anchors: self.anchors,
+            events: frame.events - 1,
+            bytes: frame.bytes,
+            nesting: frame.nesting,
+            depth: state.depth,
+            replayed: self.replayed,
+            total_bytes: self.total_bytes,
+            recorded: self.recorded,
+            recorded_bytes: self.recorded_bytes,
+        })
+    }
+
+    /// Splices a part into the block mapping being built, as if its events
+    /// had come here: `targets` are the anchors its unknown names name
+    /// here, and its own anchors are numbered from `first_anchor`. None
+    /// when the tree is serde-saphyr's to build after all (the limits, a
+    /// recursive alias, nesting).
+    pub(super) fn splice(
+        &mut self,
+        part: Part,
+        targets: &[usize],
+        first_anchor: usize,
+    ) -> Option<()> {
+        let Part {
+            mut entries,
+            unresolved,
+            anchors,
+            mut events,
+            mut bytes,
+            mut nesting,
+            depth,
+            replayed,
+            total_bytes,
+            recorded,
+            recorded_bytes,
+        } = part;
+        if self.stack.len() + depth > GIVE_UP_DEPTH || unresolved.len() != targets.len() {
+            return None;
+        }
+        self.replayed = self.replayed.saturating_add(replayed);
+        self.total_bytes = self.total_bytes.saturating_add(total_bytes);
+        self.recorded = self.recorded.saturating_add(recorded);
+        self.recorded_bytes = self.recorded_bytes.saturating_add(recorded_bytes);
+        for ((path, line, column), &id) in unresolved.iter().zip(targets) {
+            // As `take` repeats an alias.
+            let target = self.anchors.get(id)?.as_ref()?;
+            self.replayed = self.replayed.saturating_add(target.events);
+            self.total_bytes = self.total_bytes.saturating_add(target.bytes);
+            if self.replayed > self.max_events || target.nesting >= GIVE_UP_ALIAS_NESTING {
+                return None;
+            }
+            events += target.events;
+            bytes += target.bytes;
+            nesting = nesting.max(target.nesting + 1);
+            let mut node = target.node.clone();
+            relocate(&mut node, *line, *column);
+            *place(&mut entries, path)? = node;
+        }
+        if self.total_bytes > self.max_bytes
+            || self.recorded > self.max_recorded
+            || self.recorded_bytes > self.max_bytes
+        {
+            return None;
+        }
+        let frame = self.stack.last_mut()?;
+        if !frame.map || frame.key.is_some() {
+            return None;
+        }
+        frame.events += events;
+        frame.bytes += bytes;
+        frame.nesting = frame.nesting.max(nesting);
+        self.entries.append(&mut entries);
+        if self.anchors.len() > first_anchor {
+            return None;
+        }
+        self.anchors.resize_with(first_anchor, || None);
+        self.anchors.extend(anchors);
+        Some(())
     }
 
     /// Takes the next event; None when the tree is serde-saphyr's to build.
@@ -336,10 +492,12 @@ impl<'s> Builder<'s> {
                     return None;
                 }
                 let map = matches!(node.value, Value::Map(_));
+                let slot = self.next_slot();
                 self.stack.push(Frame {
                     node,
                     anchor,
                     map,
+                    slot,
                     start: if map {
                         self.entries.len()
                     } else {
@@ -350,6 +508,9 @@ impl<'s> Builder<'s> {
                     bytes: 0,
                     nesting: 0,
                 });
+                if let Some(part) = &mut self.part {
+                    part.depth = part.depth.max(self.stack.len() - 1);
+                }
                 return Some(());
             }
             Piece::End { map } => {
@@ -374,6 +535,9 @@ impl<'s> Builder<'s> {
                 };
                 self.record(frame.anchor, &built);
                 built
+            }
+            Piece::Alias { id, line, column } if id >= UNRESOLVED => {
+                self.unresolved(id - UNRESOLVED, line, column)?
             }
             Piece::Alias { id, line, column } => {
                 // An alias of an anchor still open (recursive) is None.
@@ -427,6 +591,45 @@ impl<'s> Builder<'s> {
         Some(())
     }
 
+    /// Where the next node goes among the items (or entries) of the
+    /// collection open.
+    fn next_slot(&self) -> usize {
+        match self.stack.last() {
+            Some(f) if f.map => self.entries.len() - f.start,
+            Some(f) => self.items.len() - f.start,
+            None => 0,
+        }
+    }
+
+    /// A null standing for the `i`-th alias of a name the part's reader
+    /// had not seen, to be replaced when the part is spliced. Inside an
+    /// anchored node, the node's copies would need it too: given up.
+    fn unresolved(&mut self, i: usize, line: u32, column: u32) -> Option<Built> {
+        if self.stack.iter().any(|f| f.anchor != 0) {
+            return None;
+        }
+        let mut path: Vec<usize> = self.stack.iter().skip(1).map(|f| f.slot).collect();
+        path.push(self.next_slot());
+        let part = self.part.as_mut()?;
+        if part.unresolved.len() != i {
+            return None;
+        }
+        part.unresolved.push((path, line, column));
+        Some(Built {
+            node: Node {
+                value: Value::Null,
+                line,
+                column,
+                span: NO_SPAN,
+                plain: false,
+            },
+            events: 0,
+            bytes: 0,
+            alias: true,
+            nesting: 0,
+        })
+    }
+
     /// The tree, once every event is in.
     pub(super) fn finish(self) -> Option<Node> {
         // An empty document is null: serde-saphyr words that.
@@ -454,6 +657,21 @@ impl<'s> Builder<'s> {
             nesting: built.nesting,
         });
     }
+}
+
+/// The node at `path` (see `Part::unresolved`): the value of an entry,
+/// then of an entry or an item of it, and so on.
+fn place<'n>(entries: &'n mut [(Node, Node)], path: &[usize]) -> Option<&'n mut Node> {
+    let (first, rest) = path.split_first()?;
+    let mut node = &mut entries.get_mut(*first)?.1;
+    for &i in rest {
+        node = match &mut node.value {
+            Value::Map(entries) => &mut entries.get_mut(i)?.1,
+            Value::Seq(items) => items.get_mut(i)?,
+            _ => return None,
+        };
+    }
+    Some(node)
 }
 
 /// A repeated node is located where the alias is, in all its parts (its

@@ -11,33 +11,196 @@
 //! syntax error. The file is then read by the general parser, which also
 //! words every error. A test compares the events of both on generated
 //! files, span by span.
+//!
+//! A large file is read on two threads, split at a key past its middle
+//! (`build_split`); the tree is the same, node for node.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 
 use serde_saphyr::granit_parser::{Event, Marker, ScalarStyle, Span, StructureStyle};
 
 use super::Node;
-use super::events::{self, Builder};
+use super::events::{self, Builder, Part};
+
+/// Files from which the lines past the middle are read on another thread
+/// (see `build_split`); below, a thread costs more than it saves.
+const SPLIT_BYTES: usize = 512 * 1024;
 
 /// The tree of `src`, or None when the general parser must read it.
-/// Reading takes a third of the time and building the rest: a thread to
-/// read a large file while the tree is built was measured to save nothing.
 pub(super) fn build(src: &str) -> Option<Node> {
+    match split_line(src) {
+        Some(split) => build_split(src, split).0,
+        None => build_here(src),
+    }
+}
+
+/// `build` on the calling thread alone.
+fn build_here(src: &str) -> Option<Node> {
     let mut builder = Builder::new(src);
-    Reader::new(src, |event, span| builder.push(event, &span))?.document()?;
+    Reader::new(src, &mut builder)?.document()?;
     builder.finish()
+}
+
+/// `build` on two threads: another thread reads the entries of the block
+/// mapping that holds the key at byte `start` (at `column`), from there to
+/// the mapping's end, while this one reads the lines before. Arriving at
+/// that key, this thread splices the entries in and goes on from where
+/// the other stopped. The other thread has not seen the anchors before
+/// its lines: the aliases of those are settled here (`Part`).
+///
+/// Any block mapping at that column with a key on that line reads the
+/// same from there, so the other thread needs to know nothing else. If
+/// this thread never arrives there as at a key (the line is inside
+/// something else), or the other gave up, the lines are read here as
+/// always. Also returns whether the other thread's entries were used.
+fn build_split(src: &str, (start, column): (usize, usize)) -> (Option<Node>, bool) {
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (sender, part) = mpsc::sync_channel(1);
+        let stop = &stop;
+        let helper = std::thread::Builder::new()
+            .name("yaml-part".into())
+            .spawn_scoped(scope, move || {
+                crate::heap::prepare_thread();
+                let _ = sender.send(read_part(src, start, column, stop));
+            });
+        if helper.is_err() {
+            return (build_here(src), false);
+        }
+        let mut builder = Builder::new(src);
+        let mut spliced = false;
+        let read = Reader::new(src, &mut builder).and_then(|mut reader| {
+            reader.split = Some(Split {
+                start,
+                column,
+                part,
+            });
+            let read = reader.document();
+            spliced = reader.spliced;
+            read
+        });
+        // The other thread, if still reading, stops at its next line.
+        stop.store(true, Ordering::Relaxed);
+        (read.and_then(|()| builder.finish()), spliced)
+    })
+}
+
+/// Where another thread starts reading a large file (see `build_split`):
+/// the byte and the indentation of the first of the least indented keys in
+/// the eighth of the file after its middle. None for smaller files, and
+/// with one core.
+fn split_line(src: &str) -> Option<(usize, usize)> {
+    if src.len() < SPLIT_BYTES || !std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+    {
+        return None;
+    }
+    let bytes = src.as_bytes();
+    let middle = src.len() / 2;
+    let mut at = middle + memchr::memchr(b'\n', &bytes[middle..])? + 1;
+    let until = (at + src.len() / 8).min(bytes.len());
+    let mut best: Option<(usize, usize)> = None;
+    while at < until {
+        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |p| at + p);
+        let line = &bytes[at..end];
+        let indent = line.iter().take_while(|&&b| b == b' ').count();
+        let key = match line.get(indent) {
+            None | Some(b'#') => false,
+            Some(b'-') => !matches!(line.get(indent + 1), None | Some(b' ')),
+            Some(_) => true,
+        };
+        if key && best.is_none_or(|(_, least)| indent < least) {
+            best = Some((at, indent));
+        }
+        at = end + 1;
+    }
+    best
+}
+
+/// What another thread read (see `build_split`): the entries, its own
+/// anchors' names, the names its aliases gave that it had not seen (in
+/// the order of `Part`'s), and the line it stopped at.
+struct Read<'a> {
+    part: Part,
+    anchors: Vec<&'a str>,
+    unresolved: Vec<&'a str>,
+    position: Position,
+}
+
+/// Where a reader is: the current line's start, end, number and
+/// indentation, whether it is done and whether it refused the file.
+type Position = (usize, usize, usize, usize, bool, bool);
+
+/// The entries of a block mapping from its key at byte `start` (at
+/// `column`) to the mapping's end; None when the reader gives up or is
+/// stopped.
+fn read_part<'a>(
+    src: &'a str,
+    start: usize,
+    column: usize,
+    stop: &'a AtomicBool,
+) -> Option<Read<'a>> {
+    let mut builder = Builder::for_part(src);
+    let mut reader = Reader::resume(src, start, &mut builder, stop)?;
+    if reader.indent != column {
+        return None;
+    }
+    reader.entries(start + column, column)?;
+    let position = reader.position();
+    let (anchors, unresolved) = (reader.anchors, reader.unresolved?);
+    let part = builder.into_part()?;
+    (!stop.load(Ordering::Relaxed)).then_some(Read {
+        part,
+        anchors,
+        unresolved,
+        position,
+    })
+}
+
+/// The line at which another thread reads on (see `build_split`), and
+/// where what it read arrives.
+struct Split<'a> {
+    start: usize,
+    column: usize,
+    part: mpsc::Receiver<Option<Read<'a>>>,
+}
+
+/// Where the reader's events go.
+trait Sink<'a> {
+    fn event(&mut self, event: Event<'a>, span: Span) -> Option<()>;
+
+    /// Another thread's entries of the block mapping being read (see
+    /// `Builder::splice`); None when the tree is not to be built here.
+    fn splice(&mut self, part: Part, targets: &[usize], first_anchor: usize) -> Option<()>;
+}
+
+impl<'a> Sink<'a> for &mut Builder<'_> {
+    fn event(&mut self, event: Event<'a>, span: Span) -> Option<()> {
+        self.push(event, &span)
+    }
+
+    fn splice(&mut self, part: Part, targets: &[usize], first_anchor: usize) -> Option<()> {
+        Builder::splice(self, part, targets, first_anchor)
+    }
 }
 
 /// The events of `src`, or None (for the test against the general parser).
 #[cfg(test)]
 pub(super) fn events(src: &str) -> Option<Vec<(Event<'_>, Span)>> {
-    let mut out = Vec::new();
-    Reader::new(src, |event, span| {
-        out.push((event, span));
-        Some(())
-    })?
-    .document()?;
-    Some(out)
+    struct Collect<'a>(Vec<(Event<'a>, Span)>);
+    impl<'a> Sink<'a> for &mut Collect<'a> {
+        fn event(&mut self, event: Event<'a>, span: Span) -> Option<()> {
+            self.0.push((event, span));
+            Some(())
+        }
+        fn splice(&mut self, _: Part, _: &[usize], _: usize) -> Option<()> {
+            None
+        }
+    }
+    let mut out = Collect(Vec::new());
+    Reader::new(src, &mut out)?.document()?;
+    Some(out.0)
 }
 
 /// Where the reader is: one line at a time, skipping blank lines and
@@ -61,23 +224,25 @@ struct Reader<'a, S> {
     /// keys, as the general parser applies it).
     key_reach: usize,
     sink: S,
+    /// Reading a part (see `build_split`): the names of aliases of anchors
+    /// not seen, in order, and when to stop.
+    unresolved: Option<Vec<&'a str>>,
+    stop: Option<&'a AtomicBool>,
+    /// The line from which another thread reads, and whether its entries
+    /// were spliced in.
+    split: Option<Split<'a>>,
+    spliced: bool,
 }
 
 /// An anchor's number, as the general parser gives them: 1 for the first
 /// one defined, 0 for none.
 type Anchor = usize;
 
-impl<'a, S: FnMut(Event<'a>, Span) -> Option<()>> Reader<'a, S> {
+impl<'a, S: Sink<'a>> Reader<'a, S> {
     /// None for text outside printable ASCII and line feeds.
     fn new(src: &'a str, sink: S) -> Option<Self> {
         let bytes = src.as_bytes();
-        // Without an early exit, so that it runs on whole vectors.
-        let other = |chunk: &[u8]| {
-            chunk.iter().fold(false, |other, &b| {
-                other | (b != b'\n' && !(b' '..=b'~').contains(&b))
-            })
-        };
-        if bytes.chunks(4096).any(other) {
+        if !printable(bytes) {
             return None;
         }
         Some(Reader {
@@ -92,12 +257,55 @@ impl<'a, S: FnMut(Event<'a>, Span) -> Option<()>> Reader<'a, S> {
             anchors: Vec::new(),
             key_reach: events::parser_options().simple_key_max_lookahead,
             sink,
+            unresolved: None,
+            stop: None,
+            split: None,
+            spliced: false,
         })
+    }
+
+    /// A reader of a part (see `build_split`), at the line starting at
+    /// byte `start`; None for text after it outside printable ASCII.
+    fn resume(src: &'a str, start: usize, sink: S, stop: &'a AtomicBool) -> Option<Self> {
+        let bytes = src.as_bytes();
+        if start == 0 || bytes.get(start - 1) != Some(&b'\n') || !printable(&bytes[start..]) {
+            return None;
+        }
+        let mut reader = Reader {
+            src,
+            bytes,
+            start: 0,
+            // As if the line before had just been read.
+            end: start - 1,
+            number: memchr::memchr_iter(b'\n', &bytes[..start]).count(),
+            indent: 0,
+            done: false,
+            refused: false,
+            anchors: Vec::new(),
+            key_reach: events::parser_options().simple_key_max_lookahead,
+            sink,
+            unresolved: Some(Vec::new()),
+            stop: Some(stop),
+            split: None,
+            spliced: false,
+        };
+        (reader.next_line() && reader.start == start).then_some(reader)
+    }
+
+    fn position(&self) -> Position {
+        (
+            self.start,
+            self.end,
+            self.number,
+            self.indent,
+            self.done,
+            self.refused,
+        )
     }
 
     fn emit(&mut self, event: Event<'a>, from: usize, to: usize) -> Option<()> {
         let span = Span::new(self.marker(from), self.marker(to));
-        (self.sink)(event, span)
+        self.sink.event(event, span)
     }
 
     /// A position on the current line (or, at `end`, just after it).
@@ -112,6 +320,10 @@ impl<'a, S: FnMut(Event<'a>, Span) -> Option<()>> Reader<'a, S> {
     /// Moves to the next line with content; false at the end of the file
     /// (or at a document marker or directive, which refuse the file).
     fn next_line(&mut self) -> bool {
+        if self.stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+            self.done = true;
+            return false;
+        }
         let mut at = if self.number == 0 { 0 } else { self.end + 1 };
         while at < self.bytes.len() || (at == self.bytes.len() && self.number == 0) {
             self.number += 1;
@@ -141,7 +353,7 @@ impl<'a, S: FnMut(Event<'a>, Span) -> Option<()>> Reader<'a, S> {
 
     /// The events of the file's one document (its nodes only: the stream
     /// and the document are implicit).
-    fn document(mut self) -> Option<()> {
+    fn document(&mut self) -> Option<()> {
         if !self.next_line() {
             return None;
         }
@@ -180,19 +392,63 @@ impl<'a, S: FnMut(Event<'a>, Span) -> Option<()>> Reader<'a, S> {
             at,
             at,
         )?;
-        let mut at = at;
+        self.entries(at, column)?;
+        self.emit(Event::MappingEnd, self.start, self.start)
+    }
+
+    /// A block mapping's entries at `column`, the first one's key at
+    /// `at`; returns on the first line less indented (or at the end).
+    fn entries(&mut self, mut at: usize, column: usize) -> Option<()> {
         loop {
-            let colon = self.key(at)?;
-            self.value_of_key(colon, column)?;
+            if !self.took_over(at, column)? {
+                let colon = self.key(at)?;
+                self.value_of_key(colon, column)?;
+            }
             if self.done || self.indent < column {
-                break;
+                return Some(());
             }
             if self.indent > column || self.is_entry(self.start + column) {
                 return None;
             }
             at = self.start + column;
         }
-        self.emit(Event::MappingEnd, self.start, self.start)
+    }
+
+    /// At the key from which another thread read on (see `build_split`):
+    /// splices its entries in and moves to where it stopped. False
+    /// elsewhere, and when it gave up (the entries are read here).
+    fn took_over(&mut self, at: usize, column: usize) -> Option<bool> {
+        let here = self
+            .split
+            .as_ref()
+            .is_some_and(|s| s.start == self.start && s.column == column && at == s.start + column);
+        if !here {
+            return Some(false);
+        }
+        let split = self.split.take()?;
+        let Ok(Some(read)) = split.part.recv() else {
+            return Some(false);
+        };
+        // An alias names the last anchor of its name before it; none of
+        // the other thread's came before.
+        let targets = read
+            .unresolved
+            .iter()
+            .map(|&name| self.anchors.iter().rposition(|&a| a == name).map(|i| i + 1))
+            .collect::<Option<Vec<_>>>()?;
+        self.sink
+            .splice(read.part, &targets, self.anchors.len() + 1)?;
+        self.anchors.extend(read.anchors);
+        (
+            self.start,
+            self.end,
+            self.number,
+            self.indent,
+            self.done,
+            self.refused,
+        ) = read.position;
+        self.spliced = true;
+        Some(true)
     }
 
     /// A block mapping's key at `at` (emitted); returns where its `:` is.
@@ -281,7 +537,7 @@ impl<'a, S: FnMut(Event<'a>, Span) -> Option<()>> Reader<'a, S> {
     /// A null at byte `at` of an earlier line (its number and start).
     fn null(&mut self, at: usize, line: (usize, usize)) -> Option<()> {
         let mark = marker_on(at, line);
-        (self.sink)(
+        self.sink.event(
             Event::Scalar(Cow::Borrowed("~"), ScalarStyle::Plain, 0, None),
             Span::new(mark, mark),
         )
@@ -431,7 +687,15 @@ impl<'a, S: FnMut(Event<'a>, Span) -> Option<()>> Reader<'a, S> {
     fn alias(&mut self, at: usize) -> Option<usize> {
         let end = self.name_end(at + 1)?;
         let name = &self.src[at + 1..end];
-        let id = self.anchors.iter().rposition(|&a| a == name)? + 1;
+        let id = match self.anchors.iter().rposition(|&a| a == name) {
+            Some(i) => i + 1,
+            // Reading a part: settled when it is spliced.
+            None => {
+                let unresolved = self.unresolved.as_mut()?;
+                unresolved.push(name);
+                events::UNRESOLVED + unresolved.len() - 1
+            }
+        };
         self.emit(Event::Alias(id), at, end)?;
         Some(end)
     }
@@ -564,6 +828,17 @@ impl<'a, S: FnMut(Event<'a>, Span) -> Option<()>> Reader<'a, S> {
         let next = self.skip_spaces(at);
         next == self.end || (self.bytes[next] == b'#' && (next > at || self.bytes[at - 1] == b' '))
     }
+}
+
+/// Whether `bytes` are printable ASCII and line feeds.
+fn printable(bytes: &[u8]) -> bool {
+    // Without an early exit, so that it runs on whole vectors.
+    let other = |chunk: &[u8]| {
+        chunk.iter().fold(false, |other, &b| {
+            other | (b != b'\n' && !(b' '..=b'~').contains(&b))
+        })
+    };
+    !bytes.chunks(4096).any(other)
 }
 
 /// Byte `at` of the line with this number and first byte.
@@ -993,5 +1268,184 @@ mod tests {
         }
         assert!(taken * 10 >= files * 9, "{taken} of {files} taken");
         assert!(edited_taken > 1000, "{edited_taken} edited files taken");
+    }
+
+    // Reading on two threads.
+
+    use super::super::tests::diff;
+
+    /// Every line of `src` a key could start on: its byte and indentation.
+    fn lines(src: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        for line in src.split_inclusive('\n') {
+            if at > 0 {
+                let indent = line.bytes().take_while(|&b| b == b' ').count();
+                out.push((at, indent));
+            }
+            at += line.len();
+        }
+        out
+    }
+
+    /// `src` read on two threads from the line at `split` gives what it
+    /// gives on one (a tree, node for node, or nothing); returns whether
+    /// the other thread's entries were used.
+    fn same_split(src: &str, split: (usize, usize)) -> bool {
+        let (two, spliced) = build_split(src, split);
+        let one = build_here(src);
+        match (&two, &one) {
+            (Some(two), Some(one)) => {
+                let mut out = Vec::new();
+                diff(two, one, "", &mut out);
+                assert!(
+                    out.is_empty(),
+                    "{}\nsplit at {split:?} of\n{src}",
+                    out.join("\n")
+                );
+            }
+            (None, None) => {}
+            _ => panic!(
+                "{} on two threads (split at {split:?}), {} on one:\n{src}",
+                two.is_some(),
+                one.is_some()
+            ),
+        }
+        spliced
+    }
+
+    #[test]
+    fn a_part_read_on_another_thread_gives_the_same_tree() {
+        let cases: &[(&str, &str, bool)] = &[
+            // The part's aliases of anchors before it, settled when spliced.
+            (
+                "a: &x [1, 2]\nm:\n  k1: *x\n  k2: {v: *x, w: [*x]}\n  k3:\n    - *x\n",
+                "  k2:",
+                true,
+            ),
+            // The part's own anchor, used in it and after it.
+            (
+                "m:\n  k1: &x one\n  k2: &x two\n  k3: *x\n  k4:\n    - &y [a]\n    - *y\nz: *x\nw: *y\n",
+                "  k2:",
+                true,
+            ),
+            // An anchor of the lines before, named again in the part.
+            (
+                "a: &x before\nm:\n  k1: v\n  k2: &x inside\n  k3: *x\nz: *x\n",
+                "  k2:",
+                true,
+            ),
+            // The first key of its mapping.
+            ("top: 1\nm:\n  k1: 1\n  k2: 2\nz: 3\n", "  k1:", true),
+            // The root mapping.
+            ("a: 1\nb: [2]\nc:\n  d: 3\n", "b:", true),
+            // A mapping in a sequence entry (`- key: value`).
+            ("s:\n  - a: 1\n    b: 2\n    c: 3\n  - x\n", "    b:", true),
+            // An alias of an anchor before, inside an anchored node of the
+            // part: read here instead.
+            (
+                "a: &x 1\nm:\n  k1: v\n  k2: &y [*x]\n  k3: *y\n",
+                "  k2:",
+                false,
+            ),
+            // Not a key where the reader arrives: inside a sequence.
+            ("s:\n  - a\n  - b\nm:\n  k: v\n", "  - b", false),
+            // A deeper line than the mapping's keys.
+            ("m:\n  k1:\n    x: 1\n    y: 2\n", "    y:", true),
+            // Errors and what the general parser must read, in the part:
+            // nothing either way.
+            // (The repeated key is found when the mapping ends, here.)
+            ("m:\n  k1: 1\n  k2: 2\n  k2: 3\n", "  k2:", true),
+            // A key repeated across the split.
+            ("m:\n  k1: 1\n  k1: 2\n", "  k1: 2", true),
+            ("m:\n  k1: 1\n  k2: |\n    text\n", "  k2:", false),
+            ("m:\n  k1: 1\n  k2: *nowhere\n", "  k2:", false),
+            ("m:\n  k1: 1\n  k2: 2\n---\nx: 1\n", "  k2:", true),
+            ("m:\n  k1: 1\n  k2: &x [*x]\n", "  k2:", false),
+            // An error before the line: nothing, and nothing spliced.
+            ("m:\n  k1: &x [*x]\n  k2: 2\n", "  k2:", false),
+            ("m: &m\n  k1: 1\n  k2: *m\n", "  k2:", false),
+        ];
+        for &(src, line, spliced) in cases {
+            let start = src.find(&format!("\n{line}")).expect(line) + 1;
+            let indent = line.bytes().take_while(|&b| b == b' ').count();
+            assert_eq!(
+                same_split(src, (start, indent)),
+                spliced,
+                "spliced or not at {line:?} of\n{src}"
+            );
+        }
+        // Aliases nested 31 and 32 deep through an anchored mapping split
+        // in two: the second is past what is built from events.
+        for deep in [30, 31] {
+            let mut src = String::from("a0: &a0 [x]\n");
+            for i in 1..=deep {
+                src.push_str(&format!("a{i}: &a{i} [*a{}]\n", i - 1));
+            }
+            src.push_str(&format!("m: &m\n  k1: 1\n  k2: *a{deep}\nz: *m\n"));
+            let start = src.find("  k2:").expect("k2");
+            assert!(same_split(&src, (start, 2)));
+            assert_eq!(build_here(&src).is_some(), deep == 30);
+        }
+        // Mappings nested 47 and 48 deep, most of them in the part.
+        for deep in [45, 46] {
+            let mut src = String::from("m:\n  k1: 1\n  k2:\n");
+            for i in 0..deep {
+                src.push_str(&format!("{}x{i}:\n", " ".repeat(3 + i)));
+            }
+            src.push_str(&format!("{}y: 1\n", " ".repeat(3 + deep)));
+            let start = src.find("  k2:").expect("k2");
+            assert!(same_split(&src, (start, 2)) == (deep == 45));
+            assert_eq!(build_here(&src).is_some(), deep == 45);
+        }
+    }
+
+    /// Generated files of the subset, and edited copies, split at every
+    /// line: the same tree (or nothing) either way.
+    #[test]
+    fn generated_files_split_anywhere_give_the_same_tree() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let (mut splits, mut spliced, mut edited_spliced) = (0, 0, 0);
+        for _ in 0..600 {
+            let mut src = String::new();
+            let mut anchors = Vec::new();
+            block(&mut rng, &mut src, 0, 0, &mut anchors);
+            for split in lines(&src) {
+                splits += 1;
+                spliced += usize::from(same_split(&src, split));
+            }
+            let mut edited = src.clone();
+            let at = rng.below(edited.len() + 1);
+            edited.insert_str(at, rng.pick(&[" ", ":", "-", "&a0 ", "*a0", "\n", "  "]));
+            for split in lines(&edited) {
+                edited_spliced += usize::from(same_split(&edited, split));
+            }
+        }
+        assert!(spliced > 1000, "{spliced} of {splits} spliced");
+        assert!(edited_spliced > 500, "{edited_spliced} edited splices");
+    }
+
+    /// A large file is read on two threads, split at the least indented
+    /// key after its middle.
+    #[test]
+    fn a_large_file_is_read_on_two_threads() {
+        let mut src = String::from("name: x\n_d: &d [a, b]\nships:\n  s: {ip: x}\nservices:\n");
+        let mut n = 0;
+        while src.len() < SPLIT_BYTES + 1000 {
+            n += 1;
+            src.push_str(&format!("  svc-{n}:\n    env: {{J: *d}}\n    instances:\n"));
+            for i in 0..10 {
+                src.push_str(&format!("      i-{n}-{i}:\n        env:\n"));
+                for v in 0..20 {
+                    src.push_str(&format!("          V{v}: value-{v}-{i}-{n}\n"));
+                }
+            }
+        }
+        src.push_str("audit: [x]\n");
+        let (start, column) = split_line(&src).expect("a split");
+        assert_eq!(column, 2, "{}", &src[start..start + 20]);
+        assert!(src[start..].starts_with("  svc-") && start >= src.len() / 2);
+        assert!(same_split(&src, (start, column)));
+        assert!(split_line(&src[..SPLIT_BYTES - 1]).is_none());
     }
 }
