@@ -289,6 +289,27 @@ fn case14_name_normalisation() {
     assert_eq!(env["MY_SVC_V2_INSTANCES"], "web-1");
 }
 
+/// From 128 instances the names are checked on another thread while the
+/// environments are computed: the same error, and no environments.
+#[test]
+fn names_that_normalise_alike_are_rejected_among_many_instances() {
+    let mut yaml = format!("{SHIPS}services:\n  zk:\n    image: a\n    instances:\n");
+    for i in 0..130 {
+        yaml.push_str(&format!("      zk-{i}: {{ship: s1}}\n"));
+    }
+    yaml.push_str("      zk.7: {ship: s2}\n");
+    let out = err(&yaml);
+    assert!(
+        out.contains("services.zk.instances.zk.7: instance zk.7 of service zk and instance zk-7 of service zk both give the variable ZK_ZK_7_HOST"),
+        "{out}"
+    );
+    assert_eq!(out.matches("both give").count(), 1, "{out}");
+    // Without the clash, the environments are there.
+    let fine = ok(&yaml.replace("      zk.7: {ship: s2}\n", ""));
+    assert_eq!(fine.envs.instances.len(), 130);
+    assert!(!fine.envs.services["zk"].links.own.is_empty());
+}
+
 #[test]
 fn names_that_normalise_alike_are_rejected() {
     let out = err(&format!(

@@ -9,7 +9,7 @@ use std::path::Path;
 use maestro_common as common;
 
 use super::audit::parse_audit;
-use super::container_env::{self, ContainerEnvs, EnvfileCache, ServiceEnv};
+use super::container_env::{self, ContainerEnvs, EnvSources, EnvfileCache, ServiceEnv};
 use super::container_options;
 use super::error::ConfigError;
 use super::keys;
@@ -110,22 +110,29 @@ pub fn validate(
     check_volumes_from(&mut r, &mut services, &instances, &iextra);
     check_cycles(&mut r, root, &services, &sextra);
     check_port_conflicts(&mut r, &instances, &iextra);
-    check_variable_names(&mut r, &services, &instances, &iextra);
 
-    let Some(name) = name else {
+    let Some(name) = name.filter(|_| r.errors.is_empty()) else {
+        check_variable_names(&mut r, &services, &instances, &iextra);
         return Err(finish(r.errors));
     };
-    if !r.errors.is_empty() {
-        return Err(finish(r.errors));
+    // With many instances, the variables' names are checked on another
+    // thread while the environments are computed here; these are used
+    // only if the names are good.
+    let mut sources = take_sources(&mut sextra, &mut iextra);
+    let names = || {
+        let mut names = Reader::default();
+        check_variable_names(&mut names, &services, &instances, &iextra);
+        names.errors
+    };
+    let mut compute = || compute_envs(&mut r, &name, &services, &instances, &mut sources);
+    let (name_errors, envs) = if instances.len() < PARALLEL_SERVICES {
+        (names(), compute())
+    } else {
+        on_two_threads("names", names, compute)
+    };
+    if !name_errors.is_empty() {
+        return Err(finish(name_errors));
     }
-    let envs = compute_envs(
-        &mut r,
-        &name,
-        &services,
-        &instances,
-        &mut sextra,
-        &mut iextra,
-    );
     if hashes {
         hash_instances(&mut instances, &envs);
     }
@@ -622,13 +629,32 @@ fn check_variable_names(
     }
 }
 
+/// The variables given in the file (`env`, `envfile`) of each service
+/// and of each instance, by name, taken out of what was read of them.
+type Sources = (BTreeMap<String, EnvSources>, BTreeMap<String, EnvSources>);
+
+fn take_sources(
+    sextra: &mut BTreeMap<String, ServiceExtra<'_>>,
+    iextra: &mut BTreeMap<String, Extra<'_>>,
+) -> Sources {
+    (
+        sextra
+            .iter_mut()
+            .map(|(k, x)| (k.clone(), std::mem::take(&mut x.sources)))
+            .collect(),
+        iextra
+            .iter_mut()
+            .map(|(k, x)| (k.clone(), std::mem::take(&mut x.sources)))
+            .collect(),
+    )
+}
+
 fn compute_envs(
     r: &mut Reader,
     name: &str,
     services: &BTreeMap<String, Service>,
     instances: &BTreeMap<String, Instance>,
-    sextra: &mut BTreeMap<String, ServiceExtra<'_>>,
-    iextra: &mut BTreeMap<String, Extra<'_>>,
+    (service_sources, instance_sources): &mut Sources,
 ) -> ContainerEnvs {
     // Link variables follow declared `requires` only (volumes_from adds
     // ordering, not variables), transitively; `wants_info` directly.
@@ -647,9 +673,9 @@ fn compute_envs(
         let mut deps: BTreeSet<String> = graph.closure(&s.name);
         deps.extend(s.wants_info.iter().cloned());
         deps.remove(&s.name);
-        let user = sextra
+        let user = service_sources
             .get_mut(&s.name)
-            .map(|x| cache.resolve(r, &mut x.sources))
+            .map(|x| cache.resolve(r, x))
             .unwrap_or_default();
         let senv = ServiceEnv {
             user,
@@ -660,9 +686,8 @@ fn compute_envs(
         envs.services.insert(s.name.clone(), senv);
     }
     envs.seal();
-    for (iname, x) in iextra.iter_mut() {
-        envs.instances
-            .insert(iname.clone(), cache.resolve(r, &mut x.sources));
+    for (iname, x) in instance_sources.iter_mut() {
+        envs.instances.insert(iname.clone(), cache.resolve(r, x));
     }
     envs
 }
