@@ -199,7 +199,11 @@ pub fn load_source(src: &Source, opts: &LoadOptions) -> Result<Loaded, LoadError
 
 /// Reads and loads the environment file at `path` (`-` for stdin).
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
-    load_source(&Source::read(path)?, opts)
+    let source = Source::read(path)?;
+    if source.text.len() >= crate::heap::LARGE_FILE {
+        crate::heap::for_large_file();
+    }
+    load_source(&source, opts)
 }
 
 /// Loads YAML text directly (tests, tools): base folder `base_dir`.
