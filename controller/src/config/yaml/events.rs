@@ -99,7 +99,12 @@ pub(super) fn build<'a>(src: &'a str) -> Option<Node> {
 /// Whether the events of `src` are worth producing on a thread of their
 /// own while the tree is built from them (see `PIPELINE_BYTES`).
 fn worth_a_thread(src: &str) -> bool {
-    src.len() >= PIPELINE_BYTES && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+    src.len() >= PIPELINE_BYTES && two_cores()
+}
+
+/// Whether a second thread can run beside this one.
+pub(super) fn two_cores() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
 }
 
 /// Runs `produce` on a thread of its own (`yaml-events`), which hands what
@@ -341,22 +346,17 @@ impl<'s> Builder<'s> {
     pub(super) fn for_part(src: &'s str) -> Self {
         let mut builder = Builder::new(src);
         builder.part = Some(PartState::default());
-        builder.stack.push(Frame {
-            node: Node {
-                value: Value::Map(Vec::new()),
-                line: 0,
-                column: 0,
-                span: NO_SPAN,
-                plain: false,
-            },
+        let mapping = Node {
+            value: Value::Map(Vec::new()),
+            line: 0,
+            column: 0,
+            span: NO_SPAN,
+            plain: false,
+        };
+        // An empty stack always takes a collection.
+        let _ = builder.take(Piece::Start {
+            node: mapping,
             anchor: 0,
-            map: true,
-            slot: 0,
-            start: 0,
-            key: None,
-            events: 1,
-            bytes: 0,
-            nesting: 0,
         });
         builder
     }
@@ -416,25 +416,14 @@ impl<'s> Builder<'s> {
         self.total_bytes = self.total_bytes.saturating_add(total_bytes);
         self.recorded = self.recorded.saturating_add(recorded);
         self.recorded_bytes = self.recorded_bytes.saturating_add(recorded_bytes);
-        for ((path, line, column), &id) in unresolved.iter().zip(targets) {
-            // As `take` repeats an alias.
-            let target = self.anchors.get(id)?.as_ref()?;
-            self.replayed = self.replayed.saturating_add(target.events);
-            self.total_bytes = self.total_bytes.saturating_add(target.bytes);
-            if self.replayed > self.max_events || target.nesting >= GIVE_UP_ALIAS_NESTING {
-                return None;
-            }
-            events += target.events;
-            bytes += target.bytes;
-            nesting = nesting.max(target.nesting + 1);
-            let mut node = target.node.clone();
-            relocate(&mut node, *line, *column);
-            *place(&mut entries, path)? = node;
+        for (&(ref path, line, column), &id) in unresolved.iter().zip(targets) {
+            let built = self.repeat(id, line, column)?;
+            events += built.events;
+            bytes += built.bytes;
+            nesting = nesting.max(built.nesting);
+            *place(&mut entries, path)? = built.node;
         }
-        if self.total_bytes > self.max_bytes
-            || self.recorded > self.max_recorded
-            || self.recorded_bytes > self.max_bytes
-        {
+        if !self.within_limits() {
             return None;
         }
         let frame = self.stack.last_mut()?;
@@ -539,29 +528,9 @@ impl<'s> Builder<'s> {
             Piece::Alias { id, line, column } if id >= UNRESOLVED => {
                 self.unresolved(id - UNRESOLVED, line, column)?
             }
-            Piece::Alias { id, line, column } => {
-                // An alias of an anchor still open (recursive) is None.
-                let target = self.anchors.get(id)?.as_ref()?;
-                self.replayed = self.replayed.saturating_add(target.events);
-                self.total_bytes = self.total_bytes.saturating_add(target.bytes);
-                if self.replayed > self.max_events || target.nesting >= GIVE_UP_ALIAS_NESTING {
-                    return None;
-                }
-                let mut node = target.node.clone();
-                relocate(&mut node, line, column);
-                Built {
-                    node,
-                    events: target.events,
-                    bytes: target.bytes,
-                    alias: true,
-                    nesting: target.nesting + 1,
-                }
-            }
+            Piece::Alias { id, line, column } => self.repeat(id, line, column)?,
         };
-        if self.total_bytes > self.max_bytes
-            || self.recorded > self.max_recorded
-            || self.recorded_bytes > self.max_bytes
-        {
+        if !self.within_limits() {
             return None;
         }
         match self.stack.last_mut() {
@@ -589,6 +558,35 @@ impl<'s> Builder<'s> {
             }
         }
         Some(())
+    }
+
+    /// A copy of anchor `id`'s node for an alias at `line` and `column`,
+    /// counted against the limits; None for an alias of an anchor still
+    /// open (recursive) and past the limits.
+    fn repeat(&mut self, id: usize, line: u32, column: u32) -> Option<Built> {
+        let target = self.anchors.get(id)?.as_ref()?;
+        self.replayed = self.replayed.saturating_add(target.events);
+        self.total_bytes = self.total_bytes.saturating_add(target.bytes);
+        if self.replayed > self.max_events || target.nesting >= GIVE_UP_ALIAS_NESTING {
+            return None;
+        }
+        let mut node = target.node.clone();
+        relocate(&mut node, line, column);
+        Some(Built {
+            node,
+            events: target.events,
+            bytes: target.bytes,
+            alias: true,
+            nesting: target.nesting + 1,
+        })
+    }
+
+    /// Whether the scalar bytes and what anchors hold are within the
+    /// limits (alias expansion is checked as aliases come, `repeat`).
+    fn within_limits(&self) -> bool {
+        self.total_bytes <= self.max_bytes
+            && self.recorded <= self.max_recorded
+            && self.recorded_bytes <= self.max_bytes
     }
 
     /// Where the next node goes among the items (or entries) of the

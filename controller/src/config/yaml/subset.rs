@@ -92,8 +92,7 @@ fn build_split(src: &str, (start, column): (usize, usize)) -> (Option<Node>, boo
 /// the eighth of the file after its middle. None for smaller files, and
 /// with one core.
 fn split_line(src: &str) -> Option<(usize, usize)> {
-    if src.len() < SPLIT_BYTES || !std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
-    {
+    if src.len() < SPLIT_BYTES || !events::two_cores() {
         return None;
     }
     let bytes = src.as_bytes();
@@ -241,13 +240,14 @@ type Anchor = usize;
 impl<'a, S: Sink<'a>> Reader<'a, S> {
     /// None for text outside printable ASCII and line feeds.
     fn new(src: &'a str, sink: S) -> Option<Self> {
-        let bytes = src.as_bytes();
-        if !printable(bytes) {
-            return None;
-        }
-        Some(Reader {
+        printable(src.as_bytes()).then(|| Reader::before_first_line(src, sink))
+    }
+
+    /// A reader of the whole of `src`, not yet on its first line.
+    fn before_first_line(src: &'a str, sink: S) -> Self {
+        Reader {
             src,
-            bytes,
+            bytes: src.as_bytes(),
             start: 0,
             end: 0,
             number: 0,
@@ -261,7 +261,7 @@ impl<'a, S: Sink<'a>> Reader<'a, S> {
             stop: None,
             split: None,
             spliced: false,
-        })
+        }
     }
 
     /// A reader of a part (see `build_split`), at the line starting at
@@ -272,22 +272,12 @@ impl<'a, S: Sink<'a>> Reader<'a, S> {
             return None;
         }
         let mut reader = Reader {
-            src,
-            bytes,
-            start: 0,
             // As if the line before had just been read.
             end: start - 1,
             number: memchr::memchr_iter(b'\n', &bytes[..start]).count(),
-            indent: 0,
-            done: false,
-            refused: false,
-            anchors: Vec::new(),
-            key_reach: events::parser_options().simple_key_max_lookahead,
-            sink,
             unresolved: Some(Vec::new()),
             stop: Some(stop),
-            split: None,
-            spliced: false,
+            ..Reader::before_first_line(src, sink)
         };
         (reader.next_line() && reader.start == start).then_some(reader)
     }
@@ -301,6 +291,18 @@ impl<'a, S: Sink<'a>> Reader<'a, S> {
             self.done,
             self.refused,
         )
+    }
+
+    /// Moves to where another reader is (see `position`).
+    fn move_to(&mut self, position: Position) {
+        (
+            self.start,
+            self.end,
+            self.number,
+            self.indent,
+            self.done,
+            self.refused,
+        ) = position;
     }
 
     fn emit(&mut self, event: Event<'a>, from: usize, to: usize) -> Option<()> {
@@ -439,14 +441,7 @@ impl<'a, S: Sink<'a>> Reader<'a, S> {
         self.sink
             .splice(read.part, &targets, self.anchors.len() + 1)?;
         self.anchors.extend(read.anchors);
-        (
-            self.start,
-            self.end,
-            self.number,
-            self.indent,
-            self.done,
-            self.refused,
-        ) = read.position;
+        self.move_to(read.position);
         self.spliced = true;
         Some(true)
     }
